@@ -115,11 +115,18 @@ export class HandshakeClaims {
  * Authenticates every connection once, from the access token in the handshake `auth`
  * (never the query string). The claims become socket.data; handlers read identity only there.
  */
-export function useSocketAuth(io: AppServer, deps: SocketAuthDeps, handshakes: HandshakeClaims): void {
+export function useSocketAuth(
+  io: AppServer,
+  deps: SocketAuthDeps,
+  handshakes: HandshakeClaims,
+  /** Runs before the user is read (CurrentActors.beforeHandshake: what is read is kept under the version it reads). */
+  beforeRead: (socket: AppSocket, orgId: string) => Promise<void> = async () => undefined,
+): void {
   const shared = new StringPool(SHARED_STRINGS_MAX);
   io.use((socket, next) => {
     void (async () => {
       const claims = handshakes.of(socket);
+      await beforeRead(socket, claims.org);
       const user = await deps.store.users.get(claims.org, claims.sub);
       if (!user) throw new AppError('TOKEN_INVALID');
       if (!user.active) throw new AppError('ACCOUNT_DISABLED');

@@ -141,10 +141,10 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     authDeps,
     handshakes,
   );
-  useSocketAuth(io, authDeps, handshakes);
+  const actors = new CurrentActors(deps.store, deps.now);
+  useSocketAuth(io, authDeps, handshakes, (socket, orgId) => actors.beforeHandshake(socket, orgId));
   useSocketsPerUser(io, deps.maxSocketsPerUser, deps.onSocketsPerUserRefused);
   const expiry = new TokenExpiryWatch(deps.now, expiryWarningMs(deps.accessTokenTtlS));
-  const actors = new CurrentActors(deps.store, deps.now);
   const standing = new StandingSweep(
     io,
     actors,
@@ -178,7 +178,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     void socket.join(rooms.user(socket.data.userId));
     expiry.track(socket);
     standing.track(socket);
-    actors.fresh(socket.data.userId, socket.data.role, socket.data.sid);
+    actors.fresh(socket);
     attachCommands(socket, commands);
   });
   io.on('actor:forget', (userId) => actors.forget(userId));
