@@ -100,6 +100,11 @@ export class ScreenArrivals {
     this.waiting.set(key, { t0, screens, seen: new Set(), worst: 0 });
   }
 
+  /** Whether `key` is submitted and not yet shown on every screen. */
+  has(key: string): boolean {
+    return this.waiting.has(key);
+  }
+
   /** Nothing was stored (BUSY): no screen will show it. */
   drop(key: string): void {
     this.waiting.delete(key);
