@@ -554,23 +554,15 @@ async function run(
   const rss = nodes.map((n, k) => ({ name: n.name, idle: idle[k]!, loaded: loaded[k]!, connections: perNode[k]! }));
 
   // Propagation: from the submit to the last screen of the room that shows it.
-  const pending = new ScreenArrivals();
+  // With senders a screen may show a check-in before its thread has reported the send.
+  const pending = new ScreenArrivals(senders !== null);
   const propagation: number[] = [];
-  /**
-   * With senders, a screen can show a check-in before its thread has reported it sent: held here
-   * by key until then (a key not yet sent at all, never a later change of one already paired).
-   */
-  const early = new Map<string, { screen: number; at: number }[]>();
-  const sentKeys = new Set<string>();
   function shown(key: string, screen: number, at: number): void {
-    if (senders && !pending.has(key) && !sentKeys.has(key)) {
-      const held = early.get(key);
-      if (held) held.push({ screen, at });
-      else early.set(key, [{ screen, at }]);
-      return;
-    }
     const worst = pending.shown(key, screen, at);
-    if (worst === null) return;
+    if (worst !== null) complete(key, worst, at);
+  }
+  /** Every screen of the room showed `key`, the last at `at`, `worst` after its submit. */
+  function complete(key: string, worst: number, at: number): void {
     timeline.roster(at, worst);
     const traced = generatorTimes.get(key);
     if (traced) traced.screen = performance.timeOrigin + at;
@@ -676,8 +668,6 @@ async function run(
     launched += 1;
     inFlight += 1;
     sentAt[index] = t0;
-    sentKeys.add(key);
-    pending.expect(key, t0, screens[r]!.length);
     timeline.sent(t0);
     if (stagesDir)
       generatorTimes.set(key, {
@@ -686,9 +676,9 @@ async function run(
         acked: null,
         screen: null,
       });
-    const held = early.get(key);
-    early.delete(key);
-    for (const e of held ?? []) shown(key, e.screen, e.at);
+    // After the stage times exist: a showing held for this key completes it now.
+    const done = pending.expect(key, t0, screens[r]!.length);
+    if (done) complete(key, done.worst, done.at);
   }
   function onAnswered(index: number, at: number, code: string | null): void {
     if (code === 'NOT_CONNECTED') {
