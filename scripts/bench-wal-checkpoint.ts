@@ -10,8 +10,6 @@
  * against what its own reads inside the transactions found (writerCpuLine).
  *
  *   node --import tsx scripts/bench-wal-checkpoint.ts [--rate 5000] [--duration 20] [--sessions 20]
- *     [--passive-from PAGES]   frames not yet copied a pass waits for (default the store's,
- *                              CHECKPOINT_PASSIVE_FROM_PAGES; 0 copies at every pass that sees a commit)
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -31,13 +29,11 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '5000' },
     duration: { type: 'string', default: '20' },
     sessions: { type: 'string', default: '20' },
-    'passive-from': { type: 'string' },
   },
 });
 const RATE = Number(args.rate);
 const DURATION_S = Number(args.duration);
 const SESSIONS = Number(args.sessions);
-const PASSIVE_FROM = args['passive-from'] === undefined ? undefined : Number(args['passive-from']);
 /** The group commit's cap (CHECKIN_BATCH_MAX). */
 const BATCH_MAX = 200;
 
@@ -134,11 +130,7 @@ function writerCpuLine(flow: ThreadSchedstat, batches: readonly CommittedBatch[]
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-wal-checkpoint-'));
-  const store = await createSqliteStore({
-    path: path.join(dir, 'store.db'),
-    threadTimes: true,
-    ...(PASSIVE_FROM === undefined ? {} : { checkpointTuning: { passiveFromPages: PASSIVE_FROM } }),
-  });
+  const store = await createSqliteStore({ path: path.join(dir, 'store.db'), threadTimes: true });
   try {
     const total = RATE * DURATION_S;
     const seeded = await seed(store, total);

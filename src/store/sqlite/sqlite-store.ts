@@ -39,8 +39,8 @@ export interface SqliteStoreOptions {
    * its own connection (true, the default) or on the main connection (false). Ignored for ':memory:'.
    */
   writerWorker?: boolean;
-  /** The checkpoint worker's pass interval, WAL bound and copy point; the defaults are documented in docs/multi-node.md. */
-  checkpointTuning?: { intervalMs?: number; hardBoundBytes?: number; idleMs?: number; passiveFromPages?: number };
+  /** The checkpoint worker's pass interval and WAL bound; the defaults are documented in docs/multi-node.md. */
+  checkpointTuning?: { intervalMs?: number; hardBoundBytes?: number; idleMs?: number };
   /** Where a failing or dead checkpoint worker is reported; default: Node's process warnings (stderr). */
   log?: CheckpointLogger;
   /**
