@@ -59,7 +59,7 @@ function walBytes(): number {
 // Opened after the main connection made the wal-index; it outlives this thread's connection.
 const walIndex = walIndexReader(data.file);
 const policy = new CheckpointPolicy(
-  { hardBoundPages: data.hardBoundPages, idleMs: data.idleMs, passiveFromPages: data.passiveFromPages },
+  { hardBoundPages: data.hardBoundPages, idleMs: data.idleMs },
   {
     dataVersion: () => db.pragma('data_version', { simple: true }) as number,
     checkpoint,

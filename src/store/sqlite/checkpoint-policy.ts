@@ -34,12 +34,6 @@ export interface CheckpointPolicyOptions {
   hardBoundPages: number;
   /** How long nothing must have been committed before the WAL file is emptied (TRUNCATE). */
   idleMs: number;
-  /**
-   * WAL frames not yet copied that a pass waits for before it copies (0: every pass that sees a
-   * commit). Each pass that copies fsyncs the WAL and the database file, and a commit that lands
-   * during those fsyncs waits on the disk: fewer, larger passes overlap fewer commits.
-   */
-  passiveFromPages: number;
 }
 
 /** Each round copies what the commits made during the one before it wrote. */
@@ -102,12 +96,6 @@ export class CheckpointPolicy {
     const version = io.dataVersion();
     if (version !== this.seenVersion) {
       this.changedAt = io.now();
-      // Too few frames to copy yet: left for a pass after a later commit, or for the idle TRUNCATE.
-      const wal = io.walIndex();
-      if (wal.frames - wal.backfilled < this.opts.passiveFromPages && wal.frames < this.opts.hardBoundPages) {
-        this.seenVersion = version;
-        return;
-      }
       let result = this.checkpoint('PASSIVE');
       for (let i = 1; i < PASSIVE_ROUNDS && result.busy === 0 && result.checkpointed < result.log; i += 1) {
         result = this.checkpoint('PASSIVE');

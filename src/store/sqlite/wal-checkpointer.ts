@@ -20,8 +20,6 @@ export interface CheckpointWorkerData {
   intervalMs: number;
   /** WAL pages from which the worker makes the writer start the WAL over (RESTART). */
   hardBoundPages: number;
-  /** WAL frames not yet copied that a pass waits for before it copies (CheckpointPolicyOptions). */
-  passiveFromPages: number;
   /** How long a RESTART or TRUNCATE waits for the writer and the readers; writes wait as long. */
   busyTimeoutMs: number;
   /** How long nothing must have been committed before the WAL file is emptied (TRUNCATE). */
@@ -83,8 +81,6 @@ export interface WalCheckpointerOptions {
   hardBoundBytes?: number;
   /** Default CHECKPOINT_IDLE_MS. */
   idleMs?: number;
-  /** Default CHECKPOINT_PASSIVE_FROM_PAGES; 0 copies at every pass that sees a commit. */
-  passiveFromPages?: number;
   /** Emit `pass` with each checkpointing pass's times (default false: a measuring tool). */
   threadTimes?: boolean;
 }
@@ -107,13 +103,6 @@ export const CHECKPOINT_IDLE_MS = 1_000;
 export const WAL_HARD_BOUND_BYTES = 16 * 1024 * 1024;
 /** SQLite's default wal_autocheckpoint, in pages: what a connection falls back to. */
 const SQLITE_AUTOCHECKPOINT_PAGES = 1_000;
-/**
- * A pass copies once this many WAL frames are not yet copied: SQLite's own automatic checkpoint
- * point, so the WAL is fsynced as often as without the worker (the power-loss window is no
- * wider), and a pass that overlaps a commit's write comes every 1,000 pages instead of every
- * 100 ms (docs/multi-node.md, "WAL checkpoints").
- */
-export const CHECKPOINT_PASSIVE_FROM_PAGES = SQLITE_AUTOCHECKPOINT_PAGES;
 const WORKER_BUSY_TIMEOUT_MS = 100;
 /** The worker holds no data of its own; small heaps keep the thread's memory near its baseline. */
 const WORKER_HEAP = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 };
@@ -157,7 +146,6 @@ export class WalCheckpointer extends EventEmitter<{
       file: path.resolve(file),
       intervalMs: opts.intervalMs ?? CHECKPOINT_INTERVAL_MS,
       hardBoundPages,
-      passiveFromPages: opts.passiveFromPages ?? CHECKPOINT_PASSIVE_FROM_PAGES,
       busyTimeoutMs: WORKER_BUSY_TIMEOUT_MS,
       idleMs: opts.idleMs ?? CHECKPOINT_IDLE_MS,
       threadTimes: opts.threadTimes ?? false,

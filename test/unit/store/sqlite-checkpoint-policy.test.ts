@@ -78,9 +78,8 @@ class FakeWal implements CheckpointIo {
   }
 }
 
-/** `passiveFromPages` 0: every pass that sees a commit copies (the tests of the bound); the worker's own is larger. */
-function policyOver(wal: FakeWal, passiveFromPages = 0): CheckpointPolicy {
-  return new CheckpointPolicy({ hardBoundPages: BOUND, idleMs: IDLE_MS, passiveFromPages }, wal);
+function policyOver(wal: FakeWal): CheckpointPolicy {
+  return new CheckpointPolicy({ hardBoundPages: BOUND, idleMs: IDLE_MS }, wal);
 }
 
 // workers/wal-checkpoint-worker.ts runs these decisions on its thread; a RESTART or TRUNCATE takes
@@ -194,34 +193,5 @@ describe('the WAL checkpoint policy (fake WAL and clock)', () => {
     // Each commit after the first found the WAL copied and started it over.
     expect(policy.takeStartedOver()).to.equal(4);
     expect(policy.takeStartedOver()).to.equal(0);
-  });
-
-  it('copies only once passiveFromPages frames wait: one pass in five at 50 frames a pass, each copying all of them', () => {
-    const wal = new FakeWal();
-    const policy = policyOver(wal, 250);
-    const copiedAt: number[] = [];
-    for (let tick = 0; tick < 100; tick += 1) {
-      wal.commit(50);
-      wal.clock += 100;
-      const before = wal.modes.length;
-      policy.pass();
-      if (wal.modes.length > before) copiedAt.push(wal.frames);
-    }
-    // 100 passes that each saw a commit: 20 copy (every fifth), none takes a lock.
-    expect(copiedAt).to.have.length(20);
-    expect(new Set(copiedAt)).to.deep.equal(new Set([250]));
-    expect(wal.blocking()).to.deep.equal([]);
-  });
-
-  it('frames left under passiveFromPages when the commits stop are emptied by the idle TRUNCATE', () => {
-    const wal = new FakeWal();
-    const policy = policyOver(wal, 250);
-    wal.commit(100);
-    for (let t = 100; t <= IDLE_MS + 100; t += 100) {
-      wal.clock = t;
-      policy.pass();
-    }
-    expect(wal.modes).to.deep.equal(['TRUNCATE']);
-    expect(wal.walBytes()).to.equal(0);
   });
 });
