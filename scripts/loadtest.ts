@@ -41,6 +41,7 @@ import { SELFIE_POLICY, SelfieStats, submitSelfie } from './lib/loadtest-selfies
 import { RosterLatency, ScreenArrivals } from './lib/loadtest-roster.js';
 import { Senders, type SenderData, type SenderEntry, type SenderTotals } from './lib/loadtest-senders.js';
 import { repoRoot } from './lib/repo-root.js';
+import { InFlight } from './lib/in-flight.js';
 
 const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
 
@@ -655,7 +656,7 @@ async function run(
       `[${label}] ${s.toFixed(0)}s submitted ${launched}/${toOffer}, acked ${acked}${selfieProgress()}, in flight ${inFlight}, errors ${[...errors.values()].reduce((a, b) => a + b, 0)}`,
     );
   }, 1_000);
-  const inflight = new Set<Promise<void>>();
+  const inflight = new InFlight();
   /** With senders: each plan entry's send time (this thread's clock), NaN until reported. */
   const sentAt = new Float64Array(senders ? toOffer : 0).fill(Number.NaN);
   const keyOf = (index: number): { key: string; r: number } => {
@@ -778,15 +779,11 @@ async function run(
                 countError('ACK_TIMEOUT');
               },
             );
-      const tracked = p.finally(() => {
-        inFlight -= 1;
-        inflight.delete(tracked);
-      });
-      inflight.add(tracked);
+      inflight.add(p.finally(() => (inFlight -= 1)));
     }
     await new Promise((r) => setTimeout(r, 2));
   }
-  await Promise.all(inflight);
+  await inflight.settled();
   const elapsedS = (performance.now() - start) / 1000;
   const settle = Date.now() + 5_000;
   while (pending.size > 0 && Date.now() < settle) await new Promise((r) => setTimeout(r, 20));

@@ -9,6 +9,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { Ack } from '../../src/shared/errors.js';
+import { InFlight } from './in-flight.js';
 import type { FromSender, SenderData, ToSender } from './loadtest-senders.js';
 
 const data = workerData as SenderData;
@@ -75,13 +76,12 @@ async function load(message: Extract<ToSender, { type: 'start' }>): Promise<void
   const start = message.startAbs - performance.timeOrigin;
   const end = start + data.durationMs;
   const flusher = setInterval(flush, data.flushMs);
-  const inflight = new Set<Promise<void>>();
-  let inFlight = 0;
+  const inFlight = new InFlight();
   let next = 0;
   const plan = message.plan;
   while (next < plan.length && performance.now() < end) {
     const dueIndex = Math.floor(((performance.now() - start) / 1000) * data.rate);
-    while (next < plan.length && plan[next]!.index < dueIndex && inFlight < data.window) {
+    while (next < plan.length && plan[next]!.index < dueIndex && inFlight.size < data.window) {
       const { index, socket: k, sessionId } = plan[next++]!;
       const socket = sockets[k];
       if (!socket) {
@@ -90,25 +90,21 @@ async function load(message: Extract<ToSender, { type: 'start' }>): Promise<void
       }
       const t0 = abs();
       sent.push(index, t0);
-      inFlight += 1;
-      const p = (
-        socket.timeout(15_000).emitWithAck('checkin:submit', {
-          sessionId,
-          location: { ...data.location, timestamp: Date.now() },
-        }) as Promise<Ack<unknown>>
-      ).then(
-        (a) => void answered.push(index, abs(), a.ok ? -1 : codeIndex(a.error.code)),
-        () => void answered.push(index, abs(), codeIndex('ACK_TIMEOUT')),
+      inFlight.add(
+        (
+          socket.timeout(15_000).emitWithAck('checkin:submit', {
+            sessionId,
+            location: { ...data.location, timestamp: Date.now() },
+          }) as Promise<Ack<unknown>>
+        ).then(
+          (a) => void answered.push(index, abs(), a.ok ? -1 : codeIndex(a.error.code)),
+          () => void answered.push(index, abs(), codeIndex('ACK_TIMEOUT')),
+        ),
       );
-      const tracked = p.finally(() => {
-        inFlight -= 1;
-        inflight.delete(tracked);
-      });
-      inflight.add(tracked);
     }
     await new Promise((r) => setTimeout(r, 2));
   }
-  await Promise.all(inflight);
+  await inFlight.settled();
   clearInterval(flusher);
   flush();
   lag.disable();
