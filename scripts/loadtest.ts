@@ -801,6 +801,7 @@ async function run(
 
   for (const s of sockets) s.disconnect();
   sockets.clear();
+  await senders?.stop();
   await stopNodes();
   if (!urls) await stopDir();
   if (stagesDir && opts.rate > 0) {

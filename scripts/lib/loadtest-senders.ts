@@ -58,6 +58,7 @@ export class Senders {
   private readonly workers: Worker[];
   private readonly ready: Promise<number>;
   private done: Promise<SenderTotals> | null = null;
+  private stopped: Promise<void> | null = null;
 
   constructor(
     shares: SenderData[],
@@ -107,7 +108,13 @@ export class Senders {
     return this.done;
   }
 
-  async stop(): Promise<void> {
+  /** Disconnects the threads' sockets and ends the threads; once, whoever asks again. */
+  stop(): Promise<void> {
+    this.stopped ??= this.end();
+    return this.stopped;
+  }
+
+  private async end(): Promise<void> {
     await Promise.all(
       this.workers.map((w) => {
         const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
