@@ -112,7 +112,7 @@ export const EnvSchema = z.object({
   SCHEDULER_INTERVAL_MS: int(100, 60_000).default(1_000),
   CLOSE_ANSWER_WAIT_MS: int(0, 60_000).default(3_000),
   CLOSE_MAX_MS: int(1_000, 86_400_000).default(600_000),
-  ROSTER_BATCH_MS: int(0, 1_000).default(50),
+  ROSTER_BATCH_MS: int(0, 1_000).default(40),
   CHECKIN_STAGES_FILE: z.string().min(1).optional(),
   SOCKET_RECHECK_MS: int(0, 3_600_000).default(15_000),
   TOKEN_PURGE_INTERVAL_MS: int(60_000, 7 * 86_400_000).default(3_600_000),
