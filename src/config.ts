@@ -103,6 +103,8 @@ export const EnvSchema = z.object({
   SOCKET_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
   SOCKET_HEAVY_RATE_PER_MINUTE: int(1, 1_000_000).default(60),
   SOCKET_ADMISSION_MAX_HANDSHAKES: int(0, 100_000).default(500),
+  // Unset: half of SOCKET_ADMISSION_MAX_HANDSHAKES (rounded up).
+  SOCKET_ADMISSION_MAX_HANDSHAKES_PER_ADDRESS: int(0, 100_000).optional(),
   SOCKET_ADMISSION_MAX_LAG_MS: int(0, 60_000).default(0),
   SOCKET_ADMISSION_HOLD_MS: int(100, 60_000).default(5_000),
   HTTP_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
@@ -302,10 +304,10 @@ export interface RequestLimits {
   socketHeavyPerMinute: number;
   /**
    * Past either bound a node refuses new Socket.IO handshakes BUSY before they cost anything
-   * (SOCKET_ADMISSION_*): handshakes in flight, and how late its event loop is (ms). 0: that bound off.
-   * A handshake counts at most `holdMs` from its admission.
+   * (SOCKET_ADMISSION_*): handshakes in flight, those of one client address, and how late its
+   * event loop is (ms). 0: that bound off. A handshake counts at most `holdMs` from its admission.
    */
-  socketAdmission: { maxHandshakes: number; maxLagMs: number; holdMs: number };
+  socketAdmission: { maxHandshakes: number; maxHandshakesPerAddress: number; maxLagMs: number; holdMs: number };
   /** Authenticated HTTP requests per user. */
   httpPerMinute: number;
   /** Heavy HTTP routes (exports, imports, uploads, summaries) per user. */
@@ -525,6 +527,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       socketHeavyPerMinute: e.SOCKET_HEAVY_RATE_PER_MINUTE,
       socketAdmission: {
         maxHandshakes: e.SOCKET_ADMISSION_MAX_HANDSHAKES,
+        maxHandshakesPerAddress: e.SOCKET_ADMISSION_MAX_HANDSHAKES_PER_ADDRESS ?? Math.ceil(e.SOCKET_ADMISSION_MAX_HANDSHAKES / 2),
         maxLagMs: e.SOCKET_ADMISSION_MAX_LAG_MS,
         holdMs: e.SOCKET_ADMISSION_HOLD_MS,
       },

@@ -1,5 +1,6 @@
-import type { TrustProxy } from '../adapters/trust-proxy.js';
-import type { Server as HttpServer } from 'node:http';
+import { clientAddress, type TrustProxy } from '../adapters/trust-proxy.js';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import { addressLimitKey } from '../domain/checks/network.js';
 import { Server, type ServerOptions } from 'socket.io';
 import type { TokenSigner } from '../domain/accounts/access-tokens.js';
 import type { EventBus } from '../domain/events.js';
@@ -104,7 +105,9 @@ export interface Realtime {
 export function attachRealtime(deps: RealtimeDeps): Realtime {
   // Its timer wakes the node 20 times a second: only with the lag bound on (off by default).
   const loopLag = deps.admission.maxLagMs > 0 ? new LoopLag() : null;
-  const admission = new HandshakeAdmission(deps.admission, loopLag, deps.onAdmissionRefused, deps.admissionTimers);
+  const addressOf = (req: IncomingMessage) =>
+    addressLimitKey(clientAddress(req.socket.remoteAddress, req.headers, deps.trustProxy) ?? 'unknown');
+  const admission = new HandshakeAdmission(deps.admission, addressOf, loopLag, deps.onAdmissionRefused, deps.admissionTimers);
   const io: AppServer = new Server(deps.httpServer, {
     // A selfie fits in 1 MiB after the client's downscale; anything bigger is refused by
     // closing the connection, before it is buffered.
