@@ -97,6 +97,7 @@ export const EnvSchema = z.object({
   LOGIN_ADDRESS_PER_MINUTE: int(1, 100_000).default(300),
   FACE_UPLOADS_PER_HOUR: int(1, 100_000).default(30),
   UPLOADS_MAX_CONCURRENT: int(1, 1_000).default(4),
+  UPLOADS_MAX_PER_USER: int(1, 1_000).default(1),
   SOCKET_MAX_IN_FLIGHT: int(1, 1_000).default(8),
   SOCKET_CONNECT_RATE_PER_MINUTE: int(1, 1_000_000).default(3_000),
   SOCKET_CONNECT_USER_RATE_PER_MINUTE: int(1, 1_000_000).default(60),
@@ -231,6 +232,8 @@ export interface Config {
   faceUploadsPerHour: number;
   /** Multipart uploads read at once on one node (each holds its files in memory). */
   uploadsMaxConcurrent: number;
+  /** Of those, the most one user may have (a client sending its bodies slowly holds its slots). */
+  uploadsMaxPerUser: number;
   /** Request rates of every socket command and HTTP route (docs/limits.md). */
   limits: RequestLimits;
   schedulerIntervalMs: number;
@@ -519,6 +522,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     faceUploadsPerHour: e.FACE_UPLOADS_PER_HOUR,
     uploadsMaxConcurrent: e.UPLOADS_MAX_CONCURRENT,
+    uploadsMaxPerUser: e.UPLOADS_MAX_PER_USER,
     limits: {
       socketMaxInFlight: e.SOCKET_MAX_IN_FLIGHT,
       socketConnectPerMinute: e.SOCKET_CONNECT_RATE_PER_MINUTE,
