@@ -25,6 +25,7 @@ import { RosterBatches } from './roster-batches.js';
 import { checkinCommands } from './handlers/checkin-handlers.js';
 import { sessionCommands } from './handlers/session-handlers.js';
 import { corkUpgrades } from './upgrade-corking.js';
+import { boundTextPackets, MAX_TEXT_PACKET_CHARS } from './text-packet-bound.js';
 import { HandshakeAdmission, type AdmissionLimits, type AdmissionReason, type HoldTimers } from './admission.js';
 import { LoopLag } from './loop-lag.js';
 import { authCommands, HandshakeClaims, useConnectLimit, useSocketAuth } from './socket-auth.js';
@@ -127,6 +128,9 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
   const logger = deps.logger.child({ component: 'realtime' });
+  boundTextPackets(io, MAX_TEXT_PACKET_CHARS, (chars) =>
+    logger.warn({ chars, maxChars: MAX_TEXT_PACKET_CHARS }, 'socket text packet over the bound: connection closed unread'),
+  );
   corkUpgrades(deps.httpServer);
   // A check-in's decision push and its acknowledgement leave in one write (write-coalescing.ts).
   const writes = new WriteCoalescing(logger, new QueuedBound(deps.maxQueuedBytes, logger, deps.onQueueOverflow));
