@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { refuseDeepJson } from './json-depth.js';
 import multer from 'multer';
 import type { z } from 'zod';
 import type { Actor } from '../domain/actor.js';
@@ -436,7 +437,10 @@ function uploadedFiles(req: Request, spec: FileUpload<never>): Buffer[] {
 /** The JSON body, and the text one of a `textBody` route, as `req.body`: at most PUBLIC_BODY_LIMIT_BYTES for a public route. */
 function bodyParsers(def: { access: Access; textBody?: { contentType: string } }, bodyLimitBytes: number): RequestHandler[] {
   const limit = def.access === 'public' ? Math.min(PUBLIC_BODY_LIMIT_BYTES, bodyLimitBytes) : bodyLimitBytes;
-  return [express.json({ limit, strict: true }), ...(def.textBody ? [express.text({ type: def.textBody.contentType, limit })] : [])];
+  return [
+    express.json({ limit, strict: true, verify: refuseDeepJson }),
+    ...(def.textBody ? [express.text({ type: def.textBody.contentType, limit })] : []),
+  ];
 }
 
 /** The urlencoded and the file-less multipart body of a `formBody` route, as `req.body`. */
