@@ -25,7 +25,7 @@ import { RosterBatches } from './roster-batches.js';
 import { checkinCommands } from './handlers/checkin-handlers.js';
 import { sessionCommands } from './handlers/session-handlers.js';
 import { corkUpgrades } from './upgrade-corking.js';
-import { boundTextPackets, MAX_TEXT_PACKET_CHARS } from './text-packet-bound.js';
+import { boundedParser, MAX_TEXT_PACKET_CHARS } from './text-packet-bound.js';
 import { HandshakeAdmission, type AdmissionLimits, type AdmissionReason, type HoldTimers } from './admission.js';
 import { LoopLag } from './loop-lag.js';
 import { authCommands, HandshakeClaims, useConnectLimit, useSocketAuth } from './socket-auth.js';
@@ -109,7 +109,11 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   const addressOf = (req: IncomingMessage) =>
     addressLimitKey(clientAddress(req.socket.remoteAddress, req.headers, deps.trustProxy) ?? 'unknown');
   const admission = new HandshakeAdmission(deps.admission, addressOf, loopLag, deps.onAdmissionRefused, deps.admissionTimers);
+  const logger = deps.logger.child({ component: 'realtime' });
   const io: AppServer = new Server(deps.httpServer, {
+    parser: boundedParser(MAX_TEXT_PACKET_CHARS, (chars) =>
+      logger.warn({ chars, maxChars: MAX_TEXT_PACKET_CHARS }, 'socket text packet over the bound: connection closed unread'),
+    ),
     // A selfie fits in 1 MiB after the client's downscale; anything bigger is refused by
     // closing the connection, before it is buffered.
     maxHttpBufferSize: deps.maxHttpBufferSize,
@@ -127,10 +131,6 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     },
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
-  const logger = deps.logger.child({ component: 'realtime' });
-  boundTextPackets(io, MAX_TEXT_PACKET_CHARS, (chars) =>
-    logger.warn({ chars, maxChars: MAX_TEXT_PACKET_CHARS }, 'socket text packet over the bound: connection closed unread'),
-  );
   corkUpgrades(deps.httpServer);
   // A check-in's decision push and its acknowledgement leave in one write (write-coalescing.ts).
   const writes = new WriteCoalescing(logger, new QueuedBound(deps.maxQueuedBytes, logger, deps.onQueueOverflow));
