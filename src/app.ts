@@ -142,6 +142,7 @@ export function limitSettings(config: Config): LimitSettings {
     checkinPerMinute: config.checkin.ratePerMinute,
     faceUploadsPerHour: config.faceUploadsPerHour,
     resetEmailsPerHour: config.accounts.resetEmailsPerHour,
+    resetRequestsPerAddressPerHour: config.accounts.resetRequestsPerAddressPerHour,
     login: config.login,
     requests: config.limits,
   };

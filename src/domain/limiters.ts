@@ -11,6 +11,7 @@ export interface LimitSettings {
   checkinPerMinute: number;
   faceUploadsPerHour: number;
   resetEmailsPerHour: number;
+  resetRequestsPerAddressPerHour: number;
   login: LoginLimits;
   requests: RequestLimits;
 }
@@ -23,18 +24,22 @@ export interface Limiters {
   faceUpload: RateLimiter;
   /** Reset emails per email address. */
   reset: RateLimiter;
+  /** Forgot-password requests per client address, whatever their email. */
+  resetRequest: RateLimiter;
   login: LoginLimiters;
   /** Request-rate classes of the transports (docs/limits.md). */
   requests: RequestLimiters;
 }
 
 /** The settings of the limiters outside the login and request tables, written once for both backends. */
-export function limiterSettings(s: LimitSettings): Record<'submit' | 'faceUpload' | 'reset', RateLimiterOptions> {
+export function limiterSettings(s: LimitSettings): Record<'submit' | 'faceUpload' | 'reset' | 'resetRequest', RateLimiterOptions> {
   return {
     submit: { points: s.checkinPerMinute, windowS: 60, keyPrefix: 'checkin' },
     faceUpload: { points: s.faceUploadsPerHour, windowS: 60 * 60, keyPrefix: 'face-upload' },
     // Mail sent to someone else's address on request: a flood across nodes must not get more.
     reset: { points: s.resetEmailsPerHour, windowS: 60 * 60, keyPrefix: 'reset-mail', exact: true },
+    // One address asking for many others' resets (3 each) would still send thousands an hour.
+    resetRequest: { points: s.resetRequestsPerAddressPerHour, windowS: 60 * 60, keyPrefix: 'reset-ask', exact: true },
   };
 }
 
@@ -44,6 +49,7 @@ export function createLimiters(s: LimitSettings, backend: LimiterBackend): Limit
     submit: backend.rate(table.submit),
     faceUpload: backend.rate(table.faceUpload),
     reset: backend.rate(table.reset),
+    resetRequest: backend.rate(table.resetRequest),
     login: createLoginLimiters(s.login, backend),
     requests: createRequestLimiters(s.requests, backend.rate),
   };
