@@ -144,6 +144,7 @@ export function limitSettings(config: Config): LimitSettings {
     faceUploadsPerHour: config.faceUploadsPerHour,
     resetEmailsPerHour: config.accounts.resetEmailsPerHour,
     mailPerMinute: config.mail.maxPerMinute,
+    resetRequestsPerAddressPerHour: config.accounts.resetRequestsPerAddressPerHour,
     login: config.login,
     requests: config.limits,
   };

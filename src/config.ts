@@ -161,6 +161,7 @@ export const EnvSchema = z.object({
   INVITE_TTL_S: int(300, 90 * 86_400).default(7 * 86_400),
   RESET_TTL_S: int(60, 7 * 86_400).default(3_600),
   RESET_EMAILS_PER_HOUR: int(1, 1_000).default(3),
+  RESET_REQUESTS_PER_ADDRESS_PER_HOUR: int(1, 100_000).default(30),
 });
 
 export interface Config {
@@ -283,6 +284,8 @@ export interface AccountSettings {
   resetTtlS: number;
   /** Reset emails per email address per hour; more requests get the same answer and no email. */
   resetEmailsPerHour: number;
+  /** Forgot-password requests per client address (an IPv6 one by its /64) per hour; beyond, RATE_LIMITED. */
+  resetRequestsPerAddressPerHour: number;
 }
 
 export interface MailSettings {
@@ -576,6 +579,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       inviteTtlS: e.INVITE_TTL_S,
       resetTtlS: e.RESET_TTL_S,
       resetEmailsPerHour: e.RESET_EMAILS_PER_HOUR,
+      resetRequestsPerAddressPerHour: e.RESET_REQUESTS_PER_ADDRESS_PER_HOUR,
     },
     mail: {
       smtpUrl: e.SMTP_URL ?? null,

@@ -10,6 +10,31 @@ export interface CsvRow {
   fields: Record<string, string | undefined>;
 }
 
+/**
+ * Bad rows a refusal describes one by one. Past them only counts and line numbers: a 5,000-row
+ * file with a wrong column in each row was answered with every row's problems (about 1 MB), which
+ * the admin page then drew as a 5,000-row table.
+ */
+export const LISTED_ROWS_MAX = 100;
+
+/**
+ * VALIDATION_FAILED for a file with bad rows (nothing written): `rows` the first LISTED_ROWS_MAX
+ * of them by line, `rowsInvalid` how many there are, `problemCounts` each problem code's count
+ * over all of them, and `lines` every bad row's line, so a client can still send the good rows
+ * alone (the admin page does).
+ */
+export function rowsRefused<E extends { line: number; problems: RowProblem[] }>(errors: E[]): AppError {
+  const sorted = [...errors].sort((a, b) => a.line - b.line);
+  const problemCounts: Record<string, number> = {};
+  for (const e of sorted) for (const p of e.problems) problemCounts[p.code] = (problemCounts[p.code] ?? 0) + 1;
+  return new AppError('VALIDATION_FAILED', `${errors.length} row(s) are invalid; nothing was imported.`, {
+    rows: sorted.slice(0, LISTED_ROWS_MAX),
+    rowsInvalid: errors.length,
+    problemCounts,
+    lines: sorted.map((e) => e.line),
+  });
+}
+
 /** The details of a file refused whole, in the caller's row error shape. */
 export type RefusedRow = (line: number, problems: RowProblem[]) => object;
 

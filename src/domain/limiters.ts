@@ -14,6 +14,7 @@ export interface LimitSettings {
   resetEmailsPerHour: number;
   /** Emails every node together hands the mail relay per minute (MAIL_MAX_PER_MINUTE; 0: no bound). */
   mailPerMinute: number;
+  resetRequestsPerAddressPerHour: number;
   login: LoginLimits;
   requests: RequestLimits;
 }
@@ -28,18 +29,22 @@ export interface Limiters {
   reset: RateLimiter;
   /** Emails handed to the mail relay, across nodes; null when MAIL_MAX_PER_MINUTE is 0. */
   mailSend: RateLimiter | null;
+  /** Forgot-password requests per client address, whatever their email. */
+  resetRequest: RateLimiter;
   login: LoginLimiters;
   /** Request-rate classes of the transports (docs/limits.md). */
   requests: RequestLimiters;
 }
 
 /** The settings of the limiters outside the login and request tables, written once for both backends. */
-export function limiterSettings(s: LimitSettings): Record<'submit' | 'faceUpload' | 'reset', RateLimiterOptions> {
+export function limiterSettings(s: LimitSettings): Record<'submit' | 'faceUpload' | 'reset' | 'resetRequest', RateLimiterOptions> {
   return {
     submit: { points: s.checkinPerMinute, windowS: 60, keyPrefix: 'checkin' },
     faceUpload: { points: s.faceUploadsPerHour, windowS: 60 * 60, keyPrefix: 'face-upload' },
     // Mail sent to someone else's address on request: a flood across nodes must not get more.
     reset: { points: s.resetEmailsPerHour, windowS: 60 * 60, keyPrefix: 'reset-mail', exact: true },
+    // One address asking for many others' resets (3 each) would still send thousands an hour.
+    resetRequest: { points: s.resetRequestsPerAddressPerHour, windowS: 60 * 60, keyPrefix: 'reset-ask', exact: true },
   };
 }
 
@@ -51,6 +56,7 @@ export function createLimiters(s: LimitSettings, backend: LimiterBackend): Limit
     submit: backend.rate(table.submit),
     faceUpload: backend.rate(table.faceUpload),
     reset: backend.rate(table.reset),
+    resetRequest: backend.rate(table.resetRequest),
     login: createLoginLimiters(s.login, backend),
     requests: createRequestLimiters(s.requests, backend.rate),
   };

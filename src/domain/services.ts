@@ -129,7 +129,7 @@ export interface CreateDomainDeps {
   /** Face analysis; absent means enrolment answers UNAVAILABLE and selfie policies are refused. */
   face?: FaceEngine;
   /** The node's limiters (memory or Redis); the domain counts logins, resets and face uploads. */
-  limiters: Pick<Limiters, 'login' | 'reset' | 'faceUpload' | 'mailSend'>;
+  limiters: Pick<Limiters, 'login' | 'reset' | 'resetRequest' | 'faceUpload' | 'mailSend'>;
   settings: DomainSettings;
   /** Called after every close-scheduler pass (metrics). */
   onSchedulerTick?: () => void;
@@ -250,6 +250,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
       clock,
       events,
       resetLimiter: deps.limiters.reset,
+      resetRequestLimiter: deps.limiters.resetRequest,
       jobs,
     }),
     users,

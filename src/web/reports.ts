@@ -6,6 +6,7 @@
  * sparkline each.
  */
 import { apiFetch, apiJson } from './lib/auth.js';
+import { fetchAll } from './lib/fetch-all.js';
 import { barChart, lineChart, settledPercentage, sparkline } from './lib/charts.js';
 import { announce, byId, downloadBlob, errorText, h, show } from './lib/dom.js';
 import { bindLogout, requireLogin } from './lib/page.js';
@@ -248,14 +249,12 @@ async function refresh(isAdmin: boolean): Promise<void> {
  * chooses another (a first subject given) tells the subject's report to follow.
  */
 async function loadSubjects(wanted: string | null = null): Promise<void> {
-  const subjects = await apiJson<{ items: SubjectItem[] }>('api/v1/subjects?limit=200');
+  const subjects = await fetchAll<SubjectItem>('api/v1/subjects');
   const select = byId<HTMLSelectElement>('subject-select');
   const chosen = wanted ?? select.value;
   const before = select.value;
-  select.replaceChildren(
-    ...subjects.items.map((s) => h('option', { value: s.id }, rt('reports.subjectName', { code: s.code, name: s.name }))),
-  );
-  if (subjects.items.some((s) => s.id === chosen)) select.value = chosen;
+  select.replaceChildren(...subjects.map((s) => h('option', { value: s.id }, rt('reports.subjectName', { code: s.code, name: s.name }))));
+  if (subjects.some((s) => s.id === chosen)) select.value = chosen;
   if (wanted === null && select.value !== before) select.dispatchEvent(new Event('change'));
 }
 

@@ -10,7 +10,8 @@ import {
   type SessionOpenInput,
   type SessionView,
 } from '../shared/events.js';
-import { apiFetch, apiJson } from './lib/auth.js';
+import { apiFetch } from './lib/auth.js';
+import { fetchAll } from './lib/fetch-all.js';
 import { announce, byId, clockTime, errorText, h, queryParam, show } from './lib/dom.js';
 import { bindLanguageMenu, bindLogout, requireLogin, showConnection } from './lib/page.js';
 import { RosterFeed } from './lib/roster.js';
@@ -507,15 +508,15 @@ function bindSessionControls(socket: AppSocket): void {
 const subjectName = (s: SubjectItem): string => st('staff.sessionName', { code: s.code, name: s.name });
 
 async function loadSubjects(): Promise<SubjectItem[]> {
-  const page = await apiJson<{ items: SubjectItem[] }>('api/v1/subjects?limit=200');
+  const items = await fetchAll<SubjectItem>('api/v1/subjects');
   const select = byId<HTMLSelectElement>('subject-select');
   const chosen = select.value;
-  select.replaceChildren(...page.items.map((s) => h('option', { value: s.id }, subjectName(s))));
+  select.replaceChildren(...items.map((s) => h('option', { value: s.id }, subjectName(s))));
   // Listed again (a subject given meanwhile): the teacher's choice stays, and the timetable
   // panel, which follows the select's changes, follows one the new list made (a first subject).
-  if (page.items.some((s) => s.id === chosen)) select.value = chosen;
+  if (items.some((s) => s.id === chosen)) select.value = chosen;
   else if (select.value !== chosen) select.dispatchEvent(new Event('change'));
-  return page.items;
+  return items;
 }
 
 /** Lists the subjects again, and says which the teacher was given since the last list. */

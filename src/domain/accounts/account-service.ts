@@ -27,6 +27,11 @@ export interface AccountServiceDeps {
   events: EventPublisher;
   /** Reset emails per email address; spent means no email, with the same answer. */
   resetLimiter: RateLimiter;
+  /**
+   * Forgot-password requests per client address, counted before anything is looked up: spent
+   * means RATE_LIMITED whatever the email, so the refusal tells nothing about an account.
+   */
+  resetRequestLimiter: RateLimiter;
   /** Where a forgot-password request's lookup and email run once it is answered (`askReset`). */
   jobs: Pick<JobRunner, 'run'>;
 }
@@ -146,10 +151,16 @@ export class AccountService {
    * Forgot-password as the public route answers it: at once, the lookup and the email left to
    * this node's background work. Only a known email's request queues an email (an outbox
    * write), so an answer that waited for it would tell by its time whether an account has the
-   * address. A failure of that work is logged; the caller was told nothing either way.
+   * address. A failure of that work is logged; the caller was told nothing either way. `from`
+   * is the client's address key: its requests are counted whatever their email, since one
+   * address naming many others' emails would otherwise send each of them its own budget.
    */
-  askReset(input: { email: string; organisation?: string | undefined }): void {
+  async askReset(input: { email: string; organisation?: string | undefined }, from: string): Promise<void> {
+    const limit = await this.deps.resetRequestLimiter.consume(from);
+    if (!limit.allowed) throw new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs });
     if (this.resetsInFlight >= RESETS_IN_FLIGHT_MAX) {
+      // Nothing was asked: the address keeps its request for the retry.
+      await this.deps.resetRequestLimiter.refund(from);
       throw new AppError('BUSY', 'Too many password resets are being prepared; retry shortly.', { retryAfterMs: 1_000 });
     }
     this.resetsInFlight += 1;

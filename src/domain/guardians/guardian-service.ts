@@ -1,4 +1,4 @@
-import { readCsvTable, type CsvRow } from '../csv-table.js';
+import { readCsvTable, rowsRefused, type CsvRow } from '../csv-table.js';
 import { z } from 'zod';
 import { AppError } from '../../shared/app-error.js';
 import { englishProblem, englishReason, rowProblem, type RowProblem } from '../../shared/row-problems.js';
@@ -97,8 +97,7 @@ export class GuardianService {
       if (list.length > MAX_GUARDIANS) errors.push(rowError(line, [rowProblem('tooManyContacts', { max: MAX_GUARDIANS })]));
       byStudent.set(student!.id, list);
     }
-    if (errors.length > 0)
-      throw new AppError('VALIDATION_FAILED', `${errors.length} row(s) are invalid; nothing was imported.`, { rows: errors });
+    if (errors.length > 0) throw rowsRefused(errors);
     let contacts = 0;
     for (const [studentId, list] of byStudent) {
       await this.replace(actor, studentId, list);

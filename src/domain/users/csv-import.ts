@@ -1,4 +1,4 @@
-import { readCsvTable, type CsvRow } from '../csv-table.js';
+import { readCsvTable, rowsRefused, type CsvRow } from '../csv-table.js';
 import { z } from 'zod';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH, passwordRule, type PasswordHasher } from '../accounts/passwords.js';
 import { ROLES, StoreConflictError, type Role } from '../ports/common.js';
@@ -105,10 +105,7 @@ export class CsvUserImport {
       }
     }
     if (records.length === 0) throw new AppError('VALIDATION_FAILED', 'The file has no rows.', { rows: [] });
-    if (errors.length > 0) {
-      errors.sort((a, b) => a.line - b.line);
-      throw new AppError('VALIDATION_FAILED', `${errors.length} row(s) are invalid; nothing was imported.`, { rows: errors });
-    }
+    if (errors.length > 0) throw rowsRefused(errors);
     if (opts.dryRun) return { created: 0, users: [], checked: rows.length };
 
     const hashes = new Map<string, string>();

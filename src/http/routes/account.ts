@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../domain/accounts/passwords.js';
-import type { RouteRegistry } from '../define-route.js';
+import { perAddress, type RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { IdParams } from '../schemas.js';
 
@@ -72,14 +72,16 @@ export function accountRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     description:
       'Always the same answer, whether the email exists or not, has several accounts, or asked too often: ' +
       'at most RESET_EMAILS_PER_HOUR emails per address per hour are sent. The link works once, for RESET_TTL_S. ' +
-      'Answered before the account is looked up, so neither the answer nor its time tells whether one has this email.',
+      'Answered before the account is looked up, so neither the answer nor its time tells whether one has this email. ' +
+      'A client address (an IPv6 one by its /64) may ask RESET_REQUESTS_PER_ADDRESS_PER_HOUR times an hour, whatever the ' +
+      'emails: beyond, 429 RATE_LIMITED with Retry-After, counted before the lookup and so the same for every email.',
     tags: ['auth'],
     access: 'public',
     body: ForgotBody,
     response: { status: 202, description: 'Accepted (nothing said about the email)', schema: ForgotAnswer },
-    errors: ['BUSY'],
-    handler: async ({ body }) => {
-      accounts.askReset(body);
+    errors: ['BUSY', 'RATE_LIMITED'],
+    handler: async ({ body, req }) => {
+      await accounts.askReset(body, perAddress(req));
       return FORGOT_ANSWER;
     },
   });

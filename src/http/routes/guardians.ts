@@ -69,7 +69,8 @@ export function guardianRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     description:
       'Columns: name, relation, email, optional language (default en), and student_number or student_email naming the ' +
       "student. Each student named gets exactly the file's rows as their contacts. All or nothing: when any row is bad, " +
-      'nothing is written and the 400 answer lists every bad row in `details.rows` as { line, reason, problems } (`reason` in English, `problems` as codes).',
+      'nothing is written and the 400 answer lists the first 100 bad rows in `details.rows` as { line, reason, problems } (`reason` in English, `problems` as codes), ' +
+      'with `details.rowsInvalid` (how many rows are bad), `details.problemCounts` (each problem code over all of them) and `details.lines` (every bad line).',
     tags: ['users'],
     access: ['admin'],
     body: ImportBody,

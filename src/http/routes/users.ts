@@ -95,7 +95,8 @@ export function userRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     summary: 'Import users from CSV',
     description:
       'Columns: name,email,role,student_number and optionally password. All or nothing: when any row is bad, ' +
-      'nothing is written and the 400 answer lists every bad row in `details.rows` as { line, email, reason, problems } (`reason` in English, `problems` as codes) ' +
+      'nothing is written and the 400 answer lists the first 100 bad rows in `details.rows` as { line, email, reason, problems } (`reason` in English, `problems` as codes), ' +
+      'with `details.rowsInvalid` (how many rows are bad), `details.problemCounts` (each problem code over all of them) and `details.lines` (every bad line) ' +
       '(the header is line 1). Users imported without a password cannot log in until they follow an invitation or an admin sets one; the password of a row is theirs at once, with no forced change. ' +
       'With `dryRun=true` every row is checked the same way and nothing is written: the admin console checks a ' +
       'whole file first, then sends it in chunks to show progress.',

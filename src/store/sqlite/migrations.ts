@@ -810,6 +810,15 @@ ${standingTrigger(
       'NEW.org_id',
     )}    `,
   },
+  {
+    version: 34,
+    // The outbox page's search by recipient (an address or its start, case ignored: LIKE's
+    // NOCASE) scanned every email of the organisation: 341 ms for one address among 100 000
+    // emails, 0.3 ms with this index (pairs alternated, load 16). Its collation is LIKE's, so
+    // SQLite's LIKE optimisation can use it.
+    name: 'outbox emails by recipient',
+    sql: `CREATE INDEX outbox_org_recipient ON outbox (org_id, recipient COLLATE NOCASE);`,
+  },
 ];
 
 /**

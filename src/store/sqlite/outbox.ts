@@ -3,7 +3,7 @@ import { newOutboxMailEntity } from '../new-entities.js';
 import type { EmailCategory, OutboxCategory } from '../../shared/alerts.js';
 import { isLanguage } from '../../shared/i18n/languages.js';
 import type { NotificationPreferenceRepository, NotificationPreferences } from '../../domain/ports/notifications.js';
-import type { OutboxMail, OutboxRepository, OutboxStatus } from '../../domain/ports/outbox.js';
+import type { OutboxFilter, OutboxMail, OutboxRepository, OutboxStatus } from '../../domain/ports/outbox.js';
 import type { SqliteDb } from './db.js';
 import { totalFromPage } from '../../domain/paging.js';
 
@@ -165,18 +165,7 @@ export function outboxRepository(db: SqliteDb, clock: () => Date): OutboxReposit
       });
     },
     async list(orgId, filter) {
-      const terms = ['org_id = ?'];
-      const args: (string | number)[] = [orgId];
-      if (filter.status) {
-        terms.push('status = ?');
-        args.push(filter.status);
-      }
-      if (filter.recipient) {
-        // LIKE ignores ASCII case; the address's own `%`, `_` and `\` are escaped to mean themselves.
-        terms.push("recipient LIKE ? ESCAPE '\\'");
-        args.push(`${filter.recipient.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-      }
-      const where = terms.join(' AND ');
+      const { where, args } = outboxListWhere(orgId, filter);
       const items = db
         .stmt<OutboxRow>(`SELECT * FROM outbox WHERE ${where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`)
         .all(...args, filter.limit, filter.offset)
@@ -233,4 +222,21 @@ export function notificationPreferenceRepository(db: SqliteDb, clock: () => Date
       return p;
     },
   };
+}
+
+/** The WHERE clause of the outbox page (exported for its query-plan test). */
+export function outboxListWhere(orgId: string, filter: OutboxFilter): { where: string; args: (string | number)[] } {
+  const terms = ['org_id = ?'];
+  const args: (string | number)[] = [orgId];
+  if (filter.status) {
+    terms.push('status = ?');
+    args.push(filter.status);
+  }
+  if (filter.recipient) {
+    // LIKE ignores ASCII case (outbox_org_recipient is NOCASE for it); the address's own `%`,
+    // `_` and `\` are escaped to mean themselves.
+    terms.push("recipient LIKE ? ESCAPE '\\'");
+    args.push(`${filter.recipient.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  }
+  return { where: terms.join(' AND '), args };
 }

@@ -1,7 +1,7 @@
 /**
  * CSV import with a progress bar. The import endpoint is all or nothing per request, so the
- * page first sends the whole file as a dry run (every row's problems at once, in a table, nothing
- * written), then sends the good rows in chunks (at most 10, each with the header), advancing
+ * page first sends the whole file as a dry run (the bad rows at once, in a table, nothing written;
+ * past the first the server describes, a count), then sends the good rows in chunks (at most 10, each with the header), advancing
  * the bar after each. A chunk refused meanwhile (an email taken since the check) is reported
  * by its rows' lines in the file; the chunks before it stay imported.
  */
@@ -11,7 +11,7 @@ import { chunkCsv, chunkSize, lineInFile, lineNumbersCertain, splitCsv, type Csv
 import { at } from '../lib/admin-text.js';
 import { formatNumber } from '../lib/i18n.js';
 import { invitedText, inviteMany } from './invitations.js';
-import { problemsText } from './problem-text.js';
+import { problemsText, refusedRows, unlistedText, type RefusedRows } from './problem-text.js';
 import type { RowError, User } from './types.js';
 
 let file: CsvFile | null = null;
@@ -22,13 +22,18 @@ let imported: string[] = [];
 let importedCount = 0;
 
 function rowErrors(err: unknown): RowError[] | null {
-  if (!(err instanceof ApiError)) return null;
-  const rows = err.body.details?.['rows'];
-  return Array.isArray(rows) ? (rows as RowError[]) : null;
+  return refusedErrors(err)?.rows ?? null;
 }
 
-function showErrors(errors: RowError[], caption: string): void {
+function refusedErrors(err: unknown): RefusedRows<RowError> | null {
+  return err instanceof ApiError ? refusedRows<RowError>(err.body.details) : null;
+}
+
+function showErrors(errors: RowError[], caption: string, unlisted = ''): void {
   byId('import-errors-caption').textContent = caption;
+  const more = byId('import-errors-more');
+  more.textContent = unlisted;
+  show(more, unlisted !== '');
   byId('import-errors-body').replaceChildren(
     ...errors.map((e) =>
       h(
@@ -89,14 +94,15 @@ async function check(text: string): Promise<void> {
     toImport = file.rows;
     progress(0, rows, at('import.allFine', { count: answer.checked }));
   } catch (err) {
-    const errors = rowErrors(err);
-    if (!errors) throw err;
-    const bad = new Set(errors.map((e) => e.line));
-    showErrors(errors, at('import.errorsCaption', { count: errors.length }));
+    const refused = refusedErrors(err);
+    if (!refused) throw err;
+    // Every bad line, also those past the rows the server describes, is left out of the import.
+    const bad = new Set(refused.lines);
+    showErrors(refused.rows, at('import.errorsCaption', { count: refused.total }), unlistedText(refused));
     const certain = lineNumbersCertain(text, file) && !bad.has(1);
     toImport = certain ? file.rows.filter((r) => !bad.has(r.line)) : [];
     const next = toImport.length > 0 ? at('import.canImportRest', { count: toImport.length }) : at('import.fixFile');
-    progress(0, rows, `${at('import.someBad', { bad: formatNumber(errors.length), count: rows })} ${next}`);
+    progress(0, rows, `${at('import.someBad', { bad: formatNumber(refused.total), count: rows })} ${next}`);
   }
   if (toImport.length > 0) {
     const go = byId('import-go');

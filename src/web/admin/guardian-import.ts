@@ -1,12 +1,12 @@
 /**
  * Guardian contacts from CSV (docs/absences.md): one all-or-nothing request; a refused file
- * lists every bad row by its line, and nothing was written.
+ * lists its bad rows by line (the first the server describes, then how many more), and nothing was written.
  */
 import { ApiError, apiFetch } from '../lib/auth.js';
 import { announce, byId, errorText, h, show } from '../lib/dom.js';
 import { at } from '../lib/admin-text.js';
 import type { RowProblem } from '../../shared/row-problems.js';
-import { problemsText } from './problem-text.js';
+import { problemsText, refusedRows, unlistedText, type RefusedRows } from './problem-text.js';
 
 interface BadRow {
   line: number;
@@ -14,10 +14,8 @@ interface BadRow {
   problems?: RowProblem[];
 }
 
-function badRows(err: unknown): BadRow[] | null {
-  if (!(err instanceof ApiError)) return null;
-  const rows = err.body.details?.['rows'];
-  return Array.isArray(rows) ? (rows as BadRow[]) : null;
+function badRows(err: unknown): RefusedRows<BadRow> | null {
+  return err instanceof ApiError ? refusedRows<BadRow>(err.body.details) : null;
 }
 
 async function importFile(form: HTMLFormElement): Promise<void> {
@@ -39,10 +37,13 @@ async function importFile(form: HTMLFormElement): Promise<void> {
       }),
     );
   } catch (err) {
-    const rows = badRows(err);
-    if (rows) {
+    const refused = badRows(err);
+    if (refused) {
+      const more = byId('guardians-errors-more');
+      more.textContent = unlistedText(refused);
+      show(more, more.textContent !== '');
       byId('guardians-errors-body').replaceChildren(
-        ...rows.map((r) => h('tr', {}, h('th', { scope: 'row' }, String(r.line)), h('td', {}, problemsText(r.problems, r.reason)))),
+        ...refused.rows.map((r) => h('tr', {}, h('th', { scope: 'row' }, String(r.line)), h('td', {}, problemsText(r.problems, r.reason)))),
       );
       show(byId('guardians-errors-block'), true);
     }
@@ -57,6 +58,7 @@ export function bindGuardianImport(): void {
     byId('guardians-error').textContent = '';
     byId('guardians-status').textContent = '';
     show(byId('guardians-errors-block'), false);
+    show(byId('guardians-errors-more'), false);
     importFile(form).catch((err: unknown) => (byId('guardians-error').textContent = errorText(err)));
   });
 }

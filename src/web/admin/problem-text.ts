@@ -48,3 +48,32 @@ export function problemsText(problems: readonly RowProblem[] | null | undefined,
   if (known.length === 0 || known.length !== (problems ?? []).length) return reason ?? '';
   return known.map(problemText).join(at('admin.listSeparator'));
 }
+
+/**
+ * The rows of a refused file: those the server describes (the first LISTED_ROWS_MAX), how many
+ * are bad in all, and every bad line (an older server listing them all sends neither).
+ */
+export interface RefusedRows<R> {
+  rows: R[];
+  total: number;
+  lines: number[];
+}
+
+export function refusedRows<R extends { line: number }>(details: Record<string, unknown> | undefined): RefusedRows<R> | null {
+  const rows = details?.['rows'];
+  if (!Array.isArray(rows)) return null;
+  const listed = rows as R[];
+  const total = details?.['rowsInvalid'];
+  const lines = details?.['lines'];
+  return {
+    rows: listed,
+    total: typeof total === 'number' ? total : listed.length,
+    lines: Array.isArray(lines) ? (lines as number[]) : listed.map((r) => r.line),
+  };
+}
+
+/** Says how many bad rows the table below does not show; empty when it shows them all. */
+export function unlistedText(refused: RefusedRows<unknown>): string {
+  const more = refused.total - refused.rows.length;
+  return more > 0 ? at('import.unlisted', { count: more, listed: formatNumber(refused.rows.length) }) : '';
+}

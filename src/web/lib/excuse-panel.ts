@@ -4,6 +4,7 @@
  * staff-excuses.ts.
  */
 import { apiFetch, apiJson } from './auth.js';
+import { fetchAll } from './fetch-all.js';
 import { byId, errorText, h } from './dom.js';
 import { t } from './pages-text.js';
 
@@ -35,7 +36,7 @@ async function fillCategories(select: HTMLSelectElement): Promise<void> {
 }
 
 async function fillSubjects(select: HTMLSelectElement): Promise<void> {
-  const { items } = await apiJson<{ items: Array<{ id: string; code: string; name: string }> }>('api/v1/subjects?limit=200');
+  const items = await fetchAll<{ id: string; code: string; name: string }>('api/v1/subjects');
   select.replaceChildren(
     ...items.map((s) => h('option', { value: s.id }, `${s.code} ${s.name}`)),
     h('option', { value: '' }, t('excuse.allSubjects')),

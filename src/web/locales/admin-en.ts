@@ -256,6 +256,10 @@ export const adminEn = {
   'import.checking': { one: 'Checking # row…', other: 'Checking # rows…' },
   'import.allFine': { one: 'The row is fine. Nothing is imported yet.', other: 'All # rows are fine. Nothing is imported yet.' },
   'import.errorsCaption': { one: '# row with problems (line 1 is the header)', other: '# rows with problems (line 1 is the header)' },
+  'import.unlisted': {
+    one: 'The server lists the first {listed}: # more row has problems.',
+    other: 'The server lists the first {listed}: # more rows have problems.',
+  },
   'import.someBad': { one: '{bad} of # row has problems.', other: '{bad} of # rows have problems.' },
   'import.canImportRest': {
     one: 'You can import the # other row, or fix the file and check it again.',

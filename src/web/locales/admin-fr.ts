@@ -195,6 +195,10 @@ const catalog: CatalogOf<typeof adminEn> = {
     other: 'Les # lignes sont correctes. Rien n’est encore importé.',
   },
   'import.errorsCaption': { one: '# ligne en erreur (la ligne 1 est l’en-tête)', other: '# lignes en erreur (la ligne 1 est l’en-tête)' },
+  'import.unlisted': {
+    one: 'Le serveur liste les {listed} premières : # autre ligne est en erreur.',
+    other: 'Le serveur liste les {listed} premières : # autres lignes sont en erreur.',
+  },
   'import.someBad': { one: '{bad} ligne sur # est en erreur.', other: '{bad} lignes sur # sont en erreur.' },
   'import.canImportRest': {
     one: 'Vous pouvez importer l’autre ligne, ou corriger le fichier et le vérifier de nouveau.',

@@ -47,6 +47,7 @@ describe('AccountService (over the SQLite store)', () => {
       clock,
       events: { publish: (e) => published.push(e) },
       resetLimiter: new MemoryRateLimiter({ points: 3, windowS: 3_600, keyPrefix: 'reset-test' }),
+      resetRequestLimiter: new MemoryRateLimiter({ points: 10_000, windowS: 3_600, keyPrefix: 'reset-ask-test' }),
       jobs: new JobRunner(createLogger('silent')),
     };
     service = new AccountService(deps);
@@ -95,14 +96,6 @@ describe('AccountService (over the SQLite store)', () => {
   const codeOf = async (p: Promise<unknown>) => {
     try {
       await p;
-    } catch (err) {
-      return err instanceof AppError ? err.code : String(err);
-    }
-    return null;
-  };
-  const codeOfSync = (f: () => unknown) => {
-    try {
-      f();
     } catch (err) {
       return err instanceof AppError ? err.code : String(err);
     }
@@ -226,14 +219,14 @@ describe('AccountService (over the SQLite store)', () => {
     // A node whose background work has not started yet: what askReset left to it, held.
     const held: Array<() => Promise<void>> = [];
     const holding = new AccountService({ ...deps, jobs: { run: (_name, job) => void held.push(job) } });
-    for (let i = 0; i < RESETS_IN_FLIGHT_MAX; i++) holding.askReset({ email: `nobody-${i}@example.test` });
+    for (let i = 0; i < RESETS_IN_FLIGHT_MAX; i++) await holding.askReset({ email: `nobody-${i}@example.test` }, `198.51.100.${i % 200}`);
     expect(held).to.have.length(RESETS_IN_FLIGHT_MAX);
     expect(await store.outbox.list(org.id, { limit: 10, offset: 0 })).to.have.property('total', 0);
     for (const email of [student.email, 'nobody-else@example.test']) {
-      expect(codeOfSync(() => holding.askReset({ email }))).to.equal('BUSY');
+      expect(await codeOf(holding.askReset({ email }, '203.0.113.1'))).to.equal('BUSY');
     }
     await held.shift()!();
-    holding.askReset({ email: student.email });
+    await holding.askReset({ email: student.email }, '203.0.113.1');
     await held.at(-1)!();
     await mailer.waitFor(1);
     expect(mailer.sent[0]!.to).to.equal(student.email);

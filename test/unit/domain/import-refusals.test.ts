@@ -3,6 +3,7 @@ import type { Actor } from '../../../src/domain/actor.js';
 import { GuardianService } from '../../../src/domain/guardians/guardian-service.js';
 import type { Store } from '../../../src/domain/ports/store.js';
 import { CsvUserImport } from '../../../src/domain/users/csv-import.js';
+import { LISTED_ROWS_MAX } from '../../../src/domain/csv-table.js';
 import { AppError } from '../../../src/shared/app-error.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { cheapPasswordHasher } from '../../support/passwords.js';
@@ -76,5 +77,32 @@ describe('CSV import refusals name the row, the column and the problem, never a 
     ]);
     const told = JSON.stringify({ message: err.message, details: err.details });
     for (const cell of [MARKUP, PERSONAL, 'onerror', 'peanuts']) expect(told).not.to.include(cell);
+  });
+
+  it('a file bad in every row lists only the first rows, then counts by problem, with every bad line for the rest', async () => {
+    const importer = new CsvUserImport({ store, passwords: cheapPasswordHasher(), clock: () => T });
+    const bad = LISTED_ROWS_MAX * 3;
+    const users = ['name,email,role,student_number', ...Array.from({ length: bad }, (_, i) => `P${i},p${i}@school.test,pupil,N${i}`)];
+    const guardians = ['student_number,name,relation,email', ...Array.from({ length: bad }, (_, i) => `S1,G${i},aunt,not-an-email`)];
+    for (const run of [
+      () => importer.run(admin, users.join('\n'), { dryRun: true }),
+      () => new GuardianService({ store, clock: () => T }).importCsv(admin, guardians.join('\n')),
+    ]) {
+      const err = await refusal(run);
+      const details = err.details as { rows: Array<{ line: number }>; rowsInvalid: number; problemCounts: object; lines: number[] };
+      const code = details.rows[0] && 'email' in details.rows[0] ? 'roleUnknown' : 'emailInvalid';
+      expect({
+        listed: details.rows.map((r) => r.line),
+        rowsInvalid: details.rowsInvalid,
+        problemCounts: details.problemCounts,
+        lines: details.lines,
+      }).to.deep.equal({
+        listed: Array.from({ length: LISTED_ROWS_MAX }, (_, i) => i + 2),
+        rowsInvalid: bad,
+        problemCounts: { [code]: bad },
+        lines: Array.from({ length: bad }, (_, i) => i + 2),
+      });
+      expect(err.message).to.equal(`${bad} row(s) are invalid; nothing was imported.`);
+    }
   });
 });

@@ -57,6 +57,7 @@ function suite(setup: RaceStore): void {
       clock: now,
       events: { publish: () => undefined },
       resetLimiter: new MemoryRateLimiter({ points: 3, windowS: 3_600, keyPrefix: 'invite-test' }),
+      resetRequestLimiter: new MemoryRateLimiter({ points: 3, windowS: 3_600, keyPrefix: 'invite-ask-test' }),
       jobs: new JobRunner(createLogger('silent')),
     });
     const org = await createOrg(store);
