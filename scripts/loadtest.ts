@@ -39,7 +39,9 @@ import { buildSummary, type RunSummary } from './lib/loadtest-summary.js';
 import { sampleNodes, Timeline } from './lib/loadtest-timeline.js';
 import { SELFIE_POLICY, SelfieStats, submitSelfie } from './lib/loadtest-selfies.js';
 import { RosterLatency, ScreenArrivals } from './lib/loadtest-roster.js';
+import { Senders, type SenderData, type SenderEntry, type SenderTotals } from './lib/loadtest-senders.js';
 import { repoRoot } from './lib/repo-root.js';
+import { InFlight } from './lib/in-flight.js';
 
 const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
 
@@ -64,6 +66,11 @@ const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
                     200 per room) (default 10)
   --window W        check-ins in flight at most; a selfie check-in is in flight until its
                     verdict (default 500)
+  --senders N       worker threads that hold the student sockets, send the check-ins and read
+                    their acknowledgements, a room's students on one thread, so that the
+                    generator's own loop (the screens, the figures) delays neither (default 1;
+                    0 = all on the one loop, as before round 24); open loop without --selfies
+                    only, else 0
   --hold H          seconds all sockets stay connected before RSS is read (default 3)
   --no-baseline     skip the comparison run with the same load on one node without Redis
   --timeout T       whole-run bound in seconds; everything is stopped after it (default 300)
@@ -141,6 +148,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     window: { type: 'string', default: '500' },
     hold: { type: 'string', default: '3' },
+    senders: { type: 'string', default: '1' },
     'no-baseline': { type: 'boolean', default: false },
     'closed-loop': { type: 'boolean', default: false },
     'i-own-these-hosts': { type: 'boolean', default: false },
@@ -186,6 +194,7 @@ const opts = {
   duration: int('duration', args.duration, 1),
   window: int('window', args.window, 1),
   hold: int('hold', args.hold, 0),
+  senders: int('senders', args.senders, 0),
   timeout: int('timeout', args.timeout, 10),
 };
 const selfieShare = Number(args['selfie-share']);
@@ -450,6 +459,20 @@ async function run(
   const screens: Socket[][] = [];
   const studentSockets: (Socket | null)[][] = [];
   const total = opts.rooms * (opts.students + opts.screens);
+  // Sender threads: open loop without selfies (a selfie's retries stay on this loop).
+  const senderCount = opts.rate > 0 && !faces ? Math.min(opts.senders, opts.rooms) : 0;
+  const shares: SenderData[] = Array.from({ length: senderCount }, () => ({
+    senders: senderCount,
+    sockets: [],
+    rate: opts.rate,
+    durationMs: opts.duration * 1_000,
+    window: Math.ceil(opts.window / senderCount),
+    location: { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15 },
+    flushMs: 10,
+  }));
+  /** With senders: the place of student i of room r among its thread's sockets. */
+  const slotOf: number[][] = [];
+  let senders: Senders | null = null;
   const ticker = setInterval(() => progress(`[${label}] connected ${connected}/${total}, errors ${connectErrors}`), 1_000);
   try {
     for (let r = 0; r < opts.rooms; r += 1) {
@@ -458,7 +481,26 @@ async function run(
       connected += opts.screens;
     }
     const jobs: (() => Promise<void>)[] = [];
-    for (let r = 0; r < opts.rooms; r += 1) {
+    for (let r = 0; r < opts.rooms && senderCount > 0; r += 1) {
+      const share = shares[r % senderCount]!;
+      slotOf.push(
+        Array.from({ length: opts.students }, (_, i) => {
+          share.sockets.push({ url: place(r * opts.students + i), token: tokens.signAccess(seeded.students[r]![i]!).token });
+          return share.sockets.length - 1;
+        }),
+      );
+    }
+    if (senderCount > 0) {
+      senders = new Senders(shares, {
+        connected: (n) => (connected += n),
+        sent: (index, at) => onSent(index, at),
+        answered: (index, at, code) => onAnswered(index, at, code),
+      });
+      const stopSenders = senders;
+      cleanups.push(() => stopSenders.stop());
+      connectErrors += await senders.connectedAll();
+    }
+    for (let r = 0; r < opts.rooms && senderCount === 0; r += 1) {
       studentSockets.push(new Array<Socket | null>(opts.students).fill(null));
       for (let i = 0; i < opts.students; i += 1) {
         const url = place(r * opts.students + i);
@@ -513,8 +555,21 @@ async function run(
   const rss = nodes.map((n, k) => ({ name: n.name, idle: idle[k]!, loaded: loaded[k]!, connections: perNode[k]! }));
 
   // Propagation: from the submit to the last screen of the room that shows it.
-  const pending = new ScreenArrivals();
+  // With senders a screen may show a check-in before its thread has reported the send.
+  const pending = new ScreenArrivals(senders !== null);
   const propagation: number[] = [];
+  function shown(key: string, screen: number, at: number): void {
+    const worst = pending.shown(key, screen, at);
+    if (worst !== null) complete(key, worst, at);
+  }
+  /** Every screen of the room showed `key`, the last at `at`, `worst` after its submit. */
+  function complete(key: string, worst: number, at: number): void {
+    timeline.roster(at, worst);
+    const traced = generatorTimes.get(key);
+    if (traced) traced.screen = performance.timeOrigin + at;
+    propagation.push(worst);
+    rosterLatency.shown(key, at);
+  }
   const timeline = new Timeline(performance.now());
   const rosterLatency = new RosterLatency(performance.now());
   let screenNo = 0;
@@ -522,18 +577,9 @@ async function run(
     for (const screen of roomScreens) {
       const thisScreen = screenNo++;
       screen.on('roster:updates', (batch: RosterUpdates) => {
-        rosterLatency.message(thisScreen, performance.now());
-        for (const u of batch.updates) {
-          const key = `${batch.sessionId}/${u.entry.studentId}`;
-          const worst = pending.shown(key, thisScreen, performance.now());
-          if (worst !== null) {
-            timeline.roster(performance.now(), worst);
-            const traced = generatorTimes.get(key);
-            if (traced) traced.screen = performance.timeOrigin + performance.now();
-            propagation.push(worst);
-            rosterLatency.shown(key, performance.now());
-          }
-        }
+        const now = performance.now();
+        rosterLatency.message(thisScreen, now);
+        for (const u of batch.updates) shown(`${batch.sessionId}/${u.entry.studentId}`, thisScreen, now);
       });
     }
   }
@@ -610,8 +656,75 @@ async function run(
       `[${label}] ${s.toFixed(0)}s submitted ${launched}/${toOffer}, acked ${acked}${selfieProgress()}, in flight ${inFlight}, errors ${[...errors.values()].reduce((a, b) => a + b, 0)}`,
     );
   }, 1_000);
-  const inflight = new Set<Promise<void>>();
-  while (launched < toOffer && performance.now() < end) {
+  const inflight = new InFlight();
+  /** With senders: each plan entry's send time (this thread's clock), NaN until reported. */
+  const sentAt = new Float64Array(senders ? toOffer : 0).fill(Number.NaN);
+  const keyOf = (index: number): { key: string; r: number } => {
+    const { r, i, k } = plan[index]!;
+    return { key: `${sessions[r]![k]!}/${seeded.students[r]![i]!.id}`, r };
+  };
+  function onSent(index: number, at: number): void {
+    const t0 = at - performance.timeOrigin;
+    const { key, r } = keyOf(index);
+    launched += 1;
+    inFlight += 1;
+    sentAt[index] = t0;
+    timeline.sent(t0);
+    if (stagesDir)
+      generatorTimes.set(key, {
+        offered: performance.timeOrigin + start + (index * 1000) / opts.rate,
+        sent: at,
+        acked: null,
+        screen: null,
+      });
+    // After the stage times exist: a showing held for this key completes it now.
+    const done = pending.expect(key, t0, screens[r]!.length);
+    if (done) complete(key, done.worst, done.at);
+  }
+  function onAnswered(index: number, at: number, code: string | null): void {
+    if (code === 'NOT_CONNECTED') {
+      launched += 1;
+      countError(code);
+      return;
+    }
+    const now = at - performance.timeOrigin;
+    const { key } = keyOf(index);
+    inFlight -= 1;
+    if (code === 'ACK_TIMEOUT') {
+      timeline.answered(now, null, code);
+      countError(code);
+      return;
+    }
+    const traced = generatorTimes.get(key);
+    if (traced && code === null) traced.acked = at;
+    if (code === null) rosterLatency.acked(key, now);
+    ack.push(now - sentAt[index]!);
+    timeline.answered(now, now - sentAt[index]!, code);
+    if (code === null) acked += 1;
+    else countError(code);
+  }
+  let senderTotals: SenderTotals | null = null;
+  if (senders) {
+    const plans: SenderEntry[][] = Array.from({ length: senderCount }, () => []);
+    for (let index = 0; index < toOffer; index += 1) {
+      const { r, i, k } = plan[index]!;
+      plans[r % senderCount]!.push({ index, socket: slotOf[r]![i]!, sessionId: sessions[r]![k]! });
+    }
+    let finished = false;
+    const done = senders.start(performance.timeOrigin + start, plans).then((t) => {
+      finished = true;
+      senderTotals = t;
+    });
+    // The schedule's count, on this loop: the threads send it.
+    while (!finished) {
+      const now = performance.now();
+      const offeredNow = Math.min(toOffer, Math.floor(((Math.min(now, end) - start) / 1000) * opts.rate));
+      if (offeredNow > scheduled) timeline.offered(now, offeredNow - scheduled);
+      scheduled = Math.max(scheduled, offeredNow);
+      await Promise.race([done, new Promise((r) => setTimeout(r, 10))]);
+    }
+  }
+  while (!senders && launched < toOffer && performance.now() < end) {
     // Open loop: what the schedule has offered so far, sent or not (a full window holds some back).
     if (opts.rate > 0) {
       const now = performance.now();
@@ -666,20 +779,21 @@ async function run(
                 countError('ACK_TIMEOUT');
               },
             );
-      const tracked = p.finally(() => {
-        inFlight -= 1;
-        inflight.delete(tracked);
-      });
-      inflight.add(tracked);
+      inflight.add(p.finally(() => (inFlight -= 1)));
     }
     await new Promise((r) => setTimeout(r, 2));
   }
-  await Promise.all(inflight);
+  await inflight.settled();
   const elapsedS = (performance.now() - start) / 1000;
   const settle = Date.now() + 5_000;
   while (pending.size > 0 && Date.now() < settle) await new Promise((r) => setTimeout(r, 20));
   clearInterval(loadTicker);
   stopSampling();
+  const lags = (senderTotals as SenderTotals | null)?.lag;
+  if (lags)
+    process.stdout.write(
+      `senders: ${lags.length} thread(s), own event-loop delay p99 ${lags.map((l) => l.p99Ms.toFixed(1)).join(' / ')} ms, max ${lags.map((l) => l.maxMs.toFixed(1)).join(' / ')} ms\n`,
+    );
   progress(
     `[${label}] submitted ${launched}, acked ${acked}${selfieProgress()}, errors ${[...errors.values()].reduce((a, b) => a + b, 0)}`,
   );
@@ -687,6 +801,7 @@ async function run(
 
   for (const s of sockets) s.disconnect();
   sockets.clear();
+  await senders?.stop();
   await stopNodes();
   if (!urls) await stopDir();
   if (stagesDir && opts.rate > 0) {

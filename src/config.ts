@@ -97,12 +97,15 @@ export const EnvSchema = z.object({
   LOGIN_ADDRESS_PER_MINUTE: int(1, 100_000).default(300),
   FACE_UPLOADS_PER_HOUR: int(1, 100_000).default(30),
   UPLOADS_MAX_CONCURRENT: int(1, 1_000).default(4),
+  UPLOADS_MAX_PER_USER: int(1, 1_000).default(1),
   SOCKET_MAX_IN_FLIGHT: int(1, 1_000).default(8),
   SOCKET_CONNECT_RATE_PER_MINUTE: int(1, 1_000_000).default(3_000),
   SOCKET_CONNECT_USER_RATE_PER_MINUTE: int(1, 1_000_000).default(60),
   SOCKET_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
   SOCKET_HEAVY_RATE_PER_MINUTE: int(1, 1_000_000).default(60),
   SOCKET_ADMISSION_MAX_HANDSHAKES: int(0, 100_000).default(500),
+  // Unset: four fifths of SOCKET_ADMISSION_MAX_HANDSHAKES (rounded down, at least 1 when that is on).
+  SOCKET_ADMISSION_MAX_HANDSHAKES_PER_ADDRESS: int(0, 100_000).optional(),
   SOCKET_ADMISSION_MAX_LAG_MS: int(0, 60_000).default(0),
   SOCKET_ADMISSION_HOLD_MS: int(100, 60_000).default(5_000),
   HTTP_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
@@ -112,7 +115,7 @@ export const EnvSchema = z.object({
   SCHEDULER_INTERVAL_MS: int(100, 60_000).default(1_000),
   CLOSE_ANSWER_WAIT_MS: int(0, 60_000).default(3_000),
   CLOSE_MAX_MS: int(1_000, 86_400_000).default(600_000),
-  ROSTER_BATCH_MS: int(0, 1_000).default(50),
+  ROSTER_BATCH_MS: int(0, 1_000).default(40),
   CHECKIN_STAGES_FILE: z.string().min(1).optional(),
   SOCKET_RECHECK_MS: int(0, 3_600_000).default(15_000),
   TOKEN_PURGE_INTERVAL_MS: int(60_000, 7 * 86_400_000).default(3_600_000),
@@ -233,6 +236,8 @@ export interface Config {
   faceUploadsPerHour: number;
   /** Multipart uploads read at once on one node (each holds its files in memory). */
   uploadsMaxConcurrent: number;
+  /** Of those, the most one user may have (a client sending its bodies slowly holds its slots). */
+  uploadsMaxPerUser: number;
   /** Request rates of every socket command and HTTP route (docs/limits.md). */
   limits: RequestLimits;
   schedulerIntervalMs: number;
@@ -311,10 +316,10 @@ export interface RequestLimits {
   socketHeavyPerMinute: number;
   /**
    * Past either bound a node refuses new Socket.IO handshakes BUSY before they cost anything
-   * (SOCKET_ADMISSION_*): handshakes in flight, and how late its event loop is (ms). 0: that bound off.
-   * A handshake counts at most `holdMs` from its admission.
+   * (SOCKET_ADMISSION_*): handshakes in flight, those of one client address, and how late its
+   * event loop is (ms). 0: that bound off. A handshake counts at most `holdMs` from its admission.
    */
-  socketAdmission: { maxHandshakes: number; maxLagMs: number; holdMs: number };
+  socketAdmission: { maxHandshakes: number; maxHandshakesPerAddress: number; maxLagMs: number; holdMs: number };
   /** Authenticated HTTP requests per user. */
   httpPerMinute: number;
   /** Heavy HTTP routes (exports, imports, uploads, summaries) per user. */
@@ -470,6 +475,13 @@ function allProblems(raw: Record<string, string>, env: NodeJS.ProcessEnv, issues
  * Reads and validates the configuration. In development a JWT secret is generated once and
  * kept under DATA_DIR; in production every secret and the store location must be explicit.
  */
+/**
+ * Four fifths of the bound: one address still cannot keep every other one out, and the pupils of
+ * a school behind one address reconnecting at once are nearly as fast as with no such bound (half
+ * of it slowed a storm of 2,000 phones from one address by about a third: docs/limits.md).
+ */
+const defaultPerAddress = (maxHandshakes: number): number => (maxHandshakes === 0 ? 0 : Math.max(1, Math.floor((maxHandshakes * 4) / 5)));
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw = stripEmpty(env);
   const parsed = EnvSchema.safeParse(raw);
@@ -526,6 +538,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     faceUploadsPerHour: e.FACE_UPLOADS_PER_HOUR,
     uploadsMaxConcurrent: e.UPLOADS_MAX_CONCURRENT,
+    uploadsMaxPerUser: e.UPLOADS_MAX_PER_USER,
     limits: {
       socketMaxInFlight: e.SOCKET_MAX_IN_FLIGHT,
       socketConnectPerMinute: e.SOCKET_CONNECT_RATE_PER_MINUTE,
@@ -534,6 +547,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       socketHeavyPerMinute: e.SOCKET_HEAVY_RATE_PER_MINUTE,
       socketAdmission: {
         maxHandshakes: e.SOCKET_ADMISSION_MAX_HANDSHAKES,
+        maxHandshakesPerAddress: e.SOCKET_ADMISSION_MAX_HANDSHAKES_PER_ADDRESS ?? defaultPerAddress(e.SOCKET_ADMISSION_MAX_HANDSHAKES),
         maxLagMs: e.SOCKET_ADMISSION_MAX_LAG_MS,
         holdMs: e.SOCKET_ADMISSION_HOLD_MS,
       },

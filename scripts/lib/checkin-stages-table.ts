@@ -48,7 +48,7 @@ type Point =
   | 'screen';
 
 const STAGES: readonly { from: Point; to: Point; what: string }[] = [
-  { from: 'offered', to: 'sent', what: "generator: the schedule's slip (its own event loop)" },
+  { from: 'offered', to: 'sent', what: "generator: the schedule's slip (the sending loop: a sender thread with --senders)" },
   { from: 'sent', to: 'received', what: 'wire in: socket, engine.io/socket.io parsing, the node loop' },
   { from: 'received', to: 'handler', what: 'validation, rate budget, acting user' },
   { from: 'handler', to: 'read', what: "the turn's reads" },

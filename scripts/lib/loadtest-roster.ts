@@ -94,10 +94,33 @@ export class RosterLatency {
  */
 export class ScreenArrivals {
   private readonly waiting = new Map<string, { t0: number; screens: number; seen: Set<number>; worst: number }>();
+  /** With `holdEarly`: showings of keys not yet expected, and the keys expected so far. */
+  private readonly early = new Map<string, { screen: number; at: number }[]>();
+  private readonly expected = new Set<string>();
 
-  /** The check-in `key` was submitted at `t0` to a room with `screens` screens (again: the clock starts over). */
-  expect(key: string, t0: number, screens: number): void {
+  /**
+   * `holdEarly`: a screen may show a check-in before its submit is known here (a sender thread
+   * reports its sends in batches, `loadtest --senders`): such showings are held until `expect`.
+   */
+  constructor(private readonly holdEarly = false) {}
+
+  /**
+   * The check-in `key` was submitted at `t0` to a room with `screens` screens (again: the clock
+   * starts over). With `holdEarly`, the showings held for it count now: when they complete it,
+   * the time from the submit to the last screen and when that screen showed it.
+   */
+  expect(key: string, t0: number, screens: number): { worst: number; at: number } | null {
     this.waiting.set(key, { t0, screens, seen: new Set(), worst: 0 });
+    if (!this.holdEarly) return null;
+    this.expected.add(key);
+    const held = this.early.get(key) ?? [];
+    this.early.delete(key);
+    let done: { worst: number; at: number } | null = null;
+    for (const e of held) {
+      const worst = this.shown(key, e.screen, e.at);
+      if (worst !== null) done = { worst, at: e.at };
+    }
+    return done;
   }
 
   /** Nothing was stored (BUSY): no screen will show it. */
@@ -108,6 +131,12 @@ export class ScreenArrivals {
   /** Screen `screen` showed `key` at `at`: the time from the submit to the last screen once every screen has, else null. */
   shown(key: string, screen: number, at: number): number | null {
     const w = this.waiting.get(key);
+    if (!w && this.holdEarly && !this.expected.has(key)) {
+      const held = this.early.get(key);
+      if (held) held.push({ screen, at });
+      else this.early.set(key, [{ screen, at }]);
+      return null;
+    }
     if (!w || w.seen.has(screen)) return null;
     w.seen.add(screen);
     w.worst = Math.max(w.worst, at - w.t0);

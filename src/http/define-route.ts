@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { refuseDeepJson } from './json-depth.js';
 import multer from 'multer';
 import type { z } from 'zod';
 import type { Actor } from '../domain/actor.js';
@@ -344,22 +345,38 @@ function refuseAnnouncedOversize(req: Request, spec: FileUpload<never>): void {
 }
 
 /**
- * At most `max` uploads are read at once on this node; beyond, BUSY with a retry hint. It is
- * a per-process count on purpose: what it bounds is this process's memory.
+ * At most `max` uploads are read at once on this node, and at most `maxPerUser` of one user;
+ * beyond, BUSY with a retry hint. Per-process counts on purpose: what they bound is this
+ * process's memory. The per-user bound is what keeps one client from taking every slot: an
+ * upload holds its slot while its body arrives, and a body sent a few bytes at a time arrives
+ * only at the node's request timeout (5 min), so one user's stalled uploads refused every other
+ * upload of the node (a class's face enrolments, a teacher's class photo) for that long.
+ * It runs after authentication, so every upload has an actor.
  */
-export function uploadGate(max: number, retryAfterMs = 1_000): RequestHandler {
+export function uploadGate(max: number, maxPerUser: number, retryAfterMs = 1_000): RequestHandler {
   let active = 0;
+  const byUser = new Map<string, number>();
   return (_req: Request, res: Response, next: NextFunction) => {
     if (active >= max) {
       next(new AppError('BUSY', 'Too many uploads in progress on this server; retry shortly.', { retryAfterMs }));
       return;
     }
+    const user = res.locals.actor!.id;
+    const own = byUser.get(user) ?? 0;
+    if (own >= maxPerUser) {
+      next(new AppError('BUSY', 'An upload of yours is still in progress on this server; retry once it has finished.', { retryAfterMs }));
+      return;
+    }
     active++;
+    byUser.set(user, own + 1);
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
       active--;
+      const left = (byUser.get(user) ?? 1) - 1;
+      if (left > 0) byUser.set(user, left);
+      else byUser.delete(user);
     };
     res.once('finish', release);
     res.once('close', release);
@@ -420,7 +437,10 @@ function uploadedFiles(req: Request, spec: FileUpload<never>): Buffer[] {
 /** The JSON body, and the text one of a `textBody` route, as `req.body`: at most PUBLIC_BODY_LIMIT_BYTES for a public route. */
 function bodyParsers(def: { access: Access; textBody?: { contentType: string } }, bodyLimitBytes: number): RequestHandler[] {
   const limit = def.access === 'public' ? Math.min(PUBLIC_BODY_LIMIT_BYTES, bodyLimitBytes) : bodyLimitBytes;
-  return [express.json({ limit, strict: true }), ...(def.textBody ? [express.text({ type: def.textBody.contentType, limit })] : [])];
+  return [
+    express.json({ limit, strict: true, verify: refuseDeepJson }),
+    ...(def.textBody ? [express.text({ type: def.textBody.contentType, limit })] : []),
+  ];
 }
 
 /** The urlencoded and the file-less multipart body of a `formBody` route, as `req.body`. */

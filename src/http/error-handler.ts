@@ -5,6 +5,7 @@ import type { ErrorBody } from '../shared/errors.js';
 import { issueDetails } from '../shared/validation-issues.js';
 import { storeFailureToAppError } from '../domain/store-errors.js';
 import { PAGE_CSP } from './static-pages.js';
+import { JSON_TOO_DEEP, MAX_JSON_DEPTH } from './json-depth.js';
 import { acceptsHtml, errorPage, negotiatesPage, wantsHtmlPage } from './error-page.js';
 import { pageLanguageOf } from './page-shell.js';
 
@@ -27,6 +28,9 @@ export function toHttpError(err: unknown): AppError | null {
     return new AppError('VALIDATION_FAILED', undefined, { ...issueDetails(err.issues) });
   }
   const type = (err as { type?: unknown } | null)?.type;
+  if (type === JSON_TOO_DEEP) {
+    return new AppError('VALIDATION_FAILED', `The JSON body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`);
+  }
   if (typeof type === 'string' && type in BODY_PARSER_ERRORS) return new AppError(BODY_PARSER_ERRORS[type]!);
   // A gzip or deflate body that does not inflate (truncated, corrupt): body-parser passes zlib's
   // error on with status 400 but no type.

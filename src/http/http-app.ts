@@ -89,7 +89,7 @@ export function createHttpApp(ctx: HttpContext): Express {
   const router = express.Router();
   const registry = new RouteRegistry(router, API_BASE, {
     authenticate: createAuthenticate({ tokens: ctx.tokenService, store: ctx.store }),
-    uploads: uploadGate(config.uploadsMaxConcurrent),
+    uploads: uploadGate(config.uploadsMaxConcurrent, config.uploadsMaxPerUser),
     // Each route reads its own body, once the request may run (define-route.ts).
     bodyLimitBytes: config.bodyLimitBytes,
     limiters: ctx.requestLimiters,

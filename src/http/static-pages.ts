@@ -11,18 +11,27 @@ import { webManifest } from './web-manifest.js';
  * Only this origin for scripts, styles, sockets and media; data:/blob: images for the QR canvas
  * and the selfie preview. Inline scripts are refused: the pages load bundled files only.
  */
-export const PAGE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "media-src 'self' blob: mediastream:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+const PAGE_DIRECTIVES = {
+  'default-src': "'self'",
+  'script-src': "'self'",
+  'style-src': "'self'",
+  'img-src': "'self' data: blob:",
+  'media-src': "'self' blob: mediastream:",
+  'connect-src': "'self'",
+  'object-src': "'none'",
+  'base-uri': "'self'",
+  'form-action': "'self'",
+  'frame-ancestors': "'none'",
+} as const;
+
+/** The pages' policy with some of its directives changed (the API docs page's styles). */
+export function contentSecurityPolicy(changed: Partial<Record<keyof typeof PAGE_DIRECTIVES, string>> = {}): string {
+  return Object.entries({ ...PAGE_DIRECTIVES, ...changed })
+    .map(([name, value]) => `${name} ${value}`)
+    .join('; ');
+}
+
+export const PAGE_CSP = contentSecurityPolicy();
 
 /** Geolocation and the camera for this origin only; everything else the pages never use stays off. */
 const PERMISSIONS_POLICY = 'geolocation=(self), camera=(self), microphone=(), payment=(), usb=()';

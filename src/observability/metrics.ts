@@ -61,7 +61,7 @@ export function createMetrics(): AppMetrics {
     socketCommandCounts,
     socketAdmissionRefusals: new Counter({
       name: 'attendance_socket_admission_refusals_total',
-      help: 'Socket.IO handshakes refused BUSY by the admission check, by reason (handshakes: too many in flight; lag: event loop late)',
+      help: 'Socket.IO handshakes refused BUSY by the admission check, by reason (handshakes: too many in flight; address: its client address holds its share of them; lag: event loop late)',
       labelNames: ['reason'],
       registers: [registry],
     }),

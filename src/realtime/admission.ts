@@ -6,6 +6,12 @@ import type { LoopLag } from './loop-lag.js';
 export interface AdmissionLimits {
   /** Handshakes admitted and not yet connected, refused or closed. */
   maxHandshakes: number;
+  /**
+   * Of those, the most one client address may hold. Without it one anonymous client filled the
+   * whole bound with plain GETs (500 in under 3 s, again every hold period), and every student was
+   * refused as long as it kept on.
+   */
+  maxHandshakesPerAddress: number;
   /** How late the event loop may be, in milliseconds. */
   maxLagMs: number;
   /**
@@ -29,7 +35,7 @@ const realTimers: HoldTimers = {
   clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-export type AdmissionReason = 'handshakes' | 'lag';
+export type AdmissionReason = 'handshakes' | 'address' | 'lag';
 
 /** The hint of a refusal for too many handshakes: about the time a node takes to finish its bound of them. */
 const HANDSHAKES_RETRY_MS = 1_000;
@@ -56,6 +62,8 @@ type Connection = {
  */
 export class HandshakeAdmission {
   private inFlight = 0;
+  /** Handshakes in flight by client address (addressOf); an address leaves it at none. */
+  private readonly byAddress = new Map<string, number>();
   /** Each admitted handshake's release, by its request and, once there, its engine.io connection. */
   private readonly admitted = new WeakMap<object, () => void>();
   private readonly connections = new WeakMap<() => void, Connection>();
@@ -64,6 +72,8 @@ export class HandshakeAdmission {
 
   constructor(
     private readonly limits: AdmissionLimits,
+    /** The client address a handshake is counted under (TRUST_PROXY's, by /64 for IPv6: addressLimitKey). */
+    private readonly addressOf: (req: IncomingMessage) => string,
     /** Null with the lag bound off. */
     private readonly lag: Pick<LoopLag, 'currentMs'> | null,
     private readonly onRefused: (reason: AdmissionReason) => void = () => undefined,
@@ -77,16 +87,22 @@ export class HandshakeAdmission {
 
   /** Null when the handshake may proceed (it is counted until settled), else the refusal for `allowRequest`. */
   admit(req: IncomingMessage): string | null {
-    const { maxHandshakes, maxLagMs } = this.limits;
+    const { maxHandshakes, maxHandshakesPerAddress, maxLagMs } = this.limits;
     if (maxHandshakes > 0 && this.inFlight >= maxHandshakes) {
       this.onRefused('handshakes');
+      return this.handshakesRefusal;
+    }
+    const address = this.addressOf(req);
+    const ofAddress = this.byAddress.get(address) ?? 0;
+    if (maxHandshakesPerAddress > 0 && ofAddress >= maxHandshakesPerAddress) {
+      this.onRefused('address');
       return this.handshakesRefusal;
     }
     if (maxLagMs > 0 && this.lag) {
       const lagMs = this.lag.currentMs();
       if (lagMs > maxLagMs) return this.refuse('lag', Math.round(Math.min(LAG_RETRY_MAX_MS, Math.max(LAG_RETRY_MIN_MS, 2 * lagMs))));
     }
-    this.count(req);
+    this.count(req, address);
     return null;
   }
 
@@ -111,8 +127,9 @@ export class HandshakeAdmission {
     this.connections.set(release, conn);
   }
 
-  private count(req: IncomingMessage): void {
+  private count(req: IncomingMessage, address: string): void {
     this.inFlight += 1;
+    this.byAddress.set(address, (this.byAddress.get(address) ?? 0) + 1);
     // A WebSocket upgrade that ws aborts (a bad key) reaches no engine.io event: its socket's
     // close settles it. A polling handshake's socket may be a proxy's, shared by many clients.
     const upgrade = req.headers.upgrade !== undefined;
@@ -123,6 +140,9 @@ export class HandshakeAdmission {
       settled = true;
       this.timers.clear(hold);
       this.inFlight -= 1;
+      const left = (this.byAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.byAddress.set(address, left);
+      else this.byAddress.delete(address);
       this.admitted.delete(req);
       if (upgrade) req.socket.removeListener('close', release);
       const conn = this.connections.get(release);

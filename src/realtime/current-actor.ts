@@ -3,11 +3,23 @@ import { AppError } from '../shared/app-error.js';
 import type { Store } from '../domain/ports/store.js';
 import type { AppSocket } from './types.js';
 
-/** How long a node trusts what it read of a user; a change announced to this node forgets it at once. */
-export const ACTOR_TTL_MS = 1_000;
+/**
+ * How long a node trusts the standing version it read of an organisation: the commands of all its
+ * sockets within it share one read (a lecture's check-ins, hundreds a second, cost a few reads a
+ * second, not one per user). A change nobody announced to this node (the admin CLI) applies within it.
+ */
+export const STANDING_VERSION_MS = 5;
+/**
+ * How long a node keeps what it read of a user while the version stands. The version alone is
+ * exact where the store's triggers move it (SQLite); on MongoDB a writer that dies between its
+ * change and the version's move leaves it behind, and this bounds how long that goes unseen.
+ */
+export const ACTOR_MAX_AGE_MS = 60_000;
 const NONE: readonly string[] = Object.freeze([]);
 /** Users remembered per node; beyond, the oldest entry goes. */
 const MAX_ENTRIES = 20_000;
+/** Organisations whose version a node remembers; beyond, the oldest goes (it is read again). */
+const MAX_ORGANISATIONS = 1_000;
 
 interface Entry {
   role: Actor['role'];
@@ -20,6 +32,17 @@ interface Entry {
   logins: readonly string[];
   ended: readonly string[];
   readAt: number;
+  /** The organisation's standing version read before the entry was: it holds while that stands. */
+  version: number;
+}
+
+/** What a node last read of an organisation's standing version. */
+interface OrgVersion {
+  version: number;
+  /** When the read that gave it was sent. */
+  readAt: number;
+  /** The read on its way, shared by the commands that wait for it. */
+  reading: Promise<number> | null;
 }
 
 /** One read of a user on its way: the commands waiting for it, and the logins it checks. */
@@ -43,22 +66,29 @@ interface Load {
  * The acting user of a socket command, as the store says now, not as the token said at
  * connect: a deactivated account or organisation stops at its next command, a changed role
  * applies to it, and so does the end of the socket's login (a logout, a new password: TOKEN_REVOKED),
- * on every node within ACTOR_TTL_MS even when the change's announcement never reached this node
- * (the admin CLI, another process, has no way to announce it).
- * Within the TTL one store read serves all of a user's commands (a check-in burst costs one), and
- * the users read in one turn of the event loop are read together (one query per organisation).
+ * on every node within STANDING_VERSION_MS even when the change's announcement never reached this
+ * node (the admin CLI, another process, has no way to announce it).
+ * What was read of a user serves all of its commands while the organisation's standing version
+ * (src/domain/ports/read-versions.ts) is the one read before it; the version is read once per
+ * STANDING_VERSION_MS and organisation for all the node's sockets, and the users read in one turn
+ * of the event loop are read together (one query per organisation).
  */
 export class CurrentActors {
   private readonly entries = new Map<string, Entry>();
   private readonly pending = new Map<string, Load>();
   /** Users to read at the end of this turn of the event loop, by organisation. */
   private turn = new Map<string, Map<string, Load>>();
+  /** By organisation, in least recently read order. */
+  private readonly versions = new Map<string, OrgVersion>();
+  /** The version read before each socket's handshake read its user (beforeHandshake), until fresh(). */
+  private readonly handshakes = new WeakMap<AppSocket, number>();
 
   constructor(
     private readonly store: Store,
     private readonly now: () => Date,
-    private readonly ttlMs = ACTOR_TTL_MS,
     private readonly defer: (fn: () => void) => void = (fn) => setImmediate(fn),
+    private readonly versionMs = STANDING_VERSION_MS,
+    private readonly maxAgeMs = ACTOR_MAX_AGE_MS,
   ) {}
 
   /**
@@ -73,16 +103,29 @@ export class CurrentActors {
   }
 
   /**
-   * What of() would give, without a promise, when this node's entry for the user is within the
-   * TTL and knows the socket's login (the same entries of() serves, so the same changes show);
-   * null when the store must be read (of() then). Throws as of() does.
+   * What of() would give, without a promise, when this node's entry for the user knows the
+   * socket's login and its version is the organisation's, read within STANDING_VERSION_MS (the
+   * same entries of() serves, so the same changes show); null when the store must be read (of()
+   * then). Throws as of() does.
    */
   current(socket: AppSocket): Actor | null {
     const cached = this.entries.get(socket.data.userId);
-    if (cached === undefined || this.now().getTime() - cached.readAt >= this.ttlMs) return null;
+    const t = this.now().getTime();
+    if (cached === undefined || t - cached.readAt >= this.maxAgeMs) return null;
     const sid = socket.data.sid ?? null;
     if (sid !== null && !cached.logins.includes(sid)) return null;
+    const org = this.versions.get(socket.data.orgId);
+    if (org === undefined || t - org.readAt >= this.versionMs || org.version !== cached.version) return null;
     return actorOf(socket, cached);
+  }
+
+  /**
+   * Reads the organisation's version before the handshake reads the socket's user, so that what
+   * the handshake read can be kept under it (fresh()).
+   */
+  async beforeHandshake(socket: AppSocket, orgId: string): Promise<void> {
+    const version = this.versionNow(orgId);
+    this.handshakes.set(socket, typeof version === 'number' ? version : await version);
   }
 
   forget(userId: string): void {
@@ -90,15 +133,28 @@ export class CurrentActors {
     for (let load = this.pending.get(userId) ?? null; load; load = load.replaced) if (load.sent) load.stale = true;
   }
 
-  /** What the handshake just read from the store (its login not ended either): a reconnect acts as the store says now. */
-  fresh(userId: string, role: Actor['role'], sid: string | null): void {
-    this.remember(userId, { role, refusal: null, logins: sid === null ? NONE : [sid], ended: NONE, readAt: this.now().getTime() });
+  /**
+   * What the handshake just read from the store (its login not ended either): a reconnect acts
+   * as the store says now. Kept only under the version read before it (beforeHandshake).
+   */
+  fresh(socket: AppSocket): void {
+    const version = this.handshakes.get(socket);
+    if (version === undefined) return;
+    this.handshakes.delete(socket);
+    const { userId, role, sid } = socket.data;
+    const logins = sid === null ? NONE : [sid];
+    this.remember(userId, { role, refusal: null, logins, ended: NONE, readAt: this.now().getTime(), version });
   }
 
-  private read(orgId: string, userId: string, sid: string | null): Promise<Entry> {
+  private async read(orgId: string, userId: string, sid: string | null): Promise<Entry> {
     const cached = this.entries.get(userId);
-    const current = cached !== undefined && this.now().getTime() - cached.readAt < this.ttlMs;
-    if (current && (sid === null || cached.logins.includes(sid))) return Promise.resolve(cached);
+    const current = cached !== undefined && this.now().getTime() - cached.readAt < this.maxAgeMs;
+    if (current && (sid === null || cached.logins.includes(sid))) {
+      const now = this.versionNow(orgId);
+      const version = typeof now === 'number' ? now : await now;
+      // The entry may have been forgotten or replaced while the version was read.
+      if (version === cached.version && this.entries.get(userId) === cached) return cached;
+    }
     // Concurrent commands of one user share one read, their sockets' logins too while it waits.
     const load = this.pending.get(userId);
     if (load && !load.stale && (sid === null || load.sids.includes(sid) || !load.sent)) {
@@ -153,6 +209,10 @@ export class CurrentActors {
 
   private async readUsers(orgId: string, waiting: ReadonlyMap<string, Load>): Promise<void> {
     const t = this.now().getTime();
+    // Before the users, not beside them (MongoDB may answer side-by-side reads in any order): a
+    // change stored after it moves the version on, so what is read next is never kept past it.
+    const now = this.versionNow(orgId);
+    const version = typeof now === 'number' ? now : await now;
     const sids: string[] = [];
     for (const w of waiting.values()) for (const sid of w.sids) sids.push(sid);
     const [users, org, revoked] = await Promise.all([
@@ -174,10 +234,39 @@ export class CurrentActors {
             ? 'PASSWORD_CHANGE_REQUIRED'
             : null;
       const endedOfUser = ended === null ? NONE : w.sids.filter((sid) => ended.has(sid));
-      const entry: Entry = { role: user?.role ?? 'student', refusal, logins: w.sids, ended: endedOfUser, readAt: t };
+      const entry: Entry = { role: user?.role ?? 'student', refusal, logins: w.sids, ended: endedOfUser, readAt: t, version };
       if (!w.stale) this.remember(userId, entry);
       w.resolve(entry);
     }
+  }
+
+  /** The organisation's version, as read within STANDING_VERSION_MS, or the read of it (one at a time). */
+  private versionNow(orgId: string): number | Promise<number> {
+    const t = this.now().getTime();
+    const known = this.versions.get(orgId);
+    if (known !== undefined && t - known.readAt < this.versionMs) return known.version;
+    if (known?.reading) return known.reading;
+    const org: OrgVersion = known ?? { version: -1, readAt: -Infinity, reading: null };
+    const reading: Promise<number> = this.store.standingVersions.current(orgId).then(
+      (version) => {
+        if (org.reading === reading) org.reading = null;
+        // Versions never go back: a larger one is the newer, whichever read answers first.
+        if (version >= org.version) {
+          org.version = version;
+          org.readAt = Math.max(org.readAt, t);
+        }
+        return version;
+      },
+      (err: unknown) => {
+        if (org.reading === reading) org.reading = null;
+        throw err;
+      },
+    );
+    org.reading = reading;
+    this.versions.delete(orgId);
+    this.versions.set(orgId, org);
+    if (this.versions.size > MAX_ORGANISATIONS) this.versions.delete(this.versions.keys().next().value!);
+    return reading;
   }
 
   private remember(userId: string, entry: Entry): void {

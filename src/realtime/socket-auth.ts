@@ -60,9 +60,10 @@ export function useConnectLimit(
 
 /**
  * Longest token read, here and in auth:renew: an access token is a few hundred characters (RS256
- * with a 4096-bit key under 1,000). The handshake's `auth` may be as large as a Socket.IO message
+ * with a 4096-bit key under 1,000). The handshake's `auth` was as large as a Socket.IO message
  * (SOCKET_MAX_BUFFER_BYTES), and verifying a 1 MB one cost 7 ms of CPU, before any budget: with
- * the per-user count reading the token first, one address could buy unbounded verifications.
+ * the per-user count reading the token first, one address could buy unbounded verifications. Its
+ * packet is now at most MAX_TEXT_PACKET_CHARS (text-packet-bound.ts); this bound stays the token's.
  */
 export const ACCESS_TOKEN_MAX_CHARS = 8_192;
 
@@ -115,11 +116,18 @@ export class HandshakeClaims {
  * Authenticates every connection once, from the access token in the handshake `auth`
  * (never the query string). The claims become socket.data; handlers read identity only there.
  */
-export function useSocketAuth(io: AppServer, deps: SocketAuthDeps, handshakes: HandshakeClaims): void {
+export function useSocketAuth(
+  io: AppServer,
+  deps: SocketAuthDeps,
+  handshakes: HandshakeClaims,
+  /** Runs before the user is read (CurrentActors.beforeHandshake: what is read is kept under the version it reads). */
+  beforeRead: (socket: AppSocket, orgId: string) => Promise<void> = async () => undefined,
+): void {
   const shared = new StringPool(SHARED_STRINGS_MAX);
   io.use((socket, next) => {
     void (async () => {
       const claims = handshakes.of(socket);
+      await beforeRead(socket, claims.org);
       const user = await deps.store.users.get(claims.org, claims.sub);
       if (!user) throw new AppError('TOKEN_INVALID');
       if (!user.active) throw new AppError('ACCOUNT_DISABLED');

@@ -1,5 +1,6 @@
-import type { TrustProxy } from '../adapters/trust-proxy.js';
-import type { Server as HttpServer } from 'node:http';
+import { clientAddress, type TrustProxy } from '../adapters/trust-proxy.js';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import { addressLimitKey } from '../domain/checks/network.js';
 import { Server, type ServerOptions } from 'socket.io';
 import type { TokenSigner } from '../domain/accounts/access-tokens.js';
 import type { EventBus } from '../domain/events.js';
@@ -25,6 +26,7 @@ import { checkinCommands } from './handlers/checkin-handlers.js';
 import { sessionCommands } from './handlers/session-handlers.js';
 import { corkUpgrades } from './upgrade-corking.js';
 import { closeConnections, trackUpgradedSockets, type ClosingConnection } from './connection-closing.js';
+import { boundTextPackets, MAX_TEXT_PACKET_CHARS } from './text-packet-bound.js';
 import { HandshakeAdmission, type AdmissionLimits, type AdmissionReason, type HoldTimers } from './admission.js';
 import { LoopLag } from './loop-lag.js';
 import { authCommands, HandshakeClaims, useConnectLimit, useSocketAuth } from './socket-auth.js';
@@ -105,7 +107,9 @@ export interface Realtime {
 export function attachRealtime(deps: RealtimeDeps): Realtime {
   // Its timer wakes the node 20 times a second: only with the lag bound on (off by default).
   const loopLag = deps.admission.maxLagMs > 0 ? new LoopLag() : null;
-  const admission = new HandshakeAdmission(deps.admission, loopLag, deps.onAdmissionRefused, deps.admissionTimers);
+  const addressOf = (req: IncomingMessage) =>
+    addressLimitKey(clientAddress(req.socket.remoteAddress, req.headers, deps.trustProxy) ?? 'unknown');
+  const admission = new HandshakeAdmission(deps.admission, addressOf, loopLag, deps.onAdmissionRefused, deps.admissionTimers);
   const io: AppServer = new Server(deps.httpServer, {
     // A selfie fits in 1 MiB after the client's downscale; anything bigger is refused by
     // closing the connection, before it is buffered.
@@ -125,6 +129,9 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
   const logger = deps.logger.child({ component: 'realtime' });
+  boundTextPackets(io, MAX_TEXT_PACKET_CHARS, (chars) =>
+    logger.warn({ chars, maxChars: MAX_TEXT_PACKET_CHARS }, 'socket text packet over the bound: connection closed unread'),
+  );
   corkUpgrades(deps.httpServer);
   const upgraded = trackUpgradedSockets(deps.httpServer);
   // Every engine.io connection, authenticated or not: shutdown closes them all within its grace.
@@ -150,10 +157,10 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     authDeps,
     handshakes,
   );
-  useSocketAuth(io, authDeps, handshakes);
+  const actors = new CurrentActors(deps.store, deps.now);
+  useSocketAuth(io, authDeps, handshakes, (socket, orgId) => actors.beforeHandshake(socket, orgId));
   useSocketsPerUser(io, deps.maxSocketsPerUser, deps.onSocketsPerUserRefused);
   const expiry = new TokenExpiryWatch(deps.now, expiryWarningMs(deps.accessTokenTtlS));
-  const actors = new CurrentActors(deps.store, deps.now);
   const standing = new StandingSweep(
     io,
     actors,
@@ -187,7 +194,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     void socket.join(rooms.user(socket.data.userId));
     expiry.track(socket);
     standing.track(socket);
-    actors.fresh(socket.data.userId, socket.data.role, socket.data.sid);
+    actors.fresh(socket);
     attachCommands(socket, commands);
   });
   io.on('actor:forget', (userId) => actors.forget(userId));

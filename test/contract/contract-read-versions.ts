@@ -112,4 +112,60 @@ export function readVersionsContract(ctx: ContractContext): void {
       expect(await versions.current(other.id)).to.deep.equal(theirs);
     });
   });
+
+  describe('standing version (who may act)', function () {
+    it("moves with every revocation, and only the organisation's own; a change of nothing else leaves it", async function () {
+      const s = ctx.store();
+      const versions = s.standingVersions;
+      const { org, subject, ada, bo } = await classOf(s);
+      const other = await makeOrg(s);
+      const [theirs] = await s.users.createMany(other.id, [newUser()]);
+      const login = async (userId: string, orgId = org.id) => {
+        const familyId = `family-${userId}-${Math.random().toString(36).slice(2)}`;
+        await s.refreshTokens.create({
+          orgId,
+          userId,
+          familyId,
+          tokenHash: `hash-${familyId}`,
+          expiresAt: new Date(Date.now() + 86_400_000),
+          userAgent: null,
+          ip: null,
+        });
+        return familyId;
+      };
+      const theirLogin = await login(theirs!.id, other.id);
+      const untouched = await versions.current(other.id);
+      const moves = async (what: string, change: () => Promise<unknown>, expected: boolean) => {
+        const before = await versions.current(org.id);
+        await change();
+        const after = await versions.current(org.id);
+        if (expected) expect(after, what).to.be.greaterThan(before);
+        else expect(after, what).to.equal(before);
+      };
+      const phone = await login(ada.id);
+      const laptop = await login(ada.id);
+      await moves('a new login', () => login(bo.id), false);
+      await moves('a rename', () => s.users.update(org.id, ada.id, { name: 'Ada L.' }), false);
+      await moves('a new user', () => s.users.create(org.id, newUser()), false);
+      await moves('an unenrolment (the check-in reads follow it)', () => s.subjects.unenrol(org.id, subject.id, [bo.id]), false);
+      await moves('a role change', () => s.users.update(org.id, ada.id, { role: 'teacher' }), true);
+      await moves('a deactivation', () => s.users.update(org.id, ada.id, { active: false }), true);
+      await moves('a reactivation', () => s.users.update(org.id, ada.id, { active: true }), true);
+      await moves('a new password required', () => s.users.update(org.id, ada.id, { mustChangePassword: true }), true);
+      await moves('a logout (one login ended)', () => s.refreshTokens.revokeFamily(phone, new Date()), true);
+      await moves('a login already ended', () => s.refreshTokens.revokeFamily(phone, new Date()), false);
+      await moves(
+        "every login of a user ended (a new password, an admin's reset)",
+        () => s.refreshTokens.revokeAllForUser(org.id, ada.id, new Date()),
+        true,
+      );
+      expect(await s.refreshTokens.revokedFamilies([laptop])).to.deep.equal([laptop]);
+      await moves('an organisation disabled', () => s.organisations.update(org.id, { active: false }), true);
+      await moves('an organisation enabled', () => s.organisations.update(org.id, { active: true }), true);
+      await moves('an erasure', () => s.privacy.erase({ orgId: org.id, userId: bo.id, identifiers: [bo.email] }, 'tomb-bo'), true);
+      expect(await versions.current(other.id), 'another organisation').to.equal(untouched);
+      await s.refreshTokens.revokeFamily(theirLogin, new Date());
+      expect(await versions.current(other.id), 'its own logout').to.be.greaterThan(untouched);
+    });
+  });
 }

@@ -7,7 +7,7 @@ import type { User } from '../../src/domain/ports/users.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { ACTOR_TTL_MS } from '../../src/realtime/current-actor.js';
+import { STANDING_VERSION_MS } from '../../src/realtime/current-actor.js';
 import { REPO_ROOT, runNode } from '../support/run-node.js';
 import { command, connectClient, connectRefused, type ClientSocket } from '../support/sockets.js';
 
@@ -24,7 +24,7 @@ describe('admin CLI reset ends the open sockets of the earlier logins', function
   let org: Organisation;
   let admin: User;
   const sockets: ClientSocket[] = [];
-  /** How far the service's clock is ahead of the wall clock: moved on instead of waiting for a TTL. */
+  /** How far the service's clock is ahead of the wall clock: moved on instead of waiting. */
   let aheadMs = 0;
 
   /** The service over a fresh store file, re-checking idle sockets every `recheckMs` (0: never). */
@@ -81,10 +81,10 @@ describe('admin CLI reset ends the open sockets of the earlier logins', function
     await adminReset('a-new-password-after-the-breach');
 
     const cut = new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
-    // The service re-reads what it knows of a user at most ACTOR_TTL_MS after it read it: its
-    // clock is moved that far on rather than waited for (the CLI's run may or may not have
-    // outlasted the TTL on its own, so without this the case would not know which path it took).
-    aheadMs += ACTOR_TTL_MS;
+    // The service reads the organisation's standing version again at most STANDING_VERSION_MS
+    // after it read it: its clock is moved that far on rather than waited for (the CLI's run
+    // outlasts it anyway; this keeps the case from depending on that).
+    aheadMs += STANDING_VERSION_MS;
     const answer = await command(socket, 'session:list-active', {});
     expect(answer.ok).to.equal(false);
     expect(!answer.ok && answer.error.code).to.equal('TOKEN_REVOKED');

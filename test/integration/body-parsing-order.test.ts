@@ -30,6 +30,23 @@ describe('request bodies are parsed after the checks that may refuse them', func
     expect(refusal(await srv.request('POST', `${API}/users`, { raw: '{"email": ', token }))).to.deep.equal([403, 'FORBIDDEN']);
   });
 
+  it('a JSON body nested deeper than 32 levels is refused before it is parsed; one 32 deep, or brackets in a string, are read', async () => {
+    const org = await createOrg(srv.store);
+    const student = await createUser(srv.store, org.id, 'student');
+    const token = srv.app.tokenService.signAccess(student).token;
+    const post = (raw: string) => srv.request('POST', `${API}/excuses`, { raw, token });
+    // Never closed: parsed, it would be MALFORMED_JSON; parsing 400,000 levels is the cost refused.
+    const deep = await post(`{"reason": ${'['.repeat(400_000)}`);
+    expect(refusal(deep)).to.deep.equal([400, 'VALIDATION_FAILED']);
+    expect(deep.body.error.message).to.contain('deeper than 32 levels');
+    // Read and parsed: the schema names what is wrong with them.
+    const at32 = await post(`{"reason": ${'['.repeat(31)}${']'.repeat(31)}}`);
+    expect(refusal(at32)).to.deep.equal([400, 'VALIDATION_FAILED']);
+    expect(at32.body.error.details.issues.length).to.be.above(0);
+    const inString = await post(JSON.stringify({ reason: `"[${'['.repeat(1_000)}\\` }));
+    expect(inString.body.error.details.issues.length).to.be.above(0);
+  });
+
   it('a public route takes at most PUBLIC_BODY_LIMIT_BYTES, and its address past its budget is refused unread', async () => {
     const keys = Object.fromEntries(Array.from({ length: 2_000 }, (_, i) => [`field${i}`, 'xxxx']));
     const big = await srv.request('POST', `${API}/auth/login`, { body: { email: 'a@b.c', password: 'x', ...keys } });

@@ -88,12 +88,13 @@ describe('enrolment changes reach open sockets on every node (2 nodes)', functio
     ok(await command(phone, 'session:list-active', {}));
     const staff = await client(a, teacher);
 
-    // Node B's store: each read of the student's standing starts a re-check pass (one a pass).
+    // Node B's store: each read of the organisation's standing version starts a re-check pass
+    // (one a pass: the student's standing itself is kept while the version stands).
     const passes = new EventEmitter();
-    const getStandings = b.store.users.getStandings.bind(b.store.users);
-    b.store.users.getStandings = async (orgId, ids) => {
-      if (ids.includes(student.id)) passes.emit('pass');
-      return getStandings(orgId, ids);
+    const standingVersion = b.store.standingVersions.current.bind(b.store.standingVersions);
+    b.store.standingVersions.current = async (orgId) => {
+      if (orgId === student.orgId) passes.emit('pass');
+      return standingVersion(orgId);
     };
     // The re-check's read of the subject's enrolments that misses the student: before it answers,
     // the student is enrolled again on node A, and that announcement reaches the phone first.

@@ -153,6 +153,32 @@ describe('OpenAPI document and docs page', () => {
       expect((await res.arrayBuffer()).byteLength, asset).to.be.above(100);
     }
   });
+
+  it('serves the docs page and its script under a policy that allows no inline script and no framing', async () => {
+    for (const address of ['/api/docs/', '/api/docs/init.js', '/api/docs/assets/swagger-ui-bundle.js']) {
+      const csp = (await srv.request('GET', address)).headers.get('content-security-policy') ?? '';
+      const directives = new Map(csp.split(';').map((d) => [d.trim().split(' ')[0], d.trim().split(' ').slice(1)] as const));
+      expect(directives.get('frame-ancestors'), address).to.deep.equal(["'none'"]);
+      expect(directives.get('script-src'), address).to.deep.equal(["'self'"]);
+      expect(directives.get('object-src'), address).to.deep.equal(["'none'"]);
+    }
+  });
+
+  it("serves none of swagger-ui-dist's files but the page's own: not its version, its pages, its source maps", async () => {
+    for (const file of [
+      'package.json',
+      'README.md',
+      'index.html',
+      'oauth2-redirect.html',
+      'swagger-initializer.js',
+      'swagger-ui-bundle.js.map',
+      'index.js',
+    ]) {
+      const res = await srv.request('GET', `/api/docs/assets/${file}`);
+      expect(res.status, file).to.equal(404);
+      expect(JSON.stringify(res.body), file).to.not.contain('swagger');
+    }
+  });
 });
 
 describe('HTTP failure answers', () => {

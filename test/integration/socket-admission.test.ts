@@ -142,6 +142,36 @@ describe('socket handshake admission', function () {
     sockets.push(await connectClient(srv.baseUrl, token(0)));
   });
 
+  it("refuses an anonymous client's idle handshakes past its address's share of the bound, and a student at another address still connects", async () => {
+    srv = await startTestServer({ SOCKET_ADMISSION_MAX_HANDSHAKES: '4', SOCKET_ADMISSION_MAX_LAG_MS: '0', TRUST_PROXY: 'true' });
+    made = await createClass(srv.store, 1);
+    // Plain GETs from one address, nothing after them: each held its place in the bound for the
+    // hold period, so a few hundred a second (the default bound is 500, held 5 s) locked every
+    // student out for as long as the client kept on.
+    const attacker = { 'x-forwarded-for': '198.51.100.66' };
+    const idle: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const res = await fetch(`${srv.baseUrl}/socket.io/?EIO=4&transport=polling`, { headers: attacker });
+      await res.text();
+      idle.push(res.status);
+    }
+    // Four fifths of the bound by default: 3 of 4.
+    expect(idle).to.deep.equal([200, 200, 200, 403, 403]);
+    expect(srv.app.realtime.admittedHandshakes).to.equal(3);
+    const student: ClientSocket = connect(srv.baseUrl, {
+      auth: { token: token(0) },
+      transports: ['polling'],
+      extraHeaders: { 'x-forwarded-for': '198.51.100.7' },
+      reconnection: false,
+      forceNew: true,
+    });
+    sockets.push(student);
+    await new Promise<void>((resolve, reject) => {
+      student.once('connect', () => resolve());
+      student.once('connect_error', (err) => reject(err));
+    });
+  });
+
   it('refuses none of a class connecting at once under the default bound of handshakes', async () => {
     srv = await startTestServer();
     made = await createClass(srv.store, 40);

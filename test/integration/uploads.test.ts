@@ -40,6 +40,7 @@ describe('HTTP uploads (multipart)', function () {
   this.timeout(20_000);
   let srv: TestServer;
   let admin: User;
+  let otherAdmin: User;
   let student: User;
   let classmate: User;
   let token: string;
@@ -52,6 +53,7 @@ describe('HTTP uploads (multipart)', function () {
     srv = await startTestServer({ FACE_MAX_IMAGE_BYTES: String(MAX), UPLOADS_MAX_CONCURRENT: '1' }, { face: engine });
     const org = await createOrg(srv.store);
     admin = await createUser(srv.store, org.id, 'admin');
+    otherAdmin = await createUser(srv.store, org.id, 'admin');
     student = await createUser(srv.store, org.id, 'student');
     classmate = await createUser(srv.store, org.id, 'student');
     token = srv.app.tokenService.signAccess(admin).token;
@@ -97,9 +99,11 @@ describe('HTTP uploads (multipart)', function () {
   it('reads at most UPLOADS_MAX_CONCURRENT uploads at once; beyond, BUSY with Retry-After until a slot frees', async () => {
     const stalled = partialPut(`${srv.baseUrl}/api/v1/users/${student.id}/face`, token, 2 * MAX, 512);
     // The stalled upload holds the node's only slot once the server has started reading it.
+    // Another user's uploads: one user has a single slot of their own (next case).
+    const other = srv.app.tokenService.signAccess(otherAdmin).token;
     let busy: Response | null = null;
     for (let i = 0; i < 50 && busy === null; i++) {
-      const res = await put(student.id, form(new Uint8Array(10)));
+      const res = await put(student.id, form(new Uint8Array(10)), {}, other);
       if (res.status === 503) busy = res;
       else await res.arrayBuffer();
     }
@@ -109,7 +113,7 @@ describe('HTTP uploads (multipart)', function () {
     stalled.abort();
     let after: Response | null = null;
     for (let i = 0; i < 50; i++) {
-      after = await put(student.id, form(new Uint8Array(10)));
+      after = await put(student.id, form(new Uint8Array(10)), {}, other);
       if (after.status !== 503) break;
       await after.arrayBuffer();
       await new Promise((resolve) => setImmediate(resolve));
@@ -149,5 +153,62 @@ describe('HTTP uploads (multipart)', function () {
   it('refuses an anonymous upload before reading it', async () => {
     const res = await fetch(`${srv.baseUrl}/api/v1/users/${student.id}/face`, { method: 'PUT', body: form(new Uint8Array(MAX + 1)) });
     expect([res.status, await codeOf(res)]).to.deep.equal([401, 'UNAUTHENTICATED']);
+  });
+});
+
+describe('HTTP uploads held open by one user', function () {
+  this.timeout(20_000);
+  let srv: TestServer;
+
+  before(async () => {
+    srv = await startTestServer(
+      { FACE_MAX_IMAGE_BYTES: '4096', UPLOADS_MAX_CONCURRENT: '2' },
+      { face: new FakeFaceEngine({ refuse: 'IMAGE_INVALID' }) },
+    );
+  });
+  after(() => srv.cleanup());
+
+  it("refuses a user's second upload while their first is being read, so one client's stalled uploads cannot take every slot of the node", async () => {
+    const org = await createOrg(srv.store);
+    const [slow, other, student] = [
+      await createUser(srv.store, org.id, 'admin'),
+      await createUser(srv.store, org.id, 'admin'),
+      await createUser(srv.store, org.id, 'student'),
+    ];
+    const url = `${srv.baseUrl}/api/v1/users/${student.id}/face`;
+    const slowToken = srv.app.tokenService.signAccess(slow).token;
+    const otherToken = srv.app.tokenService.signAccess(other).token;
+    const put = (token: string) =>
+      fetch(url, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}` },
+        body: (() => {
+          const f = new FormData();
+          f.append('photos', new Blob([new Uint8Array(10)], { type: 'image/jpeg' }), 'p.jpg');
+          return f;
+        })(),
+      });
+    // Bodies announced and never sent in full: each is read until the node's request timeout (5 min).
+    const stalled = [partialPut(url, slowToken, 8_192, 512), partialPut(url, slowToken, 8_192, 512)];
+    try {
+      let done = false;
+      const refusedOfSlow = Promise.race(stalled.map((s) => s.response)).then((res) => `the slow user's: ${res.statusCode}`);
+      const refusedOfOther = (async () => {
+        while (!done) {
+          const res = await put(otherToken);
+          await res.arrayBuffer();
+          if (res.status === 503) return `the other user's: ${res.status}`;
+        }
+        return 'none';
+      })();
+      const first = await Promise.race([refusedOfSlow, refusedOfOther]);
+      done = true;
+      expect(first).to.equal("the slow user's: 503");
+      await refusedOfOther;
+      const res = await put(otherToken);
+      expect(res.status, 'another user still uploads while the slow one holds a slot').to.equal(422);
+    } finally {
+      for (const s of stalled) s.abort();
+    }
   });
 });

@@ -19,3 +19,16 @@ export interface ReadVersionRepository {
   /** The organisation's versions now (0 before any change), read together. */
   current(orgId: string): Promise<ReadVersions>;
 }
+
+/**
+ * A number per organisation that moves on with every stored change of who may act in it: a
+ * user's role, deactivation, required new password or deletion, the organisation's deactivation
+ * or deletion, and the end of a login (a refresh-token family revoked: logout, new password,
+ * refresh reuse, admin reset), whoever writes; it never comes back. While it stands, what a node
+ * read of its users' standing is what the store holds: the acting user of a socket command is
+ * kept across commands (src/realtime/current-actor.ts).
+ */
+export interface StandingVersionRepository {
+  /** The organisation's standing version now (0 before any change). */
+  current(orgId: string): Promise<number>;
+}

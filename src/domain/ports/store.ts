@@ -26,7 +26,7 @@ import type { OneRosterRepository } from './oneroster.js';
 import type { OrganisationRepository } from './organisations.js';
 import type { OutboxRepository } from './outbox.js';
 import type { ConsentRepository, PrivacyRepository, RetentionRepository } from './privacy.js';
-import type { ReadVersionRepository } from './read-versions.js';
+import type { ReadVersionRepository, StandingVersionRepository } from './read-versions.js';
 import type { RecordRepository } from './records.js';
 import type { ReportRepository } from './reports.js';
 import type { SessionRepository } from './sessions.js';
@@ -70,6 +70,8 @@ export interface Store {
    * and a change made outside this code would go unseen); readers then read every time.
    */
   readonly readVersions?: ReadVersionRepository;
+  /** Every store has it: the few writes it follows are this code's own on MongoDB too (src/store/mongo/standing-versions.ts). */
+  readonly standingVersions: StandingVersionRepository;
   /** Resolves when the store answers; rejects otherwise (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;

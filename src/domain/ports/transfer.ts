@@ -67,6 +67,7 @@ export const UNTRANSFERRED: Readonly<Record<string, string>> = {
   schema_migrations: "each store's own schema history",
   read_versions: "SQLite's change counters of the directory (its triggers): a store without them reads afresh",
   webhookCounters: "MongoDB's last delivery seq: raised by the deliveries' import",
+  standingVersions: "MongoDB's standing versions (who may act): moved on by the import of users, organisations and logins",
 };
 
 export interface CollectionEntity {

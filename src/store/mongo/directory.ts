@@ -12,6 +12,7 @@ import { insertEach } from './bulk-inserts.js';
 import type { EnrolmentDoc, SubjectDoc } from './subject-schemas.js';
 import type { OrganisationDoc, UserDoc } from './organisation-schemas.js';
 import { pagedList } from './paged-list.js';
+import { bumpStanding } from './standing-versions.js';
 
 // Organisations, users, subjects and enrolments: the org's directory.
 
@@ -37,6 +38,7 @@ export function organisationRepository(m: Models, clock: () => Date): Organisati
       const set: Partial<OrganisationDoc> = { ...q.definedOnly(patch) };
       if (patch.settings) set.settings = { ...patch.settings, defaultPolicy: { ...patch.settings.defaultPolicy } };
       const d = await m.organisations.findOneAndUpdate({ _id: id }, { $set: set }, after).lean<OrganisationDoc>();
+      if (d && patch.active !== undefined) await bumpStanding(m, [id]);
       return d ? toOrganisation(d) : null;
     },
     async get(id) {
@@ -152,6 +154,9 @@ export function userRepository(m: Models, clock: () => Date): UserRepository {
         () => m.users.findOneAndUpdate(q.byOrgId<UserDoc>(orgId, id), q.userUpdate(patch, clock()), after).lean<UserDoc>(),
         'email',
       );
+      if (d && (patch.active !== undefined || patch.role !== undefined || patch.mustChangePassword !== undefined)) {
+        await bumpStanding(m, [orgId]);
+      }
       return d ? toUser(d) : null;
     },
   };

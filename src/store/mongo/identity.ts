@@ -22,6 +22,7 @@ import * as q from './queries.js';
 import type { AccountTokenDoc, RefreshTokenDoc } from './account-schemas.js';
 import type { FaceDoc, FaceProposalDoc } from './face-schemas.js';
 import { upsertAfter, upsertWithRetry } from './upserts.js';
+import { bumpStanding } from './standing-versions.js';
 import { pagedList } from './paged-list.js';
 
 // Refresh tokens and face enrolments.
@@ -54,6 +55,10 @@ export function refreshTokenRepository(m: Models, clock: () => Date): RefreshTok
     },
     async revokeFamily(familyId, at) {
       const res = await m.refreshTokens.updateMany(q.familyUnrevokedFilter(familyId), { $set: { revokedAt: at } });
+      if (res.modifiedCount > 0) {
+        const token = await m.refreshTokens.findOne({ familyId }, { orgId: 1 }).lean<Pick<RefreshTokenDoc, 'orgId'>>();
+        if (token) await bumpStanding(m, [token.orgId]);
+      }
       return res.modifiedCount;
     },
     async familyRevoked(familyId) {
@@ -65,6 +70,7 @@ export function refreshTokenRepository(m: Models, clock: () => Date): RefreshTok
     },
     async revokeAllForUser(orgId, userId, at) {
       const res = await m.refreshTokens.updateMany(q.userUnrevokedFilter(orgId, userId), { $set: { revokedAt: at } });
+      if (res.modifiedCount > 0) await bumpStanding(m, [orgId]);
       return res.modifiedCount;
     },
     async listActiveLogins(orgId, userId, now) {

@@ -3,7 +3,14 @@ import type { CollectionName } from '../../domain/ports/transfer.js';
 import { auditSchema, type AuditDoc } from './audit-schemas.js';
 import { enrolmentSchema, subjectSchema, type EnrolmentDoc, type SubjectDoc } from './subject-schemas.js';
 import { faceProposalSchema, faceSchema, type FaceDoc, type FaceProposalDoc } from './face-schemas.js';
-import { organisationSchema, userSchema, type OrganisationDoc, type UserDoc } from './organisation-schemas.js';
+import {
+  organisationSchema,
+  standingVersionSchema,
+  userSchema,
+  type OrganisationDoc,
+  type StandingVersionDoc,
+  type UserDoc,
+} from './organisation-schemas.js';
 import { recordSchema, summarySchema, type RecordDoc, type SummaryDoc } from './record-schemas.js';
 import { refreshTokenSchema, type RefreshTokenDoc, accountTokenSchema, type AccountTokenDoc } from './account-schemas.js';
 import { sessionSchema, type SessionDoc } from './session-schemas.js';
@@ -82,6 +89,7 @@ export interface CollectionDoc {
 export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
   jobs: Model<JobDoc>;
   webhookCounters: Model<WebhookCounterDoc>;
+  standingVersions: Model<StandingVersionDoc>;
 };
 
 /** Schema of each collection, by the transfer API's collection name. */
@@ -148,6 +156,7 @@ export function createModels(conn: Connection): Models {
     webhookDeliveries: conn.model<WebhookDeliveryDoc>('WebhookDelivery', webhookDeliverySchema),
     webhookAttempts: conn.model<WebhookAttemptDoc>('WebhookAttempt', webhookAttemptSchema),
     webhookCounters: conn.model<WebhookCounterDoc>('WebhookCounter', webhookCounterSchema),
+    standingVersions: conn.model<StandingVersionDoc>('StandingVersion', standingVersionSchema),
     onerosterObjects: conn.model<OneRosterObjectDoc>('OneRosterObject', oneRosterObjectSchema),
     alertRules: conn.model<AlertRuleDoc>('AlertRule', alertRuleSchema),
     alertStates: conn.model<AlertStateDoc>('AlertState', alertStateSchema),

@@ -22,6 +22,7 @@ import { reportRepository } from './reports.js';
 import { retentionRepository } from './retention.js';
 import { mongoTransfer } from './transfer.js';
 import { timetableRepository } from './timetable.js';
+import { standingVersionRepository } from './standing-versions.js';
 import { webhookRepository } from './webhooks.js';
 
 export type MongoStoreConfig = Extract<Config['store'], { kind: 'mongo' }>;
@@ -147,6 +148,7 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     notifications: notificationRepository(models, clock),
     outbox: outboxRepository(models, clock),
     notificationPreferences: notificationPreferenceRepository(models, clock),
+    standingVersions: standingVersionRepository(models),
     async ping() {
       const db = conn.db;
       if (!db) throw new Error('mongo store is not connected');

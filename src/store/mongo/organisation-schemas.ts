@@ -109,3 +109,14 @@ userSchema.index({ orgId: 1, role: 1, name: 1 }, { name: 'org_role_name' });
 userSchema.index({ orgId: 1, nameKey: 1, _id: 1 }, { name: 'org_name_key' });
 // users.getByStudentNumbers: an import's rows by student number, 500 a query.
 userSchema.index({ orgId: 1, studentNumber: 1 }, { name: 'org_student_number' });
+
+/** `{_id: orgId, version}`: the organisation's standing version (src/domain/ports/read-versions.ts). */
+export interface StandingVersionDoc {
+  _id: string;
+  version: number;
+}
+
+export const standingVersionSchema = new Schema<StandingVersionDoc>(
+  { _id: requiredString, version: { type: Number, required: true } },
+  { ...base, collection: 'standingVersions' },
+);

@@ -15,6 +15,7 @@ import type { ConsentDoc } from './privacy-schemas.js';
 import type { GuardianDoc } from './guardian-schemas.js';
 import type { NotificationDoc } from './alert-schemas.js';
 import { eraseRecords as eraseRecordsOf } from './erase-records.js';
+import { bumpStanding } from './standing-versions.js';
 import { replaceAuditEntries, restoreAuditScrubs } from './audit-scrubs.js';
 
 export function consentRepository(m: Models): ConsentRepository {
@@ -162,6 +163,7 @@ export function privacyRepository(m: Models): PrivacyRepository {
       );
       counts.teacherSettings = deleted(await m.teacherSettings.deleteMany({ orgId, userId }));
       counts.users = deleted(await m.users.deleteMany({ orgId, _id: userId }));
+      await bumpStanding(m, [orgId]);
       // Again once the account is gone: a check-in batch that found the student (or a teacher's
       // mark its teacher) still there wrote its record and audit entry before reading the
       // account (record-batch.ts), so they are stored by now; one that reads it from here on takes its writes back itself. The same

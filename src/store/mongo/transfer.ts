@@ -5,6 +5,7 @@ import { fromAudit, FROM_ENTITY, TO_ENTITY } from './mapping.js';
 import type { CollectionDoc, Models } from './models.js';
 import type { AuditDoc } from './audit-schemas.js';
 import { DELIVERY_COUNTER } from './webhooks.js';
+import { bumpStanding } from './standing-versions.js';
 import { copySessionStarts, unmarkSessionStarts } from './session-starts.js';
 
 /**
@@ -107,6 +108,18 @@ export function mongoTransfer(m: Models): TransferApi {
         // Deliveries created after the copy must get a seq above every copied one.
         const top = Math.max(...(batch as CollectionEntity['webhookDeliveries'][]).map((d) => d.seq));
         await m.webhookCounters.updateOne({ _id: DELIVERY_COUNTER }, { $max: { value: top } }, { upsert: true });
+      }
+      // An import over a live store (a restore) may change who may act: its nodes read it again.
+      if (collection === 'organisations')
+        await bumpStanding(
+          m,
+          (batch as CollectionEntity['organisations'][]).map((o) => o.id),
+        );
+      if (collection === 'users' || collection === 'refreshTokens') {
+        await bumpStanding(
+          m,
+          (batch as CollectionEntity['users' | 'refreshTokens'][]).map((x) => x.orgId),
+        );
       }
     },
   };

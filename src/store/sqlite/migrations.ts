@@ -39,6 +39,24 @@ function readVersionTriggers(table: string, updateOf = ''): string {
 `;
 }
 
+/** The kind under which migration 33's triggers keep the standing version in read_versions (./read-versions.ts). */
+export const STANDING_VERSION_KIND = 'standing';
+
+/**
+ * A trigger of migration 33: after `event` (with its WHEN clause), moves the standing version of
+ * each organisation `orgIds` name (SQL expressions of the row).
+ */
+function standingTrigger(name: string, event: string, ...orgIds: string[]): string {
+  const bumps = orgIds.map(
+    (orgId) => `INSERT INTO read_versions (org_id, kind, version) VALUES (${orgId}, '${STANDING_VERSION_KIND}', 1)
+          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;`,
+  );
+  return `      CREATE TRIGGER standing_version_${name} AFTER ${event} BEGIN
+        ${bumps.join('\n        ')}
+      END;
+`;
+}
+
 // Dates are INTEGER epoch milliseconds; arrays and objects are JSON text.
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -763,6 +781,34 @@ ${readVersionTriggers(
   ` OF id, org_id, subject_id, teacher_id, status, policy, starts_at, late_after, closes_at, code_secret,
           day, created_at, updated_at, closed_at, closed_by, room, meeting_id, meeting_edit`,
 )}    `,
+  },
+  {
+    version: 33,
+    name: 'standing version of an organisation',
+    // A number per organisation that every stored change of who may act in it moves on, whoever
+    // writes (this process, another node, the admin CLI): a role, a deactivation, a required new
+    // password, a deleted user or organisation, a login ended. Nodes keep each socket's acting
+    // user while it stands (src/realtime/current-actor.ts) instead of reading it again every
+    // second. Kept in read_versions under its own kind, which the directory's reads ignore; the
+    // WHEN clauses leave out updates that name the columns without changing them (an edit form
+    // writes them all), and a new login (an insert) changes nobody's standing.
+    sql: `
+${standingTrigger(
+  'users_update',
+  `UPDATE OF org_id, role, active, must_change_password ON users
+       WHEN NEW.org_id IS NOT OLD.org_id OR NEW.role IS NOT OLD.role OR NEW.active IS NOT OLD.active
+         OR NEW.must_change_password IS NOT OLD.must_change_password`,
+  'OLD.org_id',
+  'NEW.org_id',
+)}${standingTrigger('users_delete', 'DELETE ON users', 'OLD.org_id')}${standingTrigger(
+      'organisations_update',
+      'UPDATE OF active ON organisations WHEN NEW.active IS NOT OLD.active',
+      'NEW.id',
+    )}${standingTrigger('organisations_delete', 'DELETE ON organisations', 'OLD.id')}${standingTrigger(
+      'refresh_tokens_revoked',
+      'UPDATE OF revoked_at ON refresh_tokens WHEN NEW.revoked_at IS NOT OLD.revoked_at',
+      'NEW.org_id',
+    )}    `,
   },
 ];
 

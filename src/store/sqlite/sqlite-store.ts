@@ -9,7 +9,7 @@ import { SqliteDb, unavailableKind } from './db.js';
 import { guardStore, StoreHealth } from '../store-health.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
 import { jobRepository } from './jobs.js';
-import { readVersionRepository } from './read-versions.js';
+import { readVersionRepository, standingVersionRepository } from './read-versions.js';
 import { oneRosterRepository } from './oneroster.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
 import { consentRepository, privacyRepository } from './privacy.js';
@@ -112,6 +112,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Sqlit
     outbox: outboxRepository(db, clock),
     notificationPreferences: notificationPreferenceRepository(db, clock),
     readVersions: readVersionRepository(db),
+    standingVersions: standingVersionRepository(db),
     async ping() {
       if (!health.current) {
         db.stmt('SELECT 1').get();

@@ -6,7 +6,11 @@ import { LoopLag } from '../../../src/realtime/loop-lag.js';
 import { readAdmissionRefusal } from '../../../src/shared/admission.js';
 
 /** A handshake request as engine.io hands it to allowRequest (a polling one: no Upgrade header). */
-const request = (): IncomingMessage => ({ headers: {}, socket: new EventEmitter() }) as unknown as IncomingMessage;
+const request = (address = '192.0.2.1'): IncomingMessage =>
+  ({ headers: {}, socket: Object.assign(new EventEmitter(), { remoteAddress: address }) }) as unknown as IncomingMessage;
+
+/** Counted by the connection's own address (the server passes TRUST_PROXY's). */
+const byPeer = (req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown';
 
 /** What a socket.io-client error holds for a refused long-polling handshake (engine.io's 403 body). */
 const pollingError = (refusal: string) => ({ description: 403, context: { responseText: JSON.stringify({ code: 4, message: refusal }) } });
@@ -24,7 +28,12 @@ describe('handshake admission', () => {
   afterEach(() => lag.close());
 
   it('refuses while the event loop is later than the bound, with a hint of twice the lag (at least 1 s), and admits once it is not', () => {
-    const admission = new HandshakeAdmission({ maxHandshakes: 0, maxLagMs: 200, holdMs: 5_000 }, lag, (r) => refused.push(r));
+    const admission = new HandshakeAdmission(
+      { maxHandshakes: 0, maxHandshakesPerAddress: 0, maxLagMs: 200, holdMs: 5_000 },
+      byPeer,
+      lag,
+      (r) => refused.push(r),
+    );
     now += 50 + 150;
     expect(admission.admit(request())).to.equal(null);
     now += 600;
@@ -39,7 +48,12 @@ describe('handshake admission', () => {
   });
 
   it('refuses past the bound of handshakes in flight, and counts one settled by its request or by its connection', () => {
-    const admission = new HandshakeAdmission({ maxHandshakes: 2, maxLagMs: 0, holdMs: 5_000 }, lag, (r) => refused.push(r));
+    const admission = new HandshakeAdmission(
+      { maxHandshakes: 2, maxHandshakesPerAddress: 0, maxLagMs: 0, holdMs: 5_000 },
+      byPeer,
+      lag,
+      (r) => refused.push(r),
+    );
     const a = request();
     const b = request();
     expect(admission.admit(a)).to.equal(null);
@@ -60,8 +74,26 @@ describe('handshake admission', () => {
     expect(admission.admit(request())).to.equal(null);
   });
 
+  it('refuses a handshake whose address holds its share of the bound, while others are admitted, and admits it again once one of them settles', () => {
+    const admission = new HandshakeAdmission(
+      { maxHandshakes: 4, maxHandshakesPerAddress: 2, maxLagMs: 0, holdMs: 5_000 },
+      byPeer,
+      lag,
+      (r) => refused.push(r),
+    );
+    const first = request('198.51.100.9');
+    expect(admission.admit(first)).to.equal(null);
+    expect(admission.admit(request('198.51.100.9'))).to.equal(null);
+    expect(readAdmissionRefusal(pollingError(admission.admit(request('198.51.100.9'))!))?.code).to.equal('BUSY');
+    expect(refused).to.deep.equal(['address']);
+    expect(admission.admit(request('192.0.2.7'))).to.equal(null);
+    expect(admission.handshakes).to.equal(3);
+    admission.settle(first);
+    expect(admission.admit(request('198.51.100.9'))).to.equal(null);
+  });
+
   it('settles an admitted WebSocket upgrade when its socket closes (ws aborted it: no engine.io event), and leaves no listener', () => {
-    const admission = new HandshakeAdmission({ maxHandshakes: 1, maxLagMs: 0, holdMs: 5_000 }, lag);
+    const admission = new HandshakeAdmission({ maxHandshakes: 1, maxHandshakesPerAddress: 0, maxLagMs: 0, holdMs: 5_000 }, byPeer, lag);
     const socket = new EventEmitter();
     const upgrade = { headers: { upgrade: 'websocket' }, socket } as unknown as IncomingMessage;
     expect(admission.admit(upgrade)).to.equal(null);
@@ -80,7 +112,13 @@ describe('handshake admission', () => {
       },
       clear: (handle) => holds.delete(handle as number),
     };
-    const admission = new HandshakeAdmission({ maxHandshakes: 2, maxLagMs: 0, holdMs: 3_000 }, lag, undefined, timers);
+    const admission = new HandshakeAdmission(
+      { maxHandshakes: 2, maxHandshakesPerAddress: 0, maxLagMs: 0, holdMs: 3_000 },
+      byPeer,
+      lag,
+      undefined,
+      timers,
+    );
     const idle = request();
     const prompt = request();
     expect(admission.admit(idle)).to.equal(null);

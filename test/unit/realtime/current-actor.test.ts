@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CurrentActors, ACTOR_TTL_MS } from '../../../src/realtime/current-actor.js';
+import { CurrentActors, STANDING_VERSION_MS, ACTOR_MAX_AGE_MS } from '../../../src/realtime/current-actor.js';
 import type { AppSocket } from '../../../src/realtime/types.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../../src/domain/ports/store.js';
@@ -14,6 +14,7 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
   let reads: number;
   let orgReads: number;
   let revocationReads: number;
+  let versionReads: number;
   const socketOf = (u: User, sid: string | null = null) =>
     ({ data: { userId: u.id, orgId: u.orgId, role: 'teacher', sid } }) as unknown as AppSocket;
   /** A login of the user as the store keeps it (its refresh token), its id the access token's sid. */
@@ -35,6 +36,7 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
     reads = 0;
     orgReads = 0;
     revocationReads = 0;
+    versionReads = 0;
     store = {
       ...inner,
       users: {
@@ -44,6 +46,7 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
         getStandings: (orgId: string, ids: string[]) => ((reads += 1), inner.users.getStandings(orgId, ids)),
       },
       organisations: { ...inner.organisations, get: (id: string) => ((orgReads += 1), inner.organisations.get(id)) },
+      standingVersions: { current: (orgId: string) => ((versionReads += 1), inner.standingVersions.current(orgId)) },
       refreshTokens: {
         ...inner.refreshTokens,
         revokedFamilies: (ids: readonly string[]) => ((revocationReads += 1), inner.refreshTokens.revokedFamilies(ids)),
@@ -55,13 +58,13 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
   });
   afterEach(() => store.close());
 
-  it('sees a deactivation or a role change once the TTL has passed, even with nobody telling it', async () => {
+  it('sees a deactivation or a role change once the version is read again, even with nobody telling it', async () => {
     const actors = new CurrentActors(store, () => new Date(t));
     const socket = socketOf(user);
     expect((await actors.of(socket)).role).to.equal('teacher');
     await store.users.update(user.orgId, user.id, { role: 'admin' });
-    t += ACTOR_TTL_MS - 1;
-    expect((await actors.of(socket)).role, 'still within the TTL').to.equal('teacher');
+    t += STANDING_VERSION_MS - 1;
+    expect((await actors.of(socket)).role, 'the version read is still fresh').to.equal('teacher');
     t += 1;
     expect((await actors.of(socket)).role).to.equal('admin');
     expect(socket.data.role, 'the socket follows').to.equal('admin');
@@ -73,19 +76,58 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
     await expectCode(actors.of(socket), 'ACCOUNT_DISABLED');
   });
 
-  it("gives the actor without a promise only from an entry within the TTL that knows the socket's login", async () => {
+  it('keeps what it read of a user while the standing version stands: one version read for all the sockets of the organisation', async () => {
+    const actors = new CurrentActors(store, () => new Date(t));
+    const others = await Promise.all(Array.from({ length: 9 }, () => createUser(store, user.orgId, 'student')));
+    const sockets = [user, ...others].map((u) => socketOf(u));
+    await Promise.all(sockets.map((s) => actors.of(s)));
+    expect(reads).to.equal(1);
+    const before = versionReads;
+    // Ten seconds of commands from every socket.
+    for (let i = 0; i < 10; i += 1) {
+      t += 1_000;
+      await Promise.all(sockets.map((s) => actors.of(s)));
+      for (const s of sockets) expect(actors.current(s)?.id).to.equal(s.data.userId);
+    }
+    expect(reads, 'no user read again').to.equal(1);
+    expect(versionReads - before, 'one version read a second, shared').to.equal(10);
+    await store.users.update(user.orgId, others[0]!.id, { name: 'Renamed' });
+    t += STANDING_VERSION_MS;
+    await actors.of(sockets[1]!);
+    expect(reads, "a rename changes nobody's standing").to.equal(1);
+    t += ACTOR_MAX_AGE_MS;
+    await actors.of(sockets[0]!);
+    expect(reads, 'read again at the latest after ACTOR_MAX_AGE_MS').to.equal(2);
+  });
+
+  it("keeps a handshake's read only under the version read before it: a change stored meanwhile shows at the next command", async () => {
+    const actors = new CurrentActors(store, () => new Date(t));
+    const other = await createUser(store, user.orgId, 'student');
+    const socket = socketOf(user);
+    await actors.beforeHandshake(socket, user.orgId);
+    // The handshake has read a teacher; the role changes, and another socket's command reads the moved version.
+    await store.users.update(user.orgId, user.id, { role: 'admin' });
+    t += STANDING_VERSION_MS;
+    await actors.of(socketOf(other));
+    actors.fresh(socket);
+    expect(actors.current(socket), "not served from the handshake's read").to.equal(null);
+    expect((await actors.of(socket)).role).to.equal('admin');
+  });
+
+  it("gives the actor without a promise only from an entry whose version stands and that knows the socket's login", async () => {
     const actors = new CurrentActors(store, () => new Date(t));
     const phone = socketOf(user, await login(user, 'login-phone'));
     const laptop = socketOf(user, await login(user, 'login-laptop'));
     expect(actors.current(phone), 'never read').to.equal(null);
-    actors.fresh(user.id, 'teacher', 'login-phone');
+    await actors.beforeHandshake(phone, user.orgId);
+    actors.fresh(phone);
     expect(actors.current(phone)).to.deep.equal({ id: user.id, orgId: user.orgId, role: 'teacher' });
     expect(actors.current(laptop), 'a login the entry does not know').to.equal(null);
     await actors.of(laptop);
     expect(actors.current(laptop)?.id).to.equal(user.id);
     await store.users.update(user.orgId, user.id, { role: 'admin' });
-    t += ACTOR_TTL_MS;
-    expect(actors.current(phone), 'past the TTL: the store is read again').to.equal(null);
+    t += STANDING_VERSION_MS;
+    expect(actors.current(phone), 'the version moved: the store is read again').to.equal(null);
     expect((await actors.of(phone)).role).to.equal('admin');
     await store.refreshTokens.revokeFamily('login-phone', new Date(t));
     await store.users.update(user.orgId, user.id, { active: false });
@@ -109,9 +151,13 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
     const actors = new CurrentActors(store, () => new Date(t));
     await Promise.all(Array.from({ length: 20 }, () => actors.of(socketOf(user))));
     expect(reads).to.equal(1);
-    t += ACTOR_TTL_MS;
-    actors.fresh(user.id, 'teacher', null);
-    await actors.of(socketOf(user));
+    await store.users.update(user.orgId, user.id, { role: 'admin' });
+    t += STANDING_VERSION_MS;
+    const reconnect = socketOf(user);
+    reconnect.data.role = 'admin';
+    await actors.beforeHandshake(reconnect, user.orgId);
+    actors.fresh(reconnect);
+    expect((await actors.of(socketOf(user))).role).to.equal('admin');
     expect(reads).to.equal(1);
   });
 
@@ -132,11 +178,12 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
     const actors = new CurrentActors(store, () => new Date(t));
     const phone = socketOf(user, await login(user, 'login-phone'));
     const laptop = socketOf(user, await login(user, 'login-laptop'));
-    actors.fresh(user.id, 'teacher', 'login-phone');
+    await actors.beforeHandshake(phone, user.orgId);
+    actors.fresh(phone);
     await Promise.all([actors.of(phone), actors.of(laptop)]);
     await store.refreshTokens.revokeFamily('login-phone', new Date(t));
-    t += ACTOR_TTL_MS - 1;
-    expect((await actors.of(phone)).id, 'still within the TTL').to.equal(user.id);
+    t += STANDING_VERSION_MS - 1;
+    expect((await actors.of(phone)).id, 'the version read is still fresh').to.equal(user.id);
     t += 1;
     await expectCode(actors.of(phone), 'TOKEN_REVOKED');
     expect((await actors.of(laptop)).id).to.equal(user.id);
@@ -151,7 +198,7 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
     expect(reads).to.equal(1);
     expect(revocationReads).to.equal(1);
     expect(results.map((r) => r.status)).to.deep.equal([...sockets, null].map((_, i) => (i === 4 ? 'rejected' : 'fulfilled')));
-    t += ACTOR_TTL_MS;
+    t += STANDING_VERSION_MS;
     await actors.of(socketOf(user));
     expect(revocationReads, 'no login to check').to.equal(1);
   });

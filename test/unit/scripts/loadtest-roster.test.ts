@@ -55,4 +55,20 @@ describe('load test roster figures (scripts/lib/loadtest-roster.ts)', () => {
     expect(a.shown('k', 1, 200)).to.equal(null);
     expect(a.shown('other', 0, 200)).to.equal(null);
   });
+
+  it('holdEarly: showings before the submit is known count once it is, and complete it then', () => {
+    const a = new ScreenArrivals(true);
+    // A sender thread reports the send after both screens showed it.
+    expect(a.shown('k', 0, 120)).to.equal(null);
+    expect(a.shown('k', 1, 140)).to.equal(null);
+    expect(a.expect('k', 100, 2)).to.deep.equal({ worst: 40, at: 140 });
+    expect(a.size).to.equal(0);
+    // One screen before the report, one after.
+    a.shown('j', 0, 220);
+    expect(a.expect('j', 200, 2)).to.equal(null);
+    expect(a.shown('j', 1, 260)).to.equal(60);
+    // A later change of a completed key is not held for a submit that will not come.
+    a.shown('k', 0, 300);
+    expect(a.expect('k', 400, 1)).to.equal(null);
+  });
 });
