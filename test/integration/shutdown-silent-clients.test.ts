@@ -26,12 +26,13 @@ describe('closing a node with clients that never answer', function () {
     srv = null;
   });
 
-  for (const silence of ['never answers the close frame', 'stopped reading'] as const) {
-    it(`stops in seconds beside a student whose client ${silence}`, async () => {
+  for (const silence of ['never answers the close frame', 'stopped reading', 'never asked for a Socket.IO connection'] as const) {
+    it(`stops in seconds beside a client that ${silence}`, async () => {
       srv = await startTestServer();
       // A class live on the node, its students connected with socket.io-client, beside the silent one.
       const { students } = await openLiveClass(srv, sockets, 3);
-      const silent = await connectRawSocketIo(srv.baseUrl, srv.app.tokenService.signAccess(students[0]!).token);
+      const token = srv.app.tokenService.signAccess(students[0]!).token;
+      const silent = await connectRawSocketIo(srv.baseUrl, silence === 'never asked for a Socket.IO connection' ? undefined : token);
       raw.push(silent);
       if (silence === 'stopped reading') silent.socket.pause();
 
