@@ -25,6 +25,7 @@ import { RosterBatches } from './roster-batches.js';
 import { checkinCommands } from './handlers/checkin-handlers.js';
 import { sessionCommands } from './handlers/session-handlers.js';
 import { corkUpgrades } from './upgrade-corking.js';
+import { closeConnections, trackUpgradedSockets, type ClosingConnection } from './connection-closing.js';
 import { boundedParser, MAX_TEXT_PACKET_CHARS } from './text-packet-bound.js';
 import { HandshakeAdmission, type AdmissionLimits, type AdmissionReason, type HoldTimers } from './admission.js';
 import { LoopLag } from './loop-lag.js';
@@ -132,12 +133,20 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
   corkUpgrades(deps.httpServer);
+  const upgraded = trackUpgradedSockets(deps.httpServer);
+  // Every engine.io connection, authenticated or not: shutdown closes them all within its grace.
+  const connections = new Set<ClosingConnection>();
   // A check-in's decision push and its acknowledgement leave in one write (write-coalescing.ts).
   const writes = new WriteCoalescing(logger, new QueuedBound(deps.maxQueuedBytes, logger, deps.onQueueOverflow));
-  io.engine.on('connection', (conn: Parameters<WriteCoalescing['attach']>[0] & Parameters<HandshakeAdmission['watch']>[0]) => {
-    writes.attach(conn);
-    admission.watch(conn);
-  });
+  io.engine.on(
+    'connection',
+    (conn: Parameters<WriteCoalescing['attach']>[0] & Parameters<HandshakeAdmission['watch']>[0] & ClosingConnection) => {
+      writes.attach(conn);
+      admission.watch(conn);
+      connections.add(conn);
+      conn.once('close', () => connections.delete(conn));
+    },
+  );
   io.engine.on('connection_error', (err: { req: object }) => admission.settle(err.req));
   const authDeps = { tokens: deps.tokens, store: deps.store, logger, trustProxy: deps.trustProxy, now: deps.now };
   // Counted before the user is read: a reconnect storm costs a signature check and one counter per handshake.
@@ -320,31 +329,11 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       // which socket.io-client never reconnects by itself (docs/protocol.md §2), so every client
       // of a node restarted or scaled down stayed offline. Closing the transport is a lost
       // connection, which the client retries, through the balancer, on another node.
-      const connections = [...io.of('/').sockets.values()].map((s) => s.conn);
-      // A connection closes once its buffered packets (the answers above) are written;
-      // engine.close() below would discard them.
-      for (const conn of connections) conn.close();
-      await closedOrTimeout(connections, COMMANDS_DRAIN_TIMEOUT_MS);
+      // engine.close() below would discard the answers above; a silent client would hold the
+      // node 30 s (connection-closing.ts).
+      await closeConnections([...connections], upgraded);
       await io.of('/').adapter.close();
       io.engine.close();
     },
   };
-}
-
-type Connection = { readonly readyState: string; once(event: 'close', listener: () => void): unknown };
-
-function closedOrTimeout(connections: readonly Connection[], timeoutMs: number): Promise<void> {
-  const open = connections.filter((c) => c.readyState !== 'closed');
-  if (open.length === 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    let left = open.length;
-    const timer = setTimeout(resolve, timeoutMs);
-    const closed = () => {
-      left -= 1;
-      if (left > 0) return;
-      clearTimeout(timer);
-      resolve();
-    };
-    for (const c of open) c.once('close', closed);
-  });
 }
