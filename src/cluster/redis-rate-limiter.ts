@@ -8,16 +8,17 @@ import { localBudget, LocalBudgetLimiter } from './local-budget-limiter.js';
 /**
  * A counter in Redis with, while Redis is not connected, an immediate fallback to a per-node
  * in-memory window (`insuranceLimiter`): limits stay enforced per node instead of blocking
- * logins and check-ins behind a Redis outage.
+ * logins and check-ins behind a Redis outage. A `sharedOnly` limiter has none: it refuses instead.
  */
-function redisCounter(redis: Redis, points: number, durationS: number, keyPrefix: string): RateLimiterRedis {
+function redisCounter(redis: Redis, points: number, durationS: number, keyPrefix: string, insured = true): RateLimiterRedis {
   return new RateLimiterRedis({
     storeClient: redis,
     points,
     duration: durationS,
     keyPrefix: `attendance:rl:${keyPrefix}`,
     rejectIfRedisNotReady: true,
-    insuranceLimiter: new RateLimiterMemory({ points, duration: durationS, keyPrefix }),
+    // Without it (sharedOnly) a count Redis cannot answer rejects with Redis's error.
+    ...(insured ? { insuranceLimiter: new RateLimiterMemory({ points, duration: durationS, keyPrefix }) } : {}),
   });
 }
 
@@ -29,7 +30,7 @@ function redisCounter(redis: Redis, points: number, durationS: number, keyPrefix
  * (epoch ms): tests end a window by moving it on instead of waiting for it.
  */
 export function redisRateLimiter(redis: Redis, opts: RateLimiterOptions, localShare: number, now: () => number = Date.now): RateLimiter {
-  const counter = new FlexibleRateLimiter(redisCounter(redis, opts.points, opts.windowS, opts.keyPrefix));
+  const counter = new FlexibleRateLimiter(redisCounter(redis, opts.points, opts.windowS, opts.keyPrefix, !opts.sharedOnly));
   const budget = opts.exact ? 0 : localBudget(opts.points, localShare);
   return budget === 0 ? counter : new LocalBudgetLimiter(counter, { windowS: opts.windowS, localBudget: budget }, now);
 }

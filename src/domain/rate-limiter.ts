@@ -33,6 +33,12 @@ export interface RateLimiterOptions {
    * on a node's local budget (brute-force limits: login attempts, reset emails). docs/limits.md.
    */
   exact?: boolean;
+  /**
+   * While the shared counter is out of reach (Redis down or restarting), refuse by throwing rather
+   * than count on each node: a bound of the whole deployment (the mail relay's per-minute limit),
+   * which N nodes counting alone would pass N times over. For work that can wait, never for logins.
+   */
+  sharedOnly?: boolean;
 }
 
 export interface BackoffOptions {

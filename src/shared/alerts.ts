@@ -26,6 +26,12 @@ export const ACCOUNT_EMAIL_CATEGORIES = ['invitation', 'reset', 'admin-reset'] a
 export type AccountEmailCategory = (typeof ACCOUNT_EMAIL_CATEGORIES)[number];
 export const OUTBOX_CATEGORIES = [...EMAIL_CATEGORIES, ...ACCOUNT_EMAIL_CATEGORIES] as const;
 export type OutboxCategory = (typeof OUTBOX_CATEGORIES)[number];
+/**
+ * Emails a person is waiting for at the screen (a reset they asked for, or one an admin sent
+ * them): claimed before every other due email, so that a bulk invitation queued under
+ * MAIL_MAX_PER_MINUTE does not hold them back for the time it takes to drain.
+ */
+export const URGENT_OUTBOX_CATEGORIES = ['reset', 'admin-reset'] as const satisfies readonly AccountEmailCategory[];
 export const isAccountEmailCategory = (c: OutboxCategory): c is AccountEmailCategory =>
   (ACCOUNT_EMAIL_CATEGORIES as readonly string[]).includes(c);
 

@@ -208,6 +208,42 @@ export function outboxContract(ctx: ContractContext): void {
       expect(listed.find((m) => m.id === plain.id)!.userId).to.equal(null);
     });
 
+    it('claims the resets a person is waiting for before earlier emails: a bulk invitation under a send rate does not hold them back', async function () {
+      let now = Date.UTC(2025, 4, 1, 8);
+      const opened = await ctx.open(() => new Date(now));
+      try {
+        const s = opened.store;
+        const org = await makeOrg(s);
+        const account = (category: 'invitation' | 'reset' | 'admin-reset', userId: string) => ({
+          ...mail(org.id, `${userId}@example.test`),
+          category,
+          userId,
+          headers: {},
+        });
+        const invited = await s.outbox.enqueueMany(
+          ['i1', 'i2', 'i3'].map((u) => account('invitation', u)),
+          100,
+        );
+        now += 1_000;
+        const alert = (await s.outbox.enqueue(mail(org.id), 100))!;
+        now += 1_000;
+        const reset = (await s.outbox.enqueue(account('reset', 'r1'), 100))!;
+        now += 1_000;
+        const adminReset = (await s.outbox.enqueue(account('admin-reset', 'r2'), 100))!;
+        const until = new Date(now + 60_000);
+        const first = await s.outbox.claimDue(new Date(now), 'n', until, 2);
+        expect(first.map((m) => m.id)).to.deep.equal([reset.id, adminReset.id]);
+        const rest = await s.outbox.claimDue(new Date(now), 'n', until, 10);
+        // Then oldest due first: the invitations (queued in one call, so of one time), then the alert.
+        expect(rest.slice(0, 3).map((m) => m.id)).to.have.members(invited.map((m) => m!.id));
+        expect(rest.map((m) => m.id))
+          .to.have.length(4)
+          .and.to.have.property('3', alert.id);
+      } finally {
+        await opened.cleanup();
+      }
+    });
+
     it('each due email goes to one claimer; sent, retried later, or failed for good; an expired claim is taken over', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

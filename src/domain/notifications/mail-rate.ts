@@ -16,7 +16,8 @@ export const MAIL_RATE_KEY = 'relay';
 export function mailRateLimit(maxPerMinute: number): RateLimiterOptions | null {
   if (maxPerMinute <= 0) return null;
   if (maxPerMinute < 2) throw new RangeError('a send rate below 2 a minute cannot be kept with fixed windows');
-  const base = { keyPrefix: 'mail-send', exact: true };
+  // sharedOnly: while Redis restarts, emails wait queued rather than each node sending the budget.
+  const base = { keyPrefix: 'mail-send', exact: true, sharedOnly: true };
   if (maxPerMinute >= 14) return { ...base, points: Math.floor(maxPerMinute / 7), windowS: 10 };
   // A slower relay: minute windows, any 60 seconds meeting two of them.
   return { ...base, points: Math.floor(maxPerMinute / 2), windowS: 60 };

@@ -74,7 +74,8 @@ export interface OutboxRepository {
   ): Promise<(OutboxMail | null)[]>;
   /**
    * System-wide: claims up to `limit` emails due at `now` (queued and due, or sending with an
-   * expired claim) for `owner` until `until`, oldest first. Of concurrent claims each email goes to one.
+   * expired claim) for `owner` until `until`: those of URGENT_OUTBOX_CATEGORIES (resets) first, then
+   * oldest first. Of concurrent claims each email goes to one.
    */
   claimDue(now: Date, owner: string, until: Date, limit: number): Promise<OutboxMail[]>;
   /** Marks the claimed email sent; false when `owner` no longer holds it. */

@@ -1,8 +1,9 @@
 import { purgeByOrg } from './identity.js';
 import { newOutboxMailEntity } from '../new-entities.js';
 import type { NotificationPreferenceRepository, NotificationPreferences } from '../../domain/ports/notifications.js';
-import type { OutboxCategory } from '../../shared/alerts.js';
+import { URGENT_OUTBOX_CATEGORIES, type OutboxCategory } from '../../shared/alerts.js';
 import type { OutboxMail, OutboxRepository } from '../../domain/ports/outbox.js';
+import type { QueryFilter } from 'mongoose';
 import type { Models } from './models.js';
 import type { NotificationPreferenceDoc } from './alert-schemas.js';
 import type { OutboxDoc } from './outbox-schemas.js';
@@ -107,22 +108,30 @@ export function outboxRepository(m: Models, clock: () => Date): OutboxRepository
     },
     async claimDue(now, owner, until, limit) {
       const claimed: OutboxMail[] = [];
+      const due: QueryFilter<OutboxDoc> = {
+        $or: [
+          { status: 'queued', nextAttemptAt: { $lte: now } },
+          { status: 'sending', claimUntil: { $lt: now } },
+        ],
+      };
+      // The urgent categories first, as the SQLite adapter orders them; then any due email.
+      let filter: QueryFilter<OutboxDoc> = { ...due, category: { $in: [...URGENT_OUTBOX_CATEGORIES] } };
       // One document at a time: findOneAndUpdate is atomic per document, so two nodes never claim one email.
       while (claimed.length < limit) {
         const d = await m.outbox
           .findOneAndUpdate(
-            {
-              $or: [
-                { status: 'queued', nextAttemptAt: { $lte: now } },
-                { status: 'sending', claimUntil: { $lt: now } },
-              ],
-            },
+            filter,
             { $set: { status: 'sending', claimedBy: owner, claimUntil: until } },
             { sort: { nextAttemptAt: 1, createdAt: 1, _id: 1 }, returnDocument: 'after' },
           )
           .lean<OutboxDoc>();
-        if (!d) break;
-        claimed.push(toMail(d));
+        if (d) {
+          claimed.push(toMail(d));
+        } else if (filter !== due) {
+          filter = due;
+        } else {
+          break;
+        }
       }
       return claimed;
     },

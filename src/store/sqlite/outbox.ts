@@ -1,11 +1,14 @@
 import { countByOrg } from './identity.js';
 import { newOutboxMailEntity } from '../new-entities.js';
-import type { EmailCategory, OutboxCategory } from '../../shared/alerts.js';
+import { URGENT_OUTBOX_CATEGORIES, type EmailCategory, type OutboxCategory } from '../../shared/alerts.js';
 import { isLanguage } from '../../shared/i18n/languages.js';
 import type { NotificationPreferenceRepository, NotificationPreferences } from '../../domain/ports/notifications.js';
 import type { OutboxFilter, OutboxMail, OutboxRepository, OutboxStatus } from '../../domain/ports/outbox.js';
 import type { SqliteDb } from './db.js';
 import { totalFromPage } from '../../domain/paging.js';
+
+/** The claim order's first categories, as claimDue's bound parameter. */
+const URGENT = JSON.stringify(URGENT_OUTBOX_CATEGORIES);
 
 // The email outbox (claimed per row, so each email is sent by one node) and users' email preferences.
 
@@ -118,9 +121,9 @@ export function outboxRepository(db: SqliteDb, clock: () => Date): OutboxReposit
         const due = db
           .stmt<OutboxRow>(
             `SELECT * FROM outbox WHERE (status = 'queued' AND next_attempt_at <= @now) OR (status = 'sending' AND claim_until < @now)
-             ORDER BY next_attempt_at, created_at, id LIMIT @limit`,
+             ORDER BY category IN (SELECT value FROM json_each(@urgent)) DESC, next_attempt_at, created_at, id LIMIT @limit`,
           )
-          .all({ now: now.getTime(), limit });
+          .all({ now: now.getTime(), limit, urgent: URGENT });
         const claim = db.stmt("UPDATE outbox SET status = 'sending', claimed_by = ?, claim_until = ? WHERE id = ?");
         for (const r of due) claim.run(owner, until.getTime(), r.id);
         return due.map((r) => fromRow({ ...r, status: 'sending', claimed_by: owner, claim_until: until.getTime() }));
