@@ -102,7 +102,10 @@ describe('teacher hand-over (HTTP)', function () {
     expect(notTheirs.body.error.details.notTaughtSubjectIds).to.deep.equal([drama.id]);
     expect(await teachersOf(art.id)).to.deep.equal([absent.id]);
 
-    const some = await srv.request('POST', `/api/v1/users/${absent.id}/handover`, { token, body: { toTeacherId: cover.id, subjectIds: [art.id] } });
+    const some = await srv.request('POST', `/api/v1/users/${absent.id}/handover`, {
+      token,
+      body: { toTeacherId: cover.id, subjectIds: [art.id] },
+    });
     expect(some.status, JSON.stringify(some.body)).to.equal(200);
     expect(await teachersOf(art.id)).to.deep.equal([cover.id]);
     expect(await teachersOf(bio.id)).to.deep.equal([colleague.id, absent.id]);

@@ -52,9 +52,7 @@ interface Refusal {
  * (their own `subject.update` entries say so) and the answer names every subject that refused.
  */
 export class TeacherHandover {
-  constructor(
-    private readonly deps: { store: Store; clock: () => Date; subjects: SubjectService },
-  ) {}
+  constructor(private readonly deps: { store: Store; clock: () => Date; subjects: SubjectService }) {}
 
   /** The teacher's subjects, by code. */
   async subjectsOf(actor: Actor, teacherId: string): Promise<Subject[]> {
@@ -69,10 +67,13 @@ export class TeacherHandover {
 
   async handOver(actor: Actor, fromId: string, input: HandOverInput): Promise<PendingHandover> {
     await this.requireTeacher(actor, fromId);
-    if (input.toTeacherId === fromId) throw new AppError('VALIDATION_FAILED', 'Hand the subjects to another teacher.', { field: 'toTeacherId' });
+    if (input.toTeacherId === fromId)
+      throw new AppError('VALIDATION_FAILED', 'Hand the subjects to another teacher.', { field: 'toTeacherId' });
     const to = await this.deps.store.users.get(actor.orgId, input.toTeacherId);
     if (to?.role !== 'teacher') {
-      throw new AppError('VALIDATION_FAILED', 'Some ids are not teachers of this organisation.', { unknownTeacherIds: [input.toTeacherId] });
+      throw new AppError('VALIDATION_FAILED', 'Some ids are not teachers of this organisation.', {
+        unknownTeacherIds: [input.toTeacherId],
+      });
     }
     if (await this.lastPending(actor, fromId)) {
       throw new AppError('CONFLICT', 'This teacher has subjects handed over already: hand them back first.');
@@ -89,10 +90,17 @@ export class TeacherHandover {
     const changes = taught
       .filter((s) => !wanted || wanted.has(s.id))
       .map((s) => ({ subjectId: s.id, code: s.code, before: s.teacherIds, after: coverTeachers(s.teacherIds, fromId, input) }));
-    if (changes.length === 0) throw new AppError('VALIDATION_FAILED', 'This teacher teaches no subject to hand over.', { field: 'subjectIds' });
+    if (changes.length === 0)
+      throw new AppError('VALIDATION_FAILED', 'This teacher teaches no subject to hand over.', { field: 'subjectIds' });
     await this.applyAll(actor, changes, input.teacherOverlap);
     const entry = { toTeacherId: input.toTeacherId, keepAbsent: input.keepAbsent, subjects: changes };
-    await audit(this.deps.store, actor, this.deps.clock(), { entityType: 'user', entityId: fromId, action: 'user.handover', from: null, to: entry });
+    await audit(this.deps.store, actor, this.deps.clock(), {
+      entityType: 'user',
+      entityId: fromId,
+      action: 'user.handover',
+      from: null,
+      to: entry,
+    });
     const made = await this.lastPending(actor, fromId);
     if (!made) throw new AppError('INTERNAL', 'The hand-over was written but its audit entry is not found.');
     return made;
@@ -112,7 +120,12 @@ export class TeacherHandover {
       const current = await this.deps.store.subjects.get(actor.orgId, s.subjectId);
       if (!current) refused.push({ subjectId: s.subjectId, code: s.code, error: 'NOT_FOUND', message: 'The subject was deleted.' });
       else if (!sameIds(current.teacherIds, s.after)) {
-        refused.push({ subjectId: s.subjectId, code: current.code, error: 'CONFLICT', message: 'Its teachers changed since the hand-over.' });
+        refused.push({
+          subjectId: s.subjectId,
+          code: current.code,
+          error: 'CONFLICT',
+          message: 'Its teachers changed since the hand-over.',
+        });
       }
     }
     if (refused.length > 0) throw refusal(refused, 'CONFLICT');

@@ -20,7 +20,12 @@ const PendingSchema = z.object({
 });
 const HandOverBody = z.object({
   toTeacherId: z.string().min(1).max(100),
-  subjectIds: z.array(z.string().min(1).max(100)).min(1).max(SUBJECT_IDS_MAX).optional().describe('Some of their subjects; all when absent'),
+  subjectIds: z
+    .array(z.string().min(1).max(100))
+    .min(1)
+    .max(SUBJECT_IDS_MAX)
+    .optional()
+    .describe('Some of their subjects; all when absent'),
   keepAbsent: z.boolean().default(false).describe('Keep the absent teacher on each subject, after the colleague'),
   teacherOverlap: z.boolean().default(false).describe('Keep the change where it double-books the colleague'),
 });
@@ -56,7 +61,7 @@ export function teacherHandoverRoutes(routes: RouteRegistry, ctx: HttpContext): 
     path: '/users/:id/handover',
     summary: "Hand a teacher's subjects to a colleague",
     description:
-      'The colleague takes the teacher\'s place on each subject (first where they were first: meetings and scheduled sessions follow, ' +
+      "The colleague takes the teacher's place on each subject (first where they were first: meetings and scheduled sessions follow, " +
       'docs/timetable.md); `keepAbsent` keeps the teacher after them. All or nothing: any subject refused (TEACHER_DOUBLE_BOOKED ' +
       'unless `teacherOverlap`) leaves every subject as it was, each refusal named in `details.refused`. One hand-over at a time ' +
       '(CONFLICT while one is pending). Audited on the teacher (`user.handover`) and on each subject (`subject.update`).',

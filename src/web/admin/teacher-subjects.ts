@@ -25,7 +25,13 @@ let colleagues: User[] = [];
 const userPath = (id: string, rest: string) => `api/v1/users/${encodeURIComponent(id)}/${rest}`;
 
 function row(s: Subject): HTMLTableRowElement {
-  const hand = h('input', { type: 'checkbox', name: 'hand', value: s.id, checked: '', 'aria-label': at('teacherSubjects.handOf', { code: s.code }) });
+  const hand = h('input', {
+    type: 'checkbox',
+    name: 'hand',
+    value: s.id,
+    checked: '',
+    'aria-label': at('teacherSubjects.handOf', { code: s.code }),
+  });
   return h('tr', {}, h('td', {}, hand), h('th', { scope: 'row' }, s.code), h('td', {}, s.name));
 }
 

@@ -198,7 +198,7 @@ export const adminEn = {
   'teacherSubjects.pending': 'Handed to {to}: {codes}. Hand back restores them to {name}.',
   'teacherSubjects.handed': { one: 'Handed # subject to {to}.', other: 'Handed # subjects to {to}.' },
   'teacherSubjects.handedBack': 'Handed back to {name}.',
-  'teacherSubjects.refused': 'Nothing was changed: {codes} changed since the hand-over or no longer exist.',
+  'teacherSubjects.refused': 'Nothing was changed: {codes} changed or was deleted since the hand-over.',
   'teacherSubjects.doubleBooked': 'Nothing was changed: {codes} would double-book a teacher. Tick “Even where it double-books” to confirm.',
   'studentSubjects.title': 'Subjects',
   'studentSubjects.titleOf': 'Subjects of {name}',

@@ -135,7 +135,7 @@ const catalog: CatalogOf<typeof adminEn> = {
   'teacherSubjects.pending': 'Confiées à {to} : {codes}. « Rendre » les rend à {name}.',
   'teacherSubjects.handed': { one: '# matière confiée à {to}.', other: '# matières confiées à {to}.' },
   'teacherSubjects.handedBack': 'Rendues à {name}.',
-  'teacherSubjects.refused': 'Rien n’a été modifié : {codes} a changé depuis ou n’existe plus.',
+  'teacherSubjects.refused': 'Rien n’a été modifié : {codes} a changé ou a été supprimée depuis.',
   'teacherSubjects.doubleBooked': 'Rien n’a été modifié : {codes} donnerait deux cours à la fois à un enseignant. Cochez « Même si… » pour confirmer.',
   'studentSubjects.title': 'Matières',
   'studentSubjects.titleOf': 'Matières de {name}',
