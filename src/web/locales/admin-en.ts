@@ -182,7 +182,8 @@ export const adminEn = {
   'users.subjectsOf': 'Subjects of {name}',
   'teacherSubjects.title': 'Subjects taught',
   'teacherSubjects.titleOf': 'Subjects taught by {name}',
-  'teacherSubjects.intro': 'For a teacher away for a while: hand the ticked subjects to a colleague, who takes their place (their meetings and scheduled sessions follow). On their return, hand back restores exactly what was handed.',
+  'teacherSubjects.intro':
+    'For a teacher away for a while: hand the ticked subjects to a colleague, who takes their place (their meetings and scheduled sessions follow). On their return, hand back restores exactly what was handed.',
   'teacherSubjects.none': 'Teaches no subject',
   'teacherSubjects.count': { one: 'Teaches # subject', other: 'Teaches # subjects' },
   'teacherSubjects.hand': 'Hand over',

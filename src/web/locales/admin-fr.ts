@@ -119,7 +119,8 @@ const catalog: CatalogOf<typeof adminEn> = {
   'users.subjectsOf': 'Matières de {name}',
   'teacherSubjects.title': 'Matières enseignées',
   'teacherSubjects.titleOf': 'Matières enseignées par {name}',
-  'teacherSubjects.intro': 'Pour un enseignant absent quelque temps : confiez les matières cochées à un collègue, qui prend sa place (ses créneaux et séances prévues suivent). À son retour, « Rendre » rétablit exactement ce qui a été confié.',
+  'teacherSubjects.intro':
+    'Pour un enseignant absent quelque temps : confiez les matières cochées à un collègue, qui prend sa place (ses créneaux et séances prévues suivent). À son retour, « Rendre » rétablit exactement ce qui a été confié.',
   'teacherSubjects.none': 'N’enseigne aucune matière',
   'teacherSubjects.count': { one: 'Enseigne # matière', other: 'Enseigne # matières' },
   'teacherSubjects.hand': 'Confier',
@@ -136,7 +137,8 @@ const catalog: CatalogOf<typeof adminEn> = {
   'teacherSubjects.handed': { one: '# matière confiée à {to}.', other: '# matières confiées à {to}.' },
   'teacherSubjects.handedBack': 'Rendues à {name}.',
   'teacherSubjects.refused': 'Rien n’a été modifié : {codes} a changé ou a été supprimée depuis.',
-  'teacherSubjects.doubleBooked': 'Rien n’a été modifié : {codes} donnerait deux cours à la fois à un enseignant. Cochez « Même si… » pour confirmer.',
+  'teacherSubjects.doubleBooked':
+    'Rien n’a été modifié : {codes} donnerait deux cours à la fois à un enseignant. Cochez « Même si… » pour confirmer.',
   'studentSubjects.title': 'Matières',
   'studentSubjects.titleOf': 'Matières de {name}',
   'studentSubjects.intro':
