@@ -93,7 +93,7 @@ describe('teacher hand-over (HTTP)', function () {
   });
 
   it('hands over some subjects, refuses one not theirs, and refuses to hand back a subject changed since', async () => {
-    const { absent, cover, colleague, art, bio, drama, token, teachersOf } = await school();
+    const { org, absent, cover, colleague, art, bio, drama, token, teachersOf } = await school();
     const notTheirs = await srv.request('POST', `/api/v1/users/${absent.id}/handover`, {
       token,
       body: { toTeacherId: cover.id, subjectIds: [art.id, drama.id] },
@@ -101,6 +101,12 @@ describe('teacher hand-over (HTTP)', function () {
     expect(notTheirs.status, JSON.stringify(notTheirs.body)).to.equal(400);
     expect(notTheirs.body.error.details.notTaughtSubjectIds).to.deep.equal([drama.id]);
     expect(await teachersOf(art.id)).to.deep.equal([absent.id]);
+
+    await srv.store.users.update(org.id, colleague.id, { active: false });
+    const inactive = await srv.request('POST', `/api/v1/users/${absent.id}/handover`, { token, body: { toTeacherId: colleague.id } });
+    expect(inactive.status, JSON.stringify(inactive.body)).to.equal(400);
+    expect(inactive.body.error.details.unknownTeacherIds).to.deep.equal([colleague.id]);
+    await srv.store.users.update(org.id, colleague.id, { active: true });
 
     const some = await srv.request('POST', `/api/v1/users/${absent.id}/handover`, {
       token,

@@ -70,8 +70,9 @@ export class TeacherHandover {
     if (input.toTeacherId === fromId)
       throw new AppError('VALIDATION_FAILED', 'Hand the subjects to another teacher.', { field: 'toTeacherId' });
     const to = await this.deps.store.users.get(actor.orgId, input.toTeacherId);
-    if (to?.role !== 'teacher') {
-      throw new AppError('VALIDATION_FAILED', 'Some ids are not teachers of this organisation.', {
+    // A deactivated colleague cannot log in to run the sessions that would become theirs.
+    if (to?.role !== 'teacher' || !to.active) {
+      throw new AppError('VALIDATION_FAILED', 'Hand the subjects to an active teacher of this organisation.', {
         unknownTeacherIds: [input.toTeacherId],
       });
     }
