@@ -29,6 +29,7 @@ import { PrivacyService } from './privacy/privacy-service.js';
 import { ReportService } from './reports/report-service.js';
 import { AttendanceQueries } from './sessions/attendance-queries.js';
 import { SubjectService } from './subjects/subject-service.js';
+import { TeacherHandover } from './subjects/teacher-handover.js';
 import { FirstTeacherChange } from './timetable/first-teacher.js';
 import { TimetableService } from './timetable/timetable-service.js';
 import { AlertService } from './alerts/alert-service.js';
@@ -50,6 +51,8 @@ export interface Services {
   users: UserService;
   userImport: CsvUserImport;
   subjects: SubjectService;
+  /** A teacher's subjects handed to a colleague and back. */
+  handover: TeacherHandover;
   faces: FaceEnrolmentService;
   organisations: OrganisationService;
   privacy: PrivacyService;
@@ -256,6 +259,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     users,
     userImport: new CsvUserImport({ store, passwords, clock }),
     subjects,
+    handover: new TeacherHandover({ store, clock, subjects }),
     oneRosterImport: new OneRosterImport({ store, users, subjects, clock }),
     oneRosterExport: new OneRosterAttendanceExport({ store, defaultTimezone: settings.defaultTimezone }),
     organisations: new OrganisationService({ store, clock }),

@@ -16,6 +16,7 @@ import { privacyRoutes } from './routes/privacy.js';
 import { organisationRoutes } from './routes/organisation.js';
 import { subjectRoutes } from './routes/subjects.js';
 import { studentSubjectRoutes } from './routes/student-subjects.js';
+import { teacherHandoverRoutes } from './routes/teacher-handover.js';
 import { userRoutes } from './routes/users.js';
 import { attendanceRoutes } from './routes/attendance.js';
 import { classPhotoRoutes } from './routes/class-photo.js';
@@ -37,6 +38,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   privacyRoutes,
   subjectRoutes,
   studentSubjectRoutes,
+  teacherHandoverRoutes,
   attendanceRoutes,
   classPhotoRoutes,
   reportRoutes,

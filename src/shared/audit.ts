@@ -50,6 +50,8 @@ export const AUDIT_ACTIONS = [
   'user.password-change',
   'user.erase',
   'user.guardians',
+  'user.handover',
+  'user.handback',
   'tokens.purge',
   // faces and consent
   'face.enrol',

@@ -14,6 +14,7 @@ import { bindImport } from './admin/csv-import.js';
 import { bindGuardianImport } from './admin/guardian-import.js';
 import { bindGuardians } from './admin/guardians.js';
 import { bindStudentSubjects } from './admin/student-subjects.js';
+import { bindTeacherSubjects } from './admin/teacher-subjects.js';
 import { bindOneRoster } from './admin/oneroster.js';
 import { bindOneRosterExport, loadOneRosterExport } from './admin/oneroster-export.js';
 import { bindOutbox, loadOutbox } from './admin/outbox.js';
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
   bindUsers();
   bindGuardians();
   bindStudentSubjects();
+  bindTeacherSubjects();
   bindImport();
   bindGuardianImport();
   bindOneRoster();

@@ -55,6 +55,12 @@ async function sessionPath(fx: Fixture, rest: string): Promise<string> {
   const session = await createCodeSession(fx.srv.store, fx.subject.orgId, fx.subject.id, fx.subject.teacherIds[0]!);
   return `/sessions/${session.id}${rest}`;
 }
+/** A teacher of their own subject, and a colleague to cover for them. */
+async function absentTeacher(fx: Fixture): Promise<{ absent: User; cover: User }> {
+  const absent = await createUser(fx.srv.store, fx.subject.orgId, 'teacher');
+  await createSubject(fx.srv.store, fx.subject.orgId, [absent.id]);
+  return { absent, cover: await createUser(fx.srv.store, fx.subject.orgId, 'teacher') };
+}
 /** A multipart upload of one small file under "photo" (its bytes are never analysed here). */
 function multipartPhoto(): { raw: string; contentType: string } {
   const boundary = 'matrix-boundary';
@@ -558,6 +564,32 @@ const MATRIX: Row[] = [
   {
     op: 'POST /api/v1/users/{id}/subjects',
     request: (fx) => ({ path: `/users/${fx.target.id}/subjects`, body: { codes: [fx.subject.code] } }),
+    expect: ADMIN_OBJECT(200),
+  },
+  // A teacher's subjects handed to a colleague and back: this org's admins. A fresh absent
+  // teacher per cell (one hand-over at a time each).
+  {
+    op: 'GET /api/v1/users/{id}/taught-subjects',
+    request: (fx) => ({ path: `/users/${fx.subject.teacherIds[0]}/taught-subjects` }),
+    expect: ADMIN_OBJECT(200),
+  },
+  {
+    op: 'POST /api/v1/users/{id}/handover',
+    request: async (fx) => {
+      const { absent, cover } = await absentTeacher(fx);
+      return { path: `/users/${absent.id}/handover`, body: { toTeacherId: cover.id } };
+    },
+    expect: ADMIN_OBJECT(200),
+  },
+  {
+    op: 'POST /api/v1/users/{id}/handover/back',
+    request: async (fx) => {
+      const { absent, cover } = await absentTeacher(fx);
+      const admin = await createUser(fx.srv.store, fx.subject.orgId, 'admin');
+      const actor = { id: admin.id, orgId: admin.orgId, role: admin.role };
+      await fx.srv.app.services.handover.handOver(actor, absent.id, { toTeacherId: cover.id, keepAbsent: false, teacherOverlap: false });
+      return { path: `/users/${absent.id}/handover/back`, body: {} };
+    },
     expect: ADMIN_OBJECT(200),
   },
   // Guardian contacts of the target student: this org's admins (the student themself is in excuses.test.ts).

@@ -44,6 +44,8 @@ export const auditActionsEn = {
   'user.password-change': 'Password changed',
   'user.erase': 'User erased',
   'user.guardians': 'Guardian contacts changed',
+  'user.handover': 'Subjects handed to a colleague',
+  'user.handback': 'Subjects handed back',
   'tokens.purge': 'Sign-in tokens purged',
   'face.enrol': 'Face reference set',
   'face.reenrol': 'Face reference replaced',

@@ -44,6 +44,8 @@ export const auditActionsFr: Readonly<Record<AuditAction, string>> = {
   'user.password-change': 'Mot de passe changé',
   'user.erase': 'Utilisateur effacé',
   'user.guardians': 'Responsables modifiés',
+  'user.handover': 'Matières confiées à un collègue',
+  'user.handback': 'Matières rendues',
   'tokens.purge': 'Jetons de connexion purgés',
   'face.enrol': 'Visage de référence défini',
   'face.reenrol': 'Visage de référence remplacé',

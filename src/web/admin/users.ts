@@ -11,6 +11,7 @@ import { invitedText, inviteMany } from './invitations.js';
 import { at } from '../lib/admin-text.js';
 import { openGuardians } from './guardians.js';
 import { offerLeavingAll, openStudentSubjects } from './student-subjects.js';
+import { openTeacherSubjects } from './teacher-subjects.js';
 import type { Page, User } from './types.js';
 
 const PAGE = 25;
@@ -57,6 +58,14 @@ function row(user: User): HTMLTableRowElement {
       openStudentSubjects(user).catch((err: unknown) => (byId('users-error').textContent = errorText(err)));
     });
     actions.append(guardians, subjects);
+  }
+  if (user.role === 'teacher') {
+    const subjects = h('button', { type: 'button', 'aria-label': at('users.subjectsOf', { name: user.name }) }, at('users.subjects'));
+    subjects.addEventListener('click', () => {
+      byId('users-error').textContent = '';
+      openTeacherSubjects(user).catch((err: unknown) => (byId('users-error').textContent = errorText(err)));
+    });
+    actions.append(subjects);
   }
   if (user.active) {
     actions.append(
