@@ -115,6 +115,9 @@ describe('Imports resolve their rows exactly, a query per chunk', () => {
           problems: [{ code: 'studentNumberShared', params: { count: 2 } }],
         },
       ],
+      rowsInvalid: 1,
+      problemCounts: { studentNumberShared: 1 },
+      lines: [2],
     });
   });
 
@@ -141,6 +144,9 @@ describe('Imports resolve their rows exactly, a query per chunk', () => {
           problems: [{ code: 'emailTaken', params: {}, column: 'email' }],
         },
       ],
+      rowsInvalid: 1,
+      problemCounts: { emailTaken: 1 },
+      lines: [3],
     });
   });
 
