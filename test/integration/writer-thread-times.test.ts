@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -13,6 +13,18 @@ import { makeOrg, newRecord, newSession, newSubject, newUser } from '../contract
 // The worker threads' own times for the stage table (`loadtest --stages`, docs/multi-node.md
 // "Load"): with threadTimes each record writer transaction comes back with its CPU, run-queue
 // and WAL figures and each checkpointing pass is reported; without it, nothing of the kind.
+
+/** Until the thread's kernel state is S (asleep, waiting for its next message), at most 5 s. */
+async function asleep(tid: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    // "tid (name) state …": the name may hold spaces and parentheses, the state follows the last ')'.
+    if (stat.charAt(stat.lastIndexOf(')') + 2) === 'S') return;
+    if (Date.now() > deadline) throw new Error(`the writer thread ${tid} stayed ${stat.charAt(stat.lastIndexOf(')') + 2)} for 5 s`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
 
 describe('SQLite worker thread times (stage tables)', function () {
   this.timeout(20_000);
@@ -86,7 +98,13 @@ describe('SQLite worker thread times (stage tables)', function () {
     expect(tid, 'the thread id').to.be.a('number');
     expect(tid).to.not.equal(process.pid);
     const before = schedstatOfThread(tid!);
-    for (let i = 1; i < 21; i += 1) await commit(batch(i, 1));
+    for (let i = 1; i < 21; i += 1) {
+      // Sent while the thread sleeps, each message wakes it: one slice at least. Sent sooner, the
+      // thread may still be running after its last answer and take it in the same slice (15 of
+      // 20 on a CI run), which says nothing of what is measured here.
+      await asleep(tid!);
+      await commit(batch(i, 1));
+    }
     // Twenty transactions, each woken by its message and put to sleep after its answer: the
     // switches bring its time on a core up to date, and only the writer thread ran them.
     const after = schedstatOfThread(tid!);
