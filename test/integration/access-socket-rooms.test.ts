@@ -209,3 +209,68 @@ describe('session:watch refused by its second check leaves the staff room it joi
     }
   });
 });
+
+describe('session:join refused by its second check leaves the students room it joined', function () {
+  this.timeout(20_000);
+  let srv: TestServer;
+  /** When set, the next enrolment read of this student runs the removal first and answers what it read before. */
+  let removeDuringRead: { studentId: string; remove: () => Promise<void> } | null = null;
+
+  before(async () => {
+    srv = await startTestServer(
+      {},
+      {
+        wrapStore: (inner) => {
+          const isEnrolled = inner.subjects.isEnrolled.bind(inner.subjects);
+          inner.subjects.isEnrolled = async (orgId, subjectId, studentId) => {
+            const read = await isEnrolled(orgId, subjectId, studentId);
+            const armed = removeDuringRead;
+            if (armed?.studentId === studentId) {
+              removeDuringRead = null;
+              await armed.remove();
+            }
+            return read;
+          };
+          return inner;
+        },
+      },
+    );
+  });
+  after(() => srv.cleanup());
+
+  it('a student unenrolled between the access check and the join hears nothing more of the session', async () => {
+    const org = await createOrg(srv.store);
+    const admin = await createUser(srv.store, org.id, 'admin');
+    const teacher = await createUser(srv.store, org.id, 'teacher');
+    const student = await createUser(srv.store, org.id, 'student');
+    const subject = await createSubject(srv.store, org.id, [teacher.id], [student.id]);
+    const sockets = await Promise.all([teacher, student].map((u) => connectClient(srv.baseUrl, srv.app.tokenService.signAccess(u).token)));
+    const [staff, phone] = sockets as [ClientSocket, ClientSocket];
+    try {
+      const session = ok(await command(staff, 'session:open', { subjectId: subject.id, policy: { preset: 'manual' } }));
+      ok(await command(staff, 'session:watch', { sessionId: session.id }));
+      removeDuringRead = {
+        studentId: student.id,
+        remove: async () => {
+          const res = await srv.request('DELETE', `/api/v1/subjects/${subject.id}/enrolments`, {
+            token: srv.app.tokenService.signAccess(admin).token,
+            body: { studentIds: [student.id] },
+          });
+          expect(res.status).to.equal(200);
+        },
+      };
+      const joined = await command(phone, 'session:join', { sessionId: session.id });
+      expect(joined.ok ? null : joined.error.code).to.equal('NOT_ENROLLED');
+      const heard: string[] = [];
+      phone.on('session:status', (v) => heard.push(`session:status ${v.id} ${v.status}`));
+
+      const extended = nextEvent(staff, 'session:status', (v) => v.id === session.id);
+      ok(await command(staff, 'session:extend', { sessionId: session.id, closesAt: new Date(Date.now() + 7_200_000).toISOString() }));
+      await extended;
+      await command(phone, 'session:list-active', {});
+      expect(heard, 'the unenrolled student stayed in the students room').to.deep.equal([]);
+    } finally {
+      for (const s of sockets) s.disconnect();
+    }
+  });
+});
