@@ -142,11 +142,22 @@ describe('socket rooms follow removal from a subject when no session is live', f
   });
 });
 
-describe('session:watch refused by its second check leaves the staff room it joined', function () {
+describe('session:watch and session:join refused by their second check leave the room they joined', function () {
   this.timeout(20_000);
   let srv: TestServer;
-  /** When set, the next read of this subject runs the removal first and answers what it read before. */
-  let removeDuringRead: { subjectId: string; remove: () => Promise<void> } | null = null;
+  /**
+   * When set, the next read naming this id (a subject read by its id, a student's enrolment read)
+   * runs the removal first and answers what it read before.
+   */
+  let removeDuringRead: { id: string; remove: () => Promise<void> } | null = null;
+  const readThenRemove = async <T>(id: string, read: T): Promise<T> => {
+    const armed = removeDuringRead;
+    if (armed?.id === id) {
+      removeDuringRead = null;
+      await armed.remove();
+    }
+    return read;
+  };
 
   before(async () => {
     srv = await startTestServer(
@@ -154,15 +165,10 @@ describe('session:watch refused by its second check leaves the staff room it joi
       {
         wrapStore: (inner) => {
           const get = inner.subjects.get.bind(inner.subjects);
-          inner.subjects.get = async (orgId, id) => {
-            const read = await get(orgId, id);
-            const armed = removeDuringRead;
-            if (armed?.subjectId === id) {
-              removeDuringRead = null;
-              await armed.remove();
-            }
-            return read;
-          };
+          const isEnrolled = inner.subjects.isEnrolled.bind(inner.subjects);
+          inner.subjects.get = async (orgId, id) => readThenRemove(id, await get(orgId, id));
+          inner.subjects.isEnrolled = async (orgId, subjectId, studentId) =>
+            readThenRemove(studentId, await isEnrolled(orgId, subjectId, studentId));
           return inner;
         },
       },
@@ -184,7 +190,7 @@ describe('session:watch refused by its second check leaves the staff room it joi
       const session = ok(await command(staff, 'session:open', { subjectId: subject.id, policy: { preset: 'manual' } }));
       ok(await command(adminScreen, 'session:watch', { sessionId: session.id }));
       removeDuringRead = {
-        subjectId: subject.id,
+        id: subject.id,
         remove: async () => {
           const res = await srv.request('PATCH', `/api/v1/subjects/${subject.id}`, {
             token: srv.app.tokenService.signAccess(admin).token,
@@ -208,35 +214,6 @@ describe('session:watch refused by its second check leaves the staff room it joi
       for (const s of sockets) s.disconnect();
     }
   });
-});
-
-describe('session:join refused by its second check leaves the students room it joined', function () {
-  this.timeout(20_000);
-  let srv: TestServer;
-  /** When set, the next enrolment read of this student runs the removal first and answers what it read before. */
-  let removeDuringRead: { studentId: string; remove: () => Promise<void> } | null = null;
-
-  before(async () => {
-    srv = await startTestServer(
-      {},
-      {
-        wrapStore: (inner) => {
-          const isEnrolled = inner.subjects.isEnrolled.bind(inner.subjects);
-          inner.subjects.isEnrolled = async (orgId, subjectId, studentId) => {
-            const read = await isEnrolled(orgId, subjectId, studentId);
-            const armed = removeDuringRead;
-            if (armed?.studentId === studentId) {
-              removeDuringRead = null;
-              await armed.remove();
-            }
-            return read;
-          };
-          return inner;
-        },
-      },
-    );
-  });
-  after(() => srv.cleanup());
 
   it('a student unenrolled between the access check and the join hears nothing more of the session', async () => {
     const org = await createOrg(srv.store);
@@ -250,7 +227,7 @@ describe('session:join refused by its second check leaves the students room it j
       const session = ok(await command(staff, 'session:open', { subjectId: subject.id, policy: { preset: 'manual' } }));
       ok(await command(staff, 'session:watch', { sessionId: session.id }));
       removeDuringRead = {
-        studentId: student.id,
+        id: student.id,
         remove: async () => {
           const res = await srv.request('DELETE', `/api/v1/subjects/${subject.id}/enrolments`, {
             token: srv.app.tokenService.signAccess(admin).token,
