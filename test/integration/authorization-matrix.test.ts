@@ -836,6 +836,50 @@ describe('authorization matrix', () => {
     expect(MATRIX.map((r) => r.op).sort()).to.deep.equal(documented.sort());
   });
 
+  // The rows above check statuses; a list or export answered 200 could still carry another
+  // organisation's rows (a store query without its organisation). Every list and export another
+  // organisation's admin may call is read with this organisation full of objects of every kind.
+  it("answers another organisation's admin no id of this organisation on any list or export", async () => {
+    const fx = await fixture();
+    const session = (await sessionPath(fx, '')).slice('/sessions/'.length);
+    const admin = { token: tokens.admin };
+    const marked = await srv.request('POST', `/api/v1/sessions/${session}/class-photo/confirm`, {
+      ...admin,
+      body: { studentIds: [users.student.id] },
+    });
+    expect(marked.body.summary.marked, JSON.stringify(marked.body)).to.equal(1);
+    const ids = [
+      org.id,
+      fx.subject.id,
+      fx.target.id,
+      session,
+      ...Object.values(users).flatMap((u) => (u.orgId === org.id ? [u.id] : [])),
+      (await excusePath(fx)).slice('/excuses/'.length),
+      (await webhookOf(fx)).id,
+      await failedMailId(fx),
+      await alertRuleId(fx),
+      (await termOf(fx)).id,
+      (await meetingOf(fx)).path.slice('/meetings/'.length),
+    ];
+    await proposalPath(fx);
+    const lists = MATRIX.filter((r) => r.op.startsWith('GET ') && !r.op.includes('{') && r.expect.otherAdmin === 200);
+    expect(lists.length).to.be.above(15);
+    for (const row of lists) {
+      const { path, ...opts } = await row.request(fx);
+      const res = await fetch(`${srv.baseUrl}/api/v1${path}`, {
+        headers: { authorization: `Bearer ${tokens.otherAdmin}`, ...opts.headers },
+      });
+      const text = await res.text();
+      expect(res.status, `${row.op}: ${text}`).to.equal(200);
+      // The audit rows name this organisation's session in their query: an answer may echo it back.
+      const named = path.includes(session) ? ids.filter((id) => id !== session) : ids;
+      expect(
+        named.filter((id) => text.includes(id)),
+        `${row.op} answered ids of another organisation`,
+      ).to.deep.equal([]);
+    }
+  });
+
   it("never lists this organisation's objects to another organisation's admin", async () => {
     const fx = await fixture();
     const userList = await srv.request('GET', '/api/v1/users?limit=200', { token: tokens.otherAdmin });
