@@ -312,6 +312,11 @@ const catalog: CatalogOf<typeof adminEn> = {
   'subjects.enrolled': { one: '# nouvel élève inscrit ; {total} au total.', other: '# nouveaux élèves inscrits ; {total} au total.' },
   'subjects.nobodyEnrolled': 'Personne n’a été inscrit.',
   'subjects.chooseToRemove': 'Choisissez d’abord les élèves à retirer.',
+  'subjectImport.title': 'Importer des matières depuis un CSV',
+  'subjectImport.cells':
+    'L’e-mail d’enseignant est celui du premier enseignant (vide : aucun pour l’instant) ; plusieurs co-enseignants ou numéros d’élève dans une cellule sont séparés par des espaces.',
+  'subjectImport.goAll': { one: 'Importer # matière', other: 'Importer # matières' },
+  'subjectImport.done': { one: '{imported} matière importée sur #.', other: '{imported} matières importées sur #.' },
   'subjects.confirmRemove': { one: 'Retirer # élève de {subject} ?', other: 'Retirer # élèves de {subject} ?' },
   'subjects.theSubject': 'la matière',
   'subjects.removed': { one: '# élève retiré.', other: '# élèves retirés.' },
