@@ -26,7 +26,8 @@ describe('POST /subjects/import: a year’s subjects from CSV over HTTP', () => 
   });
   afterEach(() => srv.cleanup());
 
-  const subjectCodes = async (orgId: string) => (await srv.store.subjects.list(orgId, { limit: 100, offset: 0 })).items.map((s) => s.code).sort();
+  const subjectCodes = async (orgId: string) =>
+    (await srv.store.subjects.list(orgId, { limit: 100, offset: 0 })).items.map((s) => s.code).sort();
   const post = (token: string, csv: string, dryRun = false) =>
     srv.request('POST', `${API}/subjects/import${dryRun ? '?dryRun=true' : ''}`, { token, raw: csv, contentType: 'text/csv' });
   const goodCsv = () =>
@@ -55,7 +56,9 @@ describe('POST /subjects/import: a year’s subjects from CSV over HTTP', () => 
 
   it('refuses a bad file whole, by line, on a dry run as on the import, and writes nothing', async () => {
     await post(admin, goodCsv());
-    const bad = [HEADER, `NEW-1,New,${teacher.email},,`, `MATH-7A,Again,${teacher.email},,`, `NEW-2,New,${students[0]!.email},,`].join('\n');
+    const bad = [HEADER, `NEW-1,New,${teacher.email},,`, `MATH-7A,Again,${teacher.email},,`, `NEW-2,New,${students[0]!.email},,`].join(
+      '\n',
+    );
     for (const dryRun of [true, false]) {
       const res = await post(admin, bad, dryRun);
       expect(refusal(res)).to.deep.equal([400, 'VALIDATION_FAILED']);
@@ -76,9 +79,9 @@ describe('POST /subjects/import: a year’s subjects from CSV over HTTP', () => 
       contentType: 'text/csv',
     });
     expect(refusal(res)).to.deep.equal([400, 'VALIDATION_FAILED']);
-    expect(res.body.error.details.rows.map((r: { line: number; problems: Array<{ code: string }> }) => [r.line, r.problems[0]!.code])).to.deep.equal([
-      [2, 'notUtf8'],
-    ]);
+    expect(
+      res.body.error.details.rows.map((r: { line: number; problems: Array<{ code: string }> }) => [r.line, r.problems[0]!.code]),
+    ).to.deep.equal([[2, 'notUtf8']]);
   });
 
   it('a teacher is refused; another organisation’s admin reaches none of this one’s teachers or subjects', async () => {

@@ -134,7 +134,8 @@ export class CsvSubjectImport {
 
   private async takenCodes(orgId: string, codes: string[]): Promise<Set<string>> {
     const taken = new Set<string>();
-    for (const part of chunked([...new Set(codes)])) for (const s of await this.deps.store.subjects.getByCodes(orgId, part)) taken.add(s.code);
+    for (const part of chunked([...new Set(codes)]))
+      for (const s of await this.deps.store.subjects.getByCodes(orgId, part)) taken.add(s.code);
     return taken;
   }
 }

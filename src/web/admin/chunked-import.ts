@@ -8,7 +8,16 @@
  */
 import { ApiError, apiFetch } from '../lib/auth.js';
 import { announce, byId, errorText, h, show } from '../lib/dom.js';
-import { chunkCsv, chunkSize, lineInFile, lineNumbersCertain, splitCsv, type CsvChunk, type CsvFile, type CsvRecord } from '../lib/csv-records.js';
+import {
+  chunkCsv,
+  chunkSize,
+  lineInFile,
+  lineNumbersCertain,
+  splitCsv,
+  type CsvChunk,
+  type CsvFile,
+  type CsvRecord,
+} from '../lib/csv-records.js';
 import { at } from '../lib/admin-text.js';
 import { formatNumber } from '../lib/i18n.js';
 import { problemsText, refusedRows, unlistedText, type RefusedRows } from './problem-text.js';

@@ -63,9 +63,12 @@ describe('CsvSubjectImport: a year’s subjects with their teachers and classes 
   const allSubjects = async () => (await store.subjects.list(admin.orgId, { limit: 100, offset: 0 })).items;
 
   it('creates each subject with its first teacher first, co-teachers after, and enrols its students, audited and announced as the single routes', async () => {
-    const csv = [HEADER, 'MATH-7A,Maths 7A,ada@school.test,"bob@school.test",S1 S2', 'HIST-7A,History 7A,,,', 'ART-7A,Art,BOB@school.test,ada@school.test;bob@school.test,S2'].join(
-      '\n',
-    );
+    const csv = [
+      HEADER,
+      'MATH-7A,Maths 7A,ada@school.test,"bob@school.test",S1 S2',
+      'HIST-7A,History 7A,,,',
+      'ART-7A,Art,BOB@school.test,ada@school.test;bob@school.test,S2',
+    ].join('\n');
     const result = await importer.run(admin, csv);
     expect(result).to.include({ created: 3, enrolled: 3, checked: 3 });
     expect(result.refused).to.deep.equal([]);
