@@ -839,7 +839,8 @@ const catalog: CatalogOf<typeof adminEn> = {
   'rowProblem.noSuchStudent': 'aucun élève ne correspond',
   'rowProblem.studentMissing': 'student_number ou student_email manque',
   'rowProblem.tooManyContacts': 'plus de {max} contacts pour cet élève',
-  'rowProblem.subjectCodeInvalid': 'le code manque ou n’est pas un code de matière (32 lettres, chiffres, point, tiret ou tiret bas au plus)',
+  'rowProblem.subjectCodeInvalid':
+    'le code manque ou n’est pas un code de matière (32 lettres, chiffres, point, tiret ou tiret bas au plus)',
   'rowProblem.subjectNameInvalid': 'le nom manque ou dépasse 200 caractères',
   'rowProblem.subjectCodeRepeated': 'code en double dans le fichier (d’abord à la ligne {line})',
   'rowProblem.subjectCodeTaken': 'une matière a déjà ce code',
