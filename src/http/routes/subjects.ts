@@ -3,7 +3,17 @@ import { normalizeIp, rangeOfAddress } from '../../domain/checks/network.js';
 import { AllowedIpRangesSchema, LocationSchema, SubjectCodeSchema, SubjectNameSchema } from '../../domain/subjects/subject-input.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
-import { BooleanQuery, IdParams, PageQuery, PublicUserSchema, SubjectSchema, pageOf, NOTHING_TO_CHANGE } from '../schemas.js';
+import {
+  CsvImportBody,
+  CsvImportQuery,
+  IdParams,
+  PageQuery,
+  PublicUserSchema,
+  RowProblemSchema,
+  SubjectSchema,
+  pageOf,
+  NOTHING_TO_CHANGE,
+} from '../schemas.js';
 import { MAX_ROW_STUDENTS, MAX_SUBJECT_IMPORT_ROWS } from '../../domain/subjects/subject-import.js';
 import { STAFF_ROLES as STAFF } from '../../shared/events.js';
 
@@ -51,15 +61,6 @@ const UnenrolResult = z.object({
   total: z.number().int(),
 });
 
-const ImportBody = z.object({ csv: z.string().min(1).max(5_000_000) });
-const ImportQuery = z.object({
-  dryRun: BooleanQuery.optional().describe('true: check every row and write nothing (200 with `checked`, or the same 400)'),
-});
-const RowProblemSchema = z.object({
-  code: z.string(),
-  params: z.record(z.string(), z.union([z.string(), z.number()])),
-  column: z.string().optional(),
-});
 const ImportResult = z.object({
   created: z.number().int(),
   enrolled: z.number().int().describe('Enrolments made, over every subject created'),
@@ -119,8 +120,8 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       'as `POST /subjects` and `POST /subjects/{id}/enrolments` do (audited `subject.create` and `subject.enrol`). With `dryRun=true` nothing is written.',
     tags: ['subjects'],
     access: ['admin'],
-    query: ImportQuery,
-    body: ImportBody,
+    query: CsvImportQuery,
+    body: CsvImportBody,
     textBody: { contentType: 'text/csv', field: 'csv' },
     response: {
       status: 201,

@@ -5,22 +5,13 @@ import type { Store } from '../../../src/domain/ports/store.js';
 import type { User } from '../../../src/domain/ports/users.js';
 import { CsvSubjectImport } from '../../../src/domain/subjects/subject-import.js';
 import { SubjectService } from '../../../src/domain/subjects/subject-service.js';
-import { AppError } from '../../../src/shared/app-error.js';
+import type { AppError } from '../../../src/shared/app-error.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { newSubject, newUser } from '../../contract/fixtures.js';
+import { expectCode } from '../../support/expect-code.js';
 
 const T = new Date('2026-09-07T08:00:00.000Z');
 const HEADER = 'code,name,teacher_email,co_teacher_emails,student_numbers';
-
-async function refusal(run: () => Promise<unknown>): Promise<AppError> {
-  try {
-    await run();
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  throw new Error('expected the file to be refused');
-}
 
 /** Each refused row as [line, its problem codes]. */
 function refusedRows(err: AppError): Array<[number, string[]]> {
@@ -105,8 +96,7 @@ describe('CsvSubjectImport: a year’s subjects with their teachers and classes 
       'bad code!,,not-an-email,,',
     ].join('\n');
     for (const dryRun of [true, false]) {
-      const err = await refusal(() => importer.run(admin, csv, { dryRun }));
-      expect(err.code).to.equal('VALIDATION_FAILED');
+      const err = await expectCode(importer.run(admin, csv, { dryRun }), 'VALIDATION_FAILED');
       expect(refusedRows(err)).to.deep.equal([
         [3, ['subjectCodeTaken']],
         [4, ['subjectCodeRepeated']],
@@ -137,7 +127,10 @@ describe('CsvSubjectImport: a year’s subjects with their teachers and classes 
 
   it('never quotes a cell that is not a number or an address, however long', async () => {
     const markup = '<svg/onload=alert(1)>';
-    const err = await refusal(() => importer.run(admin, `${HEADER}\nOK-1,Fine,ada@school.test,,"${markup} ${'x'.repeat(5_000)}"`));
+    const err = await expectCode(
+      importer.run(admin, `${HEADER}\nOK-1,Fine,ada@school.test,,"${markup} ${'x'.repeat(5_000)}"`),
+      'VALIDATION_FAILED',
+    );
     const told = JSON.stringify({ message: err.message, details: err.details });
     expect(told).not.to.contain(markup);
     expect(told).not.to.contain('x'.repeat(100));
@@ -146,8 +139,7 @@ describe('CsvSubjectImport: a year’s subjects with their teachers and classes 
 
   it('a teacher or a student cannot import', async () => {
     for (const role of ['teacher', 'student'] as const) {
-      const err = await refusal(() => importer.run({ ...admin, id: ada.id, role }, `${HEADER}\nOK-1,Fine,,,`));
-      expect(err.code).to.equal('FORBIDDEN');
+      await expectCode(importer.run({ ...admin, id: ada.id, role }, `${HEADER}\nOK-1,Fine,,,`), 'FORBIDDEN');
     }
     expect(await allSubjects()).to.deep.equal([]);
   });
