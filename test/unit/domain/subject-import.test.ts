@@ -3,7 +3,7 @@ import type { Actor } from '../../../src/domain/actor.js';
 import type { DomainEvent } from '../../../src/domain/events.js';
 import type { Store } from '../../../src/domain/ports/store.js';
 import type { User } from '../../../src/domain/ports/users.js';
-import { CsvSubjectImport } from '../../../src/domain/subjects/subject-import.js';
+import { CsvSubjectImport, MAX_ROW_STUDENTS, MAX_SUBJECT_IMPORT_ROWS } from '../../../src/domain/subjects/subject-import.js';
 import { SubjectService } from '../../../src/domain/subjects/subject-service.js';
 import type { AppError } from '../../../src/shared/app-error.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
@@ -135,6 +135,15 @@ describe('CsvSubjectImport: a year’s subjects with their teachers and classes 
     expect(told).not.to.contain(markup);
     expect(told).not.to.contain('x'.repeat(100));
     expect(refusedRows(err)).to.deep.equal([[2, ['studentNumbersUnknown']]]);
+  });
+
+  it('refuses a file of more rows than one request takes, and a row of more students than one enrolment takes', async () => {
+    const rows = Array.from({ length: MAX_SUBJECT_IMPORT_ROWS + 1 }, (_, i) => `C-${i},Subject ${i},,,`);
+    const err = await expectCode(importer.run(admin, [HEADER, ...rows].join('\n'), { dryRun: true }), 'VALIDATION_FAILED');
+    expect(err.message).to.equal(`At most ${MAX_SUBJECT_IMPORT_ROWS} rows per file.`);
+    const numbers = Array.from({ length: MAX_ROW_STUDENTS + 1 }, (_, i) => `N${i}`).join(' ');
+    const crowded = await expectCode(importer.run(admin, `${HEADER}\nBIG,Lecture,,,${numbers}`, { dryRun: true }), 'VALIDATION_FAILED');
+    expect(refusedRows(crowded)).to.deep.equal([[2, ['tooManyStudentNumbers']]]);
   });
 
   it('a teacher or a student cannot import', async () => {
