@@ -389,6 +389,20 @@ const MATRIX: Row[] = [
     request: () => ({ path: '/subjects', body: { code: unique('NEW'), name: 'New subject' } }),
     expect: { anonymous: 401, student: 403, teacherOther: 201, teacherOwn: 201, admin: 201, otherAdmin: 201 },
   },
+  // The file names this organisation's teacher and student: another organisation's admin is
+  // refused them (400, each unknown by line), nothing created in either organisation.
+  {
+    op: 'POST /api/v1/subjects/import',
+    request: async (fx) => {
+      const teacher = await fx.srv.store.users.get(fx.subject.orgId, fx.subject.teacherIds[0]!);
+      return {
+        path: '/subjects/import',
+        raw: `code,name,teacher_email,student_numbers\n${unique('IMP')},Imported,${teacher!.email},${fx.target.studentNumber}\n`,
+        contentType: 'text/csv',
+      };
+    },
+    expect: { ...ADMIN_COLLECTION(201), otherAdmin: 400 },
+  },
   { op: 'GET /api/v1/subjects/{id}', request: (fx) => ({ path: subjectPath(fx) }), expect: SUBJECT_OBJECT(200) },
   {
     op: 'PATCH /api/v1/subjects/{id}',

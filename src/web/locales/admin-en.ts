@@ -370,6 +370,11 @@ export const adminEn = {
   'subjects.enrolled': { one: 'Enrolled # new student; {total} in total.', other: 'Enrolled # new students; {total} in total.' },
   'subjects.nobodyEnrolled': 'Nobody was enrolled.',
   'subjects.chooseToRemove': 'Choose the students to remove first.',
+  'subjectImport.title': 'Import subjects from CSV',
+  'subjectImport.cells':
+    'The teacher email is the first teacher’s (empty: none yet); several co-teachers or student numbers in a cell are separated by spaces.',
+  'subjectImport.goAll': { one: 'Import # subject', other: 'Import # subjects' },
+  'subjectImport.done': { one: 'Imported {imported} of # subject.', other: 'Imported {imported} of # subjects.' },
   'subjects.confirmRemove': { one: 'Remove # student from {subject}?', other: 'Remove # students from {subject}?' },
   'subjects.theSubject': 'the subject',
   'subjects.removed': { one: 'Removed # student.', other: 'Removed # students.' },
