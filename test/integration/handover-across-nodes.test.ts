@@ -1,19 +1,23 @@
 import { expect } from 'chai';
-import path from 'node:path';
 import { createOrg, createUser } from '../support/fixtures.js';
 import type { TestNode } from '../support/nodes.js';
+import { useMongo } from '../support/ferretdb.js';
 import { useRedis } from '../support/redis-server.js';
 import { useNodes } from '../support/use-nodes.js';
 
 // One hand-over at a time per teacher, whichever nodes two admins send theirs to in the same
-// instant: the check and the writes run under the teacher's hand-over lock, a store lease.
-describe('teacher hand-overs sent at once to two nodes', function () {
-  this.timeout(60_000);
+// instant: the check and the writes run under the teacher's hand-over lock, a store lease. On
+// the production shape, one MongoDB database (FerretDB here): two nodes in one test process on
+// one SQLite file do not interleave (each request's store calls answer at once, so one request
+// runs to its end before the other's starts), where separate processes would.
+describe('teacher hand-overs sent at once to two nodes on one MongoDB database', function () {
+  this.timeout(120_000);
   const suite = useRedis('handover-nodes');
+  const server = useMongo();
   const nodes = useNodes(suite);
 
   it('lets one hand-over of each teacher through and refuses the other with CONFLICT, nothing of it written', async () => {
-    const [a, b] = (await nodes.start(2, { sqlitePath: path.join(suite.dir, 'handover.db') })) as [TestNode, TestNode];
+    const [a, b] = (await nodes.start(2, { sqlitePath: '', mongoUri: server.mongo.databaseUri('handover_nodes') })) as [TestNode, TestNode];
     const org = await createOrg(a.store);
     const admin = await createUser(a.store, org.id, 'admin');
     const token = a.app.tokenService.signAccess(admin).token;
