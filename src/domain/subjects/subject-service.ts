@@ -8,6 +8,7 @@ import type { ErrorCode } from '../../shared/errors.js';
 import type { EventPublisher } from '../events.js';
 import { audit } from '../audit-log.js';
 import { toPublicUser, type PublicUser } from '../users/public-user.js';
+import type { User } from '../ports/users.js';
 import { chunked } from '../users/user-lookup.js';
 import { AllowedIpRangesSchema, LocationSchema } from './subject-input.js';
 import type { AuditAction } from '../../shared/audit.js';
@@ -223,6 +224,7 @@ export class SubjectService {
     if (unknown.length > 0) {
       throw new AppError('VALIDATION_FAILED', 'Some ids are not students of this organisation.', { unknownStudentIds: unknown });
     }
+    refuseDeactivated(found);
     const before = await this.enrolledAmong(actor.orgId, id, ids);
     const enrolled = await this.deps.store.subjects.enrol(actor.orgId, id, ids);
     await this.audit(actor, id, 'subject.enrol', null, { studentIds: ids });
@@ -278,7 +280,7 @@ export class SubjectService {
    * Answers the student's subjects afterwards.
    */
   async enrolStudentByCodes(actor: Actor, studentId: string, codes: readonly string[]): Promise<Subject[]> {
-    await this.requireUser(actor, studentId);
+    refuseDeactivated([await this.requireUser(actor, studentId)]);
     const wanted = unique([...codes]);
     const found = await this.deps.store.subjects.getByCodes(actor.orgId, wanted);
     const known = new Set(found.map((s) => s.code));
@@ -288,9 +290,36 @@ export class SubjectService {
     return this.subjectsOfStudent(actor, studentId);
   }
 
-  private async requireUser(actor: Actor, id: string): Promise<void> {
+  /**
+   * Takes one student out of several subjects at once, all or nothing (a leaver, a student moving
+   * class): ids that are not subjects of the organisation refuse the request with
+   * details.unknownSubjectIds and nothing is removed; then one store statement removes them all.
+   * Audited on each subject left (`subject.unenrol`), as removing from the subject. Answers the
+   * student's subjects afterwards.
+   */
+  async unenrolStudentFrom(actor: Actor, studentId: string, subjectIds: readonly string[]): Promise<Subject[]> {
+    await this.requireUser(actor, studentId);
+    const ids = unique([...subjectIds]);
+    const found = new Set((await this.deps.store.subjects.getMany(actor.orgId, ids)).map((s) => s.id));
+    const unknownSubjectIds = ids.filter((id) => !found.has(id));
+    if (unknownSubjectIds.length > 0) {
+      throw new AppError('VALIDATION_FAILED', 'Some ids are not subjects of this organisation.', { unknownSubjectIds });
+    }
+    const wanted = new Set(ids);
+    const leaving = (await this.deps.store.subjects.enrolmentsOf(actor.orgId, [studentId])).filter((e) => wanted.has(e.subjectId));
+    await this.deps.store.subjects.unenrolStudent(actor.orgId, studentId, ids);
+    for (const { subjectId } of leaving) {
+      await this.audit(actor, subjectId, 'subject.unenrol', { studentIds: [studentId] }, null);
+      await this.announceRemoved(actor, subjectId, [studentId], []);
+    }
+    return this.subjectsOfStudent(actor, studentId);
+  }
+
+  private async requireUser(actor: Actor, id: string): Promise<User> {
     requireRole(actor, 'admin');
-    if (!(await this.deps.store.users.get(actor.orgId, id))) throw new AppError('NOT_FOUND');
+    const user = await this.deps.store.users.get(actor.orgId, id);
+    if (!user) throw new AppError('NOT_FOUND');
+    return user;
   }
 
   /** Ids that were not enrolled are reported back, not treated as errors. */
@@ -412,6 +441,19 @@ export interface SubjectRefusal {
 export function subjectsRefused(refused: readonly SubjectRefusal[], code: ErrorCode = refused[0]!.error): AppError {
   const named = refused.map((r) => `${r.code}: ${r.message}`).join('; ');
   return new AppError(code, `Nothing was changed; ${refused.length} subject(s) refused. ${named}`, { refused });
+}
+
+/**
+ * A deactivated student cannot log in to check in, and every close of an enrolled one records an
+ * absence: enrolling them is a mistake (a leaver's row, a number typed wrong), refused by name.
+ */
+function refuseDeactivated(users: readonly User[]): void {
+  const deactivatedStudentIds = users.filter((u) => u.role === 'student' && !u.active).map((u) => u.id);
+  if (deactivatedStudentIds.length > 0) {
+    throw new AppError('VALIDATION_FAILED', 'Some students are deactivated: reactivate them before enrolling them.', {
+      deactivatedStudentIds,
+    });
+  }
 }
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, path: string): T {
