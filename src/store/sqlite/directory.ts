@@ -278,9 +278,10 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
       const now = clock().getTime();
       const rows = db.tx(() => {
         if (fence) renewFence(db, fence);
-        // Compared as written (JSON.stringify, as subjects.toRow): the same ids in the same order.
+        // Compared minified (json()), whoever wrote the row: the same ids in the same order.
         const swap = db.stmt(
-          `UPDATE subjects SET teacher_ids = @to, updated_at = @now WHERE org_id = @orgId AND id = @id AND teacher_ids = @from RETURNING *`,
+          `UPDATE subjects SET teacher_ids = @to, updated_at = @now
+           WHERE org_id = @orgId AND id = @id AND json(teacher_ids) = json(@from) RETURNING *`,
         );
         return swaps.map((w) => {
           const r = swap.get({ orgId, id: w.id, now, from: JSON.stringify(w.from), to: JSON.stringify(w.to) });

@@ -30,7 +30,15 @@ function handoverSuite(setup: RaceStore): void {
     const drama = await subjectOf([cover], 'D-DRAMA');
     const term = await f.domain.timetable.createTerm(admin, { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-10' });
     // The cover teaches drama on Thursdays at the time of chemistry's meeting.
-    await f.domain.timetable.createMeeting(admin, chem.id, { termId: term.id, weekday: 4, startTime: '09:00', endTime: '10:00' });
+    const chemMeeting = await f.domain.timetable.createMeeting(admin, chem.id, {
+      termId: term.id,
+      weekday: 4,
+      startTime: '09:00',
+      endTime: '10:00',
+    });
+    // This Thursday's chemistry, scheduled: it follows chemistry's first teacher.
+    const tapped = await f.domain.timetable.start(f.actor(absent), chemMeeting.id, '2026-03-05');
+    const heldBy = async () => (await f.store.sessions.get(f.org.id, tapped.id))?.teacherId;
     await f.domain.timetable.createMeeting(admin, drama.id, { termId: term.id, weekday: 4, startTime: '09:30', endTime: '10:30' });
     const stored = async () => f.store.subjects.getMany(f.org.id, [art.id, bio.id, chem.id]);
     const updates = async (s: Subject) =>
@@ -45,6 +53,7 @@ function handoverSuite(setup: RaceStore): void {
     // Art and biology come before chemistry: not written, so not put back either.
     expect(await stored()).to.have.deep.members(before);
     for (const s of [art, bio, chem]) expect(await updates(s), s.code).to.equal(0);
+    expect(await heldBy()).to.equal(absent.id);
 
     await f.domain.handover.handOver(admin, absent.id, { toTeacherId: cover.id, keepAbsent: true, teacherOverlap: true });
     const teachers = async () => new Map((await stored()).map((s) => [s.code, s.teacherIds]));
@@ -56,9 +65,11 @@ function handoverSuite(setup: RaceStore): void {
       ]),
     );
     for (const s of [art, bio, chem]) expect(await updates(s), s.code).to.equal(1);
+    expect(await heldBy()).to.equal(cover.id);
 
     await f.domain.handover.handBack(admin, absent.id, true);
     expect(await teachers()).to.deep.equal(new Map(before.map((s) => [s.code, s.teacherIds])));
     for (const s of [art, bio, chem]) expect(await updates(s), s.code).to.equal(2);
+    expect(await heldBy()).to.equal(absent.id);
   });
 }
