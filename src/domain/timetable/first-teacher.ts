@@ -70,23 +70,12 @@ export class FirstTeacherChange {
     teacherOverlap: boolean,
     write: (fence: LeaseFence, current: Subject | null) => Promise<Subject>,
   ): Promise<Subject> {
-    const next = teacherIds[0];
     return withSlotLocks(this.deps, actor.orgId, firstTeacherLocks([{ subjectId, teacherIds }], teacherOverlap), async (fence) => {
-      const { store } = this.deps;
       // Read under the leases: a change made meanwhile on another node is the one to compare with.
-      const before = await store.subjects.get(actor.orgId, subjectId);
-      const previous = before?.teacherIds[0];
-      if (!before || previous === next) return write(await fence(), before);
-      const meetings = (await store.timetable.listMeetings(actor.orgId, subjectId)).filter((m) => m.teacherId === null);
-      if (meetings.length === 0) return write(await fence(), before);
-      const after: Subject = { ...before, teacherIds: [...teacherIds] };
-      const plans = await this.handovers(actor, after, meetings, previous);
-      if (next !== undefined && !teacherOverlap) {
-        await this.assertMeetingsFree(actor, after, next, meetings);
-        await this.assertSessionsFree(actor, after, plans);
-      }
-      for (const plan of plans) await this.follower.apply(actor, plan, fence);
-      return write(await fence(), before);
+      const { refused, before } = await this.followEach(actor, [{ subjectId, teacherIds }], teacherOverlap, fence);
+      const refusal = refused.get(subjectId);
+      if (refusal) throw refusal;
+      return write(await fence(), before.get(subjectId) ?? null);
     });
   }
 
