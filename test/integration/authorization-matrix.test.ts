@@ -580,6 +580,11 @@ const MATRIX: Row[] = [
     request: (fx) => ({ path: `/users/${fx.target.id}/subjects`, body: { codes: [fx.subject.code] } }),
     expect: ADMIN_OBJECT(200),
   },
+  {
+    op: 'DELETE /api/v1/users/{id}/subjects',
+    request: (fx) => ({ path: `/users/${fx.target.id}/subjects`, body: { subjectIds: [fx.subject.id] } }),
+    expect: ADMIN_OBJECT(200),
+  },
   // A teacher's subjects handed to a colleague and back: this org's admins. A fresh absent
   // teacher per cell (one hand-over at a time each).
   {

@@ -196,7 +196,9 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     method: 'post',
     path: '/subjects/:id/enrolments',
     summary: 'Enrol students',
-    description: 'All or nothing: ids that are not students of the organisation are listed in details.unknownStudentIds.',
+    description:
+      'All or nothing: ids that are not students of the organisation are listed in details.unknownStudentIds, deactivated ' +
+      'students (who cannot log in, and would be marked absent at every close) in details.deactivatedStudentIds.',
     tags: ['subjects'],
     access: STAFF,
     params: IdParams,

@@ -224,6 +224,8 @@ export const adminEn = {
     one: 'Deactivated {name} and removed them from their subject; their records are kept.',
     other: 'Deactivated {name} and removed them from their # subjects; their records are kept.',
   },
+  'studentSubjects.leaveAllFailed': '{name} is deactivated, but still in their subjects (none was left): {reason}',
+  'studentSubjects.deactivated': '{name} is deactivated: reactivate them before enrolling them. Nothing was changed.',
   'studentSubjects.saved': 'Saved the subjects of {name}: joined {joined}, left {left}.',
   'users.invite': 'Invite',
   'users.deactivate': 'Deactivate',

@@ -162,6 +162,8 @@ const catalog: CatalogOf<typeof adminEn> = {
     one: '{name} désactivé et retiré de sa matière ; ses présences sont conservées.',
     other: '{name} désactivé et retiré de ses # matières ; ses présences sont conservées.',
   },
+  'studentSubjects.leaveAllFailed': '{name} est désactivé, mais reste inscrit à ses matières (il n’en a quitté aucune) : {reason}',
+  'studentSubjects.deactivated': '{name} est désactivé : réactivez-le avant de l’inscrire. Rien n’a été modifié.',
   'studentSubjects.saved': 'Matières de {name} enregistrées : {joined} rejointe(s), {left} quittée(s).',
   'users.invite': 'Inviter',
   'users.deactivate': 'Désactiver',
