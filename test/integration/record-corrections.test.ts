@@ -5,7 +5,7 @@ import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import type { RosterEntry } from '../../src/shared/events.js';
 import { PASSWORD, createCodeSession, createOrg, createSubject, createUser } from '../support/fixtures.js';
-import { startTestServer, refusal, type TestServer } from '../support/http.js';
+import { startTestServer, refusal, type Json, type TestServer } from '../support/http.js';
 import type { TestNode } from '../support/nodes.js';
 import { useRedis } from '../support/redis-server.js';
 import { command, nextRosterUpdate, ok } from '../support/sockets.js';
@@ -18,7 +18,7 @@ import { useNodes } from '../support/use-nodes.js';
 const correctionPath = (sessionId: string, studentId: string) => `/api/v1/sessions/${sessionId}/records/${studentId}/correction`;
 
 /** POST of `body` to `url` on `node` with `token`: the status and parsed body. */
-async function post(node: TestNode, url: string, token: string, body: unknown): Promise<{ status: number; body: any }> {
+async function post(node: TestNode, url: string, token: string, body: unknown): Promise<{ status: number; body: Json }> {
   const res = await fetch(node.url + url, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

@@ -24,7 +24,13 @@ onBothStores('absence categories of records marked by hand', 'attendance_mark_ab
 
   it('clears the category of a record corrected to anything but excused', async () => {
     const { f, teacher, student, sessionId } = await excusedSession();
-    const entry = await f.live.checkins.mark(teacher, { sessionId, studentId: student.id, status: 'present', reason: 'was there', ip: null });
+    const entry = await f.live.checkins.mark(teacher, {
+      sessionId,
+      studentId: student.id,
+      status: 'present',
+      reason: 'was there',
+      ip: null,
+    });
     expect(entry).to.include({ status: 'present', absenceCategory: null });
     const stored = await f.store.records.getForStudent(f.org.id, sessionId, student.id);
     expect(stored?.absenceCategory ?? null).to.equal(null);
@@ -32,7 +38,13 @@ onBothStores('absence categories of records marked by hand', 'attendance_mark_ab
 
   it("keeps it when excused again without one, and sets the one given (the organisation's)", async () => {
     const { f, teacher, student, sessionId } = await excusedSession();
-    const again = await f.live.checkins.mark(teacher, { sessionId, studentId: student.id, status: 'excused', reason: 'certificate seen', ip: null });
+    const again = await f.live.checkins.mark(teacher, {
+      sessionId,
+      studentId: student.id,
+      status: 'excused',
+      reason: 'certificate seen',
+      ip: null,
+    });
     expect(again).to.include({ status: 'excused', absenceCategory: 'MEDICAL' });
     const trip = await f.live.checkins.mark(teacher, {
       sessionId,
