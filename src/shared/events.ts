@@ -284,6 +284,8 @@ export interface CheckinMarkInput {
   note?: string;
   /** Required when correcting a closed session. */
   reason?: string;
+  /** With status excused only: an absence category code of the organisation. */
+  absenceCategory?: string;
   expectedVersion?: number;
 }
 

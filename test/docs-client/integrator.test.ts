@@ -450,25 +450,34 @@ describe('docs client: a school integrator (OneRoster, webhooks, corrections, ex
     expect(removed).to.deep.equal({ removed: 1, notEnrolledIds: ['no-such-student'], total: 2 });
   });
 
-  it('corrects an absence after closing, with a reason the audit trail and the exports keep', async function () {
+  it('corrects an absence after closing over HTTP, with a reason the audit trail and the exports keep', async function () {
     const dan = studentIds.get('dan@lycee.example')!;
-    const admin = await connect(sync.accessToken);
-    const refused = (await admin
-      .timeout(10_000)
-      .emitWithAck('checkin:mark', { sessionId, studentId: dan, status: 'excused' })) as Ack<unknown>;
-    expect(refused.ok).to.equal(false);
-    if (!refused.ok) expect(refused.error.code).to.equal('VALIDATION_FAILED');
-    const entry = await ask<{ status: string; reason: string; correctionReason: string; recordId: string }>(admin, 'checkin:mark', {
-      sessionId,
-      studentId: dan,
+    const records = await json<{ entries: Array<{ studentId: string; status: string; recordVersion: number }> }>(
+      `/sessions/${sessionId}/records`,
+    );
+    const before = records.entries.find((e) => e.studentId === dan)!;
+    expect(before.status).to.equal('absent');
+    const correction = `/sessions/${sessionId}/records/${dan}/correction`;
+    const refused = await json<{ error: { code: string } }>(correction, { method: 'POST', json: { status: 'excused' } }, 400);
+    expect(refused.error.code).to.equal('VALIDATION_FAILED');
+    const body = {
       status: 'excused',
+      absenceCategory: 'MEDICAL',
+      expectedVersion: before.recordVersion,
       reason: 'medical certificate received by the office',
-    });
+    };
+    const entry = await json<{ status: string; reason: string; correctionReason: string; recordId: string; absenceCategory: string }>(
+      correction,
+      { method: 'POST', json: body },
+    );
     expect(entry).to.include({
       status: 'excused',
       reason: 'CORRECTED_BY_TEACHER',
       correctionReason: 'medical certificate received by the office',
+      absenceCategory: 'MEDICAL',
     });
+    const stale = await json<{ error: { code: string } }>(correction, { method: 'POST', json: body }, 409);
+    expect(stale.error.code, 'the same correction sent again from the same data').to.equal('RECORD_CHANGED');
 
     await waitFor('record.changed delivered', () =>
       received.some((r) => r.answered === 204 && r.delivery.type === 'record.changed' && r.delivery.data.record?.studentId === dan),
@@ -476,8 +485,8 @@ describe('docs client: a school integrator (OneRoster, webhooks, corrections, ex
     const audit = await json<{ items: Array<{ action: string; reason: string | null; actorName: string | null; actorId: string }> }>(
       `/reports/audit?entityType=record&entityId=${entry.recordId}`,
     );
-    const correction = audit.items.find((a) => a.action === 'record.correct');
-    expect(correction).to.include({ reason: 'medical certificate received by the office', actorName: 'SIS sync', actorId: sync.user.id });
+    const corrected = audit.items.find((a) => a.action === 'record.correct');
+    expect(corrected).to.include({ reason: 'medical certificate received by the office', actorName: 'SIS sync', actorId: sync.user.id });
   });
 
   it('reads the exports over a range across a month: CSV, OneRoster CSV, JSON reports and the audit to its end', async function () {
@@ -512,6 +521,7 @@ describe('docs client: a school integrator (OneRoster, webhooks, corrections, ex
       'L0004:excused',
     ]);
     expect(rows.find((r) => r.studentNumber === 'L0004')?.correctionReason).to.equal('medical certificate received by the office');
+    expect(rows.find((r) => r.studentNumber === 'L0004')?.absenceCategory).to.equal('MEDICAL');
     expect(rows[0]?.startsAt).to.match(/[+-]\d\d:\d\d$/);
 
     const sis = csvRows(await (await api(`/oneroster/attendance.csv?from=${from}&to=${today}&subjectId=${subjectId}`)).text());

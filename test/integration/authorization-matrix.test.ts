@@ -450,6 +450,15 @@ const MATRIX: Row[] = [
     expect: SUBJECT_OBJECT(200),
   },
   {
+    // A mark of the fixture's enrolled student in an open session (a closed one's is the same call).
+    op: 'POST /api/v1/sessions/{id}/records/{studentId}/correction',
+    request: async (fx) => {
+      const [studentId] = await fx.srv.store.subjects.listEnrolled(fx.subject.orgId, fx.subject.id);
+      return { path: await sessionPath(fx, `/records/${studentId!}/correction`), body: { status: 'present', reason: 'seen in the room' } };
+    },
+    expect: SUBJECT_OBJECT(200),
+  },
+  {
     op: 'GET /api/v1/sessions/{id}/records.csv',
     request: async (fx) => ({ path: await sessionPath(fx, '/records.csv') }),
     expect: SUBJECT_OBJECT(200),
@@ -798,6 +807,7 @@ describe('authorization matrix', () => {
           const fx = await fixture();
           const { path, ...opts } = await row.request(fx);
           const templated = path
+            .replace(/\/records\/[0-9a-f-]{36}\//, '/records/{studentId}/')
             .replace(/\/[0-9a-f-]{36}/g, '/{id}')
             .replace(/\/photos\/\d+/, '/photos/{index}')
             .replace(/\?.*$/, '');

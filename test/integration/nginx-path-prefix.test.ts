@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { longestLine, longestTarget, operationsOf } from '../support/longest-request.js';
 import { ensurePagesBuilt } from '../support/browser.js';
 import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
@@ -101,5 +102,17 @@ describe('nginx (deploy/nginx/path-prefix.conf) publishing a node under /attenda
     expect(res.status).to.equal(413);
     expect(res.headers['content-type'], res.body.slice(0, 300)).to.match(/^application\/json/);
     expect((JSON.parse(res.body) as { error: { code: string } }).error.code).to.equal('PAYLOAD_TOO_LARGE');
+  });
+
+  it('passes the longest request the API document allows to the node (a request line past 8 KiB)', async () => {
+    const ops = operationsOf(JSON.parse((await request('127.0.0.6', `${PREFIX}/api/openapi.json`)).body));
+    const longest = ops.reduce((a, b) => (longestLine(b).length > longestLine(a).length ? b : a));
+    expect(longestLine(longest).length).to.be.above(8 * 1024);
+    const res = await request('127.0.0.6', `${PREFIX}${longestTarget(longest).target}`, {
+      method: longest.method.toUpperCase(),
+    });
+    // The node's coded answer (no token: UNAUTHENTICATED), not nginx's 414 page.
+    expect(res.headers['content-type'], `${longest.op}: ${res.status} ${res.body.slice(0, 200)}`).to.match(/^application\/json/);
+    expect((JSON.parse(res.body) as { error: { code: string } }).error.code).to.be.a('string');
   });
 });

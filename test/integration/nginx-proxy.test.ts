@@ -5,6 +5,7 @@ import { nginxBinary, siteConf, startNginx } from '../support/nginx.js';
 import { proxiedNodesCases, useProxiedNodes } from '../support/proxied-nodes.js';
 import { onFreePorts } from '../../scripts/lib/ports.js';
 import { command, ok } from '../support/sockets.js';
+import { longestLine, longestTarget, operationsOf } from '../support/longest-request.js';
 
 /**
  * docs/deploy.md, "Several nodes without Docker": deploy/nginx/attendance.conf run for real
@@ -83,6 +84,21 @@ describe('nginx (deploy/nginx/attendance.conf) in front of two nodes', function 
     expect(seen.filter((ip) => ip === '127.0.0.4')).to.have.length(2);
     expect(seen).to.not.include('198.51.100.7');
     expect(seen).to.not.include('127.0.0.1');
+  });
+
+  it('passes the longest request the API document allows to the application (a request line past 8 KiB)', async () => {
+    const from = '127.0.0.200';
+    const token = await tokenFor(from);
+    const ops = operationsOf(JSON.parse((await request(from, '/api/openapi.json')).body));
+    const longest = ops.reduce((a, b) => (longestLine(b).length > longestLine(a).length ? b : a));
+    expect(longestLine(longest).length).to.be.above(8 * 1024);
+    const res = await request(from, longestTarget(longest).target, {
+      method: longest.method.toUpperCase(),
+      headers: { authorization: `Bearer ${token}` },
+    });
+    // The application's coded answer (a refusal: the values are no real filter), not nginx's 414 page.
+    expect(res.headers['content-type'], `${longest.op}: ${res.status} ${res.body.slice(0, 200)}`).to.match(/^application\/json/);
+    expect(JSON.parse(res.body).error.code).to.be.a('string');
   });
 
   proxiedNodesCases(fixture, {

@@ -20,7 +20,7 @@ import type { ChallengeView, CheckinView, RosterEntry } from '../../shared/event
 import { issueChallenge, readChallenge } from '../face/liveness-challenge.js';
 import { LIVENESS_CAPTURE_MS, LIVENESS_MAX_FRAMES, LIVENESS_MIN_FRAMES, LIVENESS_PROMPTS } from '../../shared/liveness.js';
 import type { LivenessJob } from './selfie-verifier.js';
-import type { OrganisationSettings } from '../ports/organisations.js';
+import { absenceCategoriesOf, type OrganisationSettings } from '../ports/organisations.js';
 import type { AttendanceRecord, CheckinLocation, NewRecord, RecordPatch, RecordWrite, VerificationResult } from '../ports/records.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { User } from '../ports/users.js';
@@ -61,6 +61,8 @@ export interface MarkInput {
   status: MarkStatus;
   note?: string | undefined;
   reason?: string | undefined;
+  /** An absence category code of the organisation, for an excused record only. */
+  absenceCategory?: string | undefined;
   expectedVersion?: number | undefined;
   ip: string | null;
 }
@@ -364,6 +366,7 @@ export class CheckinService {
       throw new AppError('VALIDATION_FAILED', message, { issues: [issue('reason', message, 'required')] });
     }
     if (status === 'closing') throw new AppError('RECORD_CHANGED', 'The session is closing; retry in a moment.');
+    await this.assertAbsenceCategory(actor, input);
 
     const at = now();
     const reasonCode = correcting ? 'CORRECTED_BY_TEACHER' : 'MARKED_BY_TEACHER';
@@ -373,6 +376,10 @@ export class CheckinService {
       decidedAt: at,
       decidedBy: actor.id,
       ...(correcting ? { correctionReason: input.reason ?? null } : {}),
+      // Only an excused record has a category: marked anything else, an approved excuse's code
+      // went on standing beside "present" in the exports. Excused again without one keeps it.
+      ...(input.status !== 'excused' ? { absenceCategory: null } : {}),
+      ...(input.absenceCategory !== undefined ? { absenceCategory: input.absenceCategory } : {}),
     } satisfies RecordPatch;
     const audit = {
       action: correcting ? ('record.correct' as const) : ('record.mark' as const),
@@ -411,6 +418,19 @@ export class CheckinService {
     }
     if (correcting) await recomputeDailySummary(store, actor.orgId, session.subjectId, session.day);
     return entry;
+  }
+
+  /** A category is given only with status excused, and is one of the organisation's. */
+  private async assertAbsenceCategory(actor: Actor, input: MarkInput): Promise<void> {
+    if (input.absenceCategory === undefined) return;
+    if (input.status !== 'excused') {
+      const message = 'Only an excused record has an absence category.';
+      throw new AppError('VALIDATION_FAILED', message, { issues: [issue('absenceCategory', message, 'notOneOf', { values: 'excused' })] });
+    }
+    const org = await this.deps.store.organisations.get(actor.orgId);
+    if (!org || !absenceCategoriesOf(org.settings).some((c) => c.code === input.absenceCategory)) {
+      throw new AppError('ABSENCE_CATEGORY_UNKNOWN');
+    }
   }
 
   private async apply(

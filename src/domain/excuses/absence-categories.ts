@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { codedPattern } from '../../shared/coded-pattern.js';
 import { AppError } from '../../shared/app-error.js';
 import { englishProblem, rowProblem, type RowProblem } from '../../shared/row-problems.js';
 import { requireRole, type Actor } from '../actor.js';
@@ -7,6 +9,13 @@ import { type Store } from '../ports/store.js';
 import { issue, type IssueCode } from '../../shared/validation-issues.js';
 
 export const CATEGORY_CODE_PATTERN = /^[A-Z][A-Z0-9_]{0,31}$/;
+/** A category code as a request gives it: the list itself, or a record excused by hand. */
+export const AbsenceCategoryCode = codedPattern(
+  z.string(),
+  CATEGORY_CODE_PATTERN,
+  'categoryCode',
+  'upper-case letters, digits and _, starting with a letter, at most 32',
+);
 export const MAX_ABSENCE_CATEGORIES = 50;
 
 /** An organisation's absence categories: everyone reads them, its admins replace them. */

@@ -5,6 +5,7 @@ import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { EXPORT_COLUMNS, ExportLanguage, exportCsv, exportCsvStream } from '../attendance-export.js';
 import {
+  MARK_STATUSES,
   RECORD_STATES,
   ROSTER_STATUSES,
   SESSION_STATES,
@@ -13,6 +14,7 @@ import {
   VERIFICATION_STATES,
 } from '../../shared/events.js';
 import { PolicyViewSchema } from '../../shared/policy.js';
+import { AbsenceCategoryCode } from '../../domain/excuses/absence-categories.js';
 import { IdParams, PageQuery, pageOf, CalendarDay as Day } from '../schemas.js';
 
 const Iso = z.string().describe('ISO 8601 time');
@@ -100,10 +102,14 @@ const HistorySchema = z.object({
   note: z.string().nullable(),
 });
 
+/** Characters of the session list's status filter: every status once, with room to repeat some. */
+const STATUS_LIST_MAX = 100;
 export const SessionListQuery = PageQuery.extend({
   // The pattern puts the list's rule in the document too (the pipe below is not exported to it).
   status: codedPattern(
-    z.string(),
+    // Every status once is 39 characters; without a bound the document allowed a request line
+    // past the 16 KiB Node reads (431 unread).
+    z.string().max(STATUS_LIST_MAX),
     new RegExp(`^(${SESSION_STATES.join('|')})(,(${SESSION_STATES.join('|')}))*$`),
     'notOneOf',
     'comma-separated session statuses',
@@ -117,12 +123,27 @@ export const SessionListQuery = PageQuery.extend({
   to: Day.optional(),
 });
 const RangeQuery = z.object({ from: Day, to: Day });
+const RecordParams = IdParams.extend({ studentId: z.string().min(1).max(100).describe("The student's user id") });
+const CorrectionBody = z.object({
+  status: z.enum(MARK_STATUSES),
+  reason: z.string().trim().min(1).max(500).describe("Why: kept in the audit trail and, after closing, as the record's correctionReason"),
+  absenceCategory: AbsenceCategoryCode.optional().describe('With status excused only: an absence category code of the organisation'),
+  note: z.string().trim().max(500).optional().describe("Replaces the record's note"),
+  expectedVersion: z
+    .number()
+    .int()
+    .min(0)
+    .max(2_147_483_647)
+    .optional()
+    .describe("The roster entry's recordVersion the change was decided on; another answers RECORD_CHANGED"),
+});
 const ExportQuery = z.object({ lang: ExportLanguage });
 const RangeExportQuery = RangeQuery.extend({ lang: ExportLanguage });
 
 /** Session history, records, a student's own history, daily summaries and CSV exports. */
 export function attendanceRoutes(routes: RouteRegistry, ctx: HttpContext): void {
   const { queries } = ctx.services;
+  const { checkins } = ctx.services.attendance;
   routes.define({
     method: 'get',
     path: '/subjects/:id/sessions',
@@ -155,6 +176,33 @@ export function attendanceRoutes(routes: RouteRegistry, ctx: HttpContext): void 
     },
     errors: ['SESSION_NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
     handler: ({ actor, params }) => queries.sessionRecords(actor, params.id),
+  });
+
+  routes.define({
+    method: 'post',
+    path: '/sessions/:id/records/:studentId/correction',
+    summary: "Set a student's status in a session by hand (a correction once it is closed)",
+    description:
+      "What the teacher console's checkin:mark does, with the same rules: a teacher of the session's subject or an admin; " +
+      'while the session is open a mark (reason MARKED_BY_TEACHER), once closed a correction (reason CORRECTED_BY_TEACHER, ' +
+      'the daily summary recomputed). Audited (record.mark or record.correct, the reason kept), sent to the roster watchers ' +
+      'on every node and as a record.created or record.changed webhook. A closing session answers RECORD_CHANGED: retry.',
+    tags: ['attendance'],
+    access: STAFF,
+    params: RecordParams,
+    body: CorrectionBody,
+    response: { status: 200, description: "The student's roster entry as changed", schema: RosterEntrySchema },
+    errors: [
+      'SESSION_NOT_FOUND',
+      'NOT_SUBJECT_TEACHER',
+      'NOT_ENROLLED',
+      'SESSION_CANCELLED',
+      'RECORD_CHANGED',
+      'ABSENCE_CATEGORY_UNKNOWN',
+      'ACCOUNT_DISABLED',
+    ],
+    handler: ({ actor, params, body }) =>
+      checkins.mark(actor, { ...body, sessionId: params.id, studentId: params.studentId, ip: actor.ip ?? null }),
   });
 
   routes.define({

@@ -1,22 +1,16 @@
 import { z } from 'zod';
 import { issueRule } from '../../shared/validation-issues.js';
-import { CATEGORY_CODE_PATTERN, MAX_ABSENCE_CATEGORIES } from '../../domain/excuses/absence-categories.js';
+import { AbsenceCategoryCode, MAX_ABSENCE_CATEGORIES } from '../../domain/excuses/absence-categories.js';
 import { MAX_EXCUSE_DOCUMENT_BYTES } from '../../domain/excuses/excuse-document.js';
 import { MAX_EXCUSE_DAYS } from '../../domain/excuses/excuse-service.js';
 import { EXCUSE_DOCUMENT_TYPES, EXCUSE_STATUSES } from '../../domain/ports/excuses.js';
-import { codedPattern } from '../../shared/coded-pattern.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { IdParams, PageQuery, pageOf, CalendarDay as Day } from '../schemas.js';
 
 export const CategorySchema = z
   .object({
-    code: codedPattern(
-      z.string(),
-      CATEGORY_CODE_PATTERN,
-      'categoryCode',
-      'upper-case letters, digits and _, starting with a letter, at most 32',
-    ).describe('Upper-case code carried by records, summaries and exports, e.g. MEDICAL'),
+    code: AbsenceCategoryCode.describe('Upper-case code carried by records, summaries and exports, e.g. MEDICAL'),
     label: z.string().trim().min(1).max(100),
     authorised: z.boolean().describe('An authorised absence (illness, school trip) or not'),
   })

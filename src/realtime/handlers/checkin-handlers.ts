@@ -5,6 +5,7 @@ import { defineCommand, type Command } from '../define-handler.js';
 import { ChangeReason, Id, Note, SessionRefSchema, payload } from './schemas.js';
 import { fastSubmitPayload, SubmitSchema } from './submit-payload.js';
 import { MARK_STATUSES } from '../../shared/events.js';
+import { AbsenceCategoryCode } from '../../domain/excuses/absence-categories.js';
 
 /** A record's version; a real one stays far below this. */
 const Version = z.number().int().min(0).max(2_147_483_647);
@@ -28,6 +29,7 @@ const MarkSchema = payload({
   status: z.enum(MARK_STATUSES),
   note: Note.optional(),
   reason: ChangeReason.optional(),
+  absenceCategory: AbsenceCategoryCode.optional(),
   expectedVersion: Version.optional(),
 });
 

@@ -5,10 +5,36 @@
 import { apiFetch, apiJson } from './auth.js';
 import { byId, errorText, h } from './dom.js';
 import { period, postJson, type ExcuseItem } from './excuse-panel.js';
+import { formatNumber } from './i18n.js';
 import { tt } from './teacher-text.js';
 
+/** Excuses a page shows; the count says how many wait in all, Next shows the rest. */
+const PAGE = 50;
+/** The first excuse shown: the page's own state, kept across a decision's refresh. */
+let offset = 0;
+
+interface ExcusePage {
+  items: ExcuseItem[];
+  total: number;
+}
+
+const pageAt = (at: number) => apiJson<ExcusePage>(`api/v1/excuses?status=pending&limit=${PAGE}&offset=${at}`);
+
 async function renderPending(): Promise<void> {
-  const { items } = await apiJson<{ items: ExcuseItem[] }>('api/v1/excuses?status=pending&limit=50');
+  let page = await pageAt(offset);
+  // The last ones of the last page decided (here or by a colleague): the page before, not an empty list.
+  if (page.items.length === 0 && offset > 0) {
+    offset = Math.max(0, Math.floor((page.total - 1) / PAGE) * PAGE);
+    page = await pageAt(offset);
+  }
+  const { items, total } = page;
+  byId('excuses-shown').textContent =
+    total > items.length
+      ? tt('excuses.shown', { from: formatNumber(offset + 1), to: formatNumber(offset + items.length), total: formatNumber(total) })
+      : '';
+  byId('excuses-pager').hidden = total <= PAGE && offset === 0;
+  byId<HTMLButtonElement>('excuses-prev').disabled = offset === 0;
+  byId<HTMLButtonElement>('excuses-next').disabled = offset + PAGE >= total;
   const list = byId('pending-excuses');
   if (items.length === 0) {
     list.replaceChildren(h('li', { class: 'muted' }, tt('excuses.none')));
@@ -54,9 +80,12 @@ async function download(id: string, fileName: string): Promise<void> {
 
 /** The staff list of pending excuses. */
 export async function bindStaffExcuses(): Promise<void> {
+  const show = (at: number) => {
+    offset = at;
+    void renderPending().catch((err: unknown) => (byId('excuses-error').textContent = errorText(err)));
+  };
+  byId('refresh-excuses').addEventListener('click', () => show(offset));
+  byId('excuses-prev').addEventListener('click', () => show(Math.max(0, offset - PAGE)));
+  byId('excuses-next').addEventListener('click', () => show(offset + PAGE));
   await renderPending();
-  byId('refresh-excuses').addEventListener(
-    'click',
-    () => void renderPending().catch((err: unknown) => (byId('excuses-error').textContent = errorText(err))),
-  );
 }

@@ -75,4 +75,54 @@ describe('excuse pages (Chromium)', function () {
     });
     expect(await srv.store.summaries.get(org.id, subject.id, day)).to.include({ absent: 0, excused: 1 });
   });
+
+  it('pages the pending excuses, saying how many wait in all', async () => {
+    const org = await createOrg(srv.store);
+    const teacher = await createUser(srv.store, org.id, 'teacher');
+    const student = await createUser(srv.store, org.id, 'student');
+    const subject = await createSubject(srv.store, org.id, [teacher.id], [student.id]);
+    for (let i = 1; i <= 53; i += 1) {
+      const d = `2026-02-${String((i % 28) + 1).padStart(2, '0')}`;
+      await srv.store.excuses.create(org.id, {
+        studentId: student.id,
+        submittedBy: student.id,
+        subjectId: subject.id,
+        sessionId: null,
+        fromDay: d,
+        toDay: d,
+        category: 'MEDICAL',
+        text: `note ${i}`,
+      });
+    }
+
+    const desk = await browser.newContext({ baseURL: srv.baseUrl, viewport: { width: 1366, height: 900 }, bypassCSP: true });
+    contexts.push(desk);
+    desk.setDefaultTimeout(8_000);
+    const page = await desk.newPage();
+    await page.goto('/teacher.html');
+    await logIn(page, teacher.email, PASSWORD);
+    const rows = page.locator('#pending-excuses li[data-excuse]');
+    await page.waitForFunction(() => document.querySelectorAll('#pending-excuses li[data-excuse]').length === 50);
+    expect(await page.textContent('#excuses-shown')).to.equal('Excuses 1 to 50 of 53 waiting');
+    expect(await page.isDisabled('#excuses-prev')).to.equal(true);
+    await expectAccessible(page, 'teacher excuses, paged');
+
+    await page.click('#excuses-next');
+    await page.waitForFunction(() => document.querySelectorAll('#pending-excuses li[data-excuse]').length === 3);
+    expect(await page.textContent('#excuses-shown')).to.equal('Excuses 51 to 53 of 53 waiting');
+    expect(await page.isDisabled('#excuses-next')).to.equal(true);
+    const oldest = (await srv.store.excuses.list(org.id, { limit: 3, offset: 50, status: 'pending' })).items.map((e) => e.id);
+    expect(await rows.evaluateAll((li) => li.map((x) => x.getAttribute('data-excuse')))).to.deep.equal(oldest);
+
+    // The last three decided: the page before, not an empty list.
+    for (const id of oldest)
+      await srv.request('POST', `/api/v1/excuses/${id}/decline`, {
+        token: (await srv.login(teacher.email, PASSWORD)).accessToken,
+        body: {},
+      });
+    await page.click('#refresh-excuses');
+    await page.waitForFunction(() => document.querySelectorAll('#pending-excuses li[data-excuse]').length === 50);
+    expect(await page.textContent('#excuses-shown')).to.equal('');
+    expect(await page.isHidden('#excuses-pager')).to.equal(true);
+  });
 });
