@@ -129,8 +129,7 @@ export class SessionPeers {
       cached.index.set(r.id, peerMarkOf(r));
       if (r.rosterVersion > cached.upTo) cached.ahead.add(r.rosterVersion);
     }
-    while (cached.upTo >= 0 && cached.ahead.delete(cached.upTo + 1)) cached.upTo += 1;
-    if (cached.upTo > cached.after) cached.after = cached.upTo;
+    advance(cached);
   }
 
   /** How many sessions are kept (for tests and the bounds). */
@@ -161,6 +160,11 @@ function merge(cached: Cached, changes: PeerMarkChanges): void {
   // A read holds every change up to the highest version it saw; own writes past it may follow on.
   cached.upTo = cached.after;
   for (const v of cached.ahead) if (v <= cached.upTo) cached.ahead.delete(v);
+  advance(cached);
+}
+
+/** `upTo` over the own writes that follow it without a gap; the next read asks for changes after them. */
+function advance(cached: Cached): void {
   while (cached.upTo >= 0 && cached.ahead.delete(cached.upTo + 1)) cached.upTo += 1;
   if (cached.upTo > cached.after) cached.after = cached.upTo;
 }
