@@ -459,7 +459,11 @@ export function attendanceContract(ctx: ContractContext): void {
         { sessionId: empty!.id, afterRosterVersion: null },
         { sessionId: one!.id, afterRosterVersion: a.rosterVersion },
       ];
-      const got = await s.records.listPeerMarkChanges(org.id, wants);
+      // Asked without unlessRosterVersion: every answer has its changes.
+      const got = (await s.records.listPeerMarkChanges(org.id, wants)).map((r) => {
+        if ('unchanged' in r) throw new Error('answered unchanged though not asked');
+        return r;
+      });
       const alone = await Promise.all(wants.map((w) => s.records.listPeerMarksSince(org.id, w.sessionId, w.afterRosterVersion)));
       const ids = (r: { marks: { id: string }[] }) => r.marks.map((m) => m.id).sort();
       expect(got.map((r) => r.count)).to.deep.equal([1, 0, 2]);
@@ -478,6 +482,26 @@ export function attendanceContract(ctx: ContractContext): void {
       });
       expect(await s.records.listPeerMarkChanges(other.id, wants)).to.deep.equal(wants.map(() => ({ count: 0, marks: [] })));
       expect(await s.records.listPeerMarkChanges(org.id, [])).to.deep.equal([]);
+    });
+
+    it('listPeerMarkChanges may answer unchanged while the session is at the version the caller holds, never once it moved', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const a = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'a', { deviceId: 'dev-a' }))).record;
+      const at = (v: number) => [{ sessionId: sess.id, afterRosterVersion: v, unlessRosterVersion: v }];
+      const [same] = await s.records.listPeerMarkChanges(org.id, at(a.rosterVersion));
+      // SQLite answers from the session's version; MongoDB reads (its versions are stamped after the write).
+      if (s.kind === 'sqlite') expect(same).to.deep.equal({ unchanged: true });
+      else expect(same).to.have.property('count', 1);
+      // Another organisation's caller naming the session learns nothing of it.
+      const other = await makeOrg(s);
+      expect(await s.records.listPeerMarkChanges(other.id, at(a.rosterVersion))).to.deep.equal([{ count: 0, marks: [] }]);
+      const b = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'b', { ip: '10.0.0.2' }))).record;
+      const [moved] = await s.records.listPeerMarkChanges(org.id, at(a.rosterVersion));
+      if (!moved || 'unchanged' in moved) throw new Error('a session whose version moved was answered unchanged');
+      expect(moved.count).to.equal(2);
+      expect(moved.marks.map((m) => m.id)).to.include(b.id);
     });
 
     it('writeBatch writes in order with an audit entry each; a second insert of one key in the batch is not written', async function () {

@@ -25,6 +25,8 @@ describe('group commit: proxy signals across batches', function () {
   let sessionId: string;
   let subjectId: string;
   let reads: (number | null)[];
+  /** What each session asked answered: 'unchanged', or how many marks it read. */
+  let answers: ('unchanged' | number)[];
   /** The students by the labels the tests use: a batch's insert needs its student to exist. */
   let ids: Map<string, string>;
   const id = (label: string) => ids.get(label)!;
@@ -45,6 +47,7 @@ describe('group commit: proxy signals across batches', function () {
     );
     ids = new Map(labels.map((l, i) => [l, users[i]!.id]));
     reads = [];
+    answers = [];
   });
 
   afterEach(async () => {
@@ -58,7 +61,10 @@ describe('group commit: proxy signals across batches', function () {
     const records = node1.records;
     const listPeerMarkChanges: typeof records.listPeerMarkChanges = (o, wants) => {
       reads.push(...wants.map((w) => w.afterRosterVersion));
-      return records.listPeerMarkChanges(o, wants);
+      return records.listPeerMarkChanges(o, wants).then((got) => {
+        answers.push(...got.map((a) => ('unchanged' in a ? ('unchanged' as const) : a.marks.length)));
+        return got;
+      });
     };
     return { ...node1, records: { ...records, listPeerMarkChanges } };
   }
@@ -99,6 +105,25 @@ describe('group commit: proxy signals across batches', function () {
     expect(reads[0]).to.equal(null);
     expect(reads.slice(1).every((after) => typeof after === 'number')).to.equal(true);
     expect(reads[2]).to.be.greaterThan(reads[1]!);
+  });
+
+  it('reads nothing back of its own stored batches while no one else writes, and still compares with them', async () => {
+    const batcher = new CheckinBatcher(watched(), logger, { windowMs: 0, max: 10 });
+    const seen: Record<string, string[]> = {};
+    await batcher.submit(checkin('a', 'phone-1', seen));
+    await batcher.submit(checkin('b', 'phone-2', seen));
+    await batcher.submit(checkin('c', 'phone-2', seen));
+    await batcher.submit(checkin('d', 'phone-1', seen));
+    expect(seen).to.deep.equal({ a: [], b: [], c: ['SHARED_DEVICE'], d: ['SHARED_DEVICE'] });
+    // The empty session read whole, then a's record read once (the version before it unknown);
+    // from then on the session's version is the one its own writes left: nothing read.
+    expect(answers).to.deep.equal([0, 1, 'unchanged', 'unchanged']);
+    // Another node's write moves the version on: read, and compared with.
+    await node2.records.insertIfAbsent(orgId, newRecord(sessionId, subjectId, id('e'), { deviceId: 'phone-5' }));
+    await batcher.submit(checkin('f', 'phone-5', seen));
+    await batcher.submit(checkin('g', 'phone-5', seen));
+    expect(seen['f']).to.deep.equal(['SHARED_DEVICE']);
+    expect(answers.slice(4)).to.deep.equal([1, 'unchanged']);
   });
 
   it('a record deleted meanwhile flags no one', async () => {

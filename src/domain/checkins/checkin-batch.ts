@@ -4,7 +4,7 @@ import { PeerIndex, PeerLookups } from '../checks/peer-index.js';
 import type { PeerLookup } from '../checks/proxy-signals.js';
 import { StoreBusyError } from '../ports/common.js';
 import type { OrganisationSettings } from '../ports/organisations.js';
-import type { PeerMark, RecordWrite, RecordWriteResult } from '../ports/records.js';
+import type { AttendanceRecord, PeerMark, RecordWrite, RecordWriteResult } from '../ports/records.js';
 import type { Store } from '../ports/store.js';
 import { SessionPeers } from './session-peers.js';
 import type { CheckinTrace } from './checkin-trace.js';
@@ -248,15 +248,33 @@ export class CheckinBatcher {
       return w;
     });
     this.unstored.add(ahead);
-    if (!this.trace) return this.writeWithRetries(writes, handedOver);
-    const posted = this.trace.now();
+    const posted = this.trace?.now() ?? 0;
     const results = await this.writeWithRetries(writes, handedOver);
+    this.keepStored(items, results);
+    if (!this.trace) return results;
     const trace = this.trace;
     trace.batch(
       items.map((it) => ({ sessionId: it.sessionId, studentId: it.mark.studentId })),
       { cut, posted, stored: trace.now() },
     );
     return results;
+  }
+
+  /**
+   * The batch's stored records into their sessions' peer indexes, so that the next batch does
+   * not read them back (./session-peers.ts): one call per session, its records in batch order.
+   */
+  private keepStored(items: readonly BatchItem[], results: readonly RecordWriteResult[]): void {
+    const bySession = new Map<string, { orgId: string; sessionId: string; records: AttendanceRecord[] }>();
+    results.forEach((r, i) => {
+      if (!r.written) return;
+      const { orgId, sessionId } = items[i]!;
+      const key = `${orgId}\n${sessionId}`;
+      const group = bySession.get(key);
+      if (group) group.records.push(r.record);
+      else bySession.set(key, { orgId, sessionId, records: [r.record] });
+    });
+    for (const g of bySession.values()) this.peers.wrote(g.orgId, g.sessionId, g.records);
   }
 
   /** `handedOver` once the store has the batch's first try: the next batch may be built then. */

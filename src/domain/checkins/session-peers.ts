@@ -1,5 +1,5 @@
 import { PeerIndex } from '../checks/peer-index.js';
-import type { PeerMarkChanges, RecordRepository } from '../ports/records.js';
+import type { AttendanceRecord, PeerMarkChanges, RecordRepository, VersionedPeerMark } from '../ports/records.js';
 
 /**
  * How many sessions' indexes, and peers in all, a node keeps between batches; beyond either, the
@@ -18,6 +18,14 @@ interface Cached {
   index: PeerIndex;
   /** The highest roster version merged; what the next read asks for changes after. */
   after: number;
+  /**
+   * The roster version up to which the index holds every change: the last read's, then each
+   * of this node's own stored writes that follows it without a gap (a version between them is
+   * someone else's change, not yet read). -1: none known.
+   */
+  upTo: number;
+  /** This node's stored writes merged past `upTo`, by roster version, waiting for the gap before them to be read. */
+  ahead: Set<number>;
   builtAt: number;
   usedAt: number;
 }
@@ -67,12 +75,20 @@ export class SessionPeers {
     if (kept.length > 0) {
       const changes = await this.records.listPeerMarkChanges(
         orgId,
-        kept.map((sessionId) => ({ sessionId, afterRosterVersion: found.get(sessionId)!.after })),
+        kept.map((sessionId) => {
+          const cached = found.get(sessionId)!;
+          // Nothing to read while the session's version is the one the index holds everything up to.
+          return cached.upTo < 0
+            ? { sessionId, afterRosterVersion: cached.after }
+            : { sessionId, afterRosterVersion: cached.after, unlessRosterVersion: cached.upTo };
+        }),
       );
       kept.forEach((sessionId, i) => {
         const cached = found.get(sessionId)!;
-        merge(cached, changes[i]!);
-        if (cached.index.size !== changes[i]!.count) found.set(sessionId, undefined);
+        const answer = changes[i]!;
+        if ('unchanged' in answer) return;
+        merge(cached, answer);
+        if (cached.index.size !== answer.count) found.set(sessionId, undefined);
       });
     }
     const whole = ids.filter((id) => !found.get(id));
@@ -82,8 +98,10 @@ export class SessionPeers {
         whole.map((sessionId) => ({ sessionId, afterRosterVersion: null })),
       );
       whole.forEach((sessionId, i) => {
-        const cached: Cached = { index: new PeerIndex(), after: -1, builtAt: at, usedAt: at };
-        merge(cached, all[i]!);
+        const cached: Cached = { index: new PeerIndex(), after: -1, upTo: -1, ahead: new Set(), builtAt: at, usedAt: at };
+        const answer = all[i]!;
+        // Not asked with unlessRosterVersion: a whole read always has its records.
+        if (!('unchanged' in answer)) merge(cached, answer);
         found.set(sessionId, cached);
       });
     }
@@ -96,6 +114,22 @@ export class SessionPeers {
     }
     this.evict(at, ids.length);
     return out;
+  }
+
+  /**
+   * This node's writes of the session, as stored (the group commit's, once its batch is
+   * durable): merged into the index at once, so that the next batch need not read them back;
+   * while no other change comes between them and what was read, it reads nothing at all
+   * (listPeerMarkChanges' `unlessRosterVersion`). A session not kept is left to its next read.
+   */
+  wrote(orgId: string, sessionId: string, records: readonly AttendanceRecord[]): void {
+    const cached = this.sessions.get(`${orgId}\n${sessionId}`);
+    if (!cached) return;
+    for (const r of records) {
+      cached.index.set(r.id, peerMarkOf(r));
+      if (r.rosterVersion > cached.upTo) cached.ahead.add(r.rosterVersion);
+    }
+    advance(cached);
   }
 
   /** How many sessions are kept (for tests and the bounds). */
@@ -123,4 +157,27 @@ function merge(cached: Cached, changes: PeerMarkChanges): void {
     cached.index.set(mark.id, mark);
     if (mark.rosterVersion > cached.after) cached.after = mark.rosterVersion;
   }
+  // A read holds every change up to the highest version it saw; own writes past it may follow on.
+  cached.upTo = cached.after;
+  for (const v of cached.ahead) if (v <= cached.upTo) cached.ahead.delete(v);
+  advance(cached);
+}
+
+/** `upTo` over the own writes that follow it without a gap; the next read asks for changes after them. */
+function advance(cached: Cached): void {
+  while (cached.upTo >= 0 && cached.ahead.delete(cached.upTo + 1)) cached.upTo += 1;
+  if (cached.upTo > cached.after) cached.after = cached.upTo;
+}
+
+/** What the store's peer read gives for the record (listPeerMarksSince). */
+function peerMarkOf(r: AttendanceRecord): VersionedPeerMark {
+  return {
+    id: r.id,
+    rosterVersion: r.rosterVersion,
+    studentId: r.studentId,
+    deviceId: r.deviceId ?? null,
+    ip: r.ip,
+    userAgent: r.userAgent ?? null,
+    location: r.location === null ? null : { lat: r.location.lat, lon: r.location.lon },
+  };
 }

@@ -122,6 +122,18 @@ export interface VersionedPeerMark extends PeerMark {
 export interface PeerMarkWant {
   sessionId: string;
   afterRosterVersion: number | null;
+  /**
+   * The caller already holds every change of the session up to this roster version (its own
+   * writes, merged as they were stored): while the session's version is still this one, a store
+   * may answer `{ unchanged: true }` without reading its records (SQLite does; MongoDB, whose
+   * versions are stamped after the write, always reads).
+   */
+  unlessRosterVersion?: number;
+}
+
+/** listPeerMarkChanges' answer for a session whose roster version is still the `unlessRosterVersion` asked. */
+export interface PeerMarksUnchanged {
+  unchanged: true;
 }
 
 export interface PeerMarkChanges {
@@ -199,7 +211,7 @@ export interface RecordRepository {
    * listPeerMarksSince for several distinct sessions of the organisation (a group commit's),
    * answered in the order asked; on SQLite in one read transaction (one snapshot).
    */
-  listPeerMarkChanges(orgId: string, wants: readonly PeerMarkWant[]): Promise<PeerMarkChanges[]>;
+  listPeerMarkChanges(orgId: string, wants: readonly PeerMarkWant[]): Promise<(PeerMarkChanges | PeerMarksUnchanged)[]>;
   /**
    * Group commit: the writes in order, each as insertIfAbsent or update would do it, with its
    * audit entry. On SQLite all of them are one transaction, durable when the promise resolves;

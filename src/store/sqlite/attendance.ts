@@ -6,6 +6,7 @@ import {
   type AttendanceRecord,
   type NewRecord,
   type PeerMarkChanges,
+  type PeerMarksUnchanged,
   type PeerMarkWant,
   type RecordPatch,
   type RecordRepository,
@@ -265,6 +266,8 @@ interface PeerMarkRow {
   lon: number | null;
 }
 
+const UNCHANGED: PeerMarksUnchanged = { unchanged: true };
+
 function peerMark(r: PeerMarkRow): VersionedPeerMark {
   return {
     id: r.id,
@@ -382,8 +385,18 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
   // The same for several sessions in one read transaction: one snapshot, one BEGIN and COMMIT
   // for all. (One query for all their counts and one for all their changes, by json_each, cost
   // more than these statements prepared per session: docs/multi-node.md, "Load".)
+  // A session whose roster version is still the one the caller holds everything up to answers
+  // so from its primary key: the count alone walked the session's index entries (all of them,
+  // every batch) and the rows read back were the node's own writes, already merged.
+  const rosterVersionOf = 'SELECT roster_version FROM sessions WHERE id = ? AND org_id = ?';
   const readEachPeerMarks = db.raw.transaction((orgId: string, wants: readonly PeerMarkWant[]) =>
-    wants.map((w): PeerMarkChanges => {
+    wants.map((w): PeerMarkChanges | PeerMarksUnchanged => {
+      if (
+        w.unlessRosterVersion !== undefined &&
+        db.stmt<{ roster_version: number }>(rosterVersionOf).get(w.sessionId, orgId)?.roster_version === w.unlessRosterVersion
+      ) {
+        return UNCHANGED;
+      }
       const { count, rows } = peerMarksOf(orgId, w.sessionId, w.afterRosterVersion ?? -1);
       return { count, marks: rows.map(peerMark) };
     }),
