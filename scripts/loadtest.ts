@@ -36,7 +36,7 @@ import {
 import { report, type RunResult } from './lib/loadtest-report.js';
 import { renderHtml } from './lib/loadtest-html.js';
 import { buildSummary, type RunSummary } from './lib/loadtest-summary.js';
-import { sampleNodes, Timeline } from './lib/loadtest-timeline.js';
+import { cpuSecondsOf, sampleNodes, Timeline } from './lib/loadtest-timeline.js';
 import { SELFIE_POLICY, SelfieStats, submitSelfie } from './lib/loadtest-selfies.js';
 import { RosterLatency, ScreenArrivals } from './lib/loadtest-roster.js';
 import { Senders, type SenderData, type SenderEntry, type SenderTotals } from './lib/loadtest-senders.js';
@@ -127,7 +127,9 @@ Selfies (the nodes then run with FACE_ENABLED=true):
 
 Without --selfies no selfie is sent (the face pipeline has its own benchmark, scripts/bench-face.ts).
 The script raises its soft open-files limit to the hard one when the sockets need it.
-Reports connected sockets, check-ins/s, ack p50/p95/p99, errors, RSS per node and per
+Reports connected sockets, check-ins/s, ack p50/p95/p99, errors, the nodes' CPU per acknowledged
+check-in over the check-ins with each node's share of a core (on a shared machine the figure that
+compares two builds: rates and latencies follow the share), RSS per node and per
 connection, and the roster: p50/p95/p99 from the submit to the last teacher screen of the room
 (what people see: it includes the wait for the group commit), p50/p95/p99 from the check-in's
 acknowledgement to that screen (what the roster path adds once the record is stored: the ack
@@ -596,6 +598,9 @@ async function run(
   let launched = 0;
   let acked = 0;
   let inFlight = 0;
+  const cpuNodes = urls ? [] : nodes.map((n) => ({ name: n.name, pid: n.child.pid ?? null }));
+  const cpuOf = () => cpuNodes.map((n) => (n.pid === null ? null : cpuSecondsOf(n.pid)));
+  const cpuAtStart = cpuOf();
   const start = performance.now();
   const wallStart = Date.now();
   timeline.start = start;
@@ -785,6 +790,11 @@ async function run(
   }
   await inflight.settled();
   const elapsedS = (performance.now() - start) / 1000;
+  const cpuAtEnd = cpuOf();
+  const cpu = cpuNodes.map((n, i) => {
+    const [a, b] = [cpuAtStart[i], cpuAtEnd[i]];
+    return { name: n.name, seconds: a === null || a === undefined || b === null || b === undefined ? null : b - a };
+  });
   const settle = Date.now() + 5_000;
   while (pending.size > 0 && Date.now() < settle) await new Promise((r) => setTimeout(r, 20));
   clearInterval(loadTicker);
@@ -830,6 +840,7 @@ async function run(
     rosterFromAck: rosterLatency.ackToScreen(),
     rosterMessageRate: rosterLatency.messageRate(),
     rss,
+    cpu,
     ...(faces && selfieStats
       ? {
           selfies: {

@@ -21,6 +21,11 @@ export interface RunResult {
   rosterFromAck: Quantiles;
   rosterMessageRate: RosterMessageRate;
   rss: { name: string; idle: number; loaded: number; connections: number }[];
+  /**
+   * CPU seconds each node's process (every thread) used from the first check-in offered to the
+   * last answered; null where it cannot be read (not Linux, --urls).
+   */
+  cpu: { name: string; seconds: number | null }[];
   /** Present with --selfies: the nodes then run face workers, whose models are in their RSS. */
   selfies?: SelfieRunInfo;
 }
@@ -29,6 +34,21 @@ const ms = (n: number) => (Number.isNaN(n) ? 'n/a' : `${n.toFixed(1)} ms`);
 const msq = (n: number | null) => (n === null ? 'n/a' : `${n.toFixed(1)} ms`);
 const mb = (n: number) => (Number.isNaN(n) ? 'n/a' : `${(n / 1024 / 1024).toFixed(1)} MB`);
 const kb = (n: number) => (Number.isNaN(n) ? 'n/a' : `${(n / 1024).toFixed(1)} KB`);
+
+/**
+ * The nodes' CPU over the check-ins: per acknowledged check-in it is the work a build does, which
+ * compares two builds on a shared machine where rates and latencies follow the share of the cores
+ * each run got (the share is printed beside it).
+ */
+function cpuLines(r: RunResult): string[] {
+  const known = r.cpu.filter((n): n is { name: string; seconds: number } => n.seconds !== null);
+  if (known.length === 0 || r.elapsedS <= 0) return [];
+  const total = known.reduce((sum, n) => sum + n.seconds, 0);
+  const shares = known.map((n) => `${n.name} ${((n.seconds / r.elapsedS) * 100).toFixed(0)} %`).join(', ');
+  const perCheckin = r.acked > 0 ? `${((total * 1000) / r.acked).toFixed(3)} ms` : 'n/a';
+  const all = known.length === r.cpu.length ? '' : ` (${known.length} of ${r.cpu.length} nodes read)`;
+  return [`node cpu            ${perCheckin} per acknowledged check-in, all nodes${all}; share of a core: ${shares}`];
+}
 
 /** The text block of one run. */
 export function report(r: RunResult, opts: { rooms: number; students: number; screens: number; rate: number }): string {
@@ -41,6 +61,7 @@ export function report(r: RunResult, opts: { rooms: number; students: number; sc
     `roster from submit  p50 ${ms(percentile(r.propagation, 50))}, p95 ${ms(percentile(r.propagation, 95))}, p99 ${ms(percentile(r.propagation, 99))} (submit -> every screen; ${r.propagation.length} complete, ${r.propagationMissing} incomplete)`,
     `roster from ack     p50 ${msq(r.rosterFromAck.p50)}, p95 ${msq(r.rosterFromAck.p95)}, p99 ${msq(r.rosterFromAck.p99)} (acknowledged, so stored -> every screen; ${r.rosterFromAck.n} paired)`,
     `roster messages     ${r.rosterMessageRate.meanPerActiveSecond ?? 'n/a'} per screen per active second, at most ${r.rosterMessageRate.maxPerSecond} in one second (${r.rosterMessageRate.screens} screens)`,
+    ...cpuLines(r),
     `errors              ${r.errors.size === 0 ? 'none' : [...r.errors].map(([c, n]) => `${c} ${n}`).join(', ')}`,
   ];
   if (r.selfies) {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { renderHtml, uplotAssets } from '../../../scripts/lib/loadtest-html.js';
 import { buildSummary } from '../../../scripts/lib/loadtest-summary.js';
+import { report } from '../../../scripts/lib/loadtest-report.js';
 import { parseLag, Timeline } from '../../../scripts/lib/loadtest-timeline.js';
 import type { RunResult } from '../../../scripts/lib/loadtest-report.js';
 import { RosterLatency } from '../../../scripts/lib/loadtest-roster.js';
@@ -57,6 +58,7 @@ function sampleRun() {
         connections: 12,
       },
     ],
+    cpu: [{ name: 'load-0', seconds: 1.9 }],
   };
   return buildSummary(result, timeline, {
     mode: 'open',
@@ -113,6 +115,45 @@ describe('load test report (scripts/lib/loadtest-*)', () => {
     expect(s.generator).to.have.length(1);
     // What summary.json holds survives JSON as it is.
     expect(JSON.parse(JSON.stringify(s))).to.deep.equal(s);
+  });
+
+  it("prints the nodes' CPU per acknowledged check-in and each node's share of a core over the check-ins", () => {
+    const run = (cpu: RunResult['cpu']): RunResult => ({
+      label: 'cluster',
+      nodes: cpu.length,
+      sockets: 4,
+      connected: 4,
+      connectErrors: 0,
+      checkins: 4_000,
+      acked: 4_000,
+      errors: new Map(),
+      elapsedS: 2,
+      ack: [],
+      propagation: [],
+      propagationMissing: 0,
+      rosterFromAck: { n: 0, p50: null, p95: null, p99: null, max: null },
+      rosterMessageRate: { screens: 0, meanPerActiveSecond: null, maxPerSecond: 0 },
+      rss: [],
+      cpu,
+    });
+    const opts = { rooms: 1, students: 4, screens: 0, rate: 2_000 };
+    const line = (text: string) => text.split('\n').find((l) => l.startsWith('node cpu'));
+    expect(line(report(run([{ name: 'load-0', seconds: 0.7 }]), opts))).to.equal(
+      'node cpu            0.175 ms per acknowledged check-in, all nodes; share of a core: load-0 35 %',
+    );
+    expect(
+      line(
+        report(
+          run([
+            { name: 'load-0', seconds: 0.5 },
+            { name: 'load-1', seconds: null },
+          ]),
+          opts,
+        ),
+      ),
+    ).to.equal('node cpu            0.125 ms per acknowledged check-in, all nodes (1 of 2 nodes read); share of a core: load-0 25 %');
+    // Nodes given with --urls: nothing to read, no line.
+    expect(line(report(run([]), opts))).to.equal(undefined);
   });
 
   it('reads the event-loop lag out of a /metrics page', () => {
