@@ -347,6 +347,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     accessTokenTtlS: config.jwt.accessTtlS,
     rosterBatchMs: config.rosterBatchMs,
     socketRecheckMs: config.socketRecheckMs,
+    connectionCloseGraceMs: config.connectionCloseGraceMs,
     logger,
     now: clock,
     maxHttpBufferSize: config.socketMaxBufferBytes,

@@ -185,6 +185,13 @@ describe('config', () => {
     expect(problemsOf({ NODE_ENV: 'test', PORT: '70000' })[0]).to.match(/^PORT/);
   });
 
+  it("takes the connections' grace at shutdown from CONNECTION_CLOSE_GRACE_MS, 2 s by default, 100 ms to 30 s", () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).connectionCloseGraceMs).to.equal(2_000);
+    expect(loadConfig({ NODE_ENV: 'test', CONNECTION_CLOSE_GRACE_MS: '10000' }).connectionCloseGraceMs).to.equal(10_000);
+    expect(problemsOf({ NODE_ENV: 'test', CONNECTION_CLOSE_GRACE_MS: '0' })[0]).to.match(/^CONNECTION_CLOSE_GRACE_MS/);
+    expect(problemsOf({ NODE_ENV: 'test', CONNECTION_CLOSE_GRACE_MS: '60000' })[0]).to.match(/^CONNECTION_CLOSE_GRACE_MS/);
+  });
+
   it('refuses RS256 without key files, and reports unreadable ones', () => {
     expect(problemsOf({ NODE_ENV: 'test', JWT_ALGORITHM: 'RS256' }).join('\n')).to.match(/JWT_PRIVATE_KEY_FILE/);
     const missing = problemsOf({
