@@ -39,6 +39,12 @@ export interface RateLimiterOptions {
    * which N nodes counting alone would pass N times over. For work that can wait, never for logins.
    */
   sharedOnly?: boolean;
+  /**
+   * Any `windowS` seconds admit at most `points` events, not each fixed window (the mail relay's
+   * per-minute limit); a refused event is not counted. Kept as the times admitted, so for a few
+   * keys only. With Redis it is always shared-only.
+   */
+  sliding?: boolean;
 }
 
 export interface BackoffOptions {
