@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { RateLimiter, RateLimiterOptions, RateLimitResult } from '../domain/rate-limiter.js';
+import { SharedCountUnavailable, type RateLimiter, type RateLimiterOptions, type RateLimitResult } from '../domain/rate-limiter.js';
 
 /**
  * One admission of a sliding limit, atomically: forget the events past the window, admit when
@@ -25,18 +25,27 @@ return math.max(1, tonumber(oldest[2]) + windowMs - now)
  * The `sliding` limit of SlidingLogLimiter (src/adapters/sliding-log-limiter.ts) in Redis, one
  * sorted set of admission times per key, shared by every node: across nodes, any `windowS`
  * seconds admit exactly `points` events while there are that many to admit, never more.
- * `sharedOnly` is implied: while Redis is not ready a count throws, nothing is admitted.
+ * `sharedOnly` is implied: while Redis is not ready a count throws SharedCountUnavailable, and
+ * nothing is admitted.
  */
 export function redisSlidingLog(redis: Redis, opts: RateLimiterOptions): RateLimiter {
   const keyOf = (key: string) => `attendance:rl:${opts.keyPrefix}:${key}`;
+  const unavailable = (cause?: unknown) =>
+    new SharedCountUnavailable(`Redis is not ready (${redis.status}): the shared ${opts.keyPrefix} count cannot be asked`, { cause });
   const ready = () => {
-    if (redis.status !== 'ready')
-      throw new Error(`Redis is not ready (${redis.status}): the shared ${opts.keyPrefix} count cannot be asked`);
+    if (redis.status !== 'ready') throw unavailable();
   };
   return {
     async consume(key: string): Promise<RateLimitResult> {
       ready();
-      const waitMs = Number(await redis.eval(ADMIT, 1, keyOf(key), opts.windowS * 1000, opts.points, randomUUID()));
+      let waitMs: number;
+      try {
+        waitMs = Number(await redis.eval(ADMIT, 1, keyOf(key), opts.windowS * 1000, opts.points, randomUUID()));
+      } catch (err) {
+        // Redis went away during the call; any other error (a script error) is a bug, thrown as is.
+        if (redis.status !== 'ready') throw unavailable(err);
+        throw err;
+      }
       return waitMs === 0 ? { allowed: true, retryAfterMs: 0 } : { allowed: false, retryAfterMs: waitMs };
     },
     tryConsume: () => null,

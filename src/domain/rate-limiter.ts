@@ -1,3 +1,14 @@
+/**
+ * A `sharedOnly` limiter's count could not be asked (Redis down or restarting): nothing was
+ * admitted. Work that can wait waits; it is not a failure of that work.
+ */
+export class SharedCountUnavailable extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SharedCountUnavailable';
+  }
+}
+
 export interface RateLimitResult {
   allowed: boolean;
   /** How long until the key has room again; 0 when allowed. */

@@ -35,7 +35,7 @@ import { TimetableService } from './timetable/timetable-service.js';
 import { AlertService } from './alerts/alert-service.js';
 import { EmailNotifications } from './notifications/email-notifications.js';
 import { AccountLinkMail } from './accounts/account-link-mail.js';
-import { OutboxDispatcher, type OutboxSettings } from './notifications/outbox-dispatcher.js';
+import { OutboxDispatcher, type OutboxHoldEvent, type OutboxSettings } from './notifications/outbox-dispatcher.js';
 import { UnsubscribeTokens } from './notifications/unsubscribe-tokens.js';
 import { CsvUserImport } from './users/csv-import.js';
 import { UserService } from './users/user-service.js';
@@ -136,6 +136,8 @@ export interface CreateDomainDeps {
   settings: DomainSettings;
   /** Called after every close-scheduler pass (metrics). */
   onSchedulerTick?: () => void;
+  /** Told of the outbox held back while the shared send count (Redis) is out of reach (metrics). */
+  onOutboxHold?: (event: OutboxHoldEvent) => void;
   /** Stage times of each check-in (CHECKIN_STAGES_FILE); absent: none kept. */
   checkinTrace?: CheckinTrace;
   /** False while this node's clock disagrees with its peers': the close scheduler skips its passes. */
@@ -222,6 +224,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     settings.mailOutbox,
     (mail, now) => links.render(mail, now),
     deps.limiters.mailSend,
+    deps.onOutboxHold,
   );
   const emails = new EmailNotifications({
     store,

@@ -23,14 +23,17 @@ describe('MAIL_MAX_PER_MINUTE across nodes (2 nodes, Redis, one SMTP relay)', fu
   let smtp: TestSmtpServer;
   const suite = useRedis('mail-rate-across-nodes');
   let stores = 0;
+  let logged: { node: string; line: string }[] = [];
 
   beforeEach(async () => {
+    logged = [];
     smtp = await startSmtpServer();
     cluster = await startNodes(2, {
       redisUrl: suite.redis.url,
       // A store per test: the emails one leaves queued are not the next one's.
       sqlitePath: path.join(suite.dir, `attendance-${(stores += 1)}.db`),
       env: { SMTP_URL: smtp.url, MAIL_MAX_PER_MINUTE: String(PER_MINUTE) },
+      log: (node, line) => logged.push({ node, line }),
     });
   });
   afterEach(async () => {
@@ -107,5 +110,43 @@ describe('MAIL_MAX_PER_MINUTE across nodes (2 nodes, Redis, one SMTP relay)', fu
     }
     expect(await queued(orgId)).to.equal(EMAILS - PER_MINUTE);
     await delivered(PER_MINUTE);
+  });
+
+  it('logs one line when Redis goes (what waits) and one when it is back, not one per email or poll; counts it in metrics', async function () {
+    if (!suite.redis.owned) skipBecause(this, 'stops Redis: needs its own redis-server, not REDIS_URL');
+    const [a] = cluster!.nodes;
+    const orgId = await queueEmails();
+    const lines = (text: string) =>
+      logged.filter((l) => l.node === 'node-A' && l.line.includes(text)).map((l) => JSON.parse(l.line) as Record<string, unknown>);
+    await suite.redis.kill();
+    // Polls, and new emails each starting a pass.
+    for (let i = 0; i < 5; i += 1) await a!.app.outbox.pass();
+    for (let i = 0; i < 3; i += 1) {
+      await a!.app.outbox.enqueue({ orgId, category: 'alert', to: `late${i}@relay.test`, subject: 'S', text: 'T', html: 'H', headers: {} });
+    }
+    await a!.app.outbox.pass();
+    expect(await queued(orgId)).to.equal(EMAILS + 3);
+    expect(lines('outbox pass failed'), 'an error line per pass').to.deep.equal([]);
+    const held = lines('outbox held back');
+    expect(held, 'the line when the outage starts').to.have.length(1);
+    expect(held[0]).to.include({ level: 40 });
+    expect(held[0]!['reason']).to.match(/Redis is not ready/);
+    const scrape = await a!.app.metrics.registry.metrics();
+    expect(scrape).to.match(/^attendance_outbox_held_back 1$/m);
+    expect(scrape).to.match(/^attendance_outbox_held_outages_total 1$/m);
+    expect(Number(/^attendance_outbox_held_passes_total (\d+)$/m.exec(scrape)?.[1])).to.be.at.least(6);
+
+    await suite.redis.start();
+    for (let tries = 0; lines('outbox sending again').length === 0 && tries < 100; tries += 1) {
+      await a!.app.outbox.pass();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const resumed = lines('outbox sending again');
+    expect(resumed, 'the line when it ends').to.have.length(1);
+    expect(resumed[0]).to.include({ level: 30, queuedMeanwhile: 3 });
+    expect(resumed[0]!['passesHeldBack']).to.be.at.least(6);
+    expect(resumed[0]!['heldForMs']).to.be.above(0);
+    expect(lines('outbox held back')).to.have.length(1);
+    expect(await a!.app.metrics.registry.metrics()).to.match(/^attendance_outbox_held_back 0$/m);
   });
 });
