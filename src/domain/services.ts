@@ -148,6 +148,17 @@ export interface CreateDomainDeps {
   closeDeadline?: (ms: number) => AbortSignal;
 }
 
+/**
+ * The organisation and account services alone, as createDomain builds them: what the admin CLI's
+ * organisation and admin commands need, without the live attendance, jobs and outbox around them.
+ */
+export function createAccountServices(
+  deps: Pick<CreateDomainDeps, 'store' | 'clock' | 'events' | 'passwords'>,
+): Pick<Services, 'organisations' | 'users'> {
+  const { store, clock, events, passwords } = deps;
+  return { organisations: new OrganisationService({ store, clock }), users: new UserService({ store, passwords, clock, events }) };
+}
+
 /** The one composition root of the domain: the application, scripts and tests build it here. */
 export function createDomain(deps: CreateDomainDeps): Domain {
   const { store, clock, events, settings, face, passwords } = deps;
@@ -201,7 +212,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     lifecycle: new SessionLifecycle(live),
     scheduler: new CloseScheduler(store, closer, deps.logger, clock, scheduling, new SessionOpener(live)),
   };
-  const users = new UserService({ store, passwords, clock, events });
+  const { users, organisations } = createAccountServices(deps);
   const subjects = new SubjectService({
     store,
     clock,
@@ -265,7 +276,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     handover: new TeacherHandover({ store, clock, subjects }),
     oneRosterImport: new OneRosterImport({ store, users, subjects, clock }),
     oneRosterExport: new OneRosterAttendanceExport({ store, defaultTimezone: settings.defaultTimezone }),
-    organisations: new OrganisationService({ store, clock }),
+    organisations,
     faces: new FaceEnrolmentService({
       store,
       engine: face,
