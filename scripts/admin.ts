@@ -175,8 +175,16 @@ function readBundle(dir: string): Bundle {
   return bundle;
 }
 
+/** What a command runs on: the account services, and the OneRoster import for its command only. */
+type CliServices = Pick<Services, 'organisations' | 'users'> & Partial<Pick<Services, 'oneRosterImport'>>;
+
 /** Exit code 1 when some row was refused (the run itself went through). */
-async function run(command: Exclude<Command, { kind: 'help' }>, services: Services, store: Store, config: Config): Promise<number | void> {
+async function run(
+  command: Exclude<Command, { kind: 'help' }>,
+  services: CliServices,
+  store: Store,
+  config: Config,
+): Promise<number | void> {
   const { organisations, users } = services;
   const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -234,6 +242,7 @@ async function run(command: Exclude<Command, { kind: 'help' }>, services: Servic
     }
     case 'oneroster import': {
       const org = await organisations.getBySlug(command.org);
+      if (!services.oneRosterImport) throw new Error('oneroster import runs on the whole domain (services()), not the account services');
       const report = await services.oneRosterImport.run(systemActor(org.id, TOOL), readBundle(command.dir), { dryRun: command.dryRun });
       out(`${command.dryRun ? 'dry run (nothing written)' : 'imported'} into ${org.slug}`);
       for (const file of BUNDLE_FILES) {
@@ -259,28 +268,55 @@ async function main(): Promise<number> {
   if (config.store.kind === 'sqlite' && command.kind !== 'org create' && !existsSync(config.store.path)) {
     throw new UsageError(`no SQLite store at ${config.store.path} (check SQLITE_PATH / DATA_DIR)`);
   }
-  // Loaded only for a command that runs: the service's composition is most of this tool's start
-  // (about 1 s of CPU under tsx), which --help and a usage error do not need.
-  const [{ createApplication }, { createStore }, { createLogger }] = await Promise.all([
-    import('../src/app.js'),
-    import('../src/store/index.js'),
-    import('../src/logger.js'),
-  ]);
+  const { createStore } = await import('../src/store/index.js');
   const store = await createStore(config.store);
-  // The services come from the server's own composition root (never listening), so they are
-  // built exactly as the service builds them. This process has no sockets to tell: the running
-  // nodes see a changed account or organisation at the next socket command (they re-read it from
-  // the store, src/realtime/current-actor.ts). Closing the application closes the store.
-  const app = createApplication({ config, store, logger: createLogger('silent') });
+  // This process has no sockets to tell: the running nodes see a changed account or organisation
+  // at the next socket command (they re-read it from the store, src/realtime/current-actor.ts).
+  const { services, close } = command.kind === 'oneroster import' ? await wholeDomain(config, store) : await accountServices(config, store);
   try {
-    return (await run(command, app.services, store, config)) ?? 0;
+    return (await run(command, services, store, config)) ?? 0;
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     process.stderr.write(`${err.code}: ${err.message}\n`);
     return 1;
   } finally {
-    await app.close();
+    await close();
   }
+}
+
+/**
+ * The organisation and admin commands: their two services as the domain builds them
+ * (createAccountServices), one hash in this thread. The whole service's composition (its worker
+ * pools, face models, jobs) was most of this tool's start and stop, and asked for every setting.
+ */
+async function accountServices(config: Config, store: Store): Promise<{ services: CliServices; close: () => Promise<void> }> {
+  const [{ createAccountServices }, { BcryptPasswordHasher }, { EventBus }] = await Promise.all([
+    import('../src/domain/services.js'),
+    import('../src/adapters/bcrypt-password-hasher.js'),
+    import('../src/domain/events.js'),
+  ]);
+  // Nobody listens in this process; a listener that fails is a bug to hear of.
+  const events = new EventBus((err) => {
+    throw err;
+  });
+  const services = createAccountServices({
+    store,
+    clock: () => new Date(),
+    events,
+    passwords: new BcryptPasswordHasher(config.bcrypt.cost),
+  });
+  return { services, close: () => store.close() };
+}
+
+/**
+ * The OneRoster import touches subjects, enrolments and live sessions: the services come from
+ * the server's own composition root (never listening), built exactly as the service builds them.
+ * Closing the application closes the store.
+ */
+async function wholeDomain(config: Config, store: Store): Promise<{ services: CliServices; close: () => Promise<void> }> {
+  const [{ createApplication }, { createLogger }] = await Promise.all([import('../src/app.js'), import('../src/logger.js')]);
+  const app = createApplication({ config, store, logger: createLogger('silent') });
+  return { services: app.services, close: () => app.close() };
 }
 
 main().then(

@@ -34,6 +34,7 @@ import {
   observeRecordWriter,
   type AppMetrics,
   commandAnswers,
+  outboxHoldMetrics,
 } from './observability/metrics.js';
 import { MailQueue } from './domain/accounts/mail-queue.js';
 import type { Mailer } from './domain/accounts/mailer.js';
@@ -229,6 +230,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     limiters,
     settings: domainSettings(config, () => listeningUrl ?? config.accounts.publicUrl),
     onSchedulerTick: () => metrics.schedulerTicks.inc(),
+    onOutboxHold: outboxHoldMetrics(metrics),
     ...(checkinStages ? { checkinTrace: checkinStages } : {}),
     ...(clockTrusted ? { clockTrusted } : {}),
   });
@@ -347,6 +349,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     accessTokenTtlS: config.jwt.accessTtlS,
     rosterBatchMs: config.rosterBatchMs,
     socketRecheckMs: config.socketRecheckMs,
+    connectionCloseGraceMs: config.connectionCloseGraceMs,
     logger,
     now: clock,
     maxHttpBufferSize: config.socketMaxBufferBytes,

@@ -2,6 +2,7 @@ import type { LimiterBackend } from '../domain/limiters.js';
 import type { RateLimiter, RateLimiterOptions, RateLimitResult } from '../domain/rate-limiter.js';
 import type { RateLimiterFactory } from '../domain/request-limits.js';
 import { memoryBackoffLimiter } from './backoff-limiter.js';
+import { SlidingLogLimiter } from './sliding-log-limiter.js';
 
 interface Window {
   /** Events counted in the window, refused ones included. */
@@ -84,7 +85,12 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 }
 
-export const memoryRateLimiter: RateLimiterFactory = (opts) => new MemoryRateLimiter(opts);
+/** The limiter of `opts` in this process: fixed windows, or the times admitted of a `sliding` limit. `now`: epoch ms. */
+export function memoryLimiter(opts: RateLimiterOptions, now: () => number = Date.now): RateLimiter {
+  return opts.sliding ? new SlidingLogLimiter(opts, now) : new MemoryRateLimiter(opts, now);
+}
+
+export const memoryRateLimiter: RateLimiterFactory = (opts) => memoryLimiter(opts);
 
 /** Every limiter kind counted in this process: one node (src/cluster has the Redis backend). */
 export const memoryLimiterBackend: LimiterBackend = {

@@ -4,6 +4,7 @@ import { FlexibleBackoffLimiter } from '../adapters/backoff-limiter.js';
 import { FlexibleRateLimiter } from '../adapters/flexible-rate-limiter.js';
 import type { BackoffLimiter, BackoffOptions, RateLimiter, RateLimiterOptions } from '../domain/rate-limiter.js';
 import { localBudget, LocalBudgetLimiter } from './local-budget-limiter.js';
+import { redisSlidingLog } from './redis-sliding-log.js';
 
 /**
  * A counter in Redis with, while Redis is not connected, an immediate fallback to a per-node
@@ -30,6 +31,7 @@ function redisCounter(redis: Redis, points: number, durationS: number, keyPrefix
  * (epoch ms): tests end a window by moving it on instead of waiting for it.
  */
 export function redisRateLimiter(redis: Redis, opts: RateLimiterOptions, localShare: number, now: () => number = Date.now): RateLimiter {
+  if (opts.sliding) return redisSlidingLog(redis, opts);
   const counter = new FlexibleRateLimiter(redisCounter(redis, opts.points, opts.windowS, opts.keyPrefix, !opts.sharedOnly));
   const budget = opts.exact ? 0 : localBudget(opts.points, localShare);
   return budget === 0 ? counter : new LocalBudgetLimiter(counter, { windowS: opts.windowS, localBudget: budget }, now);

@@ -1,3 +1,14 @@
+/**
+ * A `sharedOnly` limiter's count could not be asked (Redis down or restarting): nothing was
+ * admitted. Work that can wait waits; it is not a failure of that work.
+ */
+export class SharedCountUnavailable extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SharedCountUnavailable';
+  }
+}
+
 export interface RateLimitResult {
   allowed: boolean;
   /** How long until the key has room again; 0 when allowed. */
@@ -39,6 +50,12 @@ export interface RateLimiterOptions {
    * which N nodes counting alone would pass N times over. For work that can wait, never for logins.
    */
   sharedOnly?: boolean;
+  /**
+   * Any `windowS` seconds admit at most `points` events, not each fixed window (the mail relay's
+   * per-minute limit); a refused event is not counted. Kept as the times admitted, so for a few
+   * keys only. With Redis it is always shared-only.
+   */
+  sliding?: boolean;
 }
 
 export interface BackoffOptions {

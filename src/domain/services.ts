@@ -35,7 +35,7 @@ import { TimetableService } from './timetable/timetable-service.js';
 import { AlertService } from './alerts/alert-service.js';
 import { EmailNotifications } from './notifications/email-notifications.js';
 import { AccountLinkMail } from './accounts/account-link-mail.js';
-import { OutboxDispatcher, type OutboxSettings } from './notifications/outbox-dispatcher.js';
+import { OutboxDispatcher, type OutboxHoldEvent, type OutboxSettings } from './notifications/outbox-dispatcher.js';
 import { UnsubscribeTokens } from './notifications/unsubscribe-tokens.js';
 import { CsvUserImport } from './users/csv-import.js';
 import { CsvSubjectImport } from './subjects/subject-import.js';
@@ -138,6 +138,8 @@ export interface CreateDomainDeps {
   settings: DomainSettings;
   /** Called after every close-scheduler pass (metrics). */
   onSchedulerTick?: () => void;
+  /** Told of the outbox held back while the shared send count (Redis) is out of reach (metrics). */
+  onOutboxHold?: (event: OutboxHoldEvent) => void;
   /** Stage times of each check-in (CHECKIN_STAGES_FILE); absent: none kept. */
   checkinTrace?: CheckinTrace;
   /** False while this node's clock disagrees with its peers': the close scheduler skips its passes. */
@@ -146,6 +148,17 @@ export interface CreateDomainDeps {
   sleep?: Sleep;
   /** The timer behind CLOSE_MAX_MS (`AbortSignal.timeout` by default; tests expire it themselves). */
   closeDeadline?: (ms: number) => AbortSignal;
+}
+
+/**
+ * The organisation and account services alone, as createDomain builds them: what the admin CLI's
+ * organisation and admin commands need, without the live attendance, jobs and outbox around them.
+ */
+export function createAccountServices(
+  deps: Pick<CreateDomainDeps, 'store' | 'clock' | 'events' | 'passwords'>,
+): Pick<Services, 'organisations' | 'users'> {
+  const { store, clock, events, passwords } = deps;
+  return { organisations: new OrganisationService({ store, clock }), users: new UserService({ store, passwords, clock, events }) };
 }
 
 /** The one composition root of the domain: the application, scripts and tests build it here. */
@@ -201,7 +214,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     lifecycle: new SessionLifecycle(live),
     scheduler: new CloseScheduler(store, closer, deps.logger, clock, scheduling, new SessionOpener(live)),
   };
-  const users = new UserService({ store, passwords, clock, events });
+  const { users, organisations } = createAccountServices(deps);
   const subjects = new SubjectService({
     store,
     clock,
@@ -224,6 +237,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     settings.mailOutbox,
     (mail, now) => links.render(mail, now),
     deps.limiters.mailSend,
+    deps.onOutboxHold,
   );
   const emails = new EmailNotifications({
     store,
@@ -265,7 +279,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     handover: new TeacherHandover({ store, clock, subjects }),
     oneRosterImport: new OneRosterImport({ store, users, subjects, clock }),
     oneRosterExport: new OneRosterAttendanceExport({ store, defaultTimezone: settings.defaultTimezone }),
-    organisations: new OrganisationService({ store, clock }),
+    organisations,
     faces: new FaceEnrolmentService({
       store,
       engine: face,

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventBus } from '../domain/events.js';
 import type { PasswordHasher } from '../domain/accounts/passwords.js';
 import type { FaceEngine } from '../domain/face/face-engine.js';
+import type { OutboxHoldEvent } from '../domain/notifications/outbox-dispatcher.js';
 import type { Store } from '../domain/ports/store.js';
 import type { WalCheckpointer } from '../store/sqlite/wal-checkpointer.js';
 import type { RecordWriter } from '../store/sqlite/record-writer.js';
@@ -309,4 +310,31 @@ export function observeDomainEvents(bus: EventBus, metrics: AppMetrics): () => v
     if (event.type === 'roster.changed') counts.inc(event.checkin.status, event.checkin.reason ?? 'none');
     else if (event.type === 'session.changed' && event.session.status === 'closed') closed.inc();
   });
+}
+
+/** The outbox held back while the shared send count (Redis) is out of reach: how often, how long. */
+export function outboxHoldMetrics(metrics: AppMetrics): (event: OutboxHoldEvent) => void {
+  const outages = new Counter({
+    name: 'attendance_outbox_held_outages_total',
+    help: 'Times this node began holding the outbox back: the shared send count of MAIL_MAX_PER_MINUTE (Redis) out of reach',
+    registers: [metrics.registry],
+  });
+  const passes = new Counter({
+    name: 'attendance_outbox_held_passes_total',
+    help: 'Outbox passes of this node that sent nothing because the shared send count (Redis) was out of reach',
+    registers: [metrics.registry],
+  });
+  let held = 0;
+  metrics.gauge(
+    'attendance_outbox_held_back',
+    '1 while this node holds the outbox back for the shared send count (Redis) out of reach',
+    () => held,
+  );
+  return (event) => {
+    if (event === 'outage') {
+      outages.inc();
+      held = 1;
+    } else if (event === 'held-pass') passes.inc();
+    else held = 0;
+  };
 }

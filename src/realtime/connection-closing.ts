@@ -2,17 +2,10 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 
-/**
- * How long a node's shutdown gives its connections to take their last answers and its close
- * frame, and to close. Past it the connection is cut: the WebSocket library alone would wait
- * 30 s for a close frame that a client gone from the network, or one that never answers
- * (python-socketio with websocket-client), does not send, and the node's stop with it.
- */
-export const CONNECTION_CLOSE_GRACE_MS = 2_000;
-
 /** An engine.io connection, as shutdown sees it. */
 export interface ClosingConnection {
   readonly readyState: string;
+  readonly transport: { emit(event: 'close'): unknown };
   close(discard?: boolean): unknown;
   once(event: 'close', listener: () => void): unknown;
 }
@@ -31,7 +24,11 @@ export function trackUpgradedSockets(server: HttpServer | HttpsServer): Readonly
 }
 
 /**
- * Closes every connection within `graceMs`. First the connection's own close: the answers it
+ * Closes every connection within `graceMs` (CONNECTION_CLOSE_GRACE_MS): past it the connection is
+ * cut, because the WebSocket library alone would wait 30 s for a close frame that a client gone
+ * from the network, or one that never answers (python-socketio with websocket-client), does not
+ * send, and engine.io 30 s for the next poll of a long-polling client gone between two polls;
+ * the node's stop with them. First the connection's own close: the answers it
  * has queued are written, then the close frame (no disconnect packet, so socket.io-client
  * reconnects elsewhere). Then each WebSocket's socket is ended, so what was written still leaves
  * before the end of the connection, and one still open at the end of the grace is destroyed.
@@ -39,13 +36,16 @@ export function trackUpgradedSockets(server: HttpServer | HttpsServer): Readonly
 export async function closeConnections(
   connections: readonly ClosingConnection[],
   sockets: ReadonlySet<Duplex>,
-  graceMs = CONNECTION_CLOSE_GRACE_MS,
+  graceMs: number,
 ): Promise<void> {
   const deadline = Date.now() + graceMs;
   for (const conn of connections) conn.close();
   await allClosed(connections, (c) => c.readyState === 'closed', deadline);
   // One whose answers could not leave (a client that stopped reading) gets its close frame now.
   for (const conn of connections) if (conn.readyState !== 'closed') conn.close(true);
+  // A long-polling one stays closing until its client polls again for the close packet, which one
+  // gone from the network never does (engine.io waits 30 s): its transport is taken as closed.
+  for (const conn of connections) if (conn.readyState !== 'closed') conn.transport.emit('close');
   const open = [...sockets];
   for (const socket of open) socket.end();
   await allClosed(open, (s) => s.closed, deadline);

@@ -67,6 +67,8 @@ export interface RealtimeDeps {
   rosterBatchMs: number;
   /** Every socket's login, account and role re-checked this often, idle ones too (0: only at commands). */
   socketRecheckMs: number;
+  /** At close, how long connections get to close in order before they are cut (CONNECTION_CLOSE_GRACE_MS). */
+  connectionCloseGraceMs: number;
   /** Past these, new handshakes are refused before they cost anything (admission.ts). */
   admission: AdmissionLimits;
   /** Told every handshake the admission check refused (metrics). */
@@ -331,7 +333,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       // connection, which the client retries, through the balancer, on another node.
       // engine.close() below would discard the answers above; a silent client would hold the
       // node 30 s (connection-closing.ts).
-      await closeConnections([...connections], upgraded);
+      await closeConnections([...connections], upgraded, deps.connectionCloseGraceMs);
       await io.of('/').adapter.close();
       io.engine.close();
     },

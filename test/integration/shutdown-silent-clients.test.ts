@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { openLiveClass } from '../support/live-class.js';
+import type { ClosingConnection } from '../../src/realtime/connection-closing.js';
 import { connectRawSocketIo, type RawSocketIoClient } from '../support/raw-socket-io.js';
+import { connectVanishingPolling } from '../support/raw-polling.js';
 import type { ClientSocket } from '../support/sockets.js';
 
 /**
@@ -47,4 +49,40 @@ describe('closing a node with clients that never answer', function () {
       await ended;
     });
   }
+});
+
+// The grace is a setting (CONNECTION_CLOSE_GRACE_MS): a long-polling client gone between two polls
+// is cut when it ends, not when engine.io's own 30 s wait for its next poll does.
+describe('closing a node beside a long-polling client that vanished', function () {
+  this.timeout(45_000);
+  const GRACE_MS = 1_500;
+  let srv: TestServer | null = null;
+  const sockets: ClientSocket[] = [];
+
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.disconnect();
+    await srv?.cleanup();
+    srv = null;
+  });
+
+  it('closes its connection at the grace and stops in time', async () => {
+    srv = await startTestServer({ CONNECTION_CLOSE_GRACE_MS: String(GRACE_MS) });
+    const { students } = await openLiveClass(srv, sockets, 2);
+    const engine = srv.app.realtime.io.engine;
+    const token = srv.app.tokenService.signAccess(students[0]!).token;
+    let vanished: ClosingConnection | null = null;
+    engine.once('connection', (conn: ClosingConnection) => (vanished = conn));
+    await connectVanishingPolling(srv.baseUrl, token);
+    let closedAfter: number | null = null;
+    const started = Date.now();
+    vanished!.once('close', () => (closedAfter = Date.now() - started));
+
+    await srv.app.close();
+    const took = Date.now() - started;
+    srv = null;
+    expect(closedAfter, 'the vanished connection was closed by the node').to.not.equal(null);
+    // Not before the grace: the other clients' connections were given it to close in order.
+    expect(closedAfter!, 'milliseconds to the vanished connection closed').to.be.at.least(GRACE_MS - 50);
+    expect(took, 'milliseconds from close() to closed').to.be.below(STOPPED_WELL_BEFORE_MS);
+  });
 });

@@ -6,6 +6,7 @@ import { createClusterDeps, type ClusterDeps } from '../../src/cluster/cluster-d
 import { NODE_REGISTRY_KEY } from '../../src/cluster/node-registry.js';
 import type { Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
+import { pino } from 'pino';
 import { createStore } from '../../src/store/index.js';
 import type { Store } from '../../src/domain/ports/store.js';
 import { testMongoStoreConfig } from './ferretdb.js';
@@ -52,6 +53,8 @@ export async function startNodes(
     env?: Record<string, string>;
     /** Per node (by index), how far its clock is from the host's: the application's, the store's and the node registry's. */
     clockSkewMs?: number[];
+    /** Each node's log lines (JSON, level info and above), with its name; none kept by default. */
+    log?: (node: string, line: string) => void;
   },
 ): Promise<StartedNodes> {
   const jwtSecret = randomBytes(32).toString('base64url');
@@ -87,14 +90,21 @@ export async function startNodes(
 async function startNode(
   name: string,
   jwtSecret: string,
-  opts: { redisUrl: string; sqlitePath: string; mongoUri?: string; env?: Record<string, string> },
+  opts: {
+    redisUrl: string;
+    sqlitePath: string;
+    mongoUri?: string;
+    env?: Record<string, string>;
+    log?: (node: string, line: string) => void;
+  },
   skewMs: number,
 ): Promise<TestNode> {
   const config: Config = {
     ...testConfig({ JWT_SECRET: jwtSecret, REDIS_URL: opts.redisUrl, NODE_ID: name, ...opts.env }),
     store: opts.mongoUri ? testMongoStoreConfig(opts.mongoUri) : { kind: 'sqlite', path: opts.sqlitePath },
   };
-  const logger = createLogger('silent');
+  const log = opts.log;
+  const logger = log ? pino({ level: 'info' }, { write: (line: string) => log(name, line) }) : createLogger('silent');
   const skewed = skewMs === 0 ? null : () => Date.now() + skewMs;
   const clock = skewed ? () => new Date(skewed()) : undefined;
   const store = await createStore(config.store, clock);

@@ -5,20 +5,15 @@ export const MAIL_RATE_KEY = 'relay';
 
 /**
  * The shared budget that keeps the outbox under MAIL_MAX_PER_MINUTE (0: none). Relays such as
- * Office 365's or Google Workspace's count messages per minute over any 60 seconds, while the
- * limiters count fixed windows: `max` in one window and `max` in the next could go out within
- * a second of each other. So the budget is cut into windows of which any 60 seconds meets at
- * most `k + 1`, each allowing `max / (k + 1)`: never more than `max` in any 60 seconds, at
- * about 6/7 of it per minute (10-second windows) once `max` reaches 14, half of it below (minute
- * windows; 1 a minute cannot be kept so, and config refuses it). Exact: every send asks
- * the shared counter (Redis with several nodes), none goes out on a node's local budget.
+ * Office 365's or Google Workspace's count messages per minute over any 60 seconds, so the
+ * budget is a sliding minute: the sends of the last 60 seconds, at most `max` of them. Fixed
+ * windows had to be cut to a seventh of the limit each to stay under it over any 60 seconds
+ * (6/7 of it a minute), and counted refusals, so a node refused while another gave a send back
+ * left that send unused. Exact and shared only: every send asks the shared log (Redis with
+ * several nodes); while Redis restarts, emails wait queued rather than each node sending the
+ * budget.
  */
 export function mailRateLimit(maxPerMinute: number): RateLimiterOptions | null {
   if (maxPerMinute <= 0) return null;
-  if (maxPerMinute < 2) throw new RangeError('a send rate below 2 a minute cannot be kept with fixed windows');
-  // sharedOnly: while Redis restarts, emails wait queued rather than each node sending the budget.
-  const base = { keyPrefix: 'mail-send', exact: true, sharedOnly: true };
-  if (maxPerMinute >= 14) return { ...base, points: Math.floor(maxPerMinute / 7), windowS: 10 };
-  // A slower relay: minute windows, any 60 seconds meeting two of them.
-  return { ...base, points: Math.floor(maxPerMinute / 2), windowS: 60 };
+  return { keyPrefix: 'mail-send', points: maxPerMinute, windowS: 60, exact: true, sharedOnly: true, sliding: true };
 }

@@ -5,7 +5,7 @@ import { Periodic } from '../jobs/periodic.js';
 import type { OutboxCategory } from '../../shared/alerts.js';
 import type { OutboxMail, Requeued } from '../ports/outbox.js';
 import type { Store } from '../ports/store.js';
-import type { RateLimiter } from '../rate-limiter.js';
+import { SharedCountUnavailable, type RateLimiter } from '../rate-limiter.js';
 import { MAIL_RATE_KEY } from './mail-rate.js';
 
 export interface OutboxSettings {
@@ -35,6 +35,9 @@ export interface RenderedMail {
  * (retried), or, with a PermanentSendError, fails the email for good.
  */
 export type OutboxRender = (mail: OutboxMail, now: Date) => Promise<RenderedMail | null>;
+
+/** Told when this node's sending is held back for the shared send count out of reach (metrics). */
+export type OutboxHoldEvent = 'outage' | 'held-pass' | 'resumed';
 
 /** A claimed email another node may take over after this long (its sender died). */
 const CLAIM_MS = 5 * 60_000;
@@ -67,6 +70,11 @@ export class OutboxDispatcher {
   private started = false;
   /** The pass this node runs when the send rate has room again. */
   private wake: NodeJS.Timeout | null = null;
+  /**
+   * While the shared send count (Redis) is out of reach: since when, and what was held back
+   * meanwhile. Of this node only: it says what this node's log and metrics say.
+   */
+  private hold: { since: Date; passes: number; queued: number } | null = null;
 
   constructor(
     private readonly store: Store,
@@ -77,6 +85,7 @@ export class OutboxDispatcher {
     private readonly settings: OutboxSettings,
     private readonly render: OutboxRender = () => Promise.resolve(null),
     private readonly sendRate: RateLimiter | null = null,
+    private readonly onHold: (event: OutboxHoldEvent) => void = () => undefined,
   ) {
     this.polls = new Periodic(
       settings.pollMs,
@@ -117,6 +126,7 @@ export class OutboxDispatcher {
       );
       return false;
     }
+    if (this.hold) this.hold.queued += 1;
     this.kick();
     return true;
   }
@@ -132,6 +142,7 @@ export class OutboxDispatcher {
       const categories = [...new Set(refused.map((r) => r.category))];
       this.logger.warn({ orgIds, categories, refused: refused.length, maxWaiting }, 'outbox full; emails not queued');
     }
+    if (this.hold) this.hold.queued += inputs.length - refused.length;
     if (refused.length < inputs.length) this.kick();
     return mails.map((m) => m !== null);
   }
@@ -184,16 +195,58 @@ export class OutboxDispatcher {
     const room = this.mail.room();
     if (room === 0) return 0;
     if (!this.sendRate) return this.send(room);
+    let sent: number;
+    try {
+      sent = await this.passAtRate(this.sendRate, room);
+    } catch (err) {
+      if (!(err instanceof SharedCountUnavailable)) throw err;
+      this.heldBack(err);
+      return 0;
+    }
+    this.resumed();
+    return sent;
+  }
+
+  /**
+   * Every enqueue and every poll finds the count out of reach during a Redis outage: one warning
+   * when it starts, one line when it ends, rather than an error line each.
+   */
+  private heldBack(err: SharedCountUnavailable): void {
+    if (!this.hold) {
+      this.hold = { since: this.now(), passes: 0, queued: 0 };
+      this.logger.warn(
+        { reason: err.message },
+        'outbox held back: the shared send count (MAIL_MAX_PER_MINUTE, in Redis) is out of reach; every email stays queued until it answers',
+      );
+      this.onHold('outage');
+    }
+    this.hold.passes += 1;
+    this.onHold('held-pass');
+  }
+
+  private resumed(): void {
+    if (!this.hold) return;
+    const { since, passes, queued } = this.hold;
+    this.hold = null;
+    this.logger.info(
+      { heldForMs: this.now().getTime() - since.getTime(), passesHeldBack: passes, queuedMeanwhile: queued },
+      'outbox sending again: the shared send count answers',
+    );
+    this.onHold('resumed');
+  }
+
+  /** The claims of one pass, each send let go by the shared rate first. */
+  private async passAtRate(sendRate: RateLimiter, room: number): Promise<number> {
     let sent = 0;
     while (sent < room) {
-      const { allowed, retryAfterMs } = await this.sendRate.consume(MAIL_RATE_KEY);
+      const { allowed, retryAfterMs } = await sendRate.consume(MAIL_RATE_KEY);
       if (!allowed) {
         this.wakeIn(retryAfterMs);
         break;
       }
       if ((await this.send(1)) === 0) {
         // Nothing due: the send is given back to the window.
-        await this.sendRate.refund(MAIL_RATE_KEY);
+        await sendRate.refund(MAIL_RATE_KEY);
         break;
       }
       sent += 1;
