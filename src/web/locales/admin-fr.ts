@@ -88,6 +88,25 @@ const catalog: CatalogOf<typeof adminEn> = {
   'users.passwordNotChosen': 'Pas encore choisi (invitation non acceptée)',
   'users.passwordChosen': 'Choisi',
   'users.invitePending': 'Renvoyer une invitation à toutes les personnes listées',
+  'leavers.title': 'Départs',
+  'leavers.intro':
+    'En fin d’année : désactivez toutes les personnes listées par la recherche (une promotion : recherchez ses élèves), ou celles qu’un fichier nomme. Leurs connexions prennent fin aussitôt ; leurs relevés sont conservés.',
+  'leavers.unenrol': 'Retirer aussi les élèves de leurs matières en cours (les matières archivées gardent leurs listes de classe)',
+  'leavers.listed': 'Désactiver toutes les personnes listées',
+  'leavers.file': 'CSV de numéros d’élève ou d’e-mails (une colonne student_number ou email, ou un par ligne)',
+  'leavers.fromFile': 'Désactiver les personnes du fichier',
+  'leavers.chooseFile': 'Choisissez d’abord le fichier des départs.',
+  'leavers.confirm': {
+    one: 'Désactiver l’utilisateur actif listé ? Ses connexions prennent fin aussitôt ; ses relevés sont conservés.',
+    other: 'Désactiver les # utilisateurs actifs listés ? Leurs connexions prennent fin aussitôt ; leurs relevés sont conservés.',
+  },
+  'leavers.nobody': 'Personne à désactiver : aucun utilisateur actif n’est listé.',
+  'leavers.unknown': 'Aucun utilisateur actif n’a ceux-ci : {entries}',
+  'leavers.done': { one: '# utilisateur désactivé.', other: '# utilisateurs désactivés.' },
+  'leavers.unenrolled': { one: '# inscription retirée.', other: '# inscriptions retirées.' },
+  'leavers.already': { one: '# l’était déjà.', other: '# l’étaient déjà.' },
+  'leavers.gone': { one: '# introuvable (supprimé entre-temps).', other: '# introuvables (supprimés entre-temps).' },
+  'leavers.notYou': 'Vous restez actif : personne ne se désactive soi-même.',
   'users.confirmInvitePending': {
     one: 'Renvoyer une invitation à l’utilisateur actif listé qui n’a pas choisi de mot de passe ? Le lien envoyé auparavant ne fonctionnera plus.',
     other:
