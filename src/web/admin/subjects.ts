@@ -8,6 +8,7 @@ import { formatNumber } from '../lib/i18n.js';
 import { fetchAll, jsonBody } from './fetch-all.js';
 import { drawGeofence } from './geofence-diagram.js';
 import type { Subject, User } from './types.js';
+import { archivedShown, bindSubjectArchive, pickCell } from './subject-archive.js';
 
 /** Ids per enrolment request (the API takes at most 1 000). */
 const IDS_MAX = 1_000;
@@ -40,6 +41,7 @@ function subjectRow(s: Subject): HTMLTableRowElement {
   return h(
     'tr',
     { 'data-subject-id': s.id },
+    pickCell(s),
     h('th', { scope: 'row' }, s.code),
     h('td', {}, s.name),
     h('td', {}, names || at('subjects.none')),
@@ -50,7 +52,7 @@ function subjectRow(s: Subject): HTMLTableRowElement {
 }
 
 export async function loadSubjects(): Promise<void> {
-  const [list, staff] = await Promise.all([fetchAll<Subject>('api/v1/subjects'), fetchAll<User>('api/v1/users?role=teacher')]);
+  const [list, staff] = await Promise.all([fetchAll<Subject>(`api/v1/subjects?archived=${archivedShown()}`), fetchAll<User>('api/v1/users?role=teacher')]);
   subjects = list;
   staff.sort(byName);
   teachers = new Map(staff.map((t) => [t.id, { name: t.name, active: t.active }]));
@@ -375,6 +377,7 @@ function bindNetworks(): void {
 }
 
 export function bindSubjects(): void {
+  bindSubjectArchive(loadSubjects);
   const form = byId<HTMLFormElement>('subject-form');
   form.addEventListener('submit', (event) => {
     event.preventDefault();
