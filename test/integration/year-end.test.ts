@@ -160,7 +160,10 @@ describe("last year's subjects archived (POST /subjects/archive, /unarchive)", f
     expect(sessions.body.items.map((s: { id: string }) => s.id)).to.deep.equal([closed.id]);
 
     const other = await createUser(srv.store, org.id, 'student');
-    const enrol = await srv.request('POST', `/api/v1/subjects/${old.id}/enrolments`, { token: adminToken, body: { studentIds: [other.id] } });
+    const enrol = await srv.request('POST', `/api/v1/subjects/${old.id}/enrolments`, {
+      token: adminToken,
+      body: { studentIds: [other.id] },
+    });
     expect([enrol.status, enrol.body.error?.code]).to.deep.equal([409, 'SUBJECT_ARCHIVED']);
     const term = await srv.store.timetable.createTerm(org.id, { name: 'Next', startDay: '2026-09-01', endDay: '2027-07-01' });
     const meeting = await srv.request('POST', `/api/v1/subjects/${old.id}/meetings`, {
@@ -183,7 +186,10 @@ describe("last year's subjects archived (POST /subjects/archive, /unarchive)", f
     const back = await srv.request('POST', '/api/v1/subjects/unarchive', { token: adminToken, body: { subjectIds: [old.id] } });
     expect(back.status, JSON.stringify(back.body)).to.equal(200);
     expect(back.body.changed[0].archivedAt).to.equal(null);
-    const enrolled = await srv.request('POST', `/api/v1/subjects/${old.id}/enrolments`, { token: adminToken, body: { studentIds: [other.id] } });
+    const enrolled = await srv.request('POST', `/api/v1/subjects/${old.id}/enrolments`, {
+      token: adminToken,
+      body: { studentIds: [other.id] },
+    });
     expect(enrolled.status).to.equal(200);
     const audit = await srv.store.audit.listForEntity(org.id, 'subject', old.id);
     expect(audit.map((e) => e.action).filter((a) => a.endsWith('archive'))).to.deep.equal(['subject.archive', 'subject.unarchive']);

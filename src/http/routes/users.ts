@@ -52,7 +52,9 @@ const DeactivateBody = z.object({
   removeFromSubjects: z
     .boolean()
     .optional()
-    .describe("true: the students listed also leave every subject in use they are enrolled in (archived subjects keep their class list); records are kept either way"),
+    .describe(
+      'true: the students listed also leave every subject in use they are enrolled in (archived subjects keep their class list); records are kept either way',
+    ),
 });
 const DeactivateResult = z.object({
   deactivatedIds: z.array(z.string()).describe('Deactivated by this request'),

@@ -25,7 +25,10 @@ interface Outcome {
 async function deactivate(ids: readonly string[], removeFromSubjects: boolean): Promise<Outcome> {
   const all: Outcome = { deactivatedIds: [], alreadyInactiveIds: [], notFoundIds: [], selfId: null, unenrolled: 0 };
   for (let i = 0; i < ids.length; i += IDS_MAX) {
-    const part = await apiJson<Outcome>('api/v1/users/deactivate', jsonBody('POST', { userIds: ids.slice(i, i + IDS_MAX), removeFromSubjects }));
+    const part = await apiJson<Outcome>(
+      'api/v1/users/deactivate',
+      jsonBody('POST', { userIds: ids.slice(i, i + IDS_MAX), removeFromSubjects }),
+    );
     all.deactivatedIds.push(...part.deactivatedIds);
     all.alreadyInactiveIds.push(...part.alreadyInactiveIds);
     all.notFoundIds.push(...part.notFoundIds);
@@ -58,7 +61,10 @@ async function resolve(entries: readonly string[]): Promise<{ users: User[]; unk
   const numbers = entries.filter((e) => !e.includes('@') && e.length <= STUDENT_NUMBER_MAX);
   const found = new Map<string, User>();
   for (let i = 0; i < numbers.length; i += IDS_MAX) {
-    const page = await apiJson<{ items: User[] }>('api/v1/users/by-student-number', jsonBody('POST', { studentNumbers: numbers.slice(i, i + IDS_MAX) }));
+    const page = await apiJson<{ items: User[] }>(
+      'api/v1/users/by-student-number',
+      jsonBody('POST', { studentNumbers: numbers.slice(i, i + IDS_MAX) }),
+    );
     for (const u of page.items) if (u.active && u.studentNumber) found.set(u.studentNumber, u);
   }
   // No route finds users by exact emails: the active users are read once and matched here.

@@ -18,7 +18,11 @@ export function archivedShown(): boolean {
 
 /** The row's tick box. */
 export function pickCell(s: Subject): HTMLTableCellElement {
-  return h('td', {}, h('input', { type: 'checkbox', name: 'subject-pick', value: s.id, 'aria-label': at('subjects.pick', { code: s.code }) }));
+  return h(
+    'td',
+    {},
+    h('input', { type: 'checkbox', name: 'subject-pick', value: s.id, 'aria-label': at('subjects.pick', { code: s.code }) }),
+  );
 }
 
 function picked(): string[] {

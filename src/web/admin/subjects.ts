@@ -52,7 +52,10 @@ function subjectRow(s: Subject): HTMLTableRowElement {
 }
 
 export async function loadSubjects(): Promise<void> {
-  const [list, staff] = await Promise.all([fetchAll<Subject>(`api/v1/subjects?archived=${archivedShown()}`), fetchAll<User>('api/v1/users?role=teacher')]);
+  const [list, staff] = await Promise.all([
+    fetchAll<Subject>(`api/v1/subjects?archived=${archivedShown()}`),
+    fetchAll<User>('api/v1/users?role=teacher'),
+  ]);
   subjects = list;
   staff.sort(byName);
   teachers = new Map(staff.map((t) => [t.id, { name: t.name, active: t.active }]));

@@ -347,7 +347,8 @@ export const adminEn = {
   'subjects.pickFirst': 'Tick the subjects first.',
   'subjects.confirmArchive': {
     one: 'Archive the ticked subject? Its records, reports and audit stay; it takes no new session, meeting or enrolment until unarchived.',
-    other: 'Archive the # ticked subjects? Their records, reports and audit stay; they take no new session, meeting or enrolment until unarchived.',
+    other:
+      'Archive the # ticked subjects? Their records, reports and audit stay; they take no new session, meeting or enrolment until unarchived.',
   },
   'subjects.confirmUnarchive': { one: 'Unarchive the ticked subject?', other: 'Unarchive the # ticked subjects?' },
   'subjects.archivedDone': { one: 'Archived # subject.', other: 'Archived # subjects.' },

@@ -290,7 +290,8 @@ const catalog: CatalogOf<typeof adminEn> = {
   'subjects.pickFirst': 'Cochez d’abord les matières.',
   'subjects.confirmArchive': {
     one: 'Archiver la matière cochée ? Ses relevés, rapports et journal restent ; elle ne prend ni séance, ni créneau, ni inscription jusqu’à son désarchivage.',
-    other: 'Archiver les # matières cochées ? Leurs relevés, rapports et journal restent ; elles ne prennent ni séance, ni créneau, ni inscription jusqu’à leur désarchivage.',
+    other:
+      'Archiver les # matières cochées ? Leurs relevés, rapports et journal restent ; elles ne prennent ni séance, ni créneau, ni inscription jusqu’à leur désarchivage.',
   },
   'subjects.confirmUnarchive': { one: 'Désarchiver la matière cochée ?', other: 'Désarchiver les # matières cochées ?' },
   'subjects.archivedDone': { one: '# matière archivée.', other: '# matières archivées.' },
