@@ -41,13 +41,14 @@ function subjectRow(s: Subject): HTMLTableRowElement {
   return h(
     'tr',
     { 'data-subject-id': s.id },
-    pickCell(s),
     h('th', { scope: 'row' }, s.code),
     h('td', {}, s.name),
     h('td', {}, names || at('subjects.none')),
     h('td', {}, s.location ? at('subjects.circle', { radius: formatNumber(Math.round(s.location.radiusM)) }) : at('subjects.notSet')),
     h('td', {}, s.allowedIpRanges.length > 0 ? s.allowedIpRanges.join(', ') : at('subjects.anyNetwork')),
     h('td', { class: 'actions' }, manage),
+    // Last, so the columns before keep their places.
+    pickCell(s),
   );
 }
 
