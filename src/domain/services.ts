@@ -40,6 +40,7 @@ import { AccountLinkMail } from './accounts/account-link-mail.js';
 import { OutboxDispatcher, type OutboxSettings } from './notifications/outbox-dispatcher.js';
 import { UnsubscribeTokens } from './notifications/unsubscribe-tokens.js';
 import { CsvUserImport } from './users/csv-import.js';
+import { CsvSubjectImport } from './subjects/subject-import.js';
 import { UserService } from './users/user-service.js';
 import { AbsenceCategoryService } from './excuses/absence-categories.js';
 import { ExcuseService } from './excuses/excuse-service.js';
@@ -53,6 +54,7 @@ export interface Services {
   users: UserService;
   userImport: CsvUserImport;
   subjects: SubjectService;
+  subjectImport: CsvSubjectImport;
   /** A teacher's subjects handed to a colleague and back. */
   handover: TeacherHandover;
   /** Last year's subjects archived, and back. */
@@ -265,6 +267,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     users,
     userImport: new CsvUserImport({ store, passwords, clock }),
     subjects,
+    subjectImport: new CsvSubjectImport({ store, subjects }),
     handover: new TeacherHandover({ store, clock, subjects }),
     subjectArchive: new SubjectArchive({ store, clock }),
     deactivation: new BulkDeactivation({ store, clock, events, subjects }),

@@ -45,6 +45,14 @@ export const CalendarDay = z.iso
 
 export const BooleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
 
+/** A CSV import's file, as the `csv` field of JSON or the whole text/csv body. */
+export const CsvImportBody = z.object({ csv: z.string().min(1).max(5_000_000) });
+
+/** A CSV import checked whole (users, subjects): `dryRun` checks and writes nothing. */
+export const CsvImportQuery = z.object({
+  dryRun: BooleanQuery.optional().describe('true: check every row and write nothing (200 with `checked`, or the same 400)'),
+});
+
 /** `{ items, total, limit, offset }` of the given item schema. */
 export function pageOf<T extends z.ZodType>(item: T) {
   return z.object({

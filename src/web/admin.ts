@@ -22,6 +22,7 @@ import { bindFaces } from './admin/faces.js';
 import { bindOrganisation, loadOrganisation } from './admin/organisation.js';
 import { loadProposals } from './admin/proposals.js';
 import { bindSubjects, loadSubjects } from './admin/subjects.js';
+import { bindSubjectImport } from './admin/subject-import.js';
 import { bindUsers, loadUsers } from './admin/users.js';
 import { bindWebhooks, loadWebhooks } from './admin/webhooks.js';
 import { byId, errorText, show } from './lib/dom.js';
@@ -113,6 +114,7 @@ async function main(): Promise<void> {
   bindOneRoster();
   bindOneRosterExport();
   bindSubjects();
+  bindSubjectImport();
   bindFaces();
   bindClassPhoto();
   bindCalendar();

@@ -415,6 +415,83 @@ export function directoryContract(ctx: ContractContext): void {
       expect(await s.subjects.get(org.id, sub.id)).to.deep.equal(changed);
     });
 
+    it("several subjects' teachers change together only while each is as the change found it, else none does", async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const art = await s.subjects.create(org.id, newSubject({ code: 'ART', teacherIds: ['t1'] }));
+      const bio = await s.subjects.create(org.id, newSubject({ code: 'BIO', teacherIds: ['t2', 't1'] }));
+      const chem = await s.subjects.create(org.id, newSubject({ code: 'CHEM', teacherIds: ['t1', 't2'] }));
+      const foreign = await s.subjects.create(other.id, newSubject({ code: 'ART', teacherIds: ['t1'] }));
+      const swapped = await s.subjects.setTeachersEach(org.id, [
+        { id: art.id, from: ['t1'], to: ['t3'] },
+        { id: bio.id, from: ['t2', 't1'], to: ['t2', 't3', 't1'] },
+      ]);
+      expect(swapped.map((x) => [x.id, x.teacherIds])).to.deep.equal([
+        [art.id, ['t3']],
+        [bio.id, ['t2', 't3', 't1']],
+      ]);
+      expect(await s.subjects.get(org.id, art.id)).to.deep.equal(swapped[0]);
+      // Chemistry's teachers are not as found (same ids, other order): art's change, first, is not kept either.
+      await expectConflict(
+        s.subjects.setTeachersEach(org.id, [
+          { id: art.id, from: ['t3'], to: ['t1'] },
+          { id: chem.id, from: ['t2', 't1'], to: ['t1'] },
+        ]),
+        `teacherIds:${chem.id}`,
+      );
+      expect((await s.subjects.get(org.id, art.id))?.teacherIds).to.deep.equal(['t3']);
+      expect((await s.subjects.get(org.id, chem.id))?.teacherIds).to.deep.equal(['t1', 't2']);
+      // Another organisation's subject is not found, so refused.
+      await expectConflict(s.subjects.setTeachersEach(org.id, [{ id: foreign.id, from: ['t1'], to: ['t3'] }]), `teacherIds:${foreign.id}`);
+      expect((await s.subjects.get(other.id, foreign.id))?.teacherIds).to.deep.equal(['t1']);
+    });
+
+    it('setTeachersEach with a fence writes nothing once a lease is lost', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const at = (minutes: number) => new Date(Date.UTC(2026, 2, 2, 9) + minutes * 60_000);
+      const never = new Date(8.64e15);
+      const name = 'slots:o:handover:t1';
+      expect(await s.jobs.claim(name, 'node-a', at(10), at(0), never)).to.equal(true);
+      const art = await s.subjects.create(org.id, newSubject({ code: 'ART', teacherIds: ['t1'] }));
+      const bio = await s.subjects.create(org.id, newSubject({ code: 'BIO', teacherIds: ['t1'] }));
+      expect(await s.jobs.claim(name, 'node-b', at(30), at(11), never)).to.equal(true);
+      const refused = await s.subjects
+        .setTeachersEach(
+          org.id,
+          [
+            { id: art.id, from: ['t1'], to: ['t2'] },
+            { id: bio.id, from: ['t1'], to: ['t2'] },
+          ],
+          { names: [name], owner: 'node-a', until: at(40) },
+        )
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      expect(refused).to.be.instanceOf(LeaseLostError);
+      expect((await s.subjects.getMany(org.id, [art.id, bio.id])).map((x) => x.teacherIds)).to.deep.equal([['t1'], ['t1']]);
+    });
+
+    it('unenrolStudent takes one student out of several subjects at once, within the organisation', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const art = await s.subjects.create(org.id, newSubject({ code: 'ART' }));
+      const bio = await s.subjects.create(org.id, newSubject({ code: 'BIO' }));
+      const chem = await s.subjects.create(org.id, newSubject({ code: 'CHEM' }));
+      const foreign = await s.subjects.create(other.id, newSubject({ code: 'ART' }));
+      for (const sub of [art, bio, chem]) await s.subjects.enrol(org.id, sub.id, ['st1', 'st2']);
+      await s.subjects.enrol(other.id, foreign.id, ['st1']);
+      expect(await s.subjects.unenrolStudent(org.id, 'st1', [art.id, bio.id, foreign.id, 'missing'])).to.equal(2);
+      expect(await s.subjects.listEnrolled(org.id, art.id)).to.deep.equal(['st2']);
+      expect(await s.subjects.listEnrolled(org.id, bio.id)).to.deep.equal(['st2']);
+      expect(await s.subjects.listEnrolled(org.id, chem.id)).to.have.members(['st1', 'st2']);
+      expect(await s.subjects.listEnrolled(other.id, foreign.id)).to.deep.equal(['st1']);
+      expect(await s.subjects.unenrolStudent(org.id, 'st1', [])).to.equal(0);
+    });
+
     it('lists by teacher, student and q with paging and total', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

@@ -142,11 +142,22 @@ describe('socket rooms follow removal from a subject when no session is live', f
   });
 });
 
-describe('session:watch refused by its second check leaves the staff room it joined', function () {
+describe('session:watch and session:join refused by their second check leave the room they joined', function () {
   this.timeout(20_000);
   let srv: TestServer;
-  /** When set, the next read of this subject runs the removal first and answers what it read before. */
-  let removeDuringRead: { subjectId: string; remove: () => Promise<void> } | null = null;
+  /**
+   * When set, the next read naming this id (a subject read by its id, a student's enrolment read)
+   * runs the removal first and answers what it read before.
+   */
+  let removeDuringRead: { id: string; remove: () => Promise<void> } | null = null;
+  const readThenRemove = async <T>(id: string, read: T): Promise<T> => {
+    const armed = removeDuringRead;
+    if (armed?.id === id) {
+      removeDuringRead = null;
+      await armed.remove();
+    }
+    return read;
+  };
 
   before(async () => {
     srv = await startTestServer(
@@ -154,15 +165,10 @@ describe('session:watch refused by its second check leaves the staff room it joi
       {
         wrapStore: (inner) => {
           const get = inner.subjects.get.bind(inner.subjects);
-          inner.subjects.get = async (orgId, id) => {
-            const read = await get(orgId, id);
-            const armed = removeDuringRead;
-            if (armed?.subjectId === id) {
-              removeDuringRead = null;
-              await armed.remove();
-            }
-            return read;
-          };
+          const isEnrolled = inner.subjects.isEnrolled.bind(inner.subjects);
+          inner.subjects.get = async (orgId, id) => readThenRemove(id, await get(orgId, id));
+          inner.subjects.isEnrolled = async (orgId, subjectId, studentId) =>
+            readThenRemove(studentId, await isEnrolled(orgId, subjectId, studentId));
           return inner;
         },
       },
@@ -184,7 +190,7 @@ describe('session:watch refused by its second check leaves the staff room it joi
       const session = ok(await command(staff, 'session:open', { subjectId: subject.id, policy: { preset: 'manual' } }));
       ok(await command(adminScreen, 'session:watch', { sessionId: session.id }));
       removeDuringRead = {
-        subjectId: subject.id,
+        id: subject.id,
         remove: async () => {
           const res = await srv.request('PATCH', `/api/v1/subjects/${subject.id}`, {
             token: srv.app.tokenService.signAccess(admin).token,
@@ -204,6 +210,42 @@ describe('session:watch refused by its second check leaves the staff room it joi
       await adminSees;
       await command(staff, 'session:list-active', {});
       expect(heard, 'the removed teacher stayed in the staff room').to.deep.equal([]);
+    } finally {
+      for (const s of sockets) s.disconnect();
+    }
+  });
+
+  it('a student unenrolled between the access check and the join hears nothing more of the session', async () => {
+    const org = await createOrg(srv.store);
+    const admin = await createUser(srv.store, org.id, 'admin');
+    const teacher = await createUser(srv.store, org.id, 'teacher');
+    const student = await createUser(srv.store, org.id, 'student');
+    const subject = await createSubject(srv.store, org.id, [teacher.id], [student.id]);
+    const sockets = await Promise.all([teacher, student].map((u) => connectClient(srv.baseUrl, srv.app.tokenService.signAccess(u).token)));
+    const [staff, phone] = sockets as [ClientSocket, ClientSocket];
+    try {
+      const session = ok(await command(staff, 'session:open', { subjectId: subject.id, policy: { preset: 'manual' } }));
+      ok(await command(staff, 'session:watch', { sessionId: session.id }));
+      removeDuringRead = {
+        id: student.id,
+        remove: async () => {
+          const res = await srv.request('DELETE', `/api/v1/subjects/${subject.id}/enrolments`, {
+            token: srv.app.tokenService.signAccess(admin).token,
+            body: { studentIds: [student.id] },
+          });
+          expect(res.status).to.equal(200);
+        },
+      };
+      const joined = await command(phone, 'session:join', { sessionId: session.id });
+      expect(joined.ok ? null : joined.error.code).to.equal('NOT_ENROLLED');
+      const heard: string[] = [];
+      phone.on('session:status', (v) => heard.push(`session:status ${v.id} ${v.status}`));
+
+      const extended = nextEvent(staff, 'session:status', (v) => v.id === session.id);
+      ok(await command(staff, 'session:extend', { sessionId: session.id, closesAt: new Date(Date.now() + 7_200_000).toISOString() }));
+      await extended;
+      await command(phone, 'session:list-active', {});
+      expect(heard, 'the unenrolled student stayed in the students room').to.deep.equal([]);
     } finally {
       for (const s of sockets) s.disconnect();
     }

@@ -395,6 +395,20 @@ const MATRIX: Row[] = [
     request: () => ({ path: '/subjects', body: { code: unique('NEW'), name: 'New subject' } }),
     expect: { anonymous: 401, student: 403, teacherOther: 201, teacherOwn: 201, admin: 201, otherAdmin: 201 },
   },
+  // The file names this organisation's teacher and student: another organisation's admin is
+  // refused them (400, each unknown by line), nothing created in either organisation.
+  {
+    op: 'POST /api/v1/subjects/import',
+    request: async (fx) => {
+      const teacher = await fx.srv.store.users.get(fx.subject.orgId, fx.subject.teacherIds[0]!);
+      return {
+        path: '/subjects/import',
+        raw: `code,name,teacher_email,student_numbers\n${unique('IMP')},Imported,${teacher!.email},${fx.target.studentNumber}\n`,
+        contentType: 'text/csv',
+      };
+    },
+    expect: { ...ADMIN_COLLECTION(201), otherAdmin: 400 },
+  },
   { op: 'GET /api/v1/subjects/{id}', request: (fx) => ({ path: subjectPath(fx) }), expect: SUBJECT_OBJECT(200) },
   {
     op: 'PATCH /api/v1/subjects/{id}',
@@ -581,6 +595,11 @@ const MATRIX: Row[] = [
   {
     op: 'POST /api/v1/users/{id}/subjects',
     request: (fx) => ({ path: `/users/${fx.target.id}/subjects`, body: { codes: [fx.subject.code] } }),
+    expect: ADMIN_OBJECT(200),
+  },
+  {
+    op: 'DELETE /api/v1/users/{id}/subjects',
+    request: (fx) => ({ path: `/users/${fx.target.id}/subjects`, body: { subjectIds: [fx.subject.id] } }),
     expect: ADMIN_OBJECT(200),
   },
   // A teacher's subjects handed to a colleague and back: this org's admins. A fresh absent
@@ -851,6 +870,50 @@ describe('authorization matrix', () => {
     const doc = (await srv.request('GET', '/api/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
     const documented = Object.entries(doc.paths).flatMap(([p, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${p}`));
     expect(MATRIX.map((r) => r.op).sort()).to.deep.equal(documented.sort());
+  });
+
+  // The rows above check statuses; a list or export answered 200 could still carry another
+  // organisation's rows (a store query without its organisation). Every list and export another
+  // organisation's admin may call is read with this organisation full of objects of every kind.
+  it("answers another organisation's admin no id of this organisation on any list or export", async () => {
+    const fx = await fixture();
+    const session = (await sessionPath(fx, '')).slice('/sessions/'.length);
+    const admin = { token: tokens.admin };
+    const marked = await srv.request('POST', `/api/v1/sessions/${session}/class-photo/confirm`, {
+      ...admin,
+      body: { studentIds: [users.student.id] },
+    });
+    expect(marked.body.summary.marked, JSON.stringify(marked.body)).to.equal(1);
+    const ids = [
+      org.id,
+      fx.subject.id,
+      fx.target.id,
+      session,
+      ...Object.values(users).flatMap((u) => (u.orgId === org.id ? [u.id] : [])),
+      (await excusePath(fx)).slice('/excuses/'.length),
+      (await webhookOf(fx)).id,
+      await failedMailId(fx),
+      await alertRuleId(fx),
+      (await termOf(fx)).id,
+      (await meetingOf(fx)).path.slice('/meetings/'.length),
+    ];
+    await proposalPath(fx);
+    const lists = MATRIX.filter((r) => r.op.startsWith('GET ') && !r.op.includes('{') && r.expect.otherAdmin === 200);
+    expect(lists.length).to.be.above(15);
+    for (const row of lists) {
+      const { path, ...opts } = await row.request(fx);
+      const res = await fetch(`${srv.baseUrl}/api/v1${path}`, {
+        headers: { authorization: `Bearer ${tokens.otherAdmin}`, ...opts.headers },
+      });
+      const text = await res.text();
+      expect(res.status, `${row.op}: ${text}`).to.equal(200);
+      // The audit rows name this organisation's session in their query: an answer may echo it back.
+      const named = path.includes(session) ? ids.filter((id) => id !== session) : ids;
+      expect(
+        named.filter((id) => text.includes(id)),
+        `${row.op} answered ids of another organisation`,
+      ).to.deep.equal([]);
+    }
   });
 
   it("never lists this organisation's objects to another organisation's admin", async () => {

@@ -92,6 +92,31 @@ describe('teacher hand-over (HTTP)', function () {
     expect(twice.status).to.equal(404);
   });
 
+  it('a refused hand-over writes nothing, and one made or handed back writes one subject.update entry per subject', async () => {
+    const { org, absent, cover, art, bio, chem, token } = await school();
+    const updates = async (id: string) =>
+      (await srv.store.audit.listForEntity(org.id, 'subject', id)).filter((e) => e.action === 'subject.update').length;
+    const stamped = await srv.store.subjects.getMany(org.id, [art.id, bio.id]);
+
+    // Chemistry refuses: art and biology, before it by code, are not written and put back.
+    const refused = await srv.request('POST', `/api/v1/users/${absent.id}/handover`, { token, body: { toTeacherId: cover.id } });
+    expect(refused.status, JSON.stringify(refused.body)).to.equal(409);
+    for (const s of [art, bio, chem]) expect(await updates(s.id), s.code).to.equal(0);
+    expect(await srv.store.subjects.getMany(org.id, [art.id, bio.id])).to.have.deep.members(stamped);
+
+    const handed = await srv.request('POST', `/api/v1/users/${absent.id}/handover`, {
+      token,
+      body: { toTeacherId: cover.id, teacherOverlap: true },
+    });
+    expect(handed.status, JSON.stringify(handed.body)).to.equal(200);
+    for (const s of [art, bio, chem]) expect(await updates(s.id), s.code).to.equal(1);
+    const back = await srv.request('POST', `/api/v1/users/${absent.id}/handover/back`, { token, body: { teacherOverlap: true } });
+    expect(back.status, JSON.stringify(back.body)).to.equal(200);
+    for (const s of [art, bio, chem]) expect(await updates(s.id), s.code).to.equal(2);
+    const [entry] = (await srv.store.audit.listForEntity(org.id, 'subject', art.id)).slice(-1);
+    expect(entry).to.deep.include({ from: { teacherIds: [cover.id] }, to: { teacherIds: [absent.id] } });
+  });
+
   it('hands over some subjects, refuses one not theirs, and refuses to hand back a subject changed since', async () => {
     const { org, absent, cover, colleague, art, bio, drama, token, teachersOf } = await school();
     const notTheirs = await srv.request('POST', `/api/v1/users/${absent.id}/handover`, {

@@ -61,6 +61,13 @@ export interface SubjectFilter extends PageQuery {
 export type NewSubject = Omit<Subject, 'id' | 'orgId' | 'createdAt' | 'updatedAt' | 'archivedAt'>;
 export type SubjectPatch = Partial<Pick<Subject, 'code' | 'name' | 'teacherIds' | 'location' | 'allowedIpRanges' | 'archivedAt'>>;
 
+/** One subject's teachers as a change found them (`from`, in order) and as it leaves them (`to`). */
+export interface TeacherSwap {
+  id: string;
+  from: readonly string[];
+  to: readonly string[];
+}
+
 export interface SubjectRepository {
   /** Throws StoreConflictError('code') when the code is taken in the organisation. */
   create(orgId: string, input: NewSubject): Promise<Subject>;
@@ -76,12 +83,23 @@ export interface SubjectRepository {
    * written, otherwise.
    */
   update(orgId: string, id: string, patch: SubjectPatch, fence?: LeaseFence): Promise<Subject | null>;
+  /**
+   * Several subjects' teachers changed together, all or nothing (a teacher's hand-over): each is
+   * written only while its teachers are still exactly `from`; one changed since, or gone, throws
+   * StoreConflictError('teacherIds:ID') and none is changed. With `fence` as update. SQLite: one
+   * transaction. MongoDB (no multi-document transaction on a standalone server): each written
+   * conditionally, those already written put back, while still this call's, on a refusal; a
+   * reader may see some of them changed until then. Answers the subjects as written, in order.
+   */
+  setTeachersEach(orgId: string, swaps: readonly TeacherSwap[], fence?: LeaseFence): Promise<Subject[]>;
   /** Deletes the subject and its enrolments. Returns false when it did not exist. */
   delete(orgId: string, id: string): Promise<boolean>;
   /** Idempotent; returns how many were newly enrolled. */
   enrol(orgId: string, subjectId: string, studentIds: string[]): Promise<number>;
   /** Idempotent; returns how many were removed. */
   unenrol(orgId: string, subjectId: string, studentIds: string[]): Promise<number>;
+  /** One student out of these subjects at once (one statement, all or nothing); returns how many were removed. */
+  unenrolStudent(orgId: string, studentId: string, subjectIds: readonly string[]): Promise<number>;
   listEnrolled(orgId: string, subjectId: string): Promise<string[]>;
   isEnrolled(orgId: string, subjectId: string, studentId: string): Promise<boolean>;
   /** Which of `studentIds` are enrolled in the subject (one query for a batch of check-ins), in no order. */

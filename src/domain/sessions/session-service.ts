@@ -306,4 +306,12 @@ export class SessionService {
       checkin: record ? toCheckinView(record, session.policy.maxAttempts) : null,
     };
   }
+
+  /**
+   * join's check again, once the socket sits in the session's students room: an unenrolment that
+   * landed between the first check and the room was announced while the socket was not in it yet.
+   */
+  async assertStillEnrolled(actor: Actor, subjectId: string): Promise<void> {
+    if (!(await this.deps.store.subjects.isEnrolled(actor.orgId, subjectId, actor.id))) throw new AppError('NOT_ENROLLED');
+  }
 }

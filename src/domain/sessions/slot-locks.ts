@@ -4,9 +4,12 @@ import { AppError } from '../../shared/app-error.js';
 import type { DomainDeps } from '../deps.js';
 import { LeaseLostError, type LeaseFence } from '../ports/common.js';
 
-/** Whose timetable a lock guards: a subject's (one session at a time) or a teacher's (one class at a time). */
+/**
+ * Whose timetable a lock guards: a subject's (one session at a time), a teacher's (one class at a
+ * time), or a teacher's hand-over (one at a time: TeacherHandover).
+ */
 export interface SlotLockKey {
-  kind: 'subject' | 'teacher';
+  kind: 'subject' | 'teacher' | 'handover';
   id: string;
 }
 

@@ -1,18 +1,21 @@
 import type { z } from 'zod';
 import { StoreConflictError, type LeaseFence } from '../ports/common.js';
 import { type Store } from '../ports/store.js';
-import { type ClassroomLocation, type Subject, type SubjectPatch } from '../ports/subjects.js';
+import { type ClassroomLocation, type Subject, type SubjectPatch, type TeacherSwap } from '../ports/subjects.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
+import type { ErrorCode } from '../../shared/errors.js';
 import type { EventPublisher } from '../events.js';
 import { audit } from '../audit-log.js';
 import { toPublicUser, type PublicUser } from '../users/public-user.js';
+import type { User } from '../ports/users.js';
 import { chunked } from '../users/user-lookup.js';
 import { AllowedIpRangesSchema, LocationSchema } from './subject-input.js';
 import type { AuditAction } from '../../shared/audit.js';
 import { subjectRoomSessionIds } from './room-sessions.js';
 import { assertInUse } from './subject-archive.js';
-import type { FirstTeacherChange } from '../timetable/first-teacher.js';
+import type { FirstTeacherChange, TeacherChange } from '../timetable/first-teacher.js';
+import type { SlotFence } from '../sessions/slot-locks.js';
 import { issueDetails } from '../../shared/validation-issues.js';
 
 export interface SubjectServiceDeps {
@@ -22,7 +25,7 @@ export interface SubjectServiceDeps {
   /** How long after closing a session may be reopened; DEFAULT_REOPEN_WINDOW_MS when absent. */
   reopenWindowMs?: number | undefined;
   /** Checks and carries out a change of the first teacher (its meetings and sessions); absent: teachers change alone. */
-  firstTeacher?: Pick<FirstTeacherChange, 'run'> | undefined;
+  firstTeacher?: Pick<FirstTeacherChange, 'run' | 'followEach'> | undefined;
 }
 
 export interface CreateSubjectInput {
@@ -130,6 +133,60 @@ export class SubjectService {
     return after;
   }
 
+  /**
+   * Several subjects' teachers changed as one (a teacher's hand-over), under the locks the caller
+   * holds (firstTeacherLocks): every subject checked first under the first-teacher rule, then
+   * written together (store.subjects.setTeachersEach), each only while its teachers are still
+   * `from`. Refused (TEACHER_DOUBLE_BOOKED, or CONFLICT for one changed since): nothing is
+   * written, and `details.refused` names each subject. One `subject.update` entry per subject.
+   */
+  async setTeachersEach(actor: Actor, swaps: readonly TeacherSwap[], teacherOverlap: boolean, fence: SlotFence): Promise<Subject[]> {
+    requireRole(actor, 'admin');
+    await this.checkTeachers(actor.orgId, unique(swaps.flatMap((w) => [...w.to])));
+    const changes: TeacherChange[] = swaps.map((w) => ({ subjectId: w.id, teacherIds: w.to }));
+    const checked = this.deps.firstTeacher ? await this.deps.firstTeacher.followEach(actor, changes, teacherOverlap, fence) : null;
+    const refused = swaps.flatMap((w) => {
+      const err = checked?.refused.get(w.id);
+      return err ? [{ subjectId: w.id, error: err }] : [];
+    });
+    if (refused.length > 0) throw await this.refusal(actor, refused);
+    let after: Subject[];
+    try {
+      after = await this.deps.store.subjects.setTeachersEach(actor.orgId, swaps, await fence());
+    } catch (err) {
+      if (!(err instanceof StoreConflictError) || !err.key.startsWith('teacherIds:')) throw err;
+      const subjectId = err.key.slice('teacherIds:'.length);
+      throw await this.refusal(actor, [{ subjectId, error: new AppError('CONFLICT', 'Its teachers changed meanwhile.') }]);
+    }
+    for (const [i, w] of swaps.entries()) {
+      await this.audit(actor, w.id, 'subject.update', { teacherIds: w.from }, { teacherIds: w.to });
+      const kept = new Set(w.to);
+      await this.announceRemoved(
+        actor,
+        w.id,
+        [],
+        w.from.filter((t) => !kept.has(t)),
+      );
+      this.publishAssigned(actor, w.id, after[i]!.teacherIds, w.from);
+    }
+    return after;
+  }
+
+  /** One answer for several subjects refused: each named with its code, the first one's error code the answer's. */
+  private async refusal(actor: Actor, refused: { subjectId: string; error: AppError }[]): Promise<AppError> {
+    const found = new Map(
+      (
+        await this.deps.store.subjects.getMany(
+          actor.orgId,
+          refused.map((r) => r.subjectId),
+        )
+      ).map((s) => [s.id, s.code]),
+    );
+    return subjectsRefused(
+      refused.map((r) => ({ subjectId: r.subjectId, code: found.get(r.subjectId) ?? '?', error: r.error.code, message: r.error.message })),
+    );
+  }
+
   async delete(actor: Actor, id: string): Promise<void> {
     const before = await this.loadManaged(actor, id);
     // Read first: the sessions go with the subject.
@@ -170,6 +227,7 @@ export class SubjectService {
     if (unknown.length > 0) {
       throw new AppError('VALIDATION_FAILED', 'Some ids are not students of this organisation.', { unknownStudentIds: unknown });
     }
+    refuseDeactivated(found);
     const before = await this.enrolledAmong(actor.orgId, id, ids);
     const enrolled = await this.deps.store.subjects.enrol(actor.orgId, id, ids);
     await this.audit(actor, id, 'subject.enrol', null, { studentIds: ids });
@@ -227,7 +285,7 @@ export class SubjectService {
    * Answers the student's subjects afterwards.
    */
   async enrolStudentByCodes(actor: Actor, studentId: string, codes: readonly string[]): Promise<Subject[]> {
-    await this.requireUser(actor, studentId);
+    refuseDeactivated([await this.requireUser(actor, studentId)]);
     const wanted = unique([...codes]);
     const found = await this.deps.store.subjects.getByCodes(actor.orgId, wanted);
     const known = new Set(found.map((s) => s.code));
@@ -237,9 +295,36 @@ export class SubjectService {
     return this.subjectsOfStudent(actor, studentId);
   }
 
-  private async requireUser(actor: Actor, id: string): Promise<void> {
+  /**
+   * Takes one student out of several subjects at once, all or nothing (a leaver, a student moving
+   * class): ids that are not subjects of the organisation refuse the request with
+   * details.unknownSubjectIds and nothing is removed; then one store statement removes them all.
+   * Audited on each subject left (`subject.unenrol`), as removing from the subject. Answers the
+   * student's subjects afterwards.
+   */
+  async unenrolStudentFrom(actor: Actor, studentId: string, subjectIds: readonly string[]): Promise<Subject[]> {
+    await this.requireUser(actor, studentId);
+    const ids = unique([...subjectIds]);
+    const found = new Set((await this.deps.store.subjects.getMany(actor.orgId, ids)).map((s) => s.id));
+    const unknownSubjectIds = ids.filter((id) => !found.has(id));
+    if (unknownSubjectIds.length > 0) {
+      throw new AppError('VALIDATION_FAILED', 'Some ids are not subjects of this organisation.', { unknownSubjectIds });
+    }
+    const wanted = new Set(ids);
+    const leaving = (await this.deps.store.subjects.enrolmentsOf(actor.orgId, [studentId])).filter((e) => wanted.has(e.subjectId));
+    await this.deps.store.subjects.unenrolStudent(actor.orgId, studentId, ids);
+    for (const { subjectId } of leaving) {
+      await this.audit(actor, subjectId, 'subject.unenrol', { studentIds: [studentId] }, null);
+      await this.announceRemoved(actor, subjectId, [studentId], []);
+    }
+    return this.subjectsOfStudent(actor, studentId);
+  }
+
+  private async requireUser(actor: Actor, id: string): Promise<User> {
     requireRole(actor, 'admin');
-    if (!(await this.deps.store.users.get(actor.orgId, id))) throw new AppError('NOT_FOUND');
+    const user = await this.deps.store.users.get(actor.orgId, id);
+    if (!user) throw new AppError('NOT_FOUND');
+    return user;
   }
 
   /** Ids that were not enrolled are reported back, not treated as errors. */
@@ -346,6 +431,33 @@ export class SubjectService {
       if (err instanceof StoreConflictError && err.key === 'code') throw new AppError('SUBJECT_CODE_TAKEN');
       throw err;
     }
+  }
+}
+
+/** One subject of several that refused a change made to them all. */
+export interface SubjectRefusal {
+  subjectId: string;
+  code: string;
+  error: ErrorCode;
+  message: string;
+}
+
+/** Nothing was changed: every subject that refused, named in the message and in `details.refused`; the answer's code the first's unless given. */
+export function subjectsRefused(refused: readonly SubjectRefusal[], code: ErrorCode = refused[0]!.error): AppError {
+  const named = refused.map((r) => `${r.code}: ${r.message}`).join('; ');
+  return new AppError(code, `Nothing was changed; ${refused.length} subject(s) refused. ${named}`, { refused });
+}
+
+/**
+ * A deactivated student cannot log in to check in, and every close of an enrolled one records an
+ * absence: enrolling them is a mistake (a leaver's row, a number typed wrong), refused by name.
+ */
+function refuseDeactivated(users: readonly User[]): void {
+  const deactivatedStudentIds = users.filter((u) => u.role === 'student' && !u.active).map((u) => u.id);
+  if (deactivatedStudentIds.length > 0) {
+    throw new AppError('VALIDATION_FAILED', 'Some students are deactivated: reactivate them before enrolling them.', {
+      deactivatedStudentIds,
+    });
   }
 }
 

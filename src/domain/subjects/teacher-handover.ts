@@ -1,10 +1,11 @@
 import { requireRole, type Actor } from '../actor.js';
 import { audit } from '../audit-log.js';
 import type { Store } from '../ports/store.js';
-import type { Subject } from '../ports/subjects.js';
+import type { Subject, TeacherSwap } from '../ports/subjects.js';
 import { AppError } from '../../shared/app-error.js';
-import type { ErrorCode } from '../../shared/errors.js';
-import type { SubjectService } from './subject-service.js';
+import { withSlotLocks, type SlotFence, type SlotLockKey } from '../sessions/slot-locks.js';
+import { firstTeacherLocks } from '../timetable/first-teacher.js';
+import { subjectsRefused, type SubjectRefusal, type SubjectService } from './subject-service.js';
 
 /** More subjects than any one teacher teaches: the whole list is read at once. */
 const TEACHER_SUBJECTS_MAX = 1000;
@@ -36,20 +37,14 @@ export interface HandOverInput {
   teacherOverlap: boolean;
 }
 
-interface Refusal {
-  subjectId: string;
-  code: string;
-  error: string;
-  message: string;
-}
-
 /**
  * A teacher away for a while: their subjects handed to a colleague at once, and handed back on
- * their return, exactly as they were. Each subject changes through SubjectService.update, so the
- * first-teacher rule (meetings and scheduled sessions follow the new first teacher) and its
- * double-booking refusal hold as for one subject. All or nothing: the store has no transaction
- * across subjects, so on any refusal the subjects already changed are put back as they were
- * (their own `subject.update` entries say so) and the answer names every subject that refused.
+ * their return, exactly as they were. The first-teacher rule (meetings and scheduled sessions
+ * follow the new first teacher) and its double-booking refusal hold as for one subject, every
+ * subject checked before any is written (SubjectService.setTeachersEach); the subjects are then
+ * written as one store change, one `subject.update` entry each. All or nothing: any refusal
+ * writes nothing and names every subject that refused. One hand-over at a time per teacher: the
+ * check and the writes run under the teacher's hand-over lock (a store lease), on every node.
  */
 export class TeacherHandover {
   constructor(private readonly deps: { store: Store; clock: () => Date; subjects: SubjectService }) {}
@@ -76,9 +71,75 @@ export class TeacherHandover {
         unknownTeacherIds: [input.toTeacherId],
       });
     }
-    if (await this.lastPending(actor, fromId)) {
-      throw new AppError('CONFLICT', 'This teacher has subjects handed over already: hand them back first.');
-    }
+    const planned = await this.handedOver(actor, fromId, input);
+    return this.locked(actor, fromId, planned, input.teacherOverlap, async (fence) => {
+      // Under the teacher's hand-over lock: of two admins handing over at once, on any nodes, the
+      // second finds the first's hand-over here.
+      if (await this.lastPending(actor, fromId)) {
+        throw new AppError('CONFLICT', 'This teacher has subjects handed over already: hand them back first.');
+      }
+      const changes = await this.handedOver(actor, fromId, input);
+      if (!sameChanges(changes, planned)) throw new AppError('CONFLICT', "This teacher's subjects changed meanwhile: try again.");
+      await this.deps.subjects.setTeachersEach(actor, swapsOf(changes), input.teacherOverlap, fence);
+      const entry = { toTeacherId: input.toTeacherId, keepAbsent: input.keepAbsent, subjects: changes };
+      await audit(this.deps.store, actor, this.deps.clock(), {
+        entityType: 'user',
+        entityId: fromId,
+        action: 'user.handover',
+        from: null,
+        to: entry,
+      });
+      const made = await this.lastPending(actor, fromId);
+      if (!made) throw new AppError('INTERNAL', 'The hand-over was written but its audit entry is not found.');
+      return made;
+    });
+  }
+
+  /**
+   * Restores each subject of the last hand-over to its teachers before it. A subject whose
+   * teachers changed since (another admin's edit) is not guessed at: it refuses the hand back,
+   * named, and nothing is restored.
+   */
+  async handBack(actor: Actor, teacherId: string, teacherOverlap: boolean): Promise<PendingHandover> {
+    await this.requireTeacher(actor, teacherId);
+    const planned = await this.lastPending(actor, teacherId);
+    if (!planned) throw new AppError('NOT_FOUND', 'Nothing of this teacher is handed over.');
+    return this.locked(actor, teacherId, backOf(planned), teacherOverlap, async (fence) => {
+      const pending = await this.lastPending(actor, teacherId);
+      // Handed back meanwhile by another admin (or handed back and over again: not the one planned).
+      if (pending?.id !== planned.id) throw new AppError('NOT_FOUND', 'Nothing of this teacher is handed over.');
+      const refused: SubjectRefusal[] = [];
+      const current = new Map(
+        (
+          await this.deps.store.subjects.getMany(
+            actor.orgId,
+            pending.subjects.map((s) => s.subjectId),
+          )
+        ).map((s) => [s.id, s]),
+      );
+      for (const s of pending.subjects) {
+        const now = current.get(s.subjectId);
+        if (!now) refused.push({ subjectId: s.subjectId, code: s.code, error: 'NOT_FOUND', message: 'The subject was deleted.' });
+        else if (!sameIds(now.teacherIds, s.after)) {
+          refused.push({ subjectId: s.subjectId, code: now.code, error: 'CONFLICT', message: 'Its teachers changed since the hand-over.' });
+        }
+      }
+      if (refused.length > 0) throw subjectsRefused(refused, 'CONFLICT');
+      const back = backOf(pending);
+      await this.deps.subjects.setTeachersEach(actor, swapsOf(back), teacherOverlap, fence);
+      await audit(this.deps.store, actor, this.deps.clock(), {
+        entityType: 'user',
+        entityId: teacherId,
+        action: 'user.handback',
+        from: null,
+        to: { handoverId: pending.id, subjects: back },
+      });
+      return pending;
+    });
+  }
+
+  /** The subjects a hand-over would change, as they stand. */
+  private async handedOver(actor: Actor, fromId: string, input: HandOverInput): Promise<HandedSubject[]> {
     const taught = await this.taught(actor, fromId);
     const wanted = input.subjectIds ? new Set(input.subjectIds) : null;
     if (wanted) {
@@ -93,72 +154,28 @@ export class TeacherHandover {
       .map((s) => ({ subjectId: s.id, code: s.code, before: s.teacherIds, after: coverTeachers(s.teacherIds, fromId, input) }));
     if (changes.length === 0)
       throw new AppError('VALIDATION_FAILED', 'This teacher teaches no subject to hand over.', { field: 'subjectIds' });
-    await this.applyAll(actor, changes, input.teacherOverlap);
-    const entry = { toTeacherId: input.toTeacherId, keepAbsent: input.keepAbsent, subjects: changes };
-    await audit(this.deps.store, actor, this.deps.clock(), {
-      entityType: 'user',
-      entityId: fromId,
-      action: 'user.handover',
-      from: null,
-      to: entry,
-    });
-    const made = await this.lastPending(actor, fromId);
-    if (!made) throw new AppError('INTERNAL', 'The hand-over was written but its audit entry is not found.');
-    return made;
+    return changes;
   }
 
   /**
-   * Restores each subject of the last hand-over to its teachers before it. A subject whose
-   * teachers changed since (another admin's edit) is not guessed at: it refuses the hand back,
-   * named, and nothing is restored.
+   * `work` under the teacher's hand-over lock (one at a time, on every node) and the locks the
+   * subjects' change takes (firstTeacherLocks), all in one withSlotLocks so none is taken twice.
    */
-  async handBack(actor: Actor, teacherId: string, teacherOverlap: boolean): Promise<PendingHandover> {
-    await this.requireTeacher(actor, teacherId);
-    const pending = await this.lastPending(actor, teacherId);
-    if (!pending) throw new AppError('NOT_FOUND', 'Nothing of this teacher is handed over.');
-    const refused: Refusal[] = [];
-    for (const s of pending.subjects) {
-      const current = await this.deps.store.subjects.get(actor.orgId, s.subjectId);
-      if (!current) refused.push({ subjectId: s.subjectId, code: s.code, error: 'NOT_FOUND', message: 'The subject was deleted.' });
-      else if (!sameIds(current.teacherIds, s.after)) {
-        refused.push({
-          subjectId: s.subjectId,
-          code: current.code,
-          error: 'CONFLICT',
-          message: 'Its teachers changed since the hand-over.',
-        });
-      }
-    }
-    if (refused.length > 0) throw refusal(refused, 'CONFLICT');
-    const back = pending.subjects.map((s) => ({ ...s, before: s.after, after: s.before }));
-    await this.applyAll(actor, back, teacherOverlap);
-    await audit(this.deps.store, actor, this.deps.clock(), {
-      entityType: 'user',
-      entityId: teacherId,
-      action: 'user.handback',
-      from: null,
-      to: { handoverId: pending.id, subjects: back },
-    });
-    return pending;
-  }
-
-  /** Each change in turn; on any refusal those made are undone (newest first) and every refusal is named. */
-  private async applyAll(actor: Actor, changes: HandedSubject[], teacherOverlap: boolean): Promise<void> {
-    const done: HandedSubject[] = [];
-    const refused: Refusal[] = [];
-    for (const c of changes) {
-      try {
-        await this.deps.subjects.update(actor, c.subjectId, { teacherIds: c.after, teacherOverlap });
-        done.push(c);
-      } catch (err) {
-        if (!(err instanceof AppError)) throw err;
-        refused.push({ subjectId: c.subjectId, code: c.code, error: err.code, message: err.message });
-      }
-    }
-    if (refused.length === 0) return;
-    // Undone with teacherOverlap: the teachers it restores held these slots a moment ago.
-    for (const c of done.reverse()) await this.deps.subjects.update(actor, c.subjectId, { teacherIds: c.before, teacherOverlap: true });
-    throw refusal(refused, refused[0]!.error as ErrorCode);
+  private locked<T>(
+    actor: Actor,
+    teacherId: string,
+    changes: readonly HandedSubject[],
+    teacherOverlap: boolean,
+    work: (fence: SlotFence) => Promise<T>,
+  ): Promise<T> {
+    const keys: SlotLockKey[] = [
+      { kind: 'handover', id: teacherId },
+      ...firstTeacherLocks(
+        changes.map((c) => ({ subjectId: c.subjectId, teacherIds: c.after })),
+        teacherOverlap,
+      ),
+    ];
+    return withSlotLocks({ store: this.deps.store, now: this.deps.clock }, actor.orgId, keys, work);
   }
 
   private async taught(actor: Actor, teacherId: string): Promise<Subject[]> {
@@ -193,7 +210,15 @@ function sameIds(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((id, i) => id === b[i]);
 }
 
-function refusal(refused: Refusal[], code: ErrorCode): AppError {
-  const named = refused.map((r) => `${r.code}: ${r.message}`).join('; ');
-  return new AppError(code, `Nothing was changed; ${refused.length} subject(s) refused. ${named}`, { refused });
+function swapsOf(changes: readonly HandedSubject[]): TeacherSwap[] {
+  return changes.map((c) => ({ id: c.subjectId, from: c.before, to: c.after }));
+}
+
+/** A hand back: each subject from its teachers after the hand-over to those before it. */
+function backOf(pending: PendingHandover): HandedSubject[] {
+  return pending.subjects.map((s) => ({ ...s, before: s.after, after: s.before }));
+}
+
+function sameChanges(a: readonly HandedSubject[], b: readonly HandedSubject[]): boolean {
+  return a.length === b.length && a.every((c, i) => c.subjectId === b[i]!.subjectId && sameIds(c.before, b[i]!.before));
 }

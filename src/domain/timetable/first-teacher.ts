@@ -4,13 +4,30 @@ import type { DomainDeps } from '../deps.js';
 import type { LeaseFence } from '../ports/common.js';
 import type { Subject } from '../ports/subjects.js';
 import type { Meeting } from '../ports/timetable.js';
-import { withSlotLocks, type SlotLockKey } from '../sessions/slot-locks.js';
+import { withSlotLocks, type SlotFence, type SlotLockKey } from '../sessions/slot-locks.js';
 import type { SessionLifecycle } from '../sessions/session-lifecycle.js';
 import { MeetingFollower, type FollowPlan } from './meeting-edits.js';
 
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const when = (m: Pick<Meeting, 'weekday' | 'startTime' | 'endTime'>) =>
   `${WEEKDAYS[m.weekday - 1] ?? m.weekday} ${m.startTime}–${m.endTime}`;
+
+/** One subject's teachers as a change leaves them. */
+export interface TeacherChange {
+  subjectId: string;
+  teacherIds: readonly string[];
+}
+
+/**
+ * The locks a change of these subjects' teachers runs under: each subject's lease and, unless
+ * the overlap is confirmed, its new first teacher's (the ones session:open and meeting edits take).
+ */
+export function firstTeacherLocks(changes: readonly TeacherChange[], teacherOverlap: boolean): SlotLockKey[] {
+  return changes.flatMap(({ subjectId, teacherIds }): SlotLockKey[] => {
+    const next = teacherIds[0];
+    return [{ kind: 'subject', id: subjectId }, ...(next === undefined || teacherOverlap ? [] : [{ kind: 'teacher' as const, id: next }])];
+  });
+}
 
 /**
  * A subject's teachers changing hands its meetings without a teacher of their own, and their
@@ -53,28 +70,53 @@ export class FirstTeacherChange {
     teacherOverlap: boolean,
     write: (fence: LeaseFence, current: Subject | null) => Promise<Subject>,
   ): Promise<Subject> {
-    const next = teacherIds[0];
-    const locks: SlotLockKey[] = [
-      { kind: 'subject', id: subjectId },
-      ...(next === undefined || teacherOverlap ? [] : [{ kind: 'teacher' as const, id: next }]),
-    ];
-    return withSlotLocks(this.deps, actor.orgId, locks, async (fence) => {
-      const { store } = this.deps;
+    return withSlotLocks(this.deps, actor.orgId, firstTeacherLocks([{ subjectId, teacherIds }], teacherOverlap), async (fence) => {
       // Read under the leases: a change made meanwhile on another node is the one to compare with.
-      const before = await store.subjects.get(actor.orgId, subjectId);
-      const previous = before?.teacherIds[0];
-      if (!before || previous === next) return write(await fence(), before);
-      const meetings = (await store.timetable.listMeetings(actor.orgId, subjectId)).filter((m) => m.teacherId === null);
-      if (meetings.length === 0) return write(await fence(), before);
-      const after: Subject = { ...before, teacherIds: [...teacherIds] };
-      const plans = await this.handovers(actor, after, meetings, previous);
-      if (next !== undefined && !teacherOverlap) {
-        await this.assertMeetingsFree(actor, after, next, meetings);
-        await this.assertSessionsFree(actor, after, plans);
-      }
-      for (const plan of plans) await this.follower.apply(actor, plan, fence);
-      return write(await fence(), before);
+      const { refused, before } = await this.followEach(actor, [{ subjectId, teacherIds }], teacherOverlap, fence);
+      const refusal = refused.get(subjectId);
+      if (refusal) throw refusal;
+      return write(await fence(), before.get(subjectId) ?? null);
     });
+  }
+
+  /**
+   * `run` for several subjects as one change (a teacher's hand-over), under the locks the caller
+   * holds (firstTeacherLocks, with its own): every subject is checked before anything moves, and
+   * only when none refuses are their scheduled sessions handed over. Answers each refusal by
+   * subject id (nothing moved), or the subjects as read under the locks (null: gone).
+   */
+  async followEach(
+    actor: Actor,
+    changes: readonly TeacherChange[],
+    teacherOverlap: boolean,
+    fence: SlotFence,
+  ): Promise<{ refused: Map<string, AppError>; before: Map<string, Subject | null> }> {
+    const refused = new Map<string, AppError>();
+    const before = new Map<string, Subject | null>();
+    const planned: FollowPlan[] = [];
+    for (const { subjectId, teacherIds } of changes) {
+      const current = await this.deps.store.subjects.get(actor.orgId, subjectId);
+      before.set(subjectId, current);
+      const previous = current?.teacherIds[0];
+      const next = teacherIds[0];
+      if (!current || previous === next) continue;
+      const meetings = (await this.deps.store.timetable.listMeetings(actor.orgId, subjectId)).filter((m) => m.teacherId === null);
+      if (meetings.length === 0) continue;
+      const after: Subject = { ...current, teacherIds: [...teacherIds] };
+      const plans = await this.handovers(actor, after, meetings, previous);
+      try {
+        if (next !== undefined && !teacherOverlap) {
+          await this.assertMeetingsFree(actor, after, next, meetings);
+          await this.assertSessionsFree(actor, after, plans);
+        }
+        planned.push(...plans);
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        refused.set(subjectId, err);
+      }
+    }
+    if (refused.size === 0) for (const plan of planned) await this.follower.apply(actor, plan, fence);
+    return { refused, before };
   }
 
   /** Each meeting's scheduled sessions that were the previous first teacher's, to become the new one's. */

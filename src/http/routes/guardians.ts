@@ -4,7 +4,7 @@ import { EMAIL_CATEGORIES } from '../../shared/alerts.js';
 import { codedPattern } from '../../shared/coded-pattern.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
-import { IdParams } from '../schemas.js';
+import { CsvImportBody, IdParams } from '../schemas.js';
 
 export const ContactSchema = z
   .object({
@@ -28,7 +28,6 @@ const ContactsSchema = z.object({ items: z.array(ContactViewSchema) });
 const ContactsBody = z.object({
   contacts: z.array(ContactSchema).max(MAX_GUARDIANS).describe('The whole list; it replaces the stored one ([] removes it)'),
 });
-const ImportBody = z.object({ csv: z.string().min(1).max(5_000_000) });
 const ImportResult = z.object({ students: z.number().int(), contacts: z.number().int() });
 
 /** Guardian contacts on student profiles (docs/absences.md). */
@@ -73,7 +72,7 @@ export function guardianRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       'with `details.rowsInvalid` (how many rows are bad), `details.problemCounts` (each problem code over all of them) and `details.lines` (every bad line).',
     tags: ['users'],
     access: ['admin'],
-    body: ImportBody,
+    body: CsvImportBody,
     textBody: { contentType: 'text/csv', field: 'csv' },
     response: { status: 200, description: 'Students whose contacts were replaced, and contacts written', schema: ImportResult },
     handler: ({ actor, body }) => guardians.importCsv(actor, body.csv),

@@ -4,7 +4,19 @@ import { AllowedIpRangesSchema, LocationSchema, SubjectCodeSchema, SubjectNameSc
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { ARCHIVE_SUBJECTS_MAX } from '../../domain/subjects/subject-archive.js';
-import { BooleanQuery, IdParams, PageQuery, PublicUserSchema, SubjectSchema, pageOf, NOTHING_TO_CHANGE } from '../schemas.js';
+import {
+  CsvImportBody,
+  CsvImportQuery,
+  BooleanQuery,
+  IdParams,
+  PageQuery,
+  PublicUserSchema,
+  RowProblemSchema,
+  SubjectSchema,
+  pageOf,
+  NOTHING_TO_CHANGE,
+} from '../schemas.js';
+import { MAX_ROW_STUDENTS, MAX_SUBJECT_IMPORT_ROWS } from '../../domain/subjects/subject-import.js';
 import { STAFF_ROLES as STAFF } from '../../shared/events.js';
 
 const Ids = z.array(z.string().min(1).max(100)).max(1_000);
@@ -58,6 +70,16 @@ const UnenrolResult = z.object({
   total: z.number().int(),
 });
 
+const ImportResult = z.object({
+  created: z.number().int(),
+  enrolled: z.number().int().describe('Enrolments made, over every subject created'),
+  subjects: z.array(SubjectSchema),
+  checked: z.number().int().describe('Rows found fine: all of them (nothing is imported otherwise)'),
+  refused: z
+    .array(z.object({ line: z.number().int(), code: z.string().nullable(), reason: z.string(), problems: z.array(RowProblemSchema) }))
+    .describe('Rows whose code another admin took between the check and the write: not created, the others are'),
+});
+
 const MyNetwork = z.object({
   ip: z.string().nullable().describe('The address this request came from, as the network check will see it (TRUST_PROXY applies)'),
   range: z.string().nullable().describe('The range to allow for it: the IPv4 address itself (/32) or the IPv6 /64'),
@@ -67,7 +89,7 @@ const SUBJECT_ERRORS = ['NOT_SUBJECT_TEACHER' as const];
 
 /** Subjects, enrolment, classroom location and allowed networks. */
 export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
-  const { subjects, subjectArchive } = ctx.services;
+  const { subjects, subjectImport, subjectArchive } = ctx.services;
 
   routes.define({
     method: 'get',
@@ -93,6 +115,36 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     response: { status: 201, description: 'The new subject', schema: SubjectSchema },
     errors: ['SUBJECT_CODE_TAKEN'],
     handler: ({ actor, body }) => subjects.create(actor, body),
+  });
+
+  routes.define({
+    method: 'post',
+    path: '/subjects/import',
+    cost: 'heavy',
+    summary: 'Import subjects with their teachers and students from CSV',
+    description:
+      'Columns: code,name,teacher_email (the first teacher; empty: none yet) and optionally co_teacher_emails and student_numbers ' +
+      `(several in a cell, separated by spaces; at most ${MAX_ROW_STUDENTS} numbers a row, ${MAX_SUBJECT_IMPORT_ROWS} rows a request). ` +
+      'Checked whole first: when any row is bad (a code taken or repeated in the file, an email of no teacher of the organisation or of a deactivated one, ' +
+      'a student number of no active student), nothing is written and the 400 answer lists the first 100 bad rows in `details.rows` as { line, code, reason, problems }, ' +
+      'with `details.rowsInvalid`, `details.problemCounts` and `details.lines`, as the users import does. Each subject is then created and its students enrolled ' +
+      'as `POST /subjects` and `POST /subjects/{id}/enrolments` do (audited `subject.create` and `subject.enrol`). With `dryRun=true` nothing is written.',
+    tags: ['subjects'],
+    access: ['admin'],
+    query: CsvImportQuery,
+    body: CsvImportBody,
+    textBody: { contentType: 'text/csv', field: 'csv' },
+    response: {
+      status: 201,
+      description: 'The subjects were created',
+      schema: ImportResult,
+      also: [{ status: 200, description: 'Dry run: every row is fine and nothing was written (`created` 0)' }],
+    },
+    handler: async ({ actor, query, body, setStatus }) => {
+      const result = await subjectImport.run(actor, body.csv, { dryRun: query.dryRun === true });
+      if (query.dryRun) setStatus(200);
+      return result;
+    },
   });
 
   routes.define({
@@ -186,7 +238,8 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     path: '/subjects/:id/enrolments',
     summary: 'Enrol students',
     description:
-      'All or nothing: ids that are not students of the organisation are listed in details.unknownStudentIds. An archived subject refuses (409 SUBJECT_ARCHIVED).',
+      'All or nothing: ids that are not students of the organisation are listed in details.unknownStudentIds, deactivated ' +
+      'students (who cannot log in, and would be marked absent at every close) in details.deactivatedStudentIds. An archived subject refuses (409 SUBJECT_ARCHIVED).',
     tags: ['subjects'],
     access: STAFF,
     params: IdParams,

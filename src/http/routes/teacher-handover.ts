@@ -63,8 +63,9 @@ export function teacherHandoverRoutes(routes: RouteRegistry, ctx: HttpContext): 
     description:
       "The colleague takes the teacher's place on each subject (first where they were first: meetings and scheduled sessions follow, " +
       'docs/timetable.md); `keepAbsent` keeps the teacher after them. All or nothing: any subject refused (TEACHER_DOUBLE_BOOKED ' +
-      'unless `teacherOverlap`) leaves every subject as it was, each refusal named in `details.refused`. One hand-over at a time ' +
-      '(CONFLICT while one is pending). Audited on the teacher (`user.handover`) and on each subject (`subject.update`).',
+      'unless `teacherOverlap`) leaves every subject as it was, each refusal named in `details.refused`: every subject is checked ' +
+      'before any is written, then all are written as one store change. One hand-over at a time per teacher, on every node ' +
+      '(CONFLICT while one is pending or being made). Audited on the teacher (`user.handover`) and once on each subject (`subject.update`).',
     tags: ['users'],
     access: ['admin'],
     params: IdParams,

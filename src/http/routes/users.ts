@@ -3,7 +3,17 @@ import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../domain/accounts/p
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { DEACTIVATE_USERS_MAX } from '../../domain/users/bulk-deactivation.js';
-import { BooleanQuery, IdParams, PageQuery, PublicUserSchema, RoleSchema, pageOf, NOTHING_TO_CHANGE } from '../schemas.js';
+import {
+  BooleanQuery,
+  CsvImportBody,
+  CsvImportQuery,
+  IdParams,
+  PageQuery,
+  PublicUserSchema,
+  RoleSchema,
+  pageOf,
+  NOTHING_TO_CHANGE,
+} from '../schemas.js';
 
 const Email = z.email().max(320);
 const PASSWORD_RULE = `At least ${PASSWORD_MIN_LENGTH} characters and at most ${PASSWORD_MAX_BYTES} bytes in UTF-8`;
@@ -64,10 +74,6 @@ const DeactivateResult = z.object({
   unenrolled: z.number().int().describe('Enrolments removed (removeFromSubjects)'),
 });
 
-const ImportBody = z.object({ csv: z.string().min(1).max(5_000_000) });
-const ImportQuery = z.object({
-  dryRun: BooleanQuery.optional().describe('true: check every row and write nothing (200 with `checked`, or the same 400)'),
-});
 const ImportResult = z.object({
   created: z.number().int(),
   users: z.array(PublicUserSchema),
@@ -120,8 +126,8 @@ export function userRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       'whole file first, then sends it in chunks to show progress.',
     tags: ['users'],
     access: ADMIN,
-    query: ImportQuery,
-    body: ImportBody,
+    query: CsvImportQuery,
+    body: CsvImportBody,
     textBody: { contentType: 'text/csv', field: 'csv' },
     response: {
       status: 201,

@@ -105,6 +105,13 @@ export function sessionCommands(deps: SessionHandlerDeps): Command[] {
     defineCommand(logger, 'session:join', 'light', SessionRefSchema, async ({ sessionId }, { actor, socket }) => {
       const result = await sessions.join(actor, sessionId);
       await socket.join(rooms.students(sessionId));
+      try {
+        await sessions.assertStillEnrolled(actor, result.session.subjectId);
+      } catch (err) {
+        // Unenrolled between the check and the join: the announcement's leave came too early.
+        await socket.leave(rooms.students(sessionId));
+        throw err;
+      }
       return result;
     }),
 

@@ -230,6 +230,42 @@ export function subjectRepository(m: Models, clock: () => Date): SubjectReposito
       const d = await m.subjects.findOne(filter).lean<SubjectDoc>();
       return d ? toSubject(d) : null;
     },
+    async setTeachersEach(orgId, swaps, fence) {
+      // No multi-document transaction on a standalone server: each subject written only while its
+      // teachers are still `from`, and on a refusal (or a lease lost) those written put back, only
+      // while they are still this call's (a change made since by someone else stays).
+      if (fence) await renewFence(m, fence);
+      const now = clock();
+      const done: { swap: (typeof swaps)[number]; before: SubjectDoc }[] = [];
+      const undo = async () => {
+        for (const { swap, before } of done.reverse()) {
+          await m.subjects.updateOne(
+            { ...q.byOrgId<SubjectDoc>(orgId, swap.id), teacherIds: [...swap.to], updatedAt: now },
+            { $set: { teacherIds: [...swap.from], updatedAt: before.updatedAt } },
+          );
+        }
+      };
+      for (const swap of swaps) {
+        const before = await m.subjects
+          .findOneAndUpdate(
+            { ...q.byOrgId<SubjectDoc>(orgId, swap.id), teacherIds: [...swap.from] },
+            { $set: { teacherIds: [...swap.to], updatedAt: now } },
+            { returnDocument: 'before' },
+          )
+          .lean<SubjectDoc>();
+        if (!before) {
+          await undo();
+          throw new StoreConflictError(`teacherIds:${swap.id}`);
+        }
+        done.push({ swap, before });
+      }
+      const lost = fence ? await lostLease(m, fence) : null;
+      if (lost !== null) {
+        await undo();
+        throw new LeaseLostError(lost);
+      }
+      return done.map(({ swap, before }) => toSubject({ ...before, teacherIds: [...swap.to], updatedAt: now }));
+    },
     async delete(orgId, id) {
       const res = await m.subjects.deleteOne(q.byOrgId<SubjectDoc>(orgId, id));
       if (res.deletedCount !== 1) return false;
@@ -260,6 +296,12 @@ export function subjectRepository(m: Models, clock: () => Date): SubjectReposito
     async unenrol(orgId, subjectId, studentIds) {
       if (studentIds.length === 0) return 0;
       const res = await m.enrolments.deleteMany(q.enrolmentFilter(orgId, subjectId, studentIds));
+      return res.deletedCount;
+    },
+    async unenrolStudent(orgId, studentId, subjectIds) {
+      if (subjectIds.length === 0) return 0;
+      // One command: FerretDB runs it as one DELETE of them all.
+      const res = await m.enrolments.deleteMany({ ...q.enrolmentsOfStudentFilter(orgId, studentId), subjectId: { $in: [...subjectIds] } });
       return res.deletedCount;
     },
     async listEnrolled(orgId, subjectId) {

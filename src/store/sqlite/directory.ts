@@ -275,6 +275,24 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
       );
       return r ? subjects.fromRow(r) : null;
     },
+    async setTeachersEach(orgId, swaps, fence) {
+      const now = clock().getTime();
+      const rows = db.tx(() => {
+        if (fence) renewFence(db, fence);
+        // Compared minified (json()), whoever wrote the row: the same ids in the same order.
+        const swap = db.stmt(
+          `UPDATE subjects SET teacher_ids = @to, updated_at = @now
+           WHERE org_id = @orgId AND id = @id AND json(teacher_ids) = json(@from) RETURNING *`,
+        );
+        return swaps.map((w) => {
+          const r = swap.get({ orgId, id: w.id, now, from: JSON.stringify(w.from), to: JSON.stringify(w.to) });
+          // Thrown inside the transaction: what it wrote before is rolled back.
+          if (!r) throw new StoreConflictError(`teacherIds:${w.id}`);
+          return r;
+        });
+      });
+      return rows.map(subjects.fromRow);
+    },
     async delete(orgId, id) {
       // Enrolments go with the subject (ON DELETE CASCADE).
       return db.stmt('DELETE FROM subjects WHERE org_id = ? AND id = ?').run(orgId, id).changes === 1;
@@ -297,6 +315,16 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
            AND student_id IN (SELECT value FROM json_each(?))`,
         )
         .run(orgId, subjectId, JSON.stringify(studentIds)).changes;
+    },
+    async unenrolStudent(orgId, studentId, subjectIds) {
+      if (subjectIds.length === 0) return 0;
+      return db
+        .stmt(
+          // By enrolments_student (org_id, student_id).
+          `DELETE FROM enrolments WHERE org_id = ? AND student_id = ?
+           AND subject_id IN (SELECT value FROM json_each(?))`,
+        )
+        .run(orgId, studentId, JSON.stringify(subjectIds)).changes;
     },
     async listEnrolled(orgId, subjectId) {
       return (

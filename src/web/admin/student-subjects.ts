@@ -1,8 +1,8 @@
 /**
  * One student's subjects, opened from the student's row of the users table: a student moving to
  * another class leaves some subjects and joins others, a student arriving late joins theirs, in
- * one form (POST /users/{id}/subjects by codes, then DELETE /subjects/{id}/enrolments for each
- * ticked), instead of opening each subject of the school to find them.
+ * one form (POST /users/{id}/subjects by codes, then DELETE /users/{id}/subjects for all those
+ * ticked, in one request), instead of opening each subject of the school to find them.
  */
 import { ApiError, apiJson } from '../lib/auth.js';
 import { announce, byId, errorText, h, show } from '../lib/dom.js';
@@ -39,8 +39,8 @@ export async function openStudentSubjects(user: User): Promise<void> {
   byId('student-subjects-title').focus();
 }
 
-const leave = (subjectId: string, studentId: string) =>
-  apiJson(`api/v1/subjects/${encodeURIComponent(subjectId)}/enrolments`, jsonBody('DELETE', { studentIds: [studentId] }));
+/** One request, all or nothing: a failure leaves the student in every one of them. */
+const leave = (studentId: string, subjectIds: string[]) => apiJson(subjectsPath(studentId), jsonBody('DELETE', { subjectIds }));
 
 /**
  * A deactivated student stays enrolled, and so on their subjects' rosters, marked absent at every
@@ -50,7 +50,15 @@ const leave = (subjectId: string, studentId: string) =>
 export async function offerLeavingAll(user: User): Promise<string | null> {
   const { items } = await apiJson<{ items: Subject[] }>(subjectsPath(user.id));
   if (items.length === 0 || !confirm(at('studentSubjects.confirmLeaveAll', { name: user.name, count: items.length }))) return null;
-  for (const s of items) await leave(s.id, user.id);
+  try {
+    await leave(
+      user.id,
+      items.map((s) => s.id),
+    );
+  } catch (err) {
+    // The deactivation stands: say so, with why the removal did not happen.
+    throw new Error(at('studentSubjects.leaveAllFailed', { name: user.name, reason: errorText(err) }), { cause: err });
+  }
   return at('studentSubjects.leftAll', { name: user.name, count: items.length });
 }
 
@@ -67,7 +75,7 @@ function typedCodes(): string[] {
 
 /**
  * Joins first, all or nothing: a mistyped code stops the save before the student leaves anything,
- * so a move never leaves them between two classes. Then leaves the ticked subjects one by one.
+ * so a move never leaves them between two classes. Then leaves the ticked subjects, all or none.
  */
 async function save(user: User): Promise<string> {
   const codes = typedCodes();
@@ -77,12 +85,15 @@ async function save(user: User): Promise<string> {
     try {
       await apiJson(subjectsPath(user.id), jsonBody('POST', { codes }));
     } catch (err) {
-      const unknown = err instanceof ApiError ? err.body.details?.['unknownCodes'] : undefined;
+      const details = err instanceof ApiError ? err.body.details : undefined;
+      const unknown = details?.['unknownCodes'];
       if (Array.isArray(unknown)) throw new Error(at('studentSubjects.unknownCodes', { codes: unknown.join(', ') }), { cause: err });
+      if (Array.isArray(details?.['deactivatedStudentIds']))
+        throw new Error(at('studentSubjects.deactivated', { name: user.name }), { cause: err });
       throw err;
     }
   }
-  for (const id of leaving) await leave(id, user.id);
+  if (leaving.length > 0) await leave(user.id, leaving);
   const { items } = await apiJson<{ items: Subject[] }>(subjectsPath(user.id));
   render(items);
   byId<HTMLInputElement>('student-subjects-codes').value = '';

@@ -1,5 +1,4 @@
 /** The API's answers as the admin console reads them (dates arrive as ISO strings). */
-import type { RowProblem } from '../../shared/row-problems.js';
 import type { Role } from '../../shared/events.js';
 
 export interface Page<T> {
@@ -27,14 +26,6 @@ export interface Subject {
   teacherIds: string[];
   location: { lat: number; lon: number; radiusM: number } | null;
   allowedIpRanges: string[];
-}
-
-export interface RowError {
-  line: number;
-  email: string | null;
-  /** The server's English reason; `problems` the same as codes (absent on a row the page itself refused). */
-  reason: string;
-  problems?: RowProblem[];
 }
 
 /** Largest page the API serves (PAGE_MAX). */

@@ -135,16 +135,29 @@ export async function changePassword(currentPassword: string, newPassword: strin
   if (auth) saveAuth({ ...auth, user: { ...auth.user, mustChangePassword: false } });
 }
 
-export function logout(): void {
+/** How long logging out waits for the server before the page moves on (the request itself goes on). */
+const LOGOUT_WAIT_MS = 3_000;
+
+/**
+ * Forgets the login in this browser at once and ends it on the server. A page reloads right
+ * after, which cancelled the request before a slow phone had sent it: the login then lived on on
+ * the server (its refresh token still good for weeks). So the request outlives the page
+ * (`keepalive`), and the promise lets the page wait for the answer, at most LOGOUT_WAIT_MS.
+ */
+export function logout(): Promise<void> {
   const auth = loadAuth();
   saveAuth(null);
-  if (auth) {
-    void fetch('api/v1/auth/logout', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ refreshToken: auth.refreshToken }),
-    }).catch(() => undefined);
-  }
+  if (!auth) return Promise.resolve();
+  const told = fetch('api/v1/auth/logout', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ refreshToken: auth.refreshToken }),
+    keepalive: true,
+  }).then(
+    () => undefined,
+    (err: unknown) => console.warn('logout not confirmed by the server', err),
+  );
+  return Promise.race([told, new Promise<void>((resolve) => setTimeout(resolve, LOGOUT_WAIT_MS))]);
 }
 
 async function refreshNow(seen: StoredAuth): Promise<StoredAuth | null> {

@@ -79,7 +79,7 @@ export function requireLogin(roles: Role[], opts: { onTimeZone?: () => void; loc
         .then((auth) => {
           error.textContent = '';
           if (!roles.includes(auth.user.role)) {
-            logout();
+            void logout();
             throw new Error(t('login.wrongRole', { roles: roles.join(' / ') }));
           }
           finish(auth, resolve);
@@ -195,11 +195,12 @@ export function bindLanguageMenu(rerender: () => void): void {
   });
 }
 
-/** Wires #logout: forget the login and reload to the login form. */
+/** Wires #logout: forget the login, end it on the server, and reload to the login form. */
 export function bindLogout(): void {
   byId('logout').addEventListener('click', () => {
-    logout();
+    // Nothing of this user stays on screen while the server is told (a shared computer).
+    show(byId('app'), false);
     rememberLanguage(null);
-    location.reload();
+    void logout().then(() => location.reload());
   });
 }

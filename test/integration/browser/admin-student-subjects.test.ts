@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Page } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import type { Organisation } from '../../../src/domain/ports/organisations.js';
 import type { Subject } from '../../../src/domain/ports/subjects.js';
 import { acceptingDialogs, findOneUser, openAdminConsole, screenshotAdmin, type AdminConsole } from '../../support/admin-page.js';
@@ -87,6 +87,11 @@ describe("admin console: a student's subjects, moved to another class from the U
     await srv.store.subjects.enrol(org.id, subjects.get('7A-FR')!.id, [leaver.id]);
     await findOneUser(page, 'student03@demo.school');
     dialogs.length = 0;
+    const removals: string[] = [];
+    const seen = (req: Request) => {
+      if (req.method() === 'DELETE') removals.push(new URL(req.url()).pathname);
+    };
+    page.on('request', seen);
     await page.click('#users-body button:text-is("Deactivate")');
     await page.waitForFunction(() => /^Deactivated/.test(document.getElementById('users-status')?.textContent ?? ''));
     expect(dialogs).to.deep.equal([
@@ -97,6 +102,38 @@ describe("admin console: a student's subjects, moved to another class from the U
       'Deactivated Student 03 and removed them from their 2 subjects; their records are kept.',
     );
     expect(await codesOf('student03@demo.school')).to.deep.equal([]);
+    expect((await srv.store.users.get(org.id, leaver.id))!.active).to.equal(false);
+    page.off('request', seen);
+    // One request for all their subjects: an error part-way cannot leave them in some.
+    expect(removals).to.deep.equal([`/api/v1/users/${leaver.id}/subjects`]);
+  });
+
+  it('a leaver whose removal fails stays in every subject, and the page says the deactivation stands', async () => {
+    const leaver = (await srv.store.users.getByEmail(org.id, 'student04@demo.school'))!;
+    const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
+    const gone = await srv.store.subjects.create(org.id, {
+      code: 'ZZ-GONE',
+      name: 'Gone',
+      teacherIds: [ada.id],
+      location: null,
+      allowedIpRanges: [],
+    });
+    for (const s of [subjects.get('7A-MATH')!, gone]) await srv.store.subjects.enrol(org.id, s.id, [leaver.id]);
+    const before = await codesOf('student04@demo.school');
+    // Another admin deletes the last of their subjects after the page listed them, before the removal.
+    await page.route('**/api/v1/**', async (route) => {
+      if (route.request().method() === 'DELETE') await srv.store.subjects.delete(org.id, gone.id);
+      await route.continue();
+    });
+    try {
+      await findOneUser(page, 'student04@demo.school');
+      await page.click('#users-body button:text-is("Deactivate")');
+      await page.waitForFunction(() => (document.getElementById('users-error')?.textContent ?? '') !== '');
+    } finally {
+      await page.unroute('**/api/v1/**');
+    }
+    expect(await page.textContent('#users-error')).to.match(/^Student 04 is deactivated, but still in their subjects \(none was left\): /);
+    expect(await codesOf('student04@demo.school')).to.deep.equal(before.filter((c) => c !== 'ZZ-GONE'));
     expect((await srv.store.users.get(org.id, leaver.id))!.active).to.equal(false);
   });
 });
@@ -134,5 +171,21 @@ describe("admin console: a student's subjects, in French (Chromium)", function (
       'Matières de Student 02 enregistrées\u00a0: 1 rejointe(s), 0 quittée(s).',
     );
     expect(await page.textContent('#student-subjects-caption')).to.equal('Inscrit à 2 matières');
+  });
+
+  it('a deactivated student is not enrolled, said in French', async () => {
+    const { page, srv, org } = admin!;
+    const leaver = (await srv.store.users.getByEmail(org.id, 'student05@demo.school'))!;
+    await srv.store.users.update(org.id, leaver.id, { active: false });
+    await page.selectOption('#user-active', 'false');
+    await openSubjectsOf(page, 'student05@demo.school', 'Matières');
+    await page.fill('#student-subjects-codes', 'HIST-1');
+    await page.click('#student-subjects-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('student-subjects-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#student-subjects-error')).to.equal(
+      'Student 05 est désactivé\u00a0: réactivez-le avant de l’inscrire. Rien n’a été modifié.',
+    );
+    const hist = (await srv.store.subjects.getByCodes(org.id, ['HIST-1']))[0]!;
+    expect(await srv.store.subjects.isEnrolled(org.id, hist.id, leaver.id)).to.equal(false);
   });
 });

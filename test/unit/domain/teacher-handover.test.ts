@@ -1,0 +1,75 @@
+import { expect } from 'chai';
+import type { Subject } from '../../../src/domain/ports/subjects.js';
+import { expectCode } from '../../support/expect-code.js';
+import { createUser } from '../../support/fixtures.js';
+import { subjectMaker, type LiveFixture } from '../../support/live-fixture.js';
+import { useLiveFixture } from '../../support/race-fixture.js';
+import { onBothStores, type RaceStore } from '../../support/race-stores.js';
+
+// A teacher's hand-over is one change of all their subjects, on the embedded store and on
+// MongoDB: a refusal writes nothing (no subject written and put back, no audit entry), and one
+// made or handed back writes each subject once.
+
+onBothStores('teacher hand-over as one change', 'attendance_handover', handoverSuite);
+
+function handoverSuite(setup: RaceStore): void {
+  let f: LiveFixture;
+  const fixture = useLiveFixture(setup, { students: 1 });
+  const subjectOf = subjectMaker(fixture, 'H');
+  beforeEach(() => {
+    f = fixture();
+  });
+
+  it('refuses the whole hand-over with nothing written, then hands over and back writing one subject.update per subject each time', async () => {
+    const admin = f.actor(f.admin);
+    const absent = await createUser(f.store, f.org.id, 'teacher');
+    const cover = await createUser(f.store, f.org.id, 'teacher');
+    const art = await subjectOf([absent], 'A-ART');
+    const bio = await subjectOf([f.teacher, absent], 'B-BIO');
+    const chem = await subjectOf([absent], 'C-CHEM');
+    const drama = await subjectOf([cover], 'D-DRAMA');
+    const term = await f.domain.timetable.createTerm(admin, { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-10' });
+    // The cover teaches drama on Thursdays at the time of chemistry's meeting.
+    const chemMeeting = await f.domain.timetable.createMeeting(admin, chem.id, {
+      termId: term.id,
+      weekday: 4,
+      startTime: '09:00',
+      endTime: '10:00',
+    });
+    // This Thursday's chemistry, scheduled: it follows chemistry's first teacher.
+    const tapped = await f.domain.timetable.start(f.actor(absent), chemMeeting.id, '2026-03-05');
+    const heldBy = async () => (await f.store.sessions.get(f.org.id, tapped.id))?.teacherId;
+    await f.domain.timetable.createMeeting(admin, drama.id, { termId: term.id, weekday: 4, startTime: '09:30', endTime: '10:30' });
+    const stored = async () => f.store.subjects.getMany(f.org.id, [art.id, bio.id, chem.id]);
+    const updates = async (s: Subject) =>
+      (await f.store.audit.listForEntity(f.org.id, 'subject', s.id)).filter((e) => e.action === 'subject.update').length;
+    const before = await stored();
+
+    const err = await expectCode(
+      f.domain.handover.handOver(admin, absent.id, { toTeacherId: cover.id, keepAbsent: false, teacherOverlap: false }),
+      'TEACHER_DOUBLE_BOOKED',
+    );
+    expect((err.details?.['refused'] as { subjectId: string }[]).map((r) => r.subjectId)).to.deep.equal([chem.id]);
+    // Art and biology come before chemistry: not written, so not put back either.
+    expect(await stored()).to.have.deep.members(before);
+    for (const s of [art, bio, chem]) expect(await updates(s), s.code).to.equal(0);
+    expect(await heldBy()).to.equal(absent.id);
+
+    await f.domain.handover.handOver(admin, absent.id, { toTeacherId: cover.id, keepAbsent: true, teacherOverlap: true });
+    const teachers = async () => new Map((await stored()).map((s) => [s.code, s.teacherIds]));
+    expect(await teachers()).to.deep.equal(
+      new Map([
+        ['A-ART', [cover.id, absent.id]],
+        ['B-BIO', [f.teacher.id, cover.id, absent.id]],
+        ['C-CHEM', [cover.id, absent.id]],
+      ]),
+    );
+    for (const s of [art, bio, chem]) expect(await updates(s), s.code).to.equal(1);
+    expect(await heldBy()).to.equal(cover.id);
+
+    await f.domain.handover.handBack(admin, absent.id, true);
+    expect(await teachers()).to.deep.equal(new Map(before.map((s) => [s.code, s.teacherIds])));
+    for (const s of [art, bio, chem]) expect(await updates(s), s.code).to.equal(2);
+    expect(await heldBy()).to.equal(absent.id);
+  });
+}
