@@ -103,6 +103,7 @@ async function generate(store: Store): Promise<School> {
     teacherIds: [teachers[i % TEACHERS]!.id],
     location: { lat: 52.5, lon: 13.4, radiusM: 100 },
     allowedIpRanges: [],
+    archivedAt: null,
     createdAt: created,
     updatedAt: created,
   }));

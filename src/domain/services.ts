@@ -30,6 +30,8 @@ import { ReportService } from './reports/report-service.js';
 import { AttendanceQueries } from './sessions/attendance-queries.js';
 import { SubjectService } from './subjects/subject-service.js';
 import { TeacherHandover } from './subjects/teacher-handover.js';
+import { SubjectArchive } from './subjects/subject-archive.js';
+import { BulkDeactivation } from './users/bulk-deactivation.js';
 import { FirstTeacherChange } from './timetable/first-teacher.js';
 import { TimetableService } from './timetable/timetable-service.js';
 import { AlertService } from './alerts/alert-service.js';
@@ -55,6 +57,10 @@ export interface Services {
   subjectImport: CsvSubjectImport;
   /** A teacher's subjects handed to a colleague and back. */
   handover: TeacherHandover;
+  /** Last year's subjects archived, and back. */
+  subjectArchive: SubjectArchive;
+  /** Leavers deactivated at once. */
+  deactivation: BulkDeactivation;
   faces: FaceEnrolmentService;
   organisations: OrganisationService;
   privacy: PrivacyService;
@@ -277,6 +283,8 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     subjects,
     subjectImport: new CsvSubjectImport({ store, subjects }),
     handover: new TeacherHandover({ store, clock, subjects }),
+    subjectArchive: new SubjectArchive({ store, clock }),
+    deactivation: new BulkDeactivation({ store, clock, events, subjects }),
     oneRosterImport: new OneRosterImport({ store, users, subjects, clock }),
     oneRosterExport: new OneRosterAttendanceExport({ store, defaultTimezone: settings.defaultTimezone }),
     organisations,

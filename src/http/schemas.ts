@@ -90,6 +90,10 @@ export const SubjectSchema = z
     teacherIds: z.array(z.string()),
     location: LocationSchema.nullable(),
     allowedIpRanges: z.array(z.string()),
+    archivedAt: z
+      .date()
+      .nullable()
+      .describe('When an admin archived it (records kept; no new session, meeting or enrolment); null: in use'),
     createdAt: z.date(),
     updatedAt: z.date(),
   })

@@ -37,6 +37,8 @@ export const AUDIT_ACTIONS = [
   'subject.network',
   'subject.enrol',
   'subject.unenrol',
+  'subject.archive',
+  'subject.unarchive',
   // users and accounts
   'user.create',
   'user.import',

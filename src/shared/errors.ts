@@ -51,6 +51,11 @@ export const ErrorCodes = {
   EMAIL_TAKEN: { status: 409, message: 'A user with this email already exists.' },
   ORGANISATION_SLUG_TAKEN: { status: 409, message: 'An organisation with this slug already exists.' },
   SUBJECT_CODE_TAKEN: { status: 409, message: 'A subject with this code already exists.' },
+  SUBJECT_ARCHIVED: { status: 409, message: 'The subject is archived: it takes no new session, meeting or enrolment; unarchive it first.' },
+  SUBJECT_HAS_SESSIONS: {
+    status: 409,
+    message: 'The subject has a session open or scheduled: close or cancel it before archiving the subject.',
+  },
   NOT_ENROLLED: { status: 403, message: 'The student is not enrolled in this subject.' },
   NOT_SUBJECT_TEACHER: { status: 403, message: 'You do not teach this subject.' },
   SESSION_NOT_FOUND: { status: 404, message: 'No such attendance session.' },

@@ -43,6 +43,7 @@ export function newSubjectEntity(orgId: string, input: NewSubject, now: Date): S
     ...input,
     teacherIds: [...input.teacherIds],
     allowedIpRanges: [...input.allowedIpRanges],
+    archivedAt: null,
     createdAt: now,
     updatedAt: now,
   };

@@ -6,7 +6,7 @@
  * sparkline each.
  */
 import { apiFetch, apiJson } from './lib/auth.js';
-import { fetchAll } from './lib/fetch-all.js';
+import { fetchEverySubject } from './lib/fetch-all.js';
 import { barChart, lineChart, settledPercentage, sparkline } from './lib/charts.js';
 import { announce, byId, downloadBlob, errorText, h, show } from './lib/dom.js';
 import { bindLogout, requireLogin } from './lib/page.js';
@@ -249,7 +249,7 @@ async function refresh(isAdmin: boolean): Promise<void> {
  * chooses another (a first subject given) tells the subject's report to follow.
  */
 async function loadSubjects(wanted: string | null = null): Promise<void> {
-  const subjects = await fetchAll<SubjectItem>('api/v1/subjects');
+  const subjects = await fetchEverySubject<SubjectItem>();
   const select = byId<HTMLSelectElement>('subject-select');
   const chosen = wanted ?? select.value;
   const before = select.value;

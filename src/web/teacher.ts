@@ -505,10 +505,19 @@ function bindSessionControls(socket: AppSocket): void {
   });
 }
 
-const subjectName = (s: SubjectItem): string => st('staff.sessionName', { code: s.code, name: s.name });
+const subjectName = (s: SubjectItem & { archivedAt?: string | null }): string =>
+  s.archivedAt
+    ? tt('teacher.archivedName', { subject: st('staff.sessionName', { code: s.code, name: s.name }) })
+    : st('staff.sessionName', { code: s.code, name: s.name });
 
+/** The subjects in use, and the archived ones after them when the teacher asks (last year's records). */
 async function loadSubjects(): Promise<SubjectItem[]> {
-  const items = await fetchAll<SubjectItem>('api/v1/subjects');
+  const archived = byId<HTMLInputElement>('subjects-archived').checked;
+  const [inUse, old] = await Promise.all([
+    fetchAll<SubjectItem>('api/v1/subjects'),
+    archived ? fetchAll<SubjectItem>('api/v1/subjects?archived=true') : Promise.resolve([]),
+  ]);
+  const items = [...inUse, ...old];
   const select = byId<HTMLSelectElement>('subject-select');
   const chosen = select.value;
   select.replaceChildren(...items.map((s) => h('option', { value: s.id }, subjectName(s))));
@@ -559,6 +568,9 @@ async function main(): Promise<void> {
   // Every line the page wrote would need writing again: the page starts over in the new language.
   bindLanguageMenu(() => location.reload());
   await loadSubjects().catch((err: unknown) => (byId('open-error').textContent = errorText(err)));
+  byId('subjects-archived').addEventListener('change', () => {
+    loadSubjects().catch((err: unknown) => (byId('open-error').textContent = errorText(err)));
+  });
   void bindStaffExcuses().catch((err: unknown) => (byId('excuses-error').textContent = errorText(err)));
   await bindTimetablePanel(byId<HTMLSelectElement>('subject-select')).catch(
     (err: unknown) => (byId('timetable-error').textContent = errorText(err)),

@@ -547,6 +547,30 @@ export function directoryContract(ctx: ContractContext): void {
       expect(counted() - before).to.equal(3);
     });
 
+    it('archives and unarchives by patch, and lists archived, in use or both, with other filters', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const old = await s.subjects.create(org.id, newSubject({ code: 'OLD1', name: 'Last year', teacherIds: ['t1'] }));
+      const cur = await s.subjects.create(org.id, newSubject({ code: 'NEW1', name: 'This year', teacherIds: ['t1'] }));
+      expect(old.archivedAt).to.equal(null);
+      const at = new Date('2026-06-30T16:00:00.000Z');
+      const archived = await s.subjects.update(org.id, old.id, { archivedAt: at });
+      expect(archived!.archivedAt).to.deep.equal(at);
+      expect(await s.subjects.get(org.id, old.id)).to.deep.equal(archived);
+      expect((await s.subjects.getMany(org.id, [old.id]))[0]!.archivedAt).to.deep.equal(at);
+
+      const ids = async (f: object) => (await s.subjects.list(org.id, { ...page(), ...f })).items.map((x) => x.id).sort();
+      expect(await ids({ archived: false })).to.deep.equal([cur.id]);
+      expect(await ids({ archived: true })).to.deep.equal([old.id]);
+      expect(await ids({})).to.deep.equal([old.id, cur.id].sort());
+      expect(await ids({ archived: true, teacherId: 't1', q: 'last' })).to.deep.equal([old.id]);
+      expect((await s.subjects.list(org.id, { ...page(1, 0), archived: false })).total).to.equal(1);
+      // A change of name leaves the archiving alone; a null patch undoes it.
+      expect((await s.subjects.update(org.id, old.id, { name: 'Last year (2025)' }))!.archivedAt).to.deep.equal(at);
+      expect((await s.subjects.update(org.id, old.id, { archivedAt: null }))!.archivedAt).to.equal(null);
+      expect(await ids({ archived: true })).to.deep.equal([]);
+    });
+
     it('updates a patch and keeps codes unique', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

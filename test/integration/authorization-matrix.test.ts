@@ -293,6 +293,12 @@ const MATRIX: Row[] = [
     expect: ADMIN_COLLECTION(202),
   },
   { op: 'POST /api/v1/users/{id}/deactivate', request: (fx) => ({ path: `/users/${fx.target.id}/deactivate` }), expect: ADMIN_OBJECT(200) },
+  // Another organisation's admin gets 200 with the id in notFoundIds: nothing is deactivated across organisations.
+  {
+    op: 'POST /api/v1/users/deactivate',
+    request: (fx) => ({ path: '/users/deactivate', body: { userIds: [fx.target.id] } }),
+    expect: ADMIN_COLLECTION(200),
+  },
   // Without a face engine an allowed upload answers UNAVAILABLE (503) once access is settled, before
   // the photos are read. A teacher of the student may upload, but only as a proposal (face-enrolment.test.ts).
   {
@@ -410,6 +416,17 @@ const MATRIX: Row[] = [
     expect: SUBJECT_OBJECT(200),
   },
   { op: 'DELETE /api/v1/subjects/{id}', request: (fx) => ({ path: subjectPath(fx) }), expect: SUBJECT_OBJECT(204) },
+  // Archiving is the admins': the subject's own teacher is refused; another organisation's admin names an unknown subject (400).
+  {
+    op: 'POST /api/v1/subjects/archive',
+    request: (fx) => ({ path: '/subjects/archive', body: { subjectIds: [fx.subject.id] } }),
+    expect: { ...ADMIN_COLLECTION(200), otherAdmin: 400 },
+  },
+  {
+    op: 'POST /api/v1/subjects/unarchive',
+    request: (fx) => ({ path: '/subjects/unarchive', body: { subjectIds: [fx.subject.id] } }),
+    expect: { ...ADMIN_COLLECTION(200), otherAdmin: 400 },
+  },
   { op: 'GET /api/v1/subjects/{id}/students', request: (fx) => ({ path: subjectPath(fx, '/students') }), expect: SUBJECT_OBJECT(200) },
   {
     op: 'POST /api/v1/subjects/{id}/enrolments',

@@ -238,6 +238,7 @@ describe('mongo document mapping and transfer operations', () => {
       teacherIds: ['t'],
       location: { lat: 1, lon: 2, radiusM: 3 },
       allowedIpRanges: [],
+      archivedAt: null,
       createdAt: T,
       updatedAt: T,
     },

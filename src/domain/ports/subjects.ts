@@ -34,6 +34,11 @@ export interface Subject {
   location: ClassroomLocation | null;
   /** CIDR ranges, IPv4 or IPv6. Empty means no network restriction is configured. */
   allowedIpRanges: string[];
+  /**
+   * When an admin archived it (last year's subject): its records stay, it takes no new session,
+   * meeting or enrolment, and default lists leave it out. Null: in use.
+   */
+  archivedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -49,10 +54,12 @@ export interface SubjectFilter extends PageQuery {
   teacherId?: string;
   studentId?: string;
   q?: string;
+  /** True: only archived subjects; false: only those in use; absent: both. */
+  archived?: boolean;
 }
 
-export type NewSubject = Omit<Subject, 'id' | 'orgId' | 'createdAt' | 'updatedAt'>;
-export type SubjectPatch = Partial<Pick<Subject, 'code' | 'name' | 'teacherIds' | 'location' | 'allowedIpRanges'>>;
+export type NewSubject = Omit<Subject, 'id' | 'orgId' | 'createdAt' | 'updatedAt' | 'archivedAt'>;
+export type SubjectPatch = Partial<Pick<Subject, 'code' | 'name' | 'teacherIds' | 'location' | 'allowedIpRanges' | 'archivedAt'>>;
 
 /** One subject's teachers as a change found them (`from`, in order) and as it leaves them (`to`). */
 export interface TeacherSwap {

@@ -17,6 +17,7 @@ import { NO_ORGANISATION_SETTINGS } from '../ports/organisations.js';
 import { type Room, type Subject } from '../ports/subjects.js';
 import { effectiveRoom, roomOrNull } from './room.js';
 import { readAllPages } from '../paging.js';
+import { assertInUse } from '../subjects/subject-archive.js';
 
 /** A session created from a timetable meeting: which one, and the room it copies. */
 export interface MeetingOrigin {
@@ -59,6 +60,7 @@ export class SessionService {
     const subject = await store.subjects.get(actor.orgId, input.subjectId);
     if (!subject) throw new AppError('NOT_FOUND', 'No such subject.');
     assertStaffOf(actor, subject);
+    assertInUse([subject]);
 
     const at = now();
     const teacherId = origin?.teacherId ?? actor.id;

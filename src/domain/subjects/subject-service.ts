@@ -13,6 +13,7 @@ import { chunked } from '../users/user-lookup.js';
 import { AllowedIpRangesSchema, LocationSchema } from './subject-input.js';
 import type { AuditAction } from '../../shared/audit.js';
 import { subjectRoomSessionIds } from './room-sessions.js';
+import { assertInUse } from './subject-archive.js';
 import type { FirstTeacherChange, TeacherChange } from '../timetable/first-teacher.js';
 import type { SlotFence } from '../sessions/slot-locks.js';
 import { issueDetails } from '../../shared/validation-issues.js';
@@ -51,6 +52,8 @@ export interface ListSubjectsInput {
   q?: string | undefined;
   /** Admins only; teachers always see the subjects they teach, students their enrolled ones. */
   teacherId?: string | undefined;
+  /** True: only archived subjects; absent or false: only those in use (last year's are out of the way). */
+  archived?: boolean | undefined;
 }
 
 /**
@@ -85,7 +88,7 @@ export class SubjectService {
   }
 
   async list(actor: Actor, input: ListSubjectsInput): Promise<{ items: Subject[]; total: number }> {
-    const filter = { limit: input.limit, offset: input.offset, ...(input.q ? { q: input.q } : {}) };
+    const filter = { limit: input.limit, offset: input.offset, archived: input.archived === true, ...(input.q ? { q: input.q } : {}) };
     if (actor.role === 'student') return this.deps.store.subjects.list(actor.orgId, { ...filter, studentId: actor.id });
     if (actor.role === 'teacher') return this.deps.store.subjects.list(actor.orgId, { ...filter, teacherId: actor.id });
     return this.deps.store.subjects.list(actor.orgId, { ...filter, ...(input.teacherId ? { teacherId: input.teacherId } : {}) });
@@ -216,7 +219,7 @@ export class SubjectService {
 
   /** All or nothing: any id that is not a student of the organisation rejects the request. */
   async enrol(actor: Actor, id: string, studentIds: string[]): Promise<{ enrolled: number; total: number }> {
-    await this.loadManaged(actor, id);
+    assertInUse([await this.loadManaged(actor, id)]);
     const ids = unique(studentIds);
     const found = await this.deps.store.users.getMany(actor.orgId, ids);
     const students = new Set(found.filter((u) => u.role === 'student').map((u) => u.id));
@@ -239,7 +242,9 @@ export class SubjectService {
    * written. Answers the number enrolled per subject.
    */
   async enrolEach(actor: Actor, bySubject: ReadonlyMap<string, readonly string[]>): Promise<Map<string, number>> {
-    for (const id of bySubject.keys()) await this.loadManaged(actor, id);
+    const subjects: Subject[] = [];
+    for (const id of bySubject.keys()) subjects.push(await this.loadManaged(actor, id));
+    assertInUse(subjects);
     const ids = unique([...bySubject.values()].flat());
     const students = new Set<string>();
     for (const part of chunked(ids)) {

@@ -82,7 +82,8 @@ async function createForOrganisation(
     if (!subjects.has(slot.subjectId)) subjects.set(slot.subjectId, await deps.store.subjects.get(org.id, slot.subjectId));
     const subject = subjects.get(slot.subjectId);
     const teacherId = slot.teacherId ?? subject?.teacherIds[0];
-    if (!subject || !teacherId) continue;
+    // An archived subject's meetings stay as its year's record and create nothing.
+    if (!subject || !teacherId || subject.archivedAt !== null) continue;
     if (!modes.has(teacherId)) modes.set(teacherId, (await timetable.getTeacherSettings(org.id, teacherId)).timetableOpen);
     if (modes.get(teacherId) === 'tap') {
       counts.waiting += 1;
@@ -136,7 +137,13 @@ async function createUnderLease(
   const current = await timetable.getMeeting(orgId, slot.meetingId);
   const subject = await deps.store.subjects.get(orgId, slot.subjectId);
   const teacherId = current?.teacherId ?? subject?.teacherIds[0];
-  if (!current || current.weekday !== isoWeekday(slot.day) || !sameSlot(slotOf(current, org.timezone, slot.day), slot) || !teacherId) {
+  if (
+    !current ||
+    current.weekday !== isoWeekday(slot.day) ||
+    !sameSlot(slotOf(current, org.timezone, slot.day), slot) ||
+    !teacherId ||
+    subject?.archivedAt !== null
+  ) {
     await timetable.releaseOccurrence(orgId, slot.meetingId, slot.day);
     return null;
   }

@@ -19,6 +19,7 @@ import { abandonedBeside, daysOf, editTrail, idsOf, markedBy, meetingEditKey } f
 import { withSlotLocks, type SlotFence, type SlotLockKey } from '../sessions/slot-locks.js';
 import { CLAIM_STALE_MS, createTimetableSessions, type TimetableRunCounts } from './timetable-job.js';
 import { issue } from '../../shared/validation-issues.js';
+import { assertInUse } from '../subjects/subject-archive.js';
 
 /** Checks, TAP_WAIT_PAUSE_MS apart, for the session another tap of the same dated meeting is creating: about three seconds. */
 const TAP_WAIT_TRIES = 100;
@@ -165,6 +166,7 @@ export class TimetableService {
 
   async createMeeting(actor: Actor, subjectId: string, input: MeetingInput): Promise<Meeting> {
     const subject = await this.subjectForStaff(actor, subjectId);
+    assertInUse([subject]);
     const terms = await this.deps.store.timetable.listTerms(actor.orgId);
     if (!terms.some((t) => t.id === input.termId)) {
       throw new AppError('NOT_FOUND', 'No such term.', { issues: [issue('termId', 'no such term', 'notFound')] });

@@ -46,6 +46,7 @@ export function studentSubjectRoutes(routes: RouteRegistry, ctx: HttpContext): v
     params: IdParams,
     body: CodesBody,
     response: { status: 200, description: "The student's subjects afterwards", schema: SubjectsSchema },
+    errors: ['SUBJECT_ARCHIVED'],
     handler: async ({ actor, params, body }) => ({ items: await subjects.enrolStudentByCodes(actor, params.id, body.codes) }),
   });
 

@@ -3,9 +3,11 @@ import { normalizeIp, rangeOfAddress } from '../../domain/checks/network.js';
 import { AllowedIpRangesSchema, LocationSchema, SubjectCodeSchema, SubjectNameSchema } from '../../domain/subjects/subject-input.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
+import { ARCHIVE_SUBJECTS_MAX } from '../../domain/subjects/subject-archive.js';
 import {
   CsvImportBody,
   CsvImportQuery,
+  BooleanQuery,
   IdParams,
   PageQuery,
   PublicUserSchema,
@@ -22,6 +24,13 @@ const Ids = z.array(z.string().min(1).max(100)).max(1_000);
 const ListQuery = PageQuery.extend({
   q: z.string().trim().min(1).max(200).optional().describe('Substring of code or name'),
   teacherId: z.string().min(1).max(100).optional().describe('Admins only: subjects of this teacher'),
+  archived: BooleanQuery.optional().describe('true: only archived subjects; absent or false: only those in use'),
+});
+
+const SubjectIdsBody = z.object({ subjectIds: z.array(z.string().min(1).max(100)).min(1).max(ARCHIVE_SUBJECTS_MAX) });
+const ArchiveResult = z.object({
+  changed: z.array(SubjectSchema).describe('The subjects this request changed, by code'),
+  unchangedIds: z.array(z.string()).describe('Listed subjects already so, left as they were'),
 });
 
 const CreateBody = z.object({
@@ -80,13 +89,15 @@ const SUBJECT_ERRORS = ['NOT_SUBJECT_TEACHER' as const];
 
 /** Subjects, enrolment, classroom location and allowed networks. */
 export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
-  const { subjects, subjectImport } = ctx.services;
+  const { subjects, subjectImport, subjectArchive } = ctx.services;
 
   routes.define({
     method: 'get',
     path: '/subjects',
     summary: 'List subjects',
-    description: 'Admins see every subject of the organisation, teachers those they teach, students those they are enrolled in.',
+    description:
+      'Admins see every subject of the organisation, teachers those they teach, students those they are enrolled in; ' +
+      'archived subjects only with `archived=true`.',
     tags: ['subjects'],
     access: 'authenticated',
     query: ListQuery,
@@ -134,6 +145,36 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       if (query.dryRun) setStatus(200);
       return result;
     },
+  });
+
+  routes.define({
+    method: 'post',
+    path: '/subjects/archive',
+    summary: "Archive subjects (last year's)",
+    description:
+      `At most ${ARCHIVE_SUBJECTS_MAX} ids. All or nothing: an id that is no subject of the organisation refuses the request ` +
+      '(details.unknownSubjectIds), and so does a subject with a session open or scheduled (409 SUBJECT_HAS_SESSIONS, ' +
+      'details.subjectIds and details.sessionIds): close or cancel those first. An archived subject keeps its records, ' +
+      'reports, exports and audit; it takes no new session, meeting or enrolment (409 SUBJECT_ARCHIVED), its meetings ' +
+      'create no session, and lists leave it out unless `archived=true`. One subject.archive audit entry each.',
+    tags: ['subjects'],
+    access: ['admin'],
+    body: SubjectIdsBody,
+    response: { status: 200, description: 'The subjects archived', schema: ArchiveResult },
+    errors: ['SUBJECT_HAS_SESSIONS'],
+    handler: ({ actor, body }) => subjectArchive.archive(actor, body.subjectIds),
+  });
+
+  routes.define({
+    method: 'post',
+    path: '/subjects/unarchive',
+    summary: 'Unarchive subjects',
+    description: `At most ${ARCHIVE_SUBJECTS_MAX} ids, all or nothing as archiving. The subjects are in use again (subject.unarchive audit entry each).`,
+    tags: ['subjects'],
+    access: ['admin'],
+    body: SubjectIdsBody,
+    response: { status: 200, description: 'The subjects unarchived', schema: ArchiveResult },
+    handler: ({ actor, body }) => subjectArchive.unarchive(actor, body.subjectIds),
   });
 
   routes.define({
@@ -198,13 +239,13 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     summary: 'Enrol students',
     description:
       'All or nothing: ids that are not students of the organisation are listed in details.unknownStudentIds, deactivated ' +
-      'students (who cannot log in, and would be marked absent at every close) in details.deactivatedStudentIds.',
+      'students (who cannot log in, and would be marked absent at every close) in details.deactivatedStudentIds. An archived subject refuses (409 SUBJECT_ARCHIVED).',
     tags: ['subjects'],
     access: STAFF,
     params: IdParams,
     body: StudentIdsBody,
     response: { status: 200, description: 'Enrolment counts', schema: EnrolResult },
-    errors: SUBJECT_ERRORS,
+    errors: [...SUBJECT_ERRORS, 'SUBJECT_ARCHIVED'],
     handler: ({ actor, params, body }) => subjects.enrol(actor, params.id, body.studentIds),
   });
 

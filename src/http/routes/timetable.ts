@@ -218,6 +218,7 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
         'SUBJECT_LOCATION_MISSING',
         'SUBJECT_NETWORK_MISSING',
         'TEACHER_DOUBLE_BOOKED',
+        'SUBJECT_ARCHIVED',
         'CONFLICT',
       ],
       handler: ({ actor, params, body }) => timetable.createMeeting(actor, params.id, body),
@@ -289,7 +290,7 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       params: IdParams,
       body: DayBody,
       response: { status: 200, description: 'The session', schema: SessionViewSchema },
-      errors: [...SUBJECT_ERRORS, 'SESSION_CLOSED', 'SESSION_CANCELLED', 'SESSION_ALREADY_OPEN', 'CONFLICT'],
+      errors: [...SUBJECT_ERRORS, 'SESSION_CLOSED', 'SESSION_CANCELLED', 'SESSION_ALREADY_OPEN', 'SUBJECT_ARCHIVED', 'CONFLICT'],
       handler: ({ actor, params, body }) => timetable.start(actor, params.id, body.day),
     });
 

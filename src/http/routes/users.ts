@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../domain/accounts/passwords.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
+import { DEACTIVATE_USERS_MAX } from '../../domain/users/bulk-deactivation.js';
 import {
   BooleanQuery,
   CsvImportBody,
@@ -56,6 +57,23 @@ const StudentNumbersBody = z.object({
   studentNumbers: z.array(StudentNumber.min(1)).min(1).max(STUDENT_NUMBERS_MAX).describe('Exact student numbers'),
 });
 
+const DeactivateBody = z.object({
+  userIds: z.array(z.string().min(1).max(100)).min(1).max(DEACTIVATE_USERS_MAX),
+  removeFromSubjects: z
+    .boolean()
+    .optional()
+    .describe(
+      'true: the students listed also leave every subject in use they are enrolled in (archived subjects keep their class list); records are kept either way',
+    ),
+});
+const DeactivateResult = z.object({
+  deactivatedIds: z.array(z.string()).describe('Deactivated by this request'),
+  alreadyInactiveIds: z.array(z.string()).describe('Deactivated already: left as they were'),
+  notFoundIds: z.array(z.string()).describe('No user of this organisation: nothing done'),
+  selfId: z.string().nullable().describe('Your own id when listed: left active, the others done all the same'),
+  unenrolled: z.number().int().describe('Enrolments removed (removeFromSubjects)'),
+});
+
 const ImportResult = z.object({
   created: z.number().int(),
   users: z.array(PublicUserSchema),
@@ -66,7 +84,7 @@ const ADMIN = ['admin'] as const;
 
 /** Admin management of the organisation's accounts. */
 export function userRoutes(routes: RouteRegistry, ctx: HttpContext): void {
-  const { users, userImport } = ctx.services;
+  const { users, userImport, deactivation } = ctx.services;
 
   routes.define({
     method: 'get',
@@ -138,6 +156,23 @@ export function userRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     body: StudentNumbersBody,
     response: { status: 200, description: 'The users found', schema: z.object({ items: z.array(PublicUserSchema) }) },
     handler: async ({ actor, body }) => ({ items: await users.findByStudentNumbers(actor, body.studentNumbers) }),
+  });
+
+  routes.define({
+    method: 'post',
+    path: '/users/deactivate',
+    cost: 'heavy',
+    summary: 'Deactivate many users (leavers)',
+    description:
+      `At most ${DEACTIVATE_USERS_MAX} ids. Each on its own, not all or nothing: every listed user of the organisation ` +
+      'who is active is deactivated as by POST /users/{id}/deactivate (refresh tokens revoked, set-password links voided, ' +
+      'open sockets cut on every node, one user.deactivate audit entry each); the answer lists the ids left alone: ' +
+      'already inactive, not found (another organisation, or deleted), and your own. Records are kept.',
+    tags: ['users'],
+    access: ADMIN,
+    body: DeactivateBody,
+    response: { status: 200, description: 'What was done with each id', schema: DeactivateResult },
+    handler: ({ actor, body }) => deactivation.run(actor, body.userIds, body.removeFromSubjects === true),
   });
 
   routes.define({

@@ -32,6 +32,8 @@ export const auditActionsEn = {
   'subject.network': 'School networks set',
   'subject.enrol': 'Students enrolled',
   'subject.unenrol': 'Students unenrolled',
+  'subject.archive': 'Subject archived',
+  'subject.unarchive': 'Subject unarchived',
   'user.create': 'User added',
   'user.import': 'User imported',
   'user.update': 'User changed',

@@ -32,6 +32,8 @@ export const auditActionsFr: Readonly<Record<AuditAction, string>> = {
   'subject.network': 'Réseaux de l’établissement définis',
   'subject.enrol': 'Élèves inscrits',
   'subject.unenrol': 'Élèves désinscrits',
+  'subject.archive': 'Matière archivée',
+  'subject.unarchive': 'Matière désarchivée',
   'user.create': 'Utilisateur ajouté',
   'user.import': 'Utilisateur importé',
   'user.update': 'Utilisateur modifié',

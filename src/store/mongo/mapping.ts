@@ -107,6 +107,7 @@ export function toSubject(d: SubjectDoc): Subject {
     teacherIds: [...(d.teacherIds ?? [])],
     location: locationOf(d.location),
     allowedIpRanges: [...(d.allowedIpRanges ?? [])],
+    archivedAt: d.archivedAt ?? null,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };

@@ -256,6 +256,15 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       }
     },
   },
+  {
+    version: 21,
+    // A new school year: subjects written before archiving existed are in use (archivedAt null),
+    // stated on each document so that the lists' filter reads one form.
+    name: "a subject's archiving",
+    up: async ({ models }) => {
+      await models.subjects.updateMany({ archivedAt: { $exists: false } }, { $set: { archivedAt: null } });
+    },
+  },
 ];
 
 async function backfillSessionStarts(models: Models): Promise<void> {

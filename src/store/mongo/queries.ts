@@ -95,6 +95,8 @@ export function subjectListFilter(orgId: string, f: SubjectFilter, enrolledSubje
   const filter: QueryFilter<SubjectDoc> = { orgId };
   if (f.teacherId !== undefined) filter.teacherIds = f.teacherId;
   if (f.studentId !== undefined) filter._id = { $in: [...(enrolledSubjectIds ?? [])] };
+  // Migration 21 wrote null where the field was missing, so null is "in use" on every document.
+  if (f.archived !== undefined) filter.archivedAt = f.archived ? { $ne: null } : null;
   if (f.q) {
     const rx = containsRegex(f.q);
     filter.$or = [{ code: rx }, { name: rx }];

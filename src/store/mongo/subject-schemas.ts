@@ -24,6 +24,7 @@ export const subjectSchema = new Schema<SubjectDoc>(
     teacherIds: { type: [String], default: [] },
     location: { type: locationSchema, default: null },
     allowedIpRanges: { type: [String], default: [] },
+    archivedAt: { type: Date, default: null },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },

@@ -249,6 +249,7 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
         where.push('EXISTS (SELECT 1 FROM enrolments e WHERE e.subject_id = s.id AND e.org_id = s.org_id AND e.student_id = @studentId)');
         params.studentId = f.studentId;
       }
+      if (f.archived !== undefined) where.push(f.archived ? 's.archived_at IS NOT NULL' : 's.archived_at IS NULL');
       if (f.q) {
         where.push(`(${contains('s.code')} OR ${contains('s.name')})`);
         params.q = foldForSearch(f.q);
@@ -266,7 +267,7 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
           return db
             .stmt(
               `UPDATE subjects SET code = @code, name = @name, teacher_ids = @teacher_ids, location = @location,
-                 allowed_ip_ranges = @allowed_ip_ranges, updated_at = @updated_at
+                 allowed_ip_ranges = @allowed_ip_ranges, archived_at = @archived_at, updated_at = @updated_at
                WHERE org_id = @org_id AND id = @id RETURNING *`,
             )
             .get(subjects.toRow(next));

@@ -819,6 +819,13 @@ ${standingTrigger(
     name: 'outbox emails by recipient',
     sql: `CREATE INDEX outbox_org_recipient ON outbox (org_id, recipient COLLATE NOCASE);`,
   },
+  {
+    version: 35,
+    // A new school year: last year's subjects archived keep their records but leave the default
+    // lists. No index: a school has hundreds of subjects, read a page at a time by code.
+    name: "a subject's archiving",
+    sql: `ALTER TABLE subjects ADD COLUMN archived_at INTEGER;`,
+  },
 ];
 
 /**

@@ -6,7 +6,7 @@ import { date, json, ms, parse, parseOrNull, str, type TableSpec } from './commo
 
 export const subjects: TableSpec<CollectionEntity['subjects']> = {
   table: 'subjects',
-  columns: ['id', 'org_id', 'code', 'name', 'teacher_ids', 'location', 'allowed_ip_ranges', 'created_at', 'updated_at'],
+  columns: ['id', 'org_id', 'code', 'name', 'teacher_ids', 'location', 'allowed_ip_ranges', 'archived_at', 'created_at', 'updated_at'],
   key: ['id'],
   toRow: (s) => ({
     id: s.id,
@@ -16,6 +16,7 @@ export const subjects: TableSpec<CollectionEntity['subjects']> = {
     teacher_ids: JSON.stringify(s.teacherIds),
     location: json(s.location),
     allowed_ip_ranges: JSON.stringify(s.allowedIpRanges),
+    archived_at: s.archivedAt === null ? null : ms(s.archivedAt),
     created_at: ms(s.createdAt),
     updated_at: ms(s.updatedAt),
   }),
@@ -27,6 +28,7 @@ export const subjects: TableSpec<CollectionEntity['subjects']> = {
     teacherIds: parse<string[]>(r.teacher_ids, 'subjects.teacher_ids'),
     location: parseOrNull(r.location, 'subjects.location'),
     allowedIpRanges: parse<string[]>(r.allowed_ip_ranges, 'subjects.allowed_ip_ranges'),
+    archivedAt: r.archived_at === null ? null : date(r.archived_at),
     createdAt: date(r.created_at),
     updatedAt: date(r.updated_at),
   }),

@@ -10,7 +10,7 @@ import { apiFetch, apiJson } from '../lib/auth.js';
 import { pageLanguage } from '../lib/i18n.js';
 import { announce, byId, dateTime, downloadBlob, errorText, h, show } from '../lib/dom.js';
 import { actionGroup, actionLabel, fieldLabel, groupLabel, type AuditGroup } from './audit-labels.js';
-import { fetchAll } from './fetch-all.js';
+import { fetchEverySubject } from './fetch-all.js';
 import type { Page, Subject, User } from './types.js';
 
 interface AuditEntry {
@@ -221,7 +221,7 @@ async function search(): Promise<void> {
  * admin did in the other sections meanwhile is in them.
  */
 export async function loadAudit(): Promise<void> {
-  const subjects = await fetchAll<Subject>('api/v1/subjects');
+  const subjects = await fetchEverySubject<Subject>();
   subjectsById.clear();
   for (const s of subjects) subjectsById.set(s.id, s);
   const select = byId<HTMLSelectElement>('audit-subject');

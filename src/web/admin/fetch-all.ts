@@ -1,4 +1,4 @@
-export { fetchAll } from '../lib/fetch-all.js';
+export { fetchAll, fetchEverySubject } from '../lib/fetch-all.js';
 
 /** JSON request options. */
 export function jsonBody(method: string, body: unknown): RequestInit {

@@ -5,12 +5,12 @@
 import { apiFetch } from '../lib/auth.js';
 import { at } from '../lib/admin-text.js';
 import { announce, byId, downloadBlob, errorText, h } from '../lib/dom.js';
-import { fetchAll } from './fetch-all.js';
+import { fetchEverySubject } from './fetch-all.js';
 import type { Subject } from './types.js';
 
 /** The subjects to choose from; reloaded each time the section is shown. */
 export async function loadOneRosterExport(): Promise<void> {
-  const subjects = await fetchAll<Subject>('api/v1/subjects');
+  const subjects = await fetchEverySubject<Subject>();
   const select = byId<HTMLSelectElement>('oneroster-export-subject');
   const chosen = select.value;
   select.replaceChildren(

@@ -8,6 +8,7 @@ import { formatNumber } from '../lib/i18n.js';
 import { fetchAll, jsonBody } from './fetch-all.js';
 import { drawGeofence } from './geofence-diagram.js';
 import type { Subject, User } from './types.js';
+import { archivedShown, bindSubjectArchive, pickCell } from './subject-archive.js';
 
 /** Ids per enrolment request (the API takes at most 1 000). */
 const IDS_MAX = 1_000;
@@ -46,11 +47,16 @@ function subjectRow(s: Subject): HTMLTableRowElement {
     h('td', {}, s.location ? at('subjects.circle', { radius: formatNumber(Math.round(s.location.radiusM)) }) : at('subjects.notSet')),
     h('td', {}, s.allowedIpRanges.length > 0 ? s.allowedIpRanges.join(', ') : at('subjects.anyNetwork')),
     h('td', { class: 'actions' }, manage),
+    // Last, so the columns before keep their places.
+    pickCell(s),
   );
 }
 
 export async function loadSubjects(): Promise<void> {
-  const [list, staff] = await Promise.all([fetchAll<Subject>('api/v1/subjects'), fetchAll<User>('api/v1/users?role=teacher')]);
+  const [list, staff] = await Promise.all([
+    fetchAll<Subject>(`api/v1/subjects?archived=${archivedShown()}`),
+    fetchAll<User>('api/v1/users?role=teacher'),
+  ]);
   subjects = list;
   staff.sort(byName);
   teachers = new Map(staff.map((t) => [t.id, { name: t.name, active: t.active }]));
@@ -375,6 +381,7 @@ function bindNetworks(): void {
 }
 
 export function bindSubjects(): void {
+  bindSubjectArchive(loadSubjects);
   const form = byId<HTMLFormElement>('subject-form');
   form.addEventListener('submit', (event) => {
     event.preventDefault();

@@ -12,6 +12,7 @@ import { at } from '../lib/admin-text.js';
 import { openGuardians } from './guardians.js';
 import { offerLeavingAll, openStudentSubjects } from './student-subjects.js';
 import { openTeacherSubjects } from './teacher-subjects.js';
+import { bindLeavers } from './leavers.js';
 import type { Page, User } from './types.js';
 
 const PAGE = 25;
@@ -161,6 +162,7 @@ export async function loadUsers(): Promise<void> {
   byId<HTMLButtonElement>('users-next').disabled = offset + PAGE >= total;
   // Offered on the list of those who never chose a password (deactivated ones get no invitation).
   byId('users-invite-pending').hidden = !(params.get('hasPassword') === 'false' && params.get('active') !== 'false' && total > 0);
+  byId('users-deactivate-listed').hidden = !(params.get('active') !== 'false' && total > 0);
 }
 
 /**
@@ -253,6 +255,7 @@ export function bindUsers(): void {
       .catch((err: unknown) => (byId('users-error').textContent = errorText(err)))
       .finally(() => (inviteButton.disabled = false));
   });
+  bindLeavers(filterParams, loadUsers);
   const form = byId<HTMLFormElement>('user-form');
   byId('user-cancel').addEventListener('click', stopEditing);
   form.addEventListener('submit', (event) => {

@@ -13,3 +13,12 @@ export async function fetchAll<T>(path: string): Promise<T[]> {
     if (page.items.length === 0 || items.length >= page.total) return items;
   }
 }
+
+/**
+ * Every subject the caller sees, archived ones too, by code: reports, the audit trail and exports
+ * of last year's subjects stay within reach once the lists of subjects in use leave them out.
+ */
+export async function fetchEverySubject<T extends { code: string }>(): Promise<T[]> {
+  const [inUse, archived] = await Promise.all([fetchAll<T>('api/v1/subjects'), fetchAll<T>('api/v1/subjects?archived=true')]);
+  return [...inUse, ...archived].sort((a, b) => a.code.localeCompare(b.code));
+}

@@ -151,6 +151,25 @@ export const adminEn = {
   'users.passwordNotChosen': 'Not chosen yet (invitation not accepted)',
   'users.passwordChosen': 'Chosen',
   'users.invitePending': 'Email a new invitation to everyone listed',
+  'leavers.title': 'Leavers',
+  'leavers.intro':
+    "At the end of the year: deactivate everyone the search lists (a year group: search its students), or those a file names. Each one's logins end at once; their records are kept.",
+  'leavers.unenrol': 'Also remove the students from their subjects in use (archived subjects keep their class lists)',
+  'leavers.listed': 'Deactivate everyone listed',
+  'leavers.file': 'CSV of student numbers or emails (a student_number or email column, or one a line)',
+  'leavers.fromFile': 'Deactivate those in the file',
+  'leavers.chooseFile': 'Choose the file of leavers first.',
+  'leavers.confirm': {
+    one: 'Deactivate the # active user listed? Their logins end at once; their records are kept.',
+    other: 'Deactivate the # active users listed? Their logins end at once; their records are kept.',
+  },
+  'leavers.nobody': 'Nobody to deactivate: no active user is listed.',
+  'leavers.unknown': 'No active user has these: {entries}',
+  'leavers.done': { one: 'Deactivated # user.', other: 'Deactivated # users.' },
+  'leavers.unenrolled': { one: 'Removed # enrolment.', other: 'Removed # enrolments.' },
+  'leavers.already': { one: '# was deactivated already.', other: '# were deactivated already.' },
+  'leavers.gone': { one: '# was not found (deleted meanwhile).', other: '# were not found (deleted meanwhile).' },
+  'leavers.notYou': 'You stay active: nobody deactivates themself.',
   'users.confirmInvitePending': {
     one: 'Email a new invitation to the # active user listed who has not chosen a password? The link they were sent before stops working.',
     other:
@@ -320,6 +339,22 @@ export const adminEn = {
   // Subjects: the list, adding one, a subject's students, teachers, classroom location and networks.
   'subjects.title': 'Subjects',
   'subjects.caption': 'Subjects of the organisation',
+  'subjects.show': 'Show',
+  'subjects.inUse': 'Subjects in use',
+  'subjects.archivedOnes': "Archived subjects (last years')",
+  'subjects.archiveTicked': 'Archive the ticked subjects',
+  'subjects.unarchiveTicked': 'Unarchive the ticked subjects',
+  'subjects.pick': 'Tick {code}',
+  'subjects.pickAll': 'Tick every subject listed',
+  'subjects.pickFirst': 'Tick the subjects first.',
+  'subjects.confirmArchive': {
+    one: 'Archive the ticked subject? Its records, reports and audit stay; it takes no new session, meeting or enrolment until unarchived.',
+    other:
+      'Archive the # ticked subjects? Their records, reports and audit stay; they take no new session, meeting or enrolment until unarchived.',
+  },
+  'subjects.confirmUnarchive': { one: 'Unarchive the ticked subject?', other: 'Unarchive the # ticked subjects?' },
+  'subjects.archivedDone': { one: 'Archived # subject.', other: 'Archived # subjects.' },
+  'subjects.unarchivedDone': { one: 'Unarchived # subject.', other: 'Unarchived # subjects.' },
   'subjects.code': 'Code',
   'subjects.name': 'Name',
   'subjects.teachers': 'Teachers',

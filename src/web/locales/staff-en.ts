@@ -30,6 +30,8 @@ const errors = {
   'error.EMAIL_TAKEN': 'A user with this email already exists.',
   'error.ORGANISATION_SLUG_TAKEN': 'An organisation with this short name already exists.',
   'error.SUBJECT_CODE_TAKEN': 'A subject with this code already exists.',
+  'error.SUBJECT_ARCHIVED': 'This subject is archived: it takes no new session, meeting or enrolment. Unarchive it first.',
+  'error.SUBJECT_HAS_SESSIONS': 'A session of this subject is open or scheduled: close or cancel it before archiving.',
   'error.NOT_SUBJECT_TEACHER': 'You do not teach this subject.',
   'error.SESSION_NOT_CLOSED': 'The session is still open.',
   'error.CLOSE_TIMED_OUT': 'Closing the session took too long; close it again.',

@@ -22,6 +22,9 @@ const catalog: CatalogOf<typeof staffEn> = {
   'error.EMAIL_TAKEN': 'Un compte avec cet e-mail existe déjà.',
   'error.ORGANISATION_SLUG_TAKEN': 'Un établissement avec ce nom court existe déjà.',
   'error.SUBJECT_CODE_TAKEN': 'Une matière avec ce code existe déjà.',
+  'error.SUBJECT_ARCHIVED':
+    'Cette matière est archivée : elle ne prend ni nouvelle séance, ni créneau, ni inscription. Désarchivez-la d’abord.',
+  'error.SUBJECT_HAS_SESSIONS': 'Une séance de cette matière est ouverte ou programmée : fermez-la ou annulez-la avant d’archiver.',
   'error.NOT_SUBJECT_TEACHER': 'Vous n’enseignez pas cette matière.',
   'error.SESSION_NOT_CLOSED': 'La séance est encore ouverte.',
   'error.CLOSE_TIMED_OUT': 'La clôture de la séance a pris trop de temps ; clôturez-la de nouveau.',

@@ -88,6 +88,8 @@ export const teacherEn = {
   'teacher.changes': { one: '# change. {counts}', other: '# changes. {counts}' },
   'teacher.sessionNow': 'Session {status}.',
   'teacher.subjectAssigned': 'You now teach {subject}.',
+  'teacher.showArchived': "Also list archived subjects (last years': their sessions and records, nothing new)",
+  'teacher.archivedName': '{subject} (archived)',
   'teacher.noSession': 'No session.',
   'teacher.httpWarning':
     "This console is not served over HTTPS (its address starts with http://). Students' phones share their location and camera only with secure (https://) pages, so check-ins from the join link and QR code will fail. Open {address} if it works, or ask the school's IT to set up HTTPS (see docs/deploy.md).",

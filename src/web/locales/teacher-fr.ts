@@ -91,6 +91,8 @@ const catalog: CatalogOf<typeof teacherEn> = {
   'teacher.changes': { one: '# changement. {counts}', other: '# changements. {counts}' },
   'teacher.sessionNow': 'Séance {status}.',
   'teacher.subjectAssigned': 'Vous enseignez désormais {subject}.',
+  'teacher.showArchived': 'Lister aussi les matières archivées (années passées : leurs séances et relevés, rien de nouveau)',
+  'teacher.archivedName': '{subject} (archivée)',
   'teacher.noSession': 'Aucune séance.',
   'teacher.httpWarning':
     'Cette console n’est pas servie en HTTPS (son adresse commence par http://). Les téléphones des élèves ne partagent leur position et leur caméra qu’avec des pages sécurisées (https://) : les pointages par le lien et le QR code échoueront. Ouvrez {address} si elle fonctionne, ou demandez au service informatique de l’établissement de mettre en place HTTPS (voir docs/deploy.md).',

@@ -62,6 +62,7 @@ describe('meeting rooms', () => {
       teacherIds: ['t'],
       location: CLASSROOM,
       allowedIpRanges: ['10.0.0.0/8'],
+      archivedAt: null,
       createdAt: at,
       updatedAt: at,
     };

@@ -178,6 +178,21 @@ describe('timetable job', () => {
     expect(upcoming.map((u) => [u.day, u.state])).to.deep.equal([['2026-03-29', 'cancelled']]);
   });
 
+  it("creates nothing for an archived subject's meetings, nor on a tap, and creates again once it is unarchived", async () => {
+    await a.store.subjects.update(org.id, subject.id, { archivedAt: clock.now() });
+    expect(await createTimetableSessions(a.deps, a.sessions, clock.now(), 7)).to.deep.equal({
+      created: 0,
+      waiting: 0,
+      failed: 0,
+      doubleBooked: 0,
+    });
+    const [thursday] = (await a.timetable.meetings(actor(teacher), subject.id)).filter((m) => m.weekday === 4);
+    await expectCode(a.timetable.start(actor(teacher), thursday!.id, '2026-03-26'), 'SUBJECT_ARCHIVED');
+    expect(await sessionsOf(a.store)).to.deep.equal([]);
+    await a.store.subjects.update(org.id, subject.id, { archivedAt: null });
+    expect((await createTimetableSessions(a.deps, a.sessions, clock.now(), 7)).created).to.equal(2);
+  });
+
   it('calling off a meeting whose session exists cancels that session', async () => {
     await createTimetableSessions(a.deps, a.sessions, clock.now(), 7);
     const [thursday] = await a.timetable.meetings(actor(teacher), subject.id);
