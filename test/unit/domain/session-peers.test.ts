@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { SessionPeers } from '../../../src/domain/checkins/session-peers.js';
 import type { PeerMarkChanges, PeerMarkWant, VersionedPeerMark } from '../../../src/domain/ports/records.js';
+import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { makeOrg, newRecord, newSession, newSubject } from '../../contract/fixtures.js';
 
 /** A store of peer marks per session, answering listPeerMarkChanges exactly, its reads noted. */
 function fakeRecords() {
@@ -114,5 +116,28 @@ describe('SessionPeers: the peer index kept across batches', () => {
     expect(got.get('s1')!.sharesDevice(probe('p'))).to.equal(true);
     expect(got.get('s2')!.size).to.equal(0);
     expect(got.get('s3')!.sharesDevice(probe('s3-phone'))).to.equal(true);
+  });
+  it("a change of someone else's between the index's last read and this node's own write is read, not skipped (SQLite's unchanged)", async () => {
+    const store = await createSqliteStore({ path: ':memory:', now: () => new Date('2026-09-07T08:00:00.000Z') });
+    try {
+      const org = await makeOrg(store);
+      const subject = await store.subjects.create(org.id, newSubject());
+      const session = await store.sessions.create(org.id, newSession(subject.id, 't1'));
+      const insert = async (studentId: string, deviceId: string) =>
+        (await store.records.insertIfAbsent(org.id, newRecord(session.id, subject.id, studentId, { deviceId }))).record;
+      const peers = new SessionPeers(store.records, () => 0);
+      await insert('a', 'phone-a');
+      await peers.current(org.id, session.id);
+      // Another node's check-in takes the next roster version, then this node's batch the one after:
+      // the index holds everything up to its read, not up to its own write.
+      await insert('b', 'phone-b');
+      peers.wrote(org.id, session.id, [await insert('c', 'phone-c')]);
+      const index = await peers.current(org.id, session.id);
+      expect(index.sharesDevice(probe('phone-b'))).to.equal(true);
+      expect(index.sharesDevice(probe('phone-c'))).to.equal(true);
+      expect(index.size).to.equal(3);
+    } finally {
+      await store.close();
+    }
   });
 });
