@@ -71,6 +71,7 @@ export const ROW_PROBLEMS = {
   linksSourcedId: 'links the sourcedId',
   linksSourcedIdOrTerms: 'links the sourcedId or its terms',
   enrolmentRepeated: 'the same enrolment appears earlier in the file',
+  studentDeactivated: 'user {sourcedId} is deactivated (enabledUser=false, or in the service): a deactivated student is not enrolled',
   titleMissing: 'title is missing',
   datesNotDays: 'startDate and endDate must be YYYY-MM-DD',
   startAfterEnd: 'startDate is after endDate',

@@ -36,7 +36,11 @@ function heard<E extends 'auth:revoked' | 'session:access-lost'>(socket: ClientS
   const got: Told<E>[] = [];
   socket.on(event, ((...args: Told<E>) => got.push(args)) as never);
   return async () => {
-    await waitFor(() => got.length > 0);
+    // Names what was not heard and whether the socket was still up: a push lost by the product
+    // and a socket dropped under load fail this wait alike, and call for different fixes.
+    await waitFor(() => got.length > 0).catch((err: unknown) => {
+      throw new Error(`${event} not heard (socket ${socket.connected ? 'still connected' : 'disconnected'}): ${String(err)}`);
+    });
     return got[0]!;
   };
 }

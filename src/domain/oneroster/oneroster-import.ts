@@ -41,6 +41,8 @@ type LocalRole = 'student' | 'teacher';
 interface Resolved {
   id: string | null;
   role?: LocalRole;
+  /** False for an account that is (or this run makes) deactivated: it is not enrolled. */
+  active?: boolean;
 }
 
 const Email = z.email();
@@ -248,7 +250,7 @@ class ImportRun {
           });
           known.stored({ ...want, id: `${PENDING}${sourcedId}` }, null, sourcedId);
         }
-        this.userIds.set(sourcedId, { id: null, role: want.role });
+        this.userIds.set(sourcedId, { id: null, role: want.role, active: want.active });
         return { action: 'created' };
       }
       const patch: UserPatch = {};
@@ -259,7 +261,7 @@ class ImportRun {
         const holder = known.byEmail.get(email);
         if (holder && holder.id !== existing.id) throw new RowError(rowProblem('emailTaken'));
       }
-      this.userIds.set(sourcedId, { id: existing.id, role: want.role });
+      this.userIds.set(sourcedId, { id: existing.id, role: want.role, active: want.active });
       const changed = Object.keys(patch);
       const relink = link?.entityId !== existing.id || !sameData(link.data, data);
       if (changed.length === 0 && !relink) return { action: 'unchanged' };
@@ -296,7 +298,7 @@ class ImportRun {
           this.refuse('users', c.line, c.sourcedId, { code: 'refused', params: { code: o.code, message: o.message } });
           continue;
         }
-        this.userIds.set(c.sourcedId, { id: o.id, role: c.input.role });
+        this.userIds.set(c.sourcedId, { id: o.id, role: c.input.role, active: c.input.active });
         links.push({ line: c.line, sourcedId: c.sourcedId, entityId: o.id, data: c.data });
       }
     }
@@ -505,8 +507,12 @@ class ImportRun {
       const user = this.resolve('users', this.userIds, f['userSourcedId'] ?? '');
       if (user.role !== role)
         throw new RowError(rowProblem('roleMismatch', { sourcedId: f['userSourcedId'] ?? '', role: user.role ?? 'user', expected: role }));
+      // The enrol routes refuse a deactivated student (no login, an absence at every close);
+      // enrolEach, written after the users, must not be handed one: the row is skipped instead.
+      const deactivated = role === 'student' && user.active === false;
+      const skipped = { action: 'skipped', problem: rowProblem('studentDeactivated', { sourcedId: f['userSourcedId'] ?? '' }) } as const;
       // Anything new in this dry run is new to its class too.
-      if (cls.id === null || user.id === null) return { action: 'created' };
+      if (cls.id === null || user.id === null) return deactivated ? skipped : { action: 'created' };
       const pending = role === 'student' ? students : teachers;
       const added = pending.get(cls.id) ?? new Set<string>();
       if (added.has(user.id)) return { action: 'unchanged', problem: rowProblem('enrolmentRepeated') };
@@ -514,7 +520,9 @@ class ImportRun {
         role === 'student'
           ? await this.cached(enrolled, cls.id, async () => new Set(await this.deps.store.subjects.listEnrolled(this.orgId, cls.id!)))
           : new Set((await this.subject(subjects, cls.id)).teacherIds);
+      // Already enrolled stays so (deactivating a student does not unenrol them).
       if (present.has(user.id)) return { action: 'unchanged' };
+      if (deactivated) return skipped;
       pending.set(cls.id, added.add(user.id));
       return { action: 'created' };
     });
@@ -543,7 +551,7 @@ class ImportRun {
     const users = new Map((linked.length > 0 ? await store.users.getMany(this.orgId, linked) : []).map((u) => [u.id, u]));
     for (const o of links) {
       const u = o.entityId ? users.get(o.entityId) : undefined;
-      if (u && u.role !== 'admin') this.userIds.set(o.sourcedId, { id: u.id, role: u.role });
+      if (u && u.role !== 'admin') this.userIds.set(o.sourcedId, { id: u.id, role: u.role, active: u.active });
     }
   }
 

@@ -903,6 +903,8 @@ const catalog: CatalogOf<typeof adminEn> = {
   'rowProblem.linksSourcedId': 'relie le sourcedId',
   'rowProblem.linksSourcedIdOrTerms': 'relie le sourcedId ou ses périodes',
   'rowProblem.enrolmentRepeated': 'la même inscription figure plus haut dans le fichier',
+  'rowProblem.studentDeactivated':
+    'l’utilisateur {sourcedId} est désactivé (enabledUser=false, ou dans le service) : un élève désactivé n’est pas inscrit',
   'rowProblem.titleMissing': 'le titre manque',
   'rowProblem.datesNotDays': 'startDate et endDate doivent être au format AAAA-MM-JJ',
   'rowProblem.startAfterEnd': 'startDate est après endDate',

@@ -178,6 +178,40 @@ describe('OneRoster import', () => {
     expect([cleo!.name, cleo!.active]).to.deep.equal(['Cleo Diaz-Ruiz', false]);
   });
 
+  it('skips, in the dry run and the import, the enrolments of a student the bundle or the service deactivated', async () => {
+    // The import enrolled them, though every enrol route refuses a deactivated student.
+    const disabled = USER_ROWS.map((r) =>
+      r[0] === 's-2' ? userRow('s-2', 'student', 'Cleo', 'Diaz', 'S002', 'cleo@springfield.test', 'false') : r,
+    );
+    const dry = await importer.run(admin, sampleBundle(disabled), { dryRun: true });
+    const real = await importer.run(admin, sampleBundle(disabled), { dryRun: false });
+    expect({ ...real, dryRun: true }).to.deep.equal(dry);
+    expect(real.rows.find((r) => r.sourcedId === 'e-3')).to.deep.equal({
+      file: 'enrollments',
+      line: 4,
+      sourcedId: 'e-3',
+      action: 'skipped',
+      reason: 'user s-2 is deactivated (enabledUser=false, or in the service): a deactivated student is not enrolled',
+      problem: { code: 'studentDeactivated', params: { sourcedId: 's-2' } },
+    });
+    expect(counts(real).enrollments).to.deep.equal({ created: 3, updated: 0, unchanged: 0, skipped: 2, error: 1 });
+    const ids = new Map((await store.users.list(org.id, { limit: 100, offset: 0 })).items.map((u) => [u.email, u.id]));
+    const [algebra] = await store.oneroster.getMany(org.id, 'class', ['cls-1']);
+    expect(await store.subjects.listEnrolled(org.id, algebra!.entityId!)).to.deep.equal([ids.get('ben@springfield.test')]);
+    expect(ids.has('cleo@springfield.test')).to.equal(true);
+
+    // A bundle of enrollments only reads the deactivated account from the service (an earlier import).
+    const later = await importer.run(
+      admin,
+      { enrollments: 'sourcedId,classSourcedId,userSourcedId,role\r\ne-9,cls-2,s-2,student\r\ne-10,cls-1,s-1,student\r\n' },
+      { dryRun: false },
+    );
+    expect(byFile(later, 'enrollments')).to.deep.equal([
+      ['e-9', 'skipped'],
+      ['e-10', 'unchanged'],
+    ]);
+  });
+
   it('links a class to the subject of its exact code when more than 100 other codes contain it', async () => {
     // A-BIO201-0..100 contain BIO201 and sort before it: the subject list's capped search missed it.
     for (let i = 0; i <= 100; i += 1)
