@@ -96,7 +96,7 @@ describe('admin console: a year’s subjects imported from CSV on the Subjects p
     expect(await page.textContent('#subject-import-title')).to.equal('Importer des matières depuis un CSV');
     await chooseAndCheck(page, `${HEADER}\nFR-1,Français,ada@demo.school,,S9999\nFR-2,Histoire,ada@demo.school,,\n`);
     expect(await page.locator('#subject-import-errors-body td:last-child').allTextContents()).to.deep.equal([
-      '1 numéro(s) d’élève d’aucun élève : S9999',
+      '1 numéro(s) d’élève d’aucun élève\u00a0: S9999',
     ]);
     expect(await page.textContent('#subject-import-go')).to.equal('Importer la ligne sans erreur');
     await expectAccessible(page, 'admin subjects import in French');
