@@ -1067,7 +1067,8 @@ export function attendanceContract(ctx: ContractContext): void {
       const old = await session('closed', at(-1));
       const cancelled = await session('cancelled', at(60));
       const put = async (sessionId: string, studentId: string, overrides: object) =>
-        (await s.records.insertIfAbsent(org.id, newRecord(sessionId, subject.id, studentId, { verification: queued, ...overrides }))).record;
+        (await s.records.insertIfAbsent(org.id, newRecord(sessionId, subject.id, studentId, { verification: queued, ...overrides })))
+          .record;
       const inOpen = await put(open.id, 'st1', { submittedAt: sub(2) });
       await put(open.id, 'st2', { submittedAt: sub(10) });
       await put(open.id, 'st3', { submittedAt: sub(1), verification: failed });

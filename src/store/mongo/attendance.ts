@@ -251,7 +251,12 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
       const sessions = await m.sessions.find(q.recentSessionsFilter(sessionsClosingFrom), { _id: 1 }).lean<Pick<SessionDoc, '_id'>[]>();
       if (sessions.length === 0) return [];
       const docs = await m.records
-        .find(q.queuedVerificationsFilter(sessions.map((d) => d._id), submittedBefore))
+        .find(
+          q.queuedVerificationsFilter(
+            sessions.map((d) => d._id),
+            submittedBefore,
+          ),
+        )
         .sort(q.QUEUED_VERIFICATION_SORT)
         .limit(limit)
         .lean<RecordDoc[]>();
