@@ -40,6 +40,7 @@ import { MailQueue } from './domain/accounts/mail-queue.js';
 import type { Mailer } from './domain/accounts/mailer.js';
 import { purgeTokens, TOKEN_PURGE_JOB } from './domain/accounts/token-purge.js';
 import { ScheduledJob } from './domain/jobs/scheduled-job.js';
+import { ABANDONED_VERIFICATIONS_INTERVAL_MS, ABANDONED_VERIFICATIONS_JOB } from './domain/checkins/abandoned-verifications.js';
 import type { JobRunner } from './domain/jobs/job-runner.js';
 import { applyRetention, RETENTION_JOB } from './domain/privacy/retention.js';
 import { TIMETABLE_JOB } from './domain/timetable/timetable-job.js';
@@ -109,6 +110,8 @@ export interface Application {
   outbox: OutboxDispatcher;
   /** Queues each teacher's daily digest email, once a day from DIGEST_HOUR, across nodes. */
   digest: ScheduledJob;
+  /** Gives up the selfie verifications lost with their node (a kill mid-selfie), on one node per minute. */
+  abandonedVerifications: ScheduledJob;
   /** Listens on config.host:config.port (port 0 picks a free one). */
   listen(): Promise<AddressInfo>;
   /** Stops the scheduler and sockets, lets in-flight requests and background jobs finish (bounded), then closes the store. */
@@ -292,6 +295,17 @@ export function createApplication(deps: ApplicationDeps): Application {
     },
   );
 
+  const abandonedVerifications = new ScheduledJob(
+    store,
+    logger,
+    clock,
+    { name: ABANDONED_VERIFICATIONS_JOB, owner: config.nodeId, intervalMs: ABANDONED_VERIFICATIONS_INTERVAL_MS, ...trust },
+    async (now) => {
+      const abandoned = await attendance.checkins.abandonLostVerifications(now, config.face.taskTimeoutMs);
+      if (abandoned > 0) logger.info({ abandoned }, 'selfie verifications lost with their node given up');
+    },
+  );
+
   const webhookProducer = new WebhookProducer({
     store,
     now: clock,
@@ -385,6 +399,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     webhookEvents: webhookProducer,
     outbox,
     digest,
+    abandonedVerifications,
     async listen() {
       if (metricsListener) await listenOn(metricsListener, config.metrics.port!, config.metrics.host);
       const address = await listenOn(httpServer, config.port, config.host);
@@ -397,6 +412,7 @@ export function createApplication(deps: ApplicationDeps): Application {
       webhookPasses.start();
       outbox.start();
       digest.start();
+      abandonedVerifications.start();
       return address;
     },
     close() {
@@ -409,6 +425,7 @@ export function createApplication(deps: ApplicationDeps): Application {
         await timetableJob.stop();
         await webhookPasses.stop();
         await digest.stop();
+        await abandonedVerifications.stop();
         await realtime.close();
         if (httpServer.listening) {
           const stopped = new Promise<void>((resolve, reject) => {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
-import type { FanoutLink } from '../shared/fanout-link.js';
+import type { FanoutLink, LinkOutage } from '../shared/fanout-link.js';
 
 /**
  * The Socket.IO Redis adapter's link to the other nodes: up while the publisher is connected
@@ -11,7 +11,9 @@ import type { FanoutLink } from '../shared/fanout-link.js';
 export class RedisFanoutLink implements FanoutLink {
   private subscribed = true;
   private wasDown = false;
-  private readonly listeners = new Set<() => void>();
+  /** When the link was first seen down in the outage under way (ms since the epoch); null while up. */
+  private downSince: number | null = null;
+  private readonly listeners = new Set<(outage: LinkOutage) => void>();
 
   constructor(
     private readonly pub: Redis,
@@ -22,6 +24,7 @@ export class RedisFanoutLink implements FanoutLink {
       client.on('close', () => {
         this.subscribed = false;
         this.wasDown = true;
+        this.downSince ??= Date.now();
       });
       client.on('ready', () => this.confirm());
     }
@@ -31,7 +34,7 @@ export class RedisFanoutLink implements FanoutLink {
     return this.subscribed && this.pub.status === 'ready' && this.sub.status === 'ready';
   }
 
-  onRestored(listener: () => void): () => void {
+  onRestored(listener: (outage: LinkOutage) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -48,9 +51,11 @@ export class RedisFanoutLink implements FanoutLink {
           this.subscribed = true;
           if (!this.wasDown) return;
           this.wasDown = false;
+          const outage = { since: new Date(this.downSince ?? Date.now()) };
+          this.downSince = null;
           for (const listener of this.listeners) {
             try {
-              listener();
+              listener(outage);
             } catch (err) {
               this.logger.error({ err }, 'fan-out restore listener failed');
             }

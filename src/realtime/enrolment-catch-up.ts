@@ -1,14 +1,24 @@
 import type { Logger } from '../logger.js';
-import { rooms } from '../shared/events.js';
-import type { FanoutLink } from '../shared/fanout-link.js';
+import { CLOCK_SKEW_LIMIT_MS } from '../cluster/node-registry.js';
+import { rooms, studentRoomSession, type CheckinView, type SessionView } from '../shared/events.js';
+import type { FanoutLink, LinkOutage } from '../shared/fanout-link.js';
 import type { AppServer, AppSocket } from './types.js';
 
 /** How long a catch-up the store could not answer waits before it tries again. */
 export const CATCH_UP_RETRY_MS = 5_000;
 
-/** What the catch-up reads (SessionService.enrolmentsOf): by student, the subjects they are enrolled in now. */
+/**
+ * What the catch-up reads (SessionService): by student, the subjects they are enrolled in now;
+ * and what changed in a session since a time, for some of its students.
+ */
 export interface StudentEnrolmentReads {
   enrolmentsOf(orgId: string, studentIds: readonly string[]): Promise<ReadonlyMap<string, ReadonlySet<string>>>;
+  changedForStudents(
+    orgId: string,
+    sessionId: string,
+    studentIds: readonly string[],
+    since: Date,
+  ): Promise<{ session: SessionView | null; checkins: { studentId: string; view: CheckinView }[] }>;
 }
 
 /** A node's student sockets, by organisation, then by student. */
@@ -36,6 +46,8 @@ type Students = Map<string, Map<string, AppSocket[]>>;
 export class EnrolmentCatchUp {
   private running: Promise<void> | null = null;
   private again = false;
+  /** The start of the earliest outage whose missed pushes are not yet caught up; null when none. */
+  private since: Date | null = null;
   private retry: NodeJS.Timeout | null = null;
   private readonly stop: () => void;
 
@@ -45,14 +57,15 @@ export class EnrolmentCatchUp {
     private readonly reads: StudentEnrolmentReads,
     private readonly logger: Logger,
   ) {
-    this.stop = link ? link.onRestored(() => void this.run()) : () => undefined;
+    this.stop = link ? link.onRestored((outage) => void this.run(outage)) : () => undefined;
   }
 
   /**
    * One pass over this node's student sockets; asked while one runs, another follows it (its
    * reads may predate what the new request is about). Public so a test can drive it.
    */
-  run(): Promise<void> {
+  run(outage?: LinkOutage): Promise<void> {
+    if (outage) this.missedSince(outage.since);
     if (this.running) {
       this.again = true;
       return this.running;
@@ -76,7 +89,16 @@ export class EnrolmentCatchUp {
     } while (this.again);
   }
 
+  private missedSince(since: Date): void {
+    if (this.since === null || since < this.since) this.since = since;
+  }
+
   private async pass(): Promise<void> {
+    // Another node's clock may be up to the skew limit behind this one's: its writes of the
+    // outage's first moments carry times that much earlier.
+    const missed = this.since && new Date(this.since.getTime() - CLOCK_SKEW_LIMIT_MS);
+    const since = this.since;
+    this.since = null;
     const byOrg: Students = new Map();
     for (const socket of this.io.of('/').sockets.values()) {
       if (socket.data.role !== 'student' || socket.disconnected) continue;
@@ -89,17 +111,21 @@ export class EnrolmentCatchUp {
     let failed = 0;
     let firstErr: unknown;
     let joined = 0;
+    let told = 0;
     // One organisation at a time: a catch-up is a few queries in a row, never a burst of them.
     for (const [orgId, students] of byOrg) {
       try {
         joined += await this.catchUp(orgId, students);
+        if (missed) told += await this.tellChanges(orgId, students, missed);
       } catch (err) {
         failed += 1;
         firstErr ??= err;
       }
     }
     if (joined > 0) this.logger.info({ joined }, 'sockets joined the rooms of enrolments missed during a Redis outage');
+    if (told > 0) this.logger.info({ told }, 'students told the changes of their sessions missed during a Redis outage');
     if (failed === 0) return;
+    if (since) this.missedSince(since);
     // The store out of reach as well: what was missed is still missed, so try again later.
     this.logger.warn({ err: firstErr, organisations: failed }, 'enrolments missed during a Redis outage not caught up; trying again');
     if (this.retry) clearTimeout(this.retry);
@@ -108,6 +134,50 @@ export class EnrolmentCatchUp {
       void this.run();
     }, CATCH_UP_RETRY_MS);
     this.retry.unref();
+  }
+
+  /**
+   * The pushes another node made during the outage reached none of this node's sockets: for
+   * each session they joined, the session (`session:status`) when it changed since, and each
+   * student's own record (`checkin:decision`) when it changed since, read from the store, sent
+   * to this node's sockets in the session's room only. One read of records per session.
+   * Answers how many pushes were sent.
+   */
+  private async tellChanges(orgId: string, students: Map<string, AppSocket[]>, since: Date): Promise<number> {
+    const bySession = new Map<string, Map<string, AppSocket[]>>();
+    for (const [studentId, sockets] of students) {
+      for (const socket of sockets) {
+        for (const room of socket.rooms) {
+          const sessionId = studentRoomSession(room);
+          if (sessionId === undefined) continue;
+          let joined = bySession.get(sessionId);
+          if (!joined) bySession.set(sessionId, (joined = new Map()));
+          const theirs = joined.get(studentId);
+          if (theirs) theirs.push(socket);
+          else joined.set(studentId, [socket]);
+        }
+      }
+    }
+    let told = 0;
+    for (const [sessionId, joined] of bySession) {
+      const changed = await this.reads.changedForStudents(orgId, sessionId, [...joined.keys()], since);
+      for (const { studentId, view } of changed.checkins) {
+        for (const socket of joined.get(studentId) ?? []) {
+          if (socket.disconnected) continue;
+          socket.emit('checkin:decision', view);
+          told += 1;
+        }
+      }
+      if (!changed.session) continue;
+      for (const sockets of joined.values()) {
+        for (const socket of sockets) {
+          if (socket.disconnected) continue;
+          socket.emit('session:status', changed.session);
+          told += 1;
+        }
+      }
+    }
+    return told;
   }
 
   /** Joins one organisation's student sockets to the rooms they miss; answers how many joins stood. */

@@ -5,6 +5,15 @@
 export interface FanoutLink {
   /** True while a broadcast reaches the other nodes: publisher connected, subscriptions back in place. */
   readonly up: boolean;
-  /** Runs each time the link is up again after being down; returns the unsubscribe. */
-  onRestored(listener: () => void): () => void;
+  /**
+   * Runs each time the link is up again after being down, with when it went down (this node's
+   * clock): broadcasts from then on may not have reached the other nodes. Returns the unsubscribe.
+   */
+  onRestored(listener: (outage: LinkOutage) => void): () => void;
+}
+
+/** A link outage just ended. */
+export interface LinkOutage {
+  /** When the link was first seen down. */
+  since: Date;
 }

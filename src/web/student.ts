@@ -529,6 +529,9 @@ async function main(): Promise<void> {
   byId('refresh-sessions').addEventListener('click', () => void listSessions(socket));
   socket.on('checkin:decision', (view) => {
     if (view.sessionId !== joinedId) return;
+    // Two nodes may both push a record (its own node, and another's catch-up after a Redis
+    // outage): an older view never replaces a newer one.
+    if (held?.recordId === view.recordId && view.recordVersion < held.recordVersion) return;
     showResult(view);
   });
   socket.on('session:access-lost', ({ sessionId }) => {

@@ -1053,6 +1053,39 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(await s.records.listBySession(org.id, 'nope')).to.deep.equal([]);
     });
 
+    it('listQueuedVerifications finds pending records whose selfie is still queued, in recent sessions, oldest submission first', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      // Submissions years before any other test's, so that only this test's records are old enough.
+      const sub = (minutes: number) => new Date(Date.UTC(2001, 0, 1, 9) + minutes * 60_000);
+      const queued = { state: 'queued' as const, band: null, distance: null, flags: [], reason: null, completedAt: null };
+      const failed = { ...queued, state: 'failed' as const, completedAt: sub(5) };
+      const session = (status: AttendanceSession['status'], closesAt: Date) =>
+        s.sessions.create(org.id, newSession(subject.id, 't1', { status, closesAt }));
+      const open = await session('open', at(60));
+      const recent = await session('closed', at(0));
+      const old = await session('closed', at(-1));
+      const cancelled = await session('cancelled', at(60));
+      const put = async (sessionId: string, studentId: string, overrides: object) =>
+        (await s.records.insertIfAbsent(org.id, newRecord(sessionId, subject.id, studentId, { verification: queued, ...overrides })))
+          .record;
+      const inOpen = await put(open.id, 'st1', { submittedAt: sub(2) });
+      await put(open.id, 'st2', { submittedAt: sub(10) });
+      await put(open.id, 'st3', { submittedAt: sub(1), verification: failed });
+      await put(open.id, 'st4', { submittedAt: sub(1), status: 'present' });
+      await put(open.id, 'st5', { submittedAt: sub(1), verification: null });
+      const inRecent = await put(recent.id, 'st1', { submittedAt: sub(1) });
+      await put(old.id, 'st1', { submittedAt: sub(1) });
+      await put(cancelled.id, 'st1', { submittedAt: sub(1) });
+
+      const range = { submittedBefore: sub(10), sessionsClosingFrom: at(0) };
+      const found = await s.records.listQueuedVerifications(range, 10);
+      expect(found.map((r) => r.id)).to.deep.equal([inRecent.id, inOpen.id]);
+      expect(found[1]).to.deep.equal(inOpen);
+      expect((await s.records.listQueuedVerifications(range, 1)).map((r) => r.id)).to.deep.equal([inRecent.id]);
+      expect(await s.records.listQueuedVerifications({ ...range, submittedBefore: sub(1) }, 10)).to.deep.equal([]);
+    });
+
     it('listByStudent pages newest session first with a total, whatever order the records were written in', async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);

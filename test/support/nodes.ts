@@ -5,6 +5,7 @@ import { createApplication, type Application } from '../../src/app.js';
 import { createClusterDeps, type ClusterDeps } from '../../src/cluster/cluster-deps.js';
 import { NODE_REGISTRY_KEY } from '../../src/cluster/node-registry.js';
 import type { Config } from '../../src/config.js';
+import type { FaceEngine } from '../../src/domain/face/face-engine.js';
 import { createLogger } from '../../src/logger.js';
 import { pino } from 'pino';
 import { createStore } from '../../src/store/index.js';
@@ -53,6 +54,13 @@ export async function startNodes(
     env?: Record<string, string>;
     /** Per node (by index), how far its clock is from the host's: the application's, the store's and the node registry's. */
     clockSkewMs?: number[];
+    /**
+     * Per node (by index), the application's clock alone (the store and the node registry keep the
+     * host's, so the node's clock is not reported skewed): a test moves it to run a job early.
+     */
+    appClocks?: ((() => Date) | undefined)[];
+    /** Per node (by index), its face engine; none by default. */
+    faces?: (FaceEngine | undefined)[];
     /** Each node's log lines (JSON, level info and above), with its name; none kept by default. */
     log?: (node: string, line: string) => void;
   },
@@ -78,7 +86,12 @@ export async function startNodes(
   };
   try {
     for (let i = 0; i < n; i += 1) {
-      nodes.push(await startNode(`node-${String.fromCharCode(65 + i)}`, jwtSecret, opts, opts.clockSkewMs?.[i] ?? 0));
+      nodes.push(
+        await startNode(`node-${String.fromCharCode(65 + i)}`, jwtSecret, opts, opts.clockSkewMs?.[i] ?? 0, {
+          clock: opts.appClocks?.[i],
+          face: opts.faces?.[i],
+        }),
+      );
     }
   } catch (err) {
     await cleanup();
@@ -98,6 +111,7 @@ async function startNode(
     log?: (node: string, line: string) => void;
   },
   skewMs: number,
+  own: { clock: (() => Date) | undefined; face: FaceEngine | undefined },
 ): Promise<TestNode> {
   const config: Config = {
     ...testConfig({ JWT_SECRET: jwtSecret, REDIS_URL: opts.redisUrl, NODE_ID: name, ...opts.env }),
@@ -115,12 +129,14 @@ async function startNode(
     await store.close();
     throw err;
   }
+  const appClock = own.clock ?? clock;
   const app = createApplication({
     config,
     store,
     logger,
     cluster,
-    ...(clock ? { clock } : {}),
+    ...(appClock ? { clock: appClock } : {}),
+    ...(own.face ? { face: own.face } : {}),
   });
   const connections = new Set<NetSocket>();
   app.httpServer.on('connection', (s: NetSocket) => {
@@ -152,6 +168,7 @@ async function startNode(
       app.httpServer.close();
       app.realtime.io.engine.close();
       await app.attendance.scheduler.stop();
+      await app.abandonedVerifications.stop();
       await cluster.closeAbruptly();
       await store.close();
     },

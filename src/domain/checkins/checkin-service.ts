@@ -11,6 +11,7 @@ import { publishRecordChange, recordWithoutCheckin, updateRecord, writeRecord } 
 import { CheckinBatcher, DEFAULT_CHECKIN_BATCH } from './checkin-batch.js';
 import { CheckinReads } from './checkin-reads.js';
 import { verifySelfie } from './selfie-verifier.js';
+import { abandonLostVerifications } from './abandoned-verifications.js';
 import { proxySignals, type PeerLookup } from '../checks/proxy-signals.js';
 import { hasFaceConsent } from '../privacy/consent.js';
 import { storedLocation } from '../privacy/retention.js';
@@ -312,6 +313,14 @@ export class CheckinService {
       this.inFlight -= 1;
       if (this.inFlight === 0) for (const resolve of this.settled.splice(0)) resolve();
     }
+  }
+
+  /**
+   * Gives up the selfie verifications lost with their node (abandoned-verifications.ts); one
+   * node at a time runs it (the application's ScheduledJob). Answers how many.
+   */
+  abandonLostVerifications(now: Date, taskTimeoutMs: number): Promise<number> {
+    return abandonLostVerifications(this.deps, now, taskTimeoutMs);
   }
 
   /** A teacher accepts or rejects a check-in of a session that is still open. */

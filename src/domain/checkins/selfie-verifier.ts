@@ -35,6 +35,16 @@ const BUSY_RETRY_BUDGET_MS = 60_000;
 const BUSY_RETRY_MIN_MS = 100;
 const BUSY_RETRY_MAX_MS = 5_000;
 
+/**
+ * The longest a running node keeps a selfie verification in flight: the selfie's analysis and
+ * then the liveness frames', each waiting for room up to the busy budget and then for one task
+ * deadline (FACE_TASK_TIMEOUT_MS, which counts the pool's queue too), plus a minute for the
+ * store's reads and write. A verification still queued after that was lost with its node.
+ */
+export function verificationLimitMs(taskTimeoutMs: number): number {
+  return 2 * (BUSY_RETRY_BUDGET_MS + taskTimeoutMs) + 60_000;
+}
+
 type Student = Pick<User, 'id' | 'name' | 'studentNumber'>;
 
 /** The liveness step of a check-in: the challenge its token named and the frames sent. */
@@ -93,18 +103,39 @@ export async function verifySelfie(
         verification: decision.verification,
         decidedAt: decision.status === 'pending' ? null : deps.now(),
       }
-    : // Said in the reason and kept as a flag: "being verified" would otherwise stay on the
-      // student's page and the roster for a check that will never come.
-      {
-        reason: 'FACE_CHECK_FAILED',
-        flags: [...record.flags.filter((f) => f !== 'FACE_CHECK_FAILED'), 'FACE_CHECK_FAILED'],
-        verification: failedVerification(deps.now()),
-      };
+    : failedCheck(record, deps.now());
   try {
     await applyOnce(deps, session, student, record, patch);
   } catch (err) {
     deps.logger.error({ err, sessionId: session.id, recordId: record.id }, 'storing the selfie verification failed');
   }
+}
+
+/**
+ * Gives up a verification that will not come (its node died with the selfie in memory): the
+ * record stays `pending` for the teacher with FACE_CHECK_FAILED, pushed to the student and the
+ * roster. True when stored; false when the record was decided or verified meanwhile. Throws
+ * what the store throws.
+ */
+export function abandonVerification(
+  deps: DomainDeps,
+  session: AttendanceSession,
+  student: Student,
+  record: AttendanceRecord,
+): Promise<boolean> {
+  return applyOnce(deps, session, student, record, failedCheck(record, deps.now()));
+}
+
+/**
+ * Said in the reason and kept as a flag: "being verified" would otherwise stay on the student's
+ * page and the roster for a check that will never come.
+ */
+function failedCheck(record: AttendanceRecord, at: Date): RecordPatch {
+  return {
+    reason: 'FACE_CHECK_FAILED',
+    flags: [...record.flags.filter((f) => f !== 'FACE_CHECK_FAILED'), 'FACE_CHECK_FAILED'],
+    verification: failedVerification(at),
+  };
 }
 
 /** The no-consent decision when consent is required and missing (or cannot be read), else null. */
@@ -196,19 +227,19 @@ async function facesToCompare(
   return { claimed, others, claimedOutdated };
 }
 
-/** Optimistic update; gives up (logged) if a teacher decided meanwhile. */
+/** Optimistic update; gives up (logged) if a teacher decided meanwhile. True when stored. */
 async function applyOnce(
   deps: DomainDeps,
   session: AttendanceSession,
   student: Student,
   record: AttendanceRecord,
   patch: RecordPatch,
-): Promise<void> {
+): Promise<boolean> {
   let current: AttendanceRecord | null = record;
   for (let i = 0; i < MAX_UPDATE_TRIES && current; i++) {
     if (current.verification?.state !== 'queued' || current.status !== 'pending') {
       deps.logger.info({ recordId: record.id }, 'selfie verification superseded by another decision');
-      return;
+      return false;
     }
     const updated = await updateRecord(deps, current, patch, {
       actorId: null,
@@ -218,9 +249,10 @@ async function applyOnce(
     });
     if (updated.written) {
       publishRecordChange(deps, session, student, updated.record);
-      return;
+      return true;
     }
     current = updated.record;
   }
   deps.logger.warn({ recordId: record.id }, 'selfie verification not stored: the record kept changing');
+  return false;
 }

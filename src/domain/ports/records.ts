@@ -199,6 +199,14 @@ export interface RecordRepository {
   listProxyPeers(orgId: string, sessionId: string, probe: ProxyProbe): Promise<AttendanceRecord[]>;
   listBySessions(orgId: string, sessionIds: string[]): Promise<AttendanceRecord[]>;
   /**
+   * System-wide, for the abandoned-verification job (domain/checkins/abandoned-verifications.ts):
+   * records still `pending` whose selfie verification is `queued` and was submitted before
+   * `submittedBefore`, in sessions that are not cancelled and are unclosed or close (closesAt)
+   * at or after `sessionsClosingFrom`, oldest submission first, at most `limit`. The sessions'
+   * (status, closesAt) index bounds the read to recent sessions, however long the history.
+   */
+  listQueuedVerifications(range: { submittedBefore: Date; sessionsClosingFrom: Date }, limit: number): Promise<AttendanceRecord[]>;
+  /**
    * The session's records changed since a roster version (all of them when `afterRosterVersion`
    * is null), reduced to what the proxy signals compare, and how many records the session has:
    * what keeps a group commit's index of the session current (docs/multi-node.md, "Group

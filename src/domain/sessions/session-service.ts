@@ -9,7 +9,7 @@ import { assertEnrolled, assertStaffOf, loadSession, loadSessionForStaff } from 
 import { resolvePolicy, sessionDefaults } from './policy.js';
 import { loadRosterEntries } from './roster-entries.js';
 import { countRoster, effectiveStatus, toCheckinView, toSessionView } from './views.js';
-import type { CodeView, RosterSnapshot, SessionOpenInput, SessionView, StudentJoinResult } from '../../shared/events.js';
+import type { CheckinView, CodeView, RosterSnapshot, SessionOpenInput, SessionView, StudentJoinResult } from '../../shared/events.js';
 import { windowError } from './session-lifecycle.js';
 import { alreadyOpen, doubleBooked, subjectClashes, teacherClashes, unnamedFor, type Window } from './clashes.js';
 import { withSlotLocks, type SlotLockKey } from './slot-locks.js';
@@ -219,6 +219,31 @@ export class SessionService {
     if (actor.role === 'student') await assertEnrolled(this.deps.store, actor, subject);
     else assertStaffOf(actor, subject);
     return toSessionView(session, subject, this.deps.now());
+  }
+
+  /**
+   * What a Redis outage may have kept from these students' sockets in this session: the session
+   * when it changed at or after `since` (null otherwise, or when it is gone), and their records
+   * changed at or after `since`, as their own views. Read by the node's catch-up once its link
+   * is back (realtime/enrolment-catch-up.ts); the sockets were admitted to the session's room by
+   * `session:join`, and the periodic re-check takes out those no longer enrolled.
+   */
+  async changedForStudents(
+    orgId: string,
+    sessionId: string,
+    studentIds: readonly string[],
+    since: Date,
+  ): Promise<{ session: SessionView | null; checkins: { studentId: string; view: CheckinView }[] }> {
+    const { store } = this.deps;
+    const session = await store.sessions.get(orgId, sessionId);
+    if (!session) return { session: null, checkins: [] };
+    const records = await store.records.getForStudents(orgId, sessionId, studentIds);
+    const checkins = records
+      .filter((r) => r.updatedAt >= since)
+      .map((r) => ({ studentId: r.studentId, view: toCheckinView(r, session.policy.maxAttempts) }));
+    if (session.updatedAt < since) return { session: null, checkins };
+    const subject = await store.subjects.get(orgId, session.subjectId);
+    return { session: subject ? toSessionView(session, subject, this.deps.now()) : null, checkins };
   }
 
   /** Staff of the session's subject (its teachers, the organisation's admins); throws otherwise. */

@@ -246,6 +246,22 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
       const docs = await m.records.find(q.recordsOfSessionsFilter(orgId, sessionIds)).sort(q.RECORD_SORT).lean<RecordDoc[]>();
       return docs.map(toRecord);
     },
+    async listQueuedVerifications({ submittedBefore, sessionsClosingFrom }, limit) {
+      // The sessions first, by their (status, closesAt) index; then their records, by the records' session key.
+      const sessions = await m.sessions.find(q.recentSessionsFilter(sessionsClosingFrom), { _id: 1 }).lean<Pick<SessionDoc, '_id'>[]>();
+      if (sessions.length === 0) return [];
+      const docs = await m.records
+        .find(
+          q.queuedVerificationsFilter(
+            sessions.map((d) => d._id),
+            submittedBefore,
+          ),
+        )
+        .sort(q.QUEUED_VERIFICATION_SORT)
+        .limit(limit)
+        .lean<RecordDoc[]>();
+      return docs.map(toRecord);
+    },
     listByStudent: (orgId, studentId, page) => listRecordsOfStudent(m, orgId, studentId, page),
     async update(orgId, id, expectedVersion, patch) {
       const d = await m.records

@@ -293,6 +293,19 @@ export const recordsOfSessionsFilter = (orgId: string, sessionIds: string | read
 });
 export const RECORD_SORT: Sort = { createdAt: 1, _id: 1 };
 
+/** System-wide: sessions not yet closed, and closed ones that close (closesAt) at or after `from`. */
+export const recentSessionsFilter = (from: Date): QueryFilter<SessionDoc> => ({
+  $or: [{ status: { $in: [...UNCLOSED_SESSION_STATES] } }, { status: 'closed', closesAt: { $gte: from } }],
+});
+/** Records of these sessions still pending on a selfie verification queued before `before`. */
+export const queuedVerificationsFilter = (sessionIds: readonly string[], before: Date): QueryFilter<RecordDoc> => ({
+  sessionId: { $in: [...sessionIds] },
+  status: 'pending',
+  'verification.state': 'queued',
+  submittedAt: { $lt: before },
+});
+export const QUEUED_VERIFICATION_SORT: Sort = { submittedAt: 1, _id: 1 };
+
 export const recordsOfStudentFilter = (orgId: string, studentId: string): QueryFilter<RecordDoc> => ({ orgId, studentId });
 /** A student's history: newest session first (a record whose session is unknown last), ties by record id, newest first. */
 export const STUDENT_HISTORY_SORT: Sort = { sessionStartsAt: -1, _id: -1 };

@@ -511,6 +511,19 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
         .all(orgId, JSON.stringify(sessionIds))
         .map(records.fromRow);
     },
+    async listQueuedVerifications({ submittedBefore, sessionsClosingFrom }, limit) {
+      // From the sessions' (status, closes_at) index to each session's records: recent sessions
+      // only, never a scan of the records' history.
+      return db
+        .stmt(
+          `SELECT r.* FROM sessions s JOIN records r ON r.org_id = s.org_id AND r.session_id = s.id
+           WHERE (s.status IN (${UNCLOSED}) OR (s.status = 'closed' AND s.closes_at >= @from))
+             AND r.status = 'pending' AND r.submitted_at < @before AND json_extract(r.verification, '$.state') = 'queued'
+           ORDER BY r.submitted_at, r.id LIMIT @limit`,
+        )
+        .all({ from: sessionsClosingFrom.getTime(), before: submittedBefore.getTime(), limit })
+        .map(records.fromRow);
+    },
     async listByStudent(orgId, studentId, page) {
       // Session order, not write order: a late correction must not lift an old session to the
       // top. The student's rows come from records_student, each session by its primary key; a
