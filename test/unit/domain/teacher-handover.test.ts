@@ -74,6 +74,41 @@ function handoverSuite(setup: RaceStore): void {
     expect(await heldBy()).to.equal(absent.id);
   });
 
+  it('refuses two subjects of one hand-over given to the cover at the same time, naming both', async () => {
+    const admin = f.actor(f.admin);
+    const absent = await createUser(f.store, f.org.id, 'teacher');
+    const cover = await createUser(f.store, f.org.id, 'teacher');
+    const art = await subjectOf([absent], 'A-ART');
+    const chem = await subjectOf([absent], 'C-CHEM');
+    const term = await f.domain.timetable.createTerm(admin, { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-10' });
+    // Art and chemistry meet at once on Thursdays, both the absent teacher's (a combined class, confirmed).
+    await f.domain.timetable.createMeeting(admin, art.id, { termId: term.id, weekday: 4, startTime: '09:00', endTime: '10:00' });
+    await f.domain.timetable.createMeeting(admin, chem.id, {
+      termId: term.id,
+      weekday: 4,
+      startTime: '09:30',
+      endTime: '10:30',
+      teacherOverlap: true,
+    });
+    const before = await f.store.subjects.getMany(f.org.id, [art.id, chem.id]);
+
+    const err = await expectCode(
+      f.domain.handover.handOver(admin, absent.id, { toTeacherId: cover.id, keepAbsent: false, teacherOverlap: false }),
+      'TEACHER_DOUBLE_BOOKED',
+    );
+    const refused = err.details?.['refused'] as { subjectId: string; message: string }[];
+    expect(refused.map((r) => r.subjectId)).to.deep.equal([chem.id]);
+    expect(refused[0]!.message).to.contain('A-ART Thursday 09:00–10:00 and C-CHEM Thursday 09:30–10:30');
+    expect(await f.store.subjects.getMany(f.org.id, [art.id, chem.id])).to.have.deep.members(before);
+    expect(await f.domain.handover.pending(admin, absent.id)).to.equal(null);
+
+    await f.domain.handover.handOver(admin, absent.id, { toTeacherId: cover.id, keepAbsent: false, teacherOverlap: true });
+    expect((await f.store.subjects.getMany(f.org.id, [art.id, chem.id])).map((s) => [s.code, s.teacherIds])).to.have.deep.members([
+      ['A-ART', [cover.id]],
+      ['C-CHEM', [cover.id]],
+    ]);
+  });
+
   /** The store's setTeachersEach replaced by `dying` until its next call, which then throws as a node dying would. */
   const dieIn = (
     dying: (original: Store['subjects']['setTeachersEach'], ...args: Parameters<Store['subjects']['setTeachersEach']>) => Promise<unknown>,
