@@ -38,7 +38,7 @@ async function renderPending(): Promise<void> {
   const { items, total } = page;
   next = page.nextCursor;
   byId('excuses-shown').textContent =
-    total > items.length ? tt('excuses.shown', { count: formatNumber(items.length), total: formatNumber(total) }) : '';
+    total > items.length ? tt('excuses.shown', { shown: formatNumber(items.length), total: formatNumber(total) }) : '';
   byId('excuses-pager').hidden = next === null && trail.length === 1;
   byId<HTMLButtonElement>('excuses-prev').disabled = trail.length === 1;
   byId<HTMLButtonElement>('excuses-next').disabled = next === null;
