@@ -3,7 +3,8 @@ import type { Store } from './ports/store.js';
 import type { Actor } from './actor.js';
 import type { AuditAction } from '../shared/audit.js';
 
-type ActorEntry = { entityType: AuditEntry['entityType']; entityId: string; action: AuditAction; from: unknown; to: unknown };
+/** An audit entry as a change made by an actor describes it; auditEntry completes it. */
+export type ActorEntry = { entityType: AuditEntry['entityType']; entityId: string; action: AuditAction; from: unknown; to: unknown };
 
 /** The entry for a change made by `actor`, for a store call that writes it with the change. */
 export const auditEntry = (actor: Actor, at: Date, entry: ActorEntry): Omit<AuditEntry, 'id'> => ({

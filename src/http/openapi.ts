@@ -117,6 +117,8 @@ function paramsOf(schema: z.ZodType | undefined, where: 'path' | 'query'): JsonS
       schema: jsonSchemaOf(field, 'input'),
     };
     if (field.description) p.description = field.description;
+    // OpenAPI marks a parameter deprecated on the parameter itself, not only in its schema.
+    if (field.meta()?.['deprecated'] === true) p.deprecated = true;
     return p;
   });
 }

@@ -447,6 +447,65 @@ export function directoryContract(ctx: ContractContext): void {
       expect((await s.subjects.get(other.id, foreign.id))?.teacherIds).to.deep.equal(['t1']);
     });
 
+    it('setTeachersEach writes its audit entries with the change, and none when it is refused or its lease lost', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const at = (minutes: number) => new Date(Date.UTC(2026, 2, 2, 9) + minutes * 60_000);
+      const art = await s.subjects.create(org.id, newSubject({ code: 'ART', teacherIds: ['t1'] }));
+      const bio = await s.subjects.create(org.id, newSubject({ code: 'BIO', teacherIds: ['t1'] }));
+      const entry = (note: string) => ({
+        orgId: org.id,
+        entityType: 'user' as const,
+        entityId: 't1',
+        sessionId: null,
+        actorId: null,
+        action: 'user.handover' as const,
+        from: null,
+        to: { note },
+        reason: null,
+        ip: null,
+        at: at(0),
+      });
+      const notes = async () => (await s.audit.listForEntity(org.id, 'user', 't1')).map((e) => (e.to as { note: string }).note);
+      // Biology is not as found: art, written first, is put back and the entry is not kept.
+      await expectConflict(
+        s.subjects.setTeachersEach(
+          org.id,
+          [
+            { id: art.id, from: ['t1'], to: ['t2'] },
+            { id: bio.id, from: ['t3'], to: ['t2'] },
+          ],
+          undefined,
+          [entry('refused')],
+        ),
+        `teacherIds:${bio.id}`,
+      );
+      const name = 'slots:o:handover:t1';
+      const never = new Date(8.64e15);
+      expect(await s.jobs.claim(name, 'node-a', at(10), at(0), never)).to.equal(true);
+      expect(await s.jobs.claim(name, 'node-b', at(30), at(11), never)).to.equal(true);
+      const lost = s.subjects.setTeachersEach(
+        org.id,
+        [{ id: art.id, from: ['t1'], to: ['t2'] }],
+        { names: [name], owner: 'node-a', until: at(40) },
+        [entry('lost')],
+      );
+      expect(
+        await lost.then(
+          () => null,
+          (e: unknown) => e,
+        ),
+      ).to.be.instanceOf(LeaseLostError);
+      expect(await notes()).to.deep.equal([]);
+      expect((await s.subjects.getMany(org.id, [art.id, bio.id])).map((x) => x.teacherIds)).to.deep.equal([['t1'], ['t1']]);
+
+      await s.subjects.setTeachersEach(org.id, [{ id: art.id, from: ['t1'], to: ['t2'] }], undefined, [entry('made')]);
+      expect(await notes()).to.deep.equal(['made']);
+      // An entry with no subject left to change (a hand back of subjects already as before) is written alone.
+      await s.subjects.setTeachersEach(org.id, [], undefined, [entry('alone')]);
+      expect(await notes()).to.deep.equal(['made', 'alone']);
+    });
+
     it('setTeachersEach with a fence writes nothing once a lease is lost', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

@@ -80,6 +80,28 @@ export function excusesContract(ctx: ContractContext): void {
       expect((await s.excuses.list(other.id, { limit: 10, offset: 0 })).total).to.equal(0);
     });
 
+    it('pages newest first after a key: a decision taken between two pages neither skips an excuse nor shows one twice', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const newest: string[] = [];
+      for (let i = 0; i < 5; i += 1) newest.unshift((await s.excuses.create(org.id, base())).id);
+      const pending = { status: 'pending' as const, limit: 2, offset: 0 };
+      const ids = (p: { items: { id: string }[] }) => p.items.map((e) => e.id);
+      const first = await s.excuses.list(org.id, pending);
+      expect(ids(first)).to.deep.equal(newest.slice(0, 2));
+      // Decided on another screen while the first page is read: an offset of 2 would now skip two.
+      await s.excuses.decide(org.id, newest[0]!, { status: 'approved', decidedBy: null, decidedAt: new Date(), decisionNote: null });
+      const second = await s.excuses.list(org.id, { ...pending, after: first.items.at(-1)! });
+      expect(ids(second)).to.deep.equal(newest.slice(2, 4));
+      expect(second.total).to.equal(4);
+      const last = await s.excuses.list(org.id, { ...pending, after: second.items.at(-1)! });
+      expect(ids(last)).to.deep.equal(newest.slice(4));
+      expect(last.total).to.equal(4);
+      // The key's own excuse decided since: the place in the list stays.
+      await s.excuses.decide(org.id, newest[3]!, { status: 'declined', decidedBy: null, decidedAt: new Date(), decisionNote: null });
+      expect(ids(await s.excuses.list(org.id, { ...pending, after: second.items.at(-1)! }))).to.deep.equal(newest.slice(4));
+    });
+
     it('decides once: compare-and-set on pending', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

@@ -160,6 +160,54 @@ describe('excuses', function () {
     expect(stored.body.document).to.equal(null);
   });
 
+  it('pending excuses paged by cursor: one decided on another screen between two pages is neither skipped nor shown twice', async () => {
+    // A subject of its own, so its teacher's list holds only these.
+    const own = await createUser(srv.store, org.id, 'teacher');
+    tokens.set(own.id, (await srv.login(own.email, PASSWORD)).accessToken);
+    const ownSubject = await createSubject(srv.store, org.id, [own.id], [student.id]);
+    const submitted: string[] = [];
+    for (let day = 16; day <= 20; day += 1) {
+      const res = await submit(student, {
+        subjectId: ownSubject.id,
+        fromDay: `2026-02-${day}`,
+        toDay: `2026-02-${day}`,
+        category: 'MEDICAL',
+        text: '',
+      });
+      submitted.push(res.body.id as string);
+    }
+    const pageAfter = (cursor: string | null) =>
+      srv.request('GET', `/api/v1/excuses?status=pending&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, {
+        token: token(own),
+      });
+    const first = await pageAfter(null);
+    expect(first.status).to.equal(200);
+    const seen: string[] = first.body.items.map((e: { id: string }) => e.id);
+    // The newest, on the first page, decided on another screen: an offset of 2 would skip one.
+    expect((await srv.request('POST', `/api/v1/excuses/${seen[0]}/approve`, { token: token(admin), body: {} })).status).to.equal(200);
+    let cursor = first.body.nextCursor as string | null;
+    while (cursor) {
+      const page = await pageAfter(cursor);
+      expect(page.status).to.equal(200);
+      expect(page.body.total).to.equal(4);
+      seen.push(...page.body.items.map((e: { id: string }) => e.id));
+      cursor = page.body.nextCursor;
+    }
+    expect(seen).to.deep.equal([...submitted].reverse());
+    expect(refusal(await pageAfter('not-a-cursor'))).to.deep.equal([400, 'VALIDATION_FAILED']);
+    const both = await srv.request(
+      'GET',
+      `/api/v1/excuses?limit=2&offset=2&cursor=${encodeURIComponent(first.body.nextCursor as string)}`,
+      {
+        token: token(own),
+      },
+    );
+    expect(refusal(both)).to.deep.equal([400, 'VALIDATION_FAILED']);
+    // Offset still answers, as documented (deprecated).
+    const byOffset = await srv.request('GET', '/api/v1/excuses?status=pending&limit=2&offset=2', { token: token(own) });
+    expect(byOffset.body.items.map((e: { id: string }) => e.id)).to.deep.equal([...submitted].reverse().slice(3, 5));
+  });
+
   it('another student cannot see an excuse or its document; a teacher of another subject cannot decide it', async () => {
     const session = await closedSession('2026-01-14');
     const submitted = await submit(student, { sessionId: session.id, category: 'MEDICAL', text: 'private' });

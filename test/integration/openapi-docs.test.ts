@@ -139,6 +139,23 @@ describe('OpenAPI document and docs page', () => {
     ).to.deep.equal([]);
   });
 
+  it('the excuses list: `cursor` in, `nextCursor` out, `offset` marked deprecated (docs client)', async () => {
+    type Param = { name: string; in: string; deprecated?: boolean; description?: string };
+    const doc = (await srv.request('GET', '/api/openapi.json')).body as {
+      paths: Record<
+        string,
+        Record<string, { parameters: Param[]; responses: Record<string, { content: Record<string, { schema: unknown }> }> }>
+      >;
+    };
+    const op = doc.paths['/api/v1/excuses']!.get!;
+    const params = new Map(op.parameters.map((p) => [p.name, p]));
+    expect(params.get('offset')).to.include({ deprecated: true });
+    expect(params.get('cursor')).to.include({ in: 'query', required: false });
+    expect(params.get('cursor')!.deprecated).to.equal(undefined);
+    const schema = op.responses['200']!.content['application/json']!.schema as { properties: Record<string, unknown>; required: string[] };
+    expect(schema.required).to.include('nextCursor');
+  });
+
   it('serves the docs page with its scripts and styles from this server', async () => {
     const page = await srv.request('GET', '/api/docs');
     expect(page.status).to.equal(200);

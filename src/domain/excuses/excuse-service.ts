@@ -5,7 +5,7 @@ import { publishRecordChange, recordWithoutCheckin, updateRecord, writeRecord, w
 import type { DomainDeps } from '../deps.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { type Page } from '../ports/common.js';
-import { type Excuse, type ExcuseStatus } from '../ports/excuses.js';
+import { type Excuse, type ExcuseKey, type ExcuseStatus } from '../ports/excuses.js';
 import { absenceCategoriesOf } from '../ports/organisations.js';
 import { type AttendanceRecord, type RecordPatch } from '../ports/records.js';
 import { type AttendanceSession } from '../ports/sessions.js';
@@ -96,12 +96,22 @@ export class ExcuseService {
   }
 
   /** Students see their own; teachers those of subjects they teach; admins all. */
+  /**
+   * A page, newest first, after `after` when given (keyset paging: a decision taken meanwhile
+   * shifts nothing); `next` is the key to ask the following page after, null on the last one.
+   */
   async list(
     actor: Actor,
-    q: { status?: ExcuseStatus | undefined; studentId?: string | undefined; limit: number; offset: number },
-  ): Promise<Page<ExcuseView>> {
+    q: { status?: ExcuseStatus | undefined; studentId?: string | undefined; limit: number; offset: number; after?: ExcuseKey | undefined },
+  ): Promise<Page<ExcuseView> & { next: ExcuseKey | null }> {
     const { store } = this.deps;
-    const filter = { limit: q.limit, offset: q.offset, ...(q.status ? { status: q.status } : {}) };
+    // One more than the page: whether another page follows, without a count from here on.
+    const filter = {
+      limit: q.limit + 1,
+      offset: q.offset,
+      ...(q.status ? { status: q.status } : {}),
+      ...(q.after ? { after: q.after } : {}),
+    };
     let page: Page<Excuse>;
     if (actor.role === 'student') {
       page = await store.excuses.list(actor.orgId, { ...filter, studentId: actor.id });
@@ -115,11 +125,17 @@ export class ExcuseService {
     } else {
       page = await store.excuses.list(actor.orgId, { ...filter, ...(q.studentId ? { studentId: q.studentId } : {}) });
     }
+    const items = page.items.slice(0, q.limit);
+    const last = items.at(-1);
     const students = await this.students(
       actor.orgId,
-      page.items.map((e) => e.studentId),
+      items.map((e) => e.studentId),
     );
-    return { items: page.items.map((e) => toView(e, students.get(e.studentId))), total: page.total };
+    return {
+      items: items.map((e) => toView(e, students.get(e.studentId))),
+      total: page.total,
+      next: page.items.length > q.limit && last ? { createdAt: last.createdAt, id: last.id } : null,
+    };
   }
 
   async get(actor: Actor, id: string): Promise<ExcuseView> {

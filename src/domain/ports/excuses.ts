@@ -55,12 +55,21 @@ export interface ExcuseFilter extends PageQuery {
   /** Only excuses of these subjects (excuses for all subjects are left out). */
   subjectIds?: string[];
   status?: ExcuseStatus;
+  /**
+   * Keyset paging: only the excuses after this one in the list's order (older, or as old with a
+   * smaller id), whether or not it still matches; `offset` then counts from there. The total
+   * still counts every excuse of the filter.
+   */
+  after?: ExcuseKey;
 }
+
+/** An excuse's place in the list, newest first: its creation time, then its id. */
+export type ExcuseKey = Pick<Excuse, 'createdAt' | 'id'>;
 
 export interface ExcuseRepository {
   create(orgId: string, input: NewExcuse): Promise<Excuse>;
   get(orgId: string, id: string): Promise<Excuse | null>;
-  /** Newest first. */
+  /** Newest first (by creation time, then id). */
   list(orgId: string, filter: ExcuseFilter): Promise<Page<Excuse>>;
   /**
    * Approved excuses of these students that cover a session of the subject on the day: for

@@ -4,6 +4,7 @@
  */
 
 import type { LeaseFence, Page, PageQuery } from './common.js';
+import type { AuditEntry } from './audit.js';
 
 export interface GeoPoint {
   lat: number;
@@ -90,8 +91,18 @@ export interface SubjectRepository {
    * transaction. MongoDB (no multi-document transaction on a standalone server): each written
    * conditionally, those already written put back, while still this call's, on a refusal; a
    * reader may see some of them changed until then. Answers the subjects as written, in order.
+   *
+   * `entries` (the change's audit entries) are written with it: in its transaction on SQLite; on
+   * MongoDB before any subject, and taken back when it is refused or its lease lost. A node dying
+   * mid-way on MongoDB leaves them, over a change made in part or not at all: they are the
+   * change's intent, never lost, and a hand back reads each subject as it stands (TeacherHandover).
    */
-  setTeachersEach(orgId: string, swaps: readonly TeacherSwap[], fence?: LeaseFence): Promise<Subject[]>;
+  setTeachersEach(
+    orgId: string,
+    swaps: readonly TeacherSwap[],
+    fence?: LeaseFence,
+    entries?: readonly Omit<AuditEntry, 'id'>[],
+  ): Promise<Subject[]>;
   /** Deletes the subject and its enrolments. Returns false when it did not exist. */
   delete(orgId: string, id: string): Promise<boolean>;
   /** Idempotent; returns how many were newly enrolled. */

@@ -6,7 +6,7 @@ import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { EventPublisher } from '../events.js';
-import { audit } from '../audit-log.js';
+import { audit, auditEntry, type ActorEntry } from '../audit-log.js';
 import { toPublicUser, type PublicUser } from '../users/public-user.js';
 import type { User } from '../ports/users.js';
 import { chunked } from '../users/user-lookup.js';
@@ -138,9 +138,16 @@ export class SubjectService {
    * holds (firstTeacherLocks): every subject checked first under the first-teacher rule, then
    * written together (store.subjects.setTeachersEach), each only while its teachers are still
    * `from`. Refused (TEACHER_DOUBLE_BOOKED, or CONFLICT for one changed since): nothing is
-   * written, and `details.refused` names each subject. One `subject.update` entry per subject.
+   * written, and `details.refused` names each subject. One `subject.update` entry per subject,
+   * and the caller's `entries` (a hand-over's own), written by the store with the subjects.
    */
-  async setTeachersEach(actor: Actor, swaps: readonly TeacherSwap[], teacherOverlap: boolean, fence: SlotFence): Promise<Subject[]> {
+  async setTeachersEach(
+    actor: Actor,
+    swaps: readonly TeacherSwap[],
+    teacherOverlap: boolean,
+    fence: SlotFence,
+    entries: readonly ActorEntry[] = [],
+  ): Promise<Subject[]> {
     requireRole(actor, 'admin');
     await this.checkTeachers(actor.orgId, unique(swaps.flatMap((w) => [...w.to])));
     const changes: TeacherChange[] = swaps.map((w) => ({ subjectId: w.id, teacherIds: w.to }));
@@ -152,14 +159,24 @@ export class SubjectService {
     if (refused.length > 0) throw await this.refusal(actor, refused);
     let after: Subject[];
     try {
-      after = await this.deps.store.subjects.setTeachersEach(actor.orgId, swaps, await fence());
+      const at = this.deps.clock();
+      const audited = [
+        ...swaps.map((w): ActorEntry => ({
+          entityType: 'subject',
+          entityId: w.id,
+          action: 'subject.update',
+          from: { teacherIds: w.from },
+          to: { teacherIds: w.to },
+        })),
+        ...entries,
+      ].map((e) => auditEntry(actor, at, e));
+      after = await this.deps.store.subjects.setTeachersEach(actor.orgId, swaps, await fence(), audited);
     } catch (err) {
       if (!(err instanceof StoreConflictError) || !err.key.startsWith('teacherIds:')) throw err;
       const subjectId = err.key.slice('teacherIds:'.length);
       throw await this.refusal(actor, [{ subjectId, error: new AppError('CONFLICT', 'Its teachers changed meanwhile.') }]);
     }
     for (const [i, w] of swaps.entries()) {
-      await this.audit(actor, w.id, 'subject.update', { teacherIds: w.from }, { teacherIds: w.to });
       const kept = new Set(w.to);
       await this.announceRemoved(
         actor,

@@ -1,5 +1,4 @@
 import { requireRole, type Actor } from '../actor.js';
-import { audit } from '../audit-log.js';
 import type { Store } from '../ports/store.js';
 import type { Subject, TeacherSwap } from '../ports/subjects.js';
 import { AppError } from '../../shared/app-error.js';
@@ -42,7 +41,11 @@ export interface HandOverInput {
  * their return, exactly as they were. The first-teacher rule (meetings and scheduled sessions
  * follow the new first teacher) and its double-booking refusal hold as for one subject, every
  * subject checked before any is written (SubjectService.setTeachersEach); the subjects are then
- * written as one store change, one `subject.update` entry each. All or nothing: any refusal
+ * written as one store change, one `subject.update` entry each, with the teacher's `user.handover`
+ * (or `user.handback`) entry in the same store call, so a node dying cannot leave the change
+ * without it. A hand back restores what stands as the hand-over left it and passes over a subject
+ * already as before it (on MongoDB the entry is written first: a hand-over cut short by a node
+ * dying stays pending, and handing it back puts right what it wrote). All or nothing: any refusal
  * writes nothing and names every subject that refused. One hand-over at a time per teacher: the
  * check and the writes run under the teacher's hand-over lock (a store lease), on every node.
  */
@@ -80,15 +83,16 @@ export class TeacherHandover {
       }
       const changes = await this.handedOver(actor, fromId, input);
       if (!sameChanges(changes, planned)) throw new AppError('CONFLICT', "This teacher's subjects changed meanwhile: try again.");
-      await this.deps.subjects.setTeachersEach(actor, swapsOf(changes), input.teacherOverlap, fence);
-      const entry = { toTeacherId: input.toTeacherId, keepAbsent: input.keepAbsent, subjects: changes };
-      await audit(this.deps.store, actor, this.deps.clock(), {
-        entityType: 'user',
-        entityId: fromId,
-        action: 'user.handover',
-        from: null,
-        to: entry,
-      });
+      // Written by the store with the subjects (store.subjects.setTeachersEach): never a hand-over without its entry.
+      await this.deps.subjects.setTeachersEach(actor, swapsOf(changes), input.teacherOverlap, fence, [
+        {
+          entityType: 'user',
+          entityId: fromId,
+          action: 'user.handover',
+          from: null,
+          to: { toTeacherId: input.toTeacherId, keepAbsent: input.keepAbsent, subjects: changes },
+        },
+      ]);
       const made = await this.lastPending(actor, fromId);
       if (!made) throw new AppError('INTERNAL', 'The hand-over was written but its audit entry is not found.');
       return made;
@@ -109,6 +113,7 @@ export class TeacherHandover {
       // Handed back meanwhile by another admin (or handed back and over again: not the one planned).
       if (pending?.id !== planned.id) throw new AppError('NOT_FOUND', 'Nothing of this teacher is handed over.');
       const refused: SubjectRefusal[] = [];
+      const handed: HandedSubject[] = [];
       const current = new Map(
         (
           await this.deps.store.subjects.getMany(
@@ -120,20 +125,18 @@ export class TeacherHandover {
       for (const s of pending.subjects) {
         const now = current.get(s.subjectId);
         if (!now) refused.push({ subjectId: s.subjectId, code: s.code, error: 'NOT_FOUND', message: 'The subject was deleted.' });
-        else if (!sameIds(now.teacherIds, s.after)) {
+        else if (sameIds(now.teacherIds, s.after)) handed.push(s);
+        // As before the hand-over already: nothing to restore (on MongoDB, a hand-over whose node
+        // died before writing it, its entry written first; or restored by hand since).
+        else if (!sameIds(now.teacherIds, s.before)) {
           refused.push({ subjectId: s.subjectId, code: now.code, error: 'CONFLICT', message: 'Its teachers changed since the hand-over.' });
         }
       }
       if (refused.length > 0) throw subjectsRefused(refused, 'CONFLICT');
-      const back = backOf(pending);
-      await this.deps.subjects.setTeachersEach(actor, swapsOf(back), teacherOverlap, fence);
-      await audit(this.deps.store, actor, this.deps.clock(), {
-        entityType: 'user',
-        entityId: teacherId,
-        action: 'user.handback',
-        from: null,
-        to: { handoverId: pending.id, subjects: back },
-      });
+      const back = backOf({ ...pending, subjects: handed });
+      await this.deps.subjects.setTeachersEach(actor, swapsOf(back), teacherOverlap, fence, [
+        { entityType: 'user', entityId: teacherId, action: 'user.handback', from: null, to: { handoverId: pending.id, subjects: back } },
+      ]);
       return pending;
     });
   }

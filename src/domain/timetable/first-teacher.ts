@@ -7,10 +7,7 @@ import type { Meeting } from '../ports/timetable.js';
 import { withSlotLocks, type SlotFence, type SlotLockKey } from '../sessions/slot-locks.js';
 import type { SessionLifecycle } from '../sessions/session-lifecycle.js';
 import { MeetingFollower, type FollowPlan } from './meeting-edits.js';
-
-const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
-const when = (m: Pick<Meeting, 'weekday' | 'startTime' | 'endTime'>) =>
-  `${WEEKDAYS[m.weekday - 1] ?? m.weekday} ${m.startTime}–${m.endTime}`;
+import { clashesAmong, when, type SubjectHanded } from './handed-together.js';
 
 /** One subject's teachers as a change leaves them. */
 export interface TeacherChange {
@@ -82,7 +79,8 @@ export class FirstTeacherChange {
   /**
    * `run` for several subjects as one change (a teacher's hand-over), under the locks the caller
    * holds (firstTeacherLocks, with its own): every subject is checked before anything moves, and
-   * only when none refuses are their scheduled sessions handed over. Answers each refusal by
+   * only when none refuses are their scheduled sessions handed over. Two of them given to the same
+   * new first teacher are also checked against each other (clashesAmong). Answers each refusal by
    * subject id (nothing moved), or the subjects as read under the locks (null: gone).
    */
   async followEach(
@@ -94,6 +92,7 @@ export class FirstTeacherChange {
     const refused = new Map<string, AppError>();
     const before = new Map<string, Subject | null>();
     const planned: FollowPlan[] = [];
+    const handed: SubjectHanded[] = [];
     for (const { subjectId, teacherIds } of changes) {
       const current = await this.deps.store.subjects.get(actor.orgId, subjectId);
       before.set(subjectId, current);
@@ -108,12 +107,18 @@ export class FirstTeacherChange {
         if (next !== undefined && !teacherOverlap) {
           await this.assertMeetingsFree(actor, after, next, meetings);
           await this.assertSessionsFree(actor, after, plans);
+          handed.push({ subject: after, teacherId: next, meetings, moves: plans.flatMap((p) => p.moves) });
         }
         planned.push(...plans);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         refused.set(subjectId, err);
       }
+    }
+    // Each subject was checked against the store, where the others are still their old teacher's.
+    if (handed.length > 1) {
+      const terms = await this.deps.store.timetable.listTerms(actor.orgId);
+      for (const [id, err] of clashesAmong(handed, terms, refused)) refused.set(id, err);
     }
     if (refused.size === 0) for (const plan of planned) await this.follower.apply(actor, plan, fence);
     return { refused, before };

@@ -7,6 +7,7 @@ import { EXCUSE_DOCUMENT_TYPES, EXCUSE_STATUSES } from '../../domain/ports/excus
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { IdParams, PageQuery, pageOf, CalendarDay as Day } from '../schemas.js';
+import { CursorQuery, encodeCursor, NextCursor } from '../keyset-cursor.js';
 
 export const CategorySchema = z
   .object({
@@ -74,6 +75,13 @@ export const SubmitBody = z
 const ListQuery = PageQuery.extend({
   status: z.enum(EXCUSE_STATUSES).optional(),
   studentId: z.string().min(1).max(100).optional().describe("Staff only: one student's excuses"),
+  cursor: CursorQuery.optional(),
+  offset: PageQuery.shape.offset
+    .describe('Deprecated: page with `cursor` (an offset shifts when an excuse is decided meanwhile). Not with `cursor`')
+    .meta({ deprecated: true }),
+}).refine((q) => q.cursor === undefined || q.offset === 0, {
+  ...issueRule('invalid', 'Page with cursor or with offset, not both.'),
+  path: ['offset'],
 });
 
 const DecisionBody = z.object({ note: z.string().trim().max(1_000).optional().describe('Told to the student with the decision') });
@@ -137,12 +145,17 @@ export function excuseRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     method: 'get',
     path: '/excuses',
     summary: 'Excuses the caller may see, newest first',
-    description: WHO,
+    description:
+      `${WHO} Paged by \`cursor\`: each page's \`nextCursor\`, sent back, gives the excuses after its last one, so a decision ` +
+      'taken meanwhile (on another screen) neither skips one nor shows one twice. `total` counts every excuse of the filter.',
     tags: ['excuses'],
     access: 'authenticated',
     query: ListQuery,
-    response: { status: 200, description: 'A page of excuses', schema: pageOf(ExcuseSchema) },
-    handler: async ({ actor, query }) => ({ ...(await excuses.list(actor, query)), limit: query.limit, offset: query.offset }),
+    response: { status: 200, description: 'A page of excuses', schema: pageOf(ExcuseSchema).extend({ nextCursor: NextCursor }) },
+    handler: async ({ actor, query }) => {
+      const { next, ...page } = await excuses.list(actor, { ...query, after: query.cursor });
+      return { ...page, limit: query.limit, offset: query.offset, nextCursor: next ? encodeCursor(next) : null };
+    },
   });
 
   routes.define({

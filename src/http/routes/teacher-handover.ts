@@ -64,8 +64,10 @@ export function teacherHandoverRoutes(routes: RouteRegistry, ctx: HttpContext): 
       "The colleague takes the teacher's place on each subject (first where they were first: meetings and scheduled sessions follow, " +
       'docs/timetable.md); `keepAbsent` keeps the teacher after them. All or nothing: any subject refused (TEACHER_DOUBLE_BOOKED ' +
       'unless `teacherOverlap`) leaves every subject as it was, each refusal named in `details.refused`: every subject is checked ' +
-      'before any is written, then all are written as one store change. One hand-over at a time per teacher, on every node ' +
-      '(CONFLICT while one is pending or being made). Audited on the teacher (`user.handover`) and once on each subject (`subject.update`).',
+      'before any is written (subjects given to the same colleague also against each other: two meeting at the same time refuse the later, ' +
+      'both named), then all are written as one store change. One hand-over at a time per teacher, on every node ' +
+      '(CONFLICT while one is pending or being made). Audited on the teacher (`user.handover`) and once on each subject (`subject.update`), ' +
+      'the entries written by the same store change (docs/timetable.md).',
     tags: ['users'],
     access: ['admin'],
     params: IdParams,
@@ -80,8 +82,9 @@ export function teacherHandoverRoutes(routes: RouteRegistry, ctx: HttpContext): 
     path: '/users/:id/handover/back',
     summary: 'Hand back what the last hand-over gave a colleague',
     description:
-      'Restores each subject of the last hand-over to its teachers before it. All or nothing: a subject whose teachers changed ' +
-      'since (or that was deleted) refuses with CONFLICT, named in `details.refused`, and nothing is restored. Audited (`user.handback`).',
+      'Restores each subject of the last hand-over to its teachers before it; one already as before it is passed over. All or nothing: ' +
+      'a subject whose teachers changed otherwise since (or that was deleted) refuses with CONFLICT, named in `details.refused`, and ' +
+      'nothing is restored. Audited (`user.handback`, with the subjects).',
     tags: ['users'],
     access: ['admin'],
     params: IdParams,

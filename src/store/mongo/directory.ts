@@ -1,3 +1,4 @@
+import { Types } from 'mongoose';
 import { newOrganisationEntity, newSubjectEntity, newUserEntity } from '../new-entities.js';
 import { LeaseLostError, StoreConflictError } from '../../domain/ports/common.js';
 import { lostLease, renewFence } from './jobs.js';
@@ -5,7 +6,9 @@ import { type OrganisationRepository } from '../../domain/ports/organisations.js
 import { type NewSubject, type SubjectRepository } from '../../domain/ports/subjects.js';
 import { type UserRepository } from '../../domain/ports/users.js';
 import { isDuplicateKeyError, mapConflicts } from './errors.js';
-import { fromEnrolment, fromOrganisation, fromSubject, fromUser, toOrganisation, toSubject, toUser } from './mapping.js';
+import { fromAudit, fromEnrolment, fromOrganisation, fromSubject, fromUser, toOrganisation, toSubject, toUser } from './mapping.js';
+import { takeBackAuditEntries } from './audit-scrubs.js';
+import { newTimeOrderedId } from '../../shared/ids.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';
 import { insertEach } from './bulk-inserts.js';
@@ -230,13 +233,23 @@ export function subjectRepository(m: Models, clock: () => Date): SubjectReposito
       const d = await m.subjects.findOne(filter).lean<SubjectDoc>();
       return d ? toSubject(d) : null;
     },
-    async setTeachersEach(orgId, swaps, fence) {
+    async setTeachersEach(orgId, swaps, fence, entries = []) {
       // No multi-document transaction on a standalone server: each subject written only while its
       // teachers are still `from`, and on a refusal (or a lease lost) those written put back, only
-      // while they are still this call's (a change made since by someone else stays).
+      // while they are still this call's (a change made since by someone else stays). The audit
+      // entries go first, as the change's intent: a node dying after them leaves them over a
+      // change made in part or not at all, whereas one dying before them writes nothing.
       if (fence) await renewFence(m, fence);
       const now = clock();
+      const auditIds = entries.map(() => newTimeOrderedId());
+      if (entries.length > 0) {
+        await m.audit.insertMany(
+          entries.map((entry, i) => fromAudit({ id: auditIds[i]!, ...entry }, new Types.ObjectId())),
+          { ordered: true },
+        );
+      }
       const done: { swap: (typeof swaps)[number]; before: SubjectDoc }[] = [];
+      // The subjects put back before their entries are taken back: never a change left without them.
       const undo = async () => {
         for (const { swap, before } of done.reverse()) {
           await m.subjects.updateOne(
@@ -244,6 +257,7 @@ export function subjectRepository(m: Models, clock: () => Date): SubjectReposito
             { $set: { teacherIds: [...swap.from], updatedAt: before.updatedAt } },
           );
         }
+        await takeBackAuditEntries(m, auditIds);
       };
       for (const swap of swaps) {
         const before = await m.subjects

@@ -52,12 +52,19 @@ export function excuseRepository(m: Models, clock: () => Date): ExcuseRepository
       if (filter.studentId !== undefined) q.studentId = filter.studentId;
       if (filter.subjectIds !== undefined) q.subjectId = { $in: filter.subjectIds };
       if (filter.status !== undefined) q.status = filter.status;
-      return pagedList(
-        () => m.excuses.find(q, WITHOUT_BYTES).sort({ createdAt: -1, _id: -1 }).skip(filter.offset).limit(filter.limit).lean<ExcuseDoc[]>(),
-        () => m.excuses.countDocuments(q),
-        filter,
-        toExcuse,
-      );
+      const { after } = filter;
+      const from = after
+        ? { ...q, $or: [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, _id: { $lt: after.id } }] }
+        : q;
+      const read = () =>
+        m.excuses.find(from, WITHOUT_BYTES).sort({ createdAt: -1, _id: -1 }).skip(filter.offset).limit(filter.limit).lean<ExcuseDoc[]>();
+      const count = () => m.excuses.countDocuments(q);
+      // A page after a key tells nothing of those before it: counted.
+      if (after) {
+        const [docs, total] = [await read(), await count()];
+        return { items: docs.map(toExcuse), total };
+      }
+      return pagedList(read, count, filter, toExcuse);
     },
     async listApprovedCovering(orgId, studentIds, sessionId, subjectId, day) {
       if (studentIds.length === 0) return [];

@@ -9,6 +9,8 @@ import { insertSql, type Row } from './common-mappers.js';
 import { organisations, userNameFromRow, userStandingFromRow, users } from './organisation-mappers.js';
 import { subjects } from './subject-mappers.js';
 import { renewFence } from './jobs.js';
+import { audit } from './audit-mappers.js';
+import { newTimeOrderedId } from '../../shared/ids.js';
 import { foldForSearch } from '../../domain/search-text.js';
 
 // Organisations, users, subjects and enrolments: the org's directory.
@@ -209,6 +211,7 @@ export function definedOnly<T extends object>(patch: T): Partial<T> {
 }
 
 export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepository {
+  const auditInsert = insertSql(audit, false);
   const insert = insertSql(subjects, false);
   const get = (orgId: string, id: string): Subject | null => {
     const r = db.stmt('SELECT * FROM subjects WHERE org_id = ? AND id = ?').get(orgId, id);
@@ -275,7 +278,7 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
       );
       return r ? subjects.fromRow(r) : null;
     },
-    async setTeachersEach(orgId, swaps, fence) {
+    async setTeachersEach(orgId, swaps, fence, entries = []) {
       const now = clock().getTime();
       const rows = db.tx(() => {
         if (fence) renewFence(db, fence);
@@ -284,12 +287,15 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
           `UPDATE subjects SET teacher_ids = @to, updated_at = @now
            WHERE org_id = @orgId AND id = @id AND json(teacher_ids) = json(@from) RETURNING *`,
         );
-        return swaps.map((w) => {
+        const written = swaps.map((w) => {
           const r = swap.get({ orgId, id: w.id, now, from: JSON.stringify(w.from), to: JSON.stringify(w.to) });
           // Thrown inside the transaction: what it wrote before is rolled back.
           if (!r) throw new StoreConflictError(`teacherIds:${w.id}`);
           return r;
         });
+        // In the transaction: a node dying after it leaves the change with its entries, before it neither.
+        for (const entry of entries) db.stmt(auditInsert).run(audit.toRow({ id: newTimeOrderedId(), ...entry }));
+        return written;
       });
       return rows.map(subjects.fromRow);
     },

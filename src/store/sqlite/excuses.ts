@@ -86,11 +86,16 @@ export function excuseRepository(db: SqliteDb, clock: () => Date): ExcuseReposit
         args.push(filter.status);
       }
       const w = where.join(' AND ');
+      const { after } = filter;
+      const from = after ? `${w} AND (created_at < ? OR (created_at = ? AND id < ?))` : w;
+      const fromArgs = after ? [...args, after.createdAt.getTime(), after.createdAt.getTime(), after.id] : args;
       const rows = db
-        .stmt(`SELECT ${COLUMNS} FROM excuses WHERE ${w} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`)
-        .all(...args, filter.limit, filter.offset);
+        .stmt(`SELECT ${COLUMNS} FROM excuses WHERE ${from} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`)
+        .all(...fromArgs, filter.limit, filter.offset);
+      // A page after a key tells nothing of those before it: counted.
       const total =
-        totalFromPage(rows.length, filter) ?? db.stmt<{ n: number }>(`SELECT COUNT(*) AS n FROM excuses WHERE ${w}`).get(...args)!.n;
+        (after ? null : totalFromPage(rows.length, filter)) ??
+        db.stmt<{ n: number }>(`SELECT COUNT(*) AS n FROM excuses WHERE ${w}`).get(...args)!.n;
       return { items: rows.map(fromRow), total };
     },
     async listApprovedCovering(orgId, studentIds, sessionId, subjectId, day) {

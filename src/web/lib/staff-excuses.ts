@@ -10,31 +10,38 @@ import { tt } from './teacher-text.js';
 
 /** Excuses a page shows; the count says how many wait in all, Next shows the rest. */
 const PAGE = 50;
-/** The first excuse shown: the page's own state, kept across a decision's refresh. */
-let offset = 0;
+/**
+ * The cursor of each page from the first to the one shown (null: the first): the page's own
+ * state, kept across a decision's refresh. A cursor is a place in the list, not a count, so a
+ * decision taken here or on another screen shifts nothing (docs/absences.md).
+ */
+let trail: (string | null)[] = [null];
+/** The shown page's `nextCursor`: Next follows it. */
+let next: string | null = null;
 
 interface ExcusePage {
   items: ExcuseItem[];
   total: number;
+  nextCursor: string | null;
 }
 
-const pageAt = (at: number) => apiJson<ExcusePage>(`api/v1/excuses?status=pending&limit=${PAGE}&offset=${at}`);
+const pageAfter = (cursor: string | null) =>
+  apiJson<ExcusePage>(`api/v1/excuses?status=pending&limit=${PAGE}${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`);
 
 async function renderPending(): Promise<void> {
-  let page = await pageAt(offset);
+  let page = await pageAfter(trail.at(-1) ?? null);
   // The last ones of the last page decided (here or by a colleague): the page before, not an empty list.
-  if (page.items.length === 0 && offset > 0) {
-    offset = Math.max(0, Math.floor((page.total - 1) / PAGE) * PAGE);
-    page = await pageAt(offset);
+  while (page.items.length === 0 && trail.length > 1) {
+    trail = trail.slice(0, -1);
+    page = await pageAfter(trail.at(-1) ?? null);
   }
   const { items, total } = page;
+  next = page.nextCursor;
   byId('excuses-shown').textContent =
-    total > items.length
-      ? tt('excuses.shown', { from: formatNumber(offset + 1), to: formatNumber(offset + items.length), total: formatNumber(total) })
-      : '';
-  byId('excuses-pager').hidden = total <= PAGE && offset === 0;
-  byId<HTMLButtonElement>('excuses-prev').disabled = offset === 0;
-  byId<HTMLButtonElement>('excuses-next').disabled = offset + PAGE >= total;
+    total > items.length ? tt('excuses.shown', { shown: formatNumber(items.length), total: formatNumber(total) }) : '';
+  byId('excuses-pager').hidden = next === null && trail.length === 1;
+  byId<HTMLButtonElement>('excuses-prev').disabled = trail.length === 1;
+  byId<HTMLButtonElement>('excuses-next').disabled = next === null;
   const list = byId('pending-excuses');
   if (items.length === 0) {
     list.replaceChildren(h('li', { class: 'muted' }, tt('excuses.none')));
@@ -80,12 +87,12 @@ async function download(id: string, fileName: string): Promise<void> {
 
 /** The staff list of pending excuses. */
 export async function bindStaffExcuses(): Promise<void> {
-  const show = (at: number) => {
-    offset = at;
+  const show = (pages: (string | null)[]) => {
+    trail = pages;
     void renderPending().catch((err: unknown) => (byId('excuses-error').textContent = errorText(err)));
   };
-  byId('refresh-excuses').addEventListener('click', () => show(offset));
-  byId('excuses-prev').addEventListener('click', () => show(Math.max(0, offset - PAGE)));
-  byId('excuses-next').addEventListener('click', () => show(offset + PAGE));
+  byId('refresh-excuses').addEventListener('click', () => show(trail));
+  byId('excuses-prev').addEventListener('click', () => show(trail.length > 1 ? trail.slice(0, -1) : trail));
+  byId('excuses-next').addEventListener('click', () => show(next === null ? trail : [...trail, next]));
   await renderPending();
 }

@@ -180,7 +180,7 @@ export const teacherEn = {
   'timetable.deleted': 'The weekly meeting of {meeting} is deleted.',
   'excuses.title': 'Excuses waiting',
   'excuses.refresh': 'Refresh excuses',
-  'excuses.shown': 'Excuses {from} to {to} of {total} waiting',
+  'excuses.shown': '{shown} shown of the {total} waiting',
   'excuses.prev': 'Previous excuses',
   'excuses.next': 'Next excuses',
   'excuses.none': 'No excuse waiting.',

@@ -187,7 +187,7 @@ const catalog: CatalogOf<typeof teacherEn> = {
   'timetable.deleted': 'Le créneau hebdomadaire {meeting} est supprimé.',
   'excuses.title': 'Justifications en attente',
   'excuses.refresh': 'Actualiser les justifications',
-  'excuses.shown': 'Justifications {from} à {to} sur {total} en attente',
+  'excuses.shown': 'Sur cette page, {shown} des {total} justifications en attente',
   'excuses.prev': 'Justifications précédentes',
   'excuses.next': 'Justifications suivantes',
   'excuses.none': 'Aucune justification en attente.',
