@@ -55,9 +55,7 @@ describe('BcryptWorkerHasher (bcrypt on worker threads)', () => {
     // could not hand to the busy thread back at the tail of its queue, so some logins were passed
     // by every later one and, under a steady stream, waited minutes (a proxy's 120 s timeout).
     const answered: number[] = [];
-    await Promise.all(
-      Array.from({ length: 12 }, (_, i) => hasher.verify('correct horse battery', cheap).then(() => answered.push(i))),
-    );
+    await Promise.all(Array.from({ length: 12 }, (_, i) => hasher.verify('correct horse battery', cheap).then(() => answered.push(i))));
     expect(answered).to.deep.equal(Array.from({ length: 12 }, (_, i) => i));
   });
 

@@ -42,7 +42,10 @@ describe('the outbox folder (no SMTP_URL)', () => {
     expect(reads.filter((text) => !text.includes('END')).length, 'emails read before they were whole').to.equal(0);
     const files = await readdir(dir);
     expect(files.filter((f) => f.endsWith('.eml'))).to.have.length(20);
-    expect(files.filter((f) => !f.endsWith('.eml')), 'files left beside the emails').to.deep.equal([]);
+    expect(
+      files.filter((f) => !f.endsWith('.eml')),
+      'files left beside the emails',
+    ).to.deep.equal([]);
     expect((await stat(path.join(dir, files[0]!))).mode & 0o777).to.equal(0o600);
   });
 });
