@@ -32,7 +32,8 @@ describe('the outbox folder (no SMTP_URL)', () => {
       }
     });
     try {
-      for (let i = 0; i < 20; i++) await mailer.send({ to: `s${i}@school.example`, subject: 'Invitation', text: `link ${i}\nEND\n` });
+      for (let i = 0; i < 20; i++)
+        await mailer.send({ to: `s${i}@school.example`, subject: 'Invitation', text: `link ${i}`, html: `<p>link ${i}</p><p>END</p>` });
       await new Promise((resolve) => setTimeout(resolve, 100));
     } finally {
       watcher.close();
