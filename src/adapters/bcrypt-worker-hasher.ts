@@ -57,6 +57,10 @@ export class BcryptWorkerHasher extends TimingSafeBcrypt {
       minThreads: 0,
       maxThreads: options.threads,
       idleTimeout: 60_000,
+      // A task the busy threads cannot take goes back to the head of the queue, not its tail
+      // (Piscina's default): otherwise, under a class's stream of logins, some checks are passed
+      // by every later one and wait minutes while the others take seconds.
+      stricterFIFO: true,
     });
     this.pool.on('error', (err: unknown) => options.logger?.error({ err }, 'bcrypt worker error'));
   }

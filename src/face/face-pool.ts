@@ -105,6 +105,10 @@ export class FacePool {
       maxQueue: options.config.maxQueue,
       // Models take seconds to load: never let an idle worker go.
       idleTimeout: Number.POSITIVE_INFINITY,
+      // Selfies are analysed in the order they came (see bcrypt-worker-hasher.ts): Piscina's
+      // default puts a task the busy workers could not take at the tail, so in a lecture hall's
+      // burst some students' verdicts were passed by every later selfie.
+      stricterFIFO: true,
       workerData,
     });
     this.pool.on('error', (err: unknown) => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { MailMessage, Mailer } from '../../domain/accounts/mailer.js';
@@ -26,8 +26,13 @@ export class OutboxMailer implements Mailer {
     const info = (await this.composer.sendMail({ from: this.from, ...message })) as { message: Buffer };
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const file = path.join(this.dir, `${stamp}-${randomBytes(4).toString('hex')}.eml`);
-    await writeFile(file, info.message, { mode: 0o600 });
+    const name = `${stamp}-${randomBytes(4).toString('hex')}.eml`;
+    const file = path.join(this.dir, name);
+    // Written under a hidden name, then renamed: a script handing links over from the folder
+    // never reads an .eml before its link is in it.
+    const partial = path.join(this.dir, `.${name}.partial`);
+    await writeFile(partial, info.message, { mode: 0o600 });
+    await rename(partial, file);
     this.logger.info({ file, to: message.to, subject: message.subject }, 'email written to the outbox (no SMTP_URL)');
   }
 

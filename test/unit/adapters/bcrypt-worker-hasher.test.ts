@@ -48,6 +48,17 @@ describe('BcryptWorkerHasher (bcrypt on worker threads)', () => {
     expect(used.utilization, `event loop utilisation over a ${Math.round(used.idle + used.active)} ms compare`).to.be.below(0.3);
   });
 
+  it('answers waiting checks in the order they came, so no login waits behind later ones', async () => {
+    hasher = new BcryptWorkerHasher({ cost: 4, threads: 1, maxQueue: 100 });
+    await hasher.verify('correct horse battery', cheap);
+    // A class logging in: more checks than threads at once. Piscina by default puts a task it
+    // could not hand to the busy thread back at the tail of its queue, so some logins were passed
+    // by every later one and, under a steady stream, waited minutes (a proxy's 120 s timeout).
+    const answered: number[] = [];
+    await Promise.all(Array.from({ length: 12 }, (_, i) => hasher.verify('correct horse battery', cheap).then(() => answered.push(i))));
+    expect(answered).to.deep.equal(Array.from({ length: 12 }, (_, i) => i));
+  });
+
   it('refuses a password check BUSY with a retry hint once maxQueue wait, and never refuses a hash', async () => {
     hasher = new BcryptWorkerHasher({ cost: 4, threads: 1, maxQueue: 1 });
     // Compares that would run for hours hold the thread and the one place in the queue.
