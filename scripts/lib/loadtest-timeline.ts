@@ -138,34 +138,6 @@ export function cpuSecondsOf(pid: number, thread: 'process' | 'main' = 'process'
   }
 }
 
-/**
- * The CPU seconds of each thread of `pid` (task id to user + system), for a breakdown beyond the
- * main thread: the record writer, the WAL checkpointer, V8's and libuv's helpers. Empty when
- * /proc cannot be read.
- */
-export function threadCpuSeconds(pid: number): Map<number, number> {
-  const threads = new Map<number, number>();
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    // Not Linux, or the process is gone: no breakdown.
-    return threads;
-  }
-  for (const task of tasks) {
-    const tid = Number(task);
-    if (tid === pid) continue;
-    const file = `/proc/${pid}/task/${task}/stat`;
-    try {
-      const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
-      threads.set(tid, (Number(fields[11]) + Number(fields[12])) / 100);
-    } catch {
-      // A thread that ended between the listing and the read: it has no figure.
-    }
-  }
-  return threads;
-}
-
 /** What the threads Node leaves unnamed are, once the main thread is told apart. */
 export const UNNAMED_THREADS = 'helpers';
 

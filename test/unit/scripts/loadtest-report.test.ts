@@ -156,6 +156,46 @@ describe('load test report (scripts/lib/loadtest-*)', () => {
     expect(line(report(run([]), opts))).to.equal(undefined);
   });
 
+  it("prints each node's CPU by thread per acknowledged check-in, busiest first", () => {
+    const run = (cpu: RunResult['cpu']): RunResult => ({
+      label: 'cluster',
+      nodes: cpu.length,
+      sockets: 4,
+      connected: 4,
+      connectErrors: 0,
+      checkins: 4_000,
+      acked: 4_000,
+      errors: new Map(),
+      elapsedS: 2,
+      ack: [],
+      propagation: [],
+      propagationMissing: 0,
+      rosterFromAck: { n: 0, p50: null, p95: null, p99: null, max: null },
+      rosterMessageRate: { screens: 0, meanPerActiveSecond: null, maxPerSecond: 0 },
+      rss: [],
+      cpu,
+    });
+    const opts = { rooms: 1, students: 4, screens: 0, rate: 2_000 };
+    const lines = (text: string) => text.split('\n').filter((l) => l.startsWith('node threads'));
+    expect(
+      lines(
+        report(
+          run([
+            {
+              name: 'load-0',
+              seconds: 0.8,
+              threads: { main: 0.4, helpers: 0.08, 'record-writer': 0.2, 'wal-checkpoint': 0.12, idle: 0 },
+            },
+            { name: 'load-1', seconds: 0.5, threads: null },
+          ]),
+          opts,
+        ),
+      ),
+    ).to.deep.equal([
+      'node threads        load-0: main 0.100, record-writer 0.050, wal-checkpoint 0.030, helpers 0.020 ms per acknowledged check-in',
+    ]);
+  });
+
   it('reads the event-loop lag out of a /metrics page', () => {
     const page =
       '# HELP x\nnodejs_eventloop_lag_p99_seconds 0.0125\nnodejs_eventloop_lag_max_seconds 0.03\nnodejs_eventloop_lag_p50_seconds 0.01\n';
