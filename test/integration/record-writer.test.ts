@@ -73,7 +73,7 @@ describe('SQLite record writer thread', function () {
     expect(entry).to.deep.include({ action: 'checkin.submit', actorId: id('s1'), entityId: stored!.id, at });
   });
 
-  it('names its thread and the WAL checkpointer\'s in the kernel, so top -H and the load test tell them from V8\'s helpers', async function () {
+  it("names its thread and the WAL checkpointer's in the kernel, so top -H and the load test tell them from V8's helpers", async function () {
     if (process.platform !== 'linux') this.skip();
     const { insert } = await open();
     await store.records.writeBatch([insert('s1')]);
