@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import type { Socket } from 'socket.io-client';
 import type { RosterUpdates } from '../src/shared/events.js';
 import { BENCH_ROOM as ROOM, connectBench, emitAck, seedBenchClass, startBenchNode } from './lib/bench-node.js';
-import { cpuSecondsOf, threadCpuSeconds } from './lib/loadtest-timeline.js';
+import { cpuByThreadName, cpuSecondsOf, threadDelta } from './lib/loadtest-timeline.js';
 import { repoRoot } from './lib/repo-root.js';
 
 const { values: args } = parseArgs({
@@ -136,7 +136,7 @@ async function benchAttendance() {
     const pid = server.child.pid;
     const cpu0 = pid === undefined ? null : cpuSecondsOf(pid);
     const main0 = pid === undefined ? null : cpuSecondsOf(pid, 'main');
-    const threads0 = pid === undefined ? new Map<number, number>() : threadCpuSeconds(pid);
+    const threads0 = pid === undefined ? null : cpuByThreadName(pid);
     // The allocation profile covers the check-ins only (scripts/lib/heap-sampling.ts).
     if (heapProfDir || gcStats) server.child.kill('SIGUSR2');
     const perf = pid === undefined ? null : await startPerf(pid);
@@ -147,18 +147,18 @@ async function benchAttendance() {
     await perf?.stop();
     const cpu1 = pid === undefined ? null : cpuSecondsOf(pid);
     const main1 = pid === undefined ? null : cpuSecondsOf(pid, 'main');
-    const threads1 = pid === undefined ? new Map<number, number>() : threadCpuSeconds(pid);
+    const threads1 = pid === undefined ? null : cpuByThreadName(pid);
     // The server's own CPU time per check-in: what a busy machine changes least (the rates
     // above move with whatever else the cores are doing).
     const cpuMsPerCheckin = cpu0 === null || cpu1 === null ? null : ((cpu1 - cpu0) * 1000) / jobs.length;
     // The event loop's share alone: what work moved to other threads (WAL checkpoints) frees.
     const mainCpuMsPerCheckin = main0 === null || main1 === null ? null : ((main1 - main0) * 1000) / jobs.length;
-    // The other threads, busiest first: the record writer's commits, the WAL checkpointer's
-    // copies, the garbage collector's and libuv's helpers (/proc names them all "node").
-    const otherThreadsMsPerCheckin = [...threads1]
-      .map(([tid, cpu]) => ((cpu - (threads0.get(tid) ?? 0)) * 1000) / jobs.length)
-      .filter((ms) => ms > 0)
-      .sort((a, b) => b - a);
+    // The other threads by name, busiest first: the record writer's commits, the WAL
+    // checkpointer's copies, and V8's and libuv's helpers together (Node names those "node").
+    const otherThreadsMsPerCheckin = Object.entries(threadDelta(threads0, threads1) ?? {})
+      .filter(([name, cpu]) => name !== 'main' && cpu > 0)
+      .map(([name, cpu]): [string, number] => [name, (cpu * 1000) / jobs.length])
+      .sort((a, b) => b[1] - a[1]);
     const deadline = Date.now() + 5_000;
     while (rosterLatency.length < jobs.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     ackLatency.sort((a, b) => a - b);
@@ -251,11 +251,8 @@ process.stdout.write(
     `other threads per check-in, busiest first: ${
       result.otherThreadsMsPerCheckin.length === 0
         ? 'n/a'
-        : result.otherThreadsMsPerCheckin
-            .slice(0, 4)
-            .map((ms) => `${ms.toFixed(3)} ms`)
-            .join(', ')
-    } (${result.otherThreadsMsPerCheckin.length} threads busy)`,
+        : result.otherThreadsMsPerCheckin.map(([name, ms]) => `${name} ${ms.toFixed(3)} ms`).join(', ')
+    }`,
     `socket.io echo (same run): ${fmt(echoRate)} msgs/s; ack p50 ${fmt(pct(echo.latency, 50))} ms, p99 ${fmt(pct(echo.latency, 99))} ms`,
     `ratio service / echo: ${(serviceRate / echoRate).toFixed(2)} (issue #20 target >= 0.5)`,
     '',

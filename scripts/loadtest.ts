@@ -36,7 +36,7 @@ import {
 import { report, type RunResult } from './lib/loadtest-report.js';
 import { renderHtml } from './lib/loadtest-html.js';
 import { buildSummary, type RunSummary } from './lib/loadtest-summary.js';
-import { cpuSecondsOf, sampleNodes, Timeline } from './lib/loadtest-timeline.js';
+import { cpuByThreadName, cpuSecondsOf, sampleNodes, threadDelta, Timeline } from './lib/loadtest-timeline.js';
 import { SELFIE_POLICY, SelfieStats, submitSelfie } from './lib/loadtest-selfies.js';
 import { RosterLatency, ScreenArrivals } from './lib/loadtest-roster.js';
 import { Senders, type SenderData, type SenderEntry, type SenderTotals } from './lib/loadtest-senders.js';
@@ -600,7 +600,9 @@ async function run(
   let inFlight = 0;
   const cpuNodes = urls ? [] : nodes.map((n) => ({ name: n.name, pid: n.child.pid ?? null }));
   const cpuOf = () => cpuNodes.map((n) => (n.pid === null ? null : cpuSecondsOf(n.pid)));
+  const threadsOf = () => cpuNodes.map((n) => (n.pid === null ? null : cpuByThreadName(n.pid)));
   const cpuAtStart = cpuOf();
+  const threadsAtStart = threadsOf();
   const start = performance.now();
   const wallStart = Date.now();
   timeline.start = start;
@@ -791,9 +793,14 @@ async function run(
   await inflight.settled();
   const elapsedS = (performance.now() - start) / 1000;
   const cpuAtEnd = cpuOf();
+  const threadsAtEnd = threadsOf();
   const cpu = cpuNodes.map((n, i) => {
     const [a, b] = [cpuAtStart[i], cpuAtEnd[i]];
-    return { name: n.name, seconds: a === null || a === undefined || b === null || b === undefined ? null : b - a };
+    return {
+      name: n.name,
+      seconds: a === null || a === undefined || b === null || b === undefined ? null : b - a,
+      threads: threadDelta(threadsAtStart[i] ?? null, threadsAtEnd[i] ?? null),
+    };
   });
   const settle = Date.now() + 5_000;
   while (pending.size > 0 && Date.now() < settle) await new Promise((r) => setTimeout(r, 20));

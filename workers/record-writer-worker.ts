@@ -13,6 +13,7 @@ import {
 import { decodeWrites } from '../src/store/sqlite/record-write-wire.js';
 import { framesWritten, walFramesReader } from '../src/store/sqlite/wal-frames.js';
 import { kernelThreadId, schedstatDelta, threadSchedstatReader } from '../src/store/sqlite/thread-schedstat.js';
+import { nameThisThread } from '../src/observability/thread-name.js';
 
 /**
  * Commits the group commit's batches of one SQLite file on a thread of its own, with a
@@ -21,6 +22,7 @@ import { kernelThreadId, schedstatDelta, threadSchedstatReader } from '../src/st
  * it. Messages are handled one at a time: batches commit in the order they were posted.
  */
 
+nameThisThread('record-writer');
 const data = workerData as RecordWriterWorkerData;
 const port = parentPort!;
 // busy_timeout as the main connection's (SqliteDb): a batch waits for a lock held over there.

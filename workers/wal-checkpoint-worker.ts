@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { CheckpointPolicy, type CheckpointResult } from '../src/store/sqlite/checkpoint-policy.js';
 import { walIndexReader } from '../src/store/sqlite/wal-frames.js';
 import { schedstatDelta, threadSchedstatReader } from '../src/store/sqlite/thread-schedstat.js';
+import { nameThisThread } from '../src/observability/thread-name.js';
 import type {
   CheckpointMode,
   CheckpointWorkerData,
@@ -19,6 +20,7 @@ import type {
  * only). src/store/sqlite/wal-checkpointer.ts starts and stops it.
  */
 
+nameThisThread('wal-checkpoint');
 const data = workerData as CheckpointWorkerData;
 const port = parentPort!;
 const db = new Database(data.file, { fileMustExist: true, timeout: data.busyTimeoutMs });

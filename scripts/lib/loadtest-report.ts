@@ -25,7 +25,8 @@ export interface RunResult {
    * CPU seconds each node's process (every thread) used from the first check-in offered to the
    * last answered; null where it cannot be read (not Linux, --urls).
    */
-  cpu: { name: string; seconds: number | null }[];
+  /** Per node: CPU seconds over the check-ins, and by thread name (cpuByThreadName) where /proc tells. */
+  cpu: { name: string; seconds: number | null; threads?: Record<string, number> | null }[];
   /** Present with --selfies: the nodes then run face workers, whose models are in their RSS. */
   selfies?: SelfieRunInfo;
 }
@@ -47,7 +48,24 @@ function cpuLines(r: RunResult): string[] {
   const shares = known.map((n) => `${n.name} ${((n.seconds / r.elapsedS) * 100).toFixed(0)} %`).join(', ');
   const perCheckin = r.acked > 0 ? `${((total * 1000) / r.acked).toFixed(3)} ms` : 'n/a';
   const all = known.length === r.cpu.length ? '' : ` (${known.length} of ${r.cpu.length} nodes read)`;
-  return [`node cpu            ${perCheckin} per acknowledged check-in, all nodes${all}; share of a core: ${shares}`];
+  return [`node cpu            ${perCheckin} per acknowledged check-in, all nodes${all}; share of a core: ${shares}`, ...threadLines(r)];
+}
+
+/**
+ * Each node's CPU by thread, per acknowledged check-in of the whole run (on several nodes each
+ * node's figure is over all check-ins, like the `node cpu` line): which thread a build's work
+ * per check-in moved to or from.
+ */
+function threadLines(r: RunResult): string[] {
+  if (r.acked === 0) return [];
+  return r.cpu.flatMap((n) => {
+    if (!n.threads) return [];
+    const parts = Object.entries(n.threads)
+      .filter(([, s]) => s > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, s]) => `${name} ${((s * 1000) / r.acked).toFixed(3)}`);
+    return [`node threads        ${n.name}: ${parts.join(', ')} ms per acknowledged check-in`];
+  });
 }
 
 /** The text block of one run. */

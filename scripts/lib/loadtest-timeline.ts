@@ -138,32 +138,46 @@ export function cpuSecondsOf(pid: number, thread: 'process' | 'main' = 'process'
   }
 }
 
+/** What the threads Node leaves unnamed are, once the main thread is told apart. */
+export const UNNAMED_THREADS = 'helpers';
+
 /**
- * The CPU seconds of each thread of `pid` (task id to user + system), for a breakdown beyond the
- * main thread: the record writer, the WAL checkpointer, V8's and libuv's helpers. Empty when
- * /proc cannot be read.
+ * The CPU seconds of a process's threads by name: `main` (the event loop), each named thread by
+ * its kernel name (the record writer and the WAL checkpointer name themselves:
+ * src/observability/thread-name.ts), and the threads Node leaves named `node` summed as
+ * `helpers` (V8's platform workers: garbage collection and compilation; libuv's pool; tsx's
+ * loader in development). Threads that ended before a read are not in it. Empty without /proc.
  */
-export function threadCpuSeconds(pid: number): Map<number, number> {
-  const threads = new Map<number, number>();
+export function cpuByThreadName(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
   let tasks: string[];
   try {
     tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
     // Not Linux, or the process is gone: no breakdown.
-    return threads;
+    return byName;
   }
   for (const task of tasks) {
-    const tid = Number(task);
-    if (tid === pid) continue;
-    const file = `/proc/${pid}/task/${task}/stat`;
     try {
-      const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
-      threads.set(tid, (Number(fields[11]) + Number(fields[12])) / 100);
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      // comm is in parentheses and may hold spaces; the fields after it are numbers.
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      const name = Number(task) === pid ? 'main' : comm === 'node' ? UNNAMED_THREADS : comm;
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
     } catch {
       // A thread that ended between the listing and the read: it has no figure.
     }
   }
-  return threads;
+  return byName;
+}
+
+/** CPU seconds by thread name between two cpuByThreadName reads (a thread born between counts from 0). */
+export function threadDelta(before: Map<string, number> | null, after: Map<string, number> | null): Record<string, number> | null {
+  if (!before || !after || after.size === 0) return null;
+  const delta: Record<string, number> = {};
+  for (const [name, seconds] of after) delta[name] = seconds - (before.get(name) ?? 0);
+  return delta;
 }
 
 /** Reads `nodejs_eventloop_lag_{p99,max}_seconds` out of a Prometheus text page. */

@@ -73,6 +73,25 @@ describe('SQLite record writer thread', function () {
     expect(entry).to.deep.include({ action: 'checkin.submit', actorId: id('s1'), entityId: stored!.id, at });
   });
 
+  it("names its thread and the WAL checkpointer's in the kernel, so top -H and the load test tell them from V8's helpers", async function () {
+    if (process.platform !== 'linux') this.skip();
+    const { insert } = await open();
+    await store.records.writeBatch([insert('s1')]);
+    const names = () =>
+      readdirSync('/proc/self/task').map((t) => {
+        try {
+          return readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim();
+        } catch {
+          // A thread that ended between the listing and the read.
+          return '';
+        }
+      });
+    // The checkpoint thread names itself as it starts, which the store does not wait for.
+    const deadline = Date.now() + 10_000;
+    while (!names().includes('wal-checkpoint') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(names()).to.include.members(['record-writer', 'wal-checkpoint']);
+  });
+
   it('keeps the event loop free while a batch waits for the write lock held by another connection', async function () {
     const { org, session, insert } = await open();
     await store.records.writeBatch([insert('warm-up')]);

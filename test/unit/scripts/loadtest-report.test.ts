@@ -6,6 +6,26 @@ import { parseLag, Timeline } from '../../../scripts/lib/loadtest-timeline.js';
 import type { RunResult } from '../../../scripts/lib/loadtest-report.js';
 import { RosterLatency } from '../../../scripts/lib/loadtest-roster.js';
 
+/** A run of 4,000 acknowledged check-ins in 2 s with the nodes' CPU given. */
+const cpuRun = (cpu: RunResult['cpu']): RunResult => ({
+  label: 'cluster',
+  nodes: cpu.length,
+  sockets: 4,
+  connected: 4,
+  connectErrors: 0,
+  checkins: 4_000,
+  acked: 4_000,
+  errors: new Map(),
+  elapsedS: 2,
+  ack: [],
+  propagation: [],
+  propagationMissing: 0,
+  rosterFromAck: { n: 0, p50: null, p95: null, p99: null, max: null },
+  rosterMessageRate: { screens: 0, meanPerActiveSecond: null, maxPerSecond: 0 },
+  rss: [],
+  cpu,
+});
+
 function sampleRun() {
   const timeline = new Timeline(1_000);
   // Second 0: 3 offered, 2 sent, one acked in 10 ms, one BUSY; second 1: one acked in 30 ms, a roster change at 40 ms.
@@ -118,33 +138,15 @@ describe('load test report (scripts/lib/loadtest-*)', () => {
   });
 
   it("prints the nodes' CPU per acknowledged check-in and each node's share of a core over the check-ins", () => {
-    const run = (cpu: RunResult['cpu']): RunResult => ({
-      label: 'cluster',
-      nodes: cpu.length,
-      sockets: 4,
-      connected: 4,
-      connectErrors: 0,
-      checkins: 4_000,
-      acked: 4_000,
-      errors: new Map(),
-      elapsedS: 2,
-      ack: [],
-      propagation: [],
-      propagationMissing: 0,
-      rosterFromAck: { n: 0, p50: null, p95: null, p99: null, max: null },
-      rosterMessageRate: { screens: 0, meanPerActiveSecond: null, maxPerSecond: 0 },
-      rss: [],
-      cpu,
-    });
     const opts = { rooms: 1, students: 4, screens: 0, rate: 2_000 };
     const line = (text: string) => text.split('\n').find((l) => l.startsWith('node cpu'));
-    expect(line(report(run([{ name: 'load-0', seconds: 0.7 }]), opts))).to.equal(
+    expect(line(report(cpuRun([{ name: 'load-0', seconds: 0.7 }]), opts))).to.equal(
       'node cpu            0.175 ms per acknowledged check-in, all nodes; share of a core: load-0 35 %',
     );
     expect(
       line(
         report(
-          run([
+          cpuRun([
             { name: 'load-0', seconds: 0.5 },
             { name: 'load-1', seconds: null },
           ]),
@@ -153,7 +155,29 @@ describe('load test report (scripts/lib/loadtest-*)', () => {
       ),
     ).to.equal('node cpu            0.125 ms per acknowledged check-in, all nodes (1 of 2 nodes read); share of a core: load-0 25 %');
     // Nodes given with --urls: nothing to read, no line.
-    expect(line(report(run([]), opts))).to.equal(undefined);
+    expect(line(report(cpuRun([]), opts))).to.equal(undefined);
+  });
+
+  it("prints each node's CPU by thread per acknowledged check-in, busiest first", () => {
+    const opts = { rooms: 1, students: 4, screens: 0, rate: 2_000 };
+    const lines = (text: string) => text.split('\n').filter((l) => l.startsWith('node threads'));
+    expect(
+      lines(
+        report(
+          cpuRun([
+            {
+              name: 'load-0',
+              seconds: 0.8,
+              threads: { main: 0.4, helpers: 0.08, 'record-writer': 0.2, 'wal-checkpoint': 0.12, idle: 0 },
+            },
+            { name: 'load-1', seconds: 0.5, threads: null },
+          ]),
+          opts,
+        ),
+      ),
+    ).to.deep.equal([
+      'node threads        load-0: main 0.100, record-writer 0.050, wal-checkpoint 0.030, helpers 0.020 ms per acknowledged check-in',
+    ]);
   });
 
   it('reads the event-loop lag out of a /metrics page', () => {
