@@ -137,15 +137,24 @@ export class SubjectRollover {
     if (pairs.length === 0) return;
     const terms = new Set((await this.deps.store.timetable.listTerms(orgId)).map((t) => t.id));
     const unknownTermIds = [...new Set(pairs.flatMap((p) => [p.from, p.to]))].filter((id) => !terms.has(id));
-    if (unknownTermIds.length > 0) throw new AppError('VALIDATION_FAILED', 'Some ids are not terms of this organisation.', { unknownTermIds });
+    if (unknownTermIds.length > 0)
+      throw new AppError('VALIDATION_FAILED', 'Some ids are not terms of this organisation.', { unknownTermIds });
   }
 
   private async plan(orgId: string, sources: readonly Subject[], input: RolloverInput): Promise<Plan[]> {
     const suffix = input.previousSuffix ?? '';
     const renamed = (s: Subject) => (suffix === '' || s.code.endsWith(suffix) ? null : s.code + suffix);
-    const targets = sources.map((s) => nextCode(suffix !== '' && s.code.endsWith(suffix) ? s.code.slice(0, -suffix.length) : s.code, input.codes));
-    const holders = await this.byCodes(orgId, [...targets, ...sources.map(renamed)].filter((c): c is string => c !== null));
-    const users = await this.users(orgId, sources.flatMap((s) => s.teacherIds));
+    const targets = sources.map((s) =>
+      nextCode(suffix !== '' && s.code.endsWith(suffix) ? s.code.slice(0, -suffix.length) : s.code, input.codes),
+    );
+    const holders = await this.byCodes(
+      orgId,
+      [...targets, ...sources.map(renamed)].filter((c): c is string => c !== null),
+    );
+    const users = await this.users(
+      orgId,
+      sources.flatMap((s) => s.teacherIds),
+    );
     const seen = new Set<string>();
     const plans: Plan[] = [];
     for (const [i, source] of sources.entries()) {
