@@ -81,7 +81,7 @@ function showRows(rows: RolloverRow[], dryRun: boolean): void {
         h('td', {}, r.code),
         h('td', {}, r.newCode ?? ''),
         h('td', {}, outcomeText(r, dryRun)),
-        h('td', {}, r.outcome === 'refused' ? '' : detailText(r)),
+        h('td', {}, r.outcome === 'new' ? detailText(r) : ''),
       ),
     ),
   );
