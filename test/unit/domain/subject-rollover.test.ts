@@ -3,17 +3,21 @@ import type { Subject } from '../../../src/domain/ports/subjects.js';
 import { ROLLOVER_SUBJECTS_MAX, type RolloverRow } from '../../../src/domain/subjects/subject-rollover.js';
 import { expectCode } from '../../support/expect-code.js';
 import { createUser } from '../../support/fixtures.js';
-import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
+import type { LiveFixture } from '../../support/live-fixture.js';
+import { useLiveFixture } from '../../support/race-fixture.js';
+import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
 // A new school year from last year's subjects: next year's made by a code rule, with the
 // teachers and students still active and the timetable of the mapped terms.
 
-describe('SubjectRollover: next year’s subjects from last year’s', () => {
+onBothStores('SubjectRollover: next year’s subjects from last year’s', 'attendance_rollover', rolloverSuite);
+
+function rolloverSuite(setup: RaceStore): void {
   let f: LiveFixture;
-  beforeEach(async () => {
-    f = await createLiveFixture({ students: 4 });
+  const fixture = useLiveFixture(setup, { students: 4 });
+  beforeEach(() => {
+    f = fixture();
   });
-  afterEach(async () => f.close());
 
   const admin = () => f.actor(f.admin);
   const all = async () => (await f.store.subjects.list(f.org.id, { limit: 500, offset: 0 })).items;
@@ -185,4 +189,4 @@ describe('SubjectRollover: next year’s subjects from last year’s', () => {
       'FORBIDDEN',
     );
   });
-});
+}
