@@ -8,6 +8,7 @@ import { chunked } from '../users/user-lookup.js';
 import type { TimetableService } from '../timetable/timetable-service.js';
 import { AppError } from '../../shared/app-error.js';
 import { SubjectCodeSchema } from './subject-input.js';
+import { listedSubjects } from './subject-archive.js';
 import type { SubjectService } from './subject-service.js';
 
 /** Subjects one roll-over request takes: each is a create, its class's enrolment and its meetings. */
@@ -98,7 +99,7 @@ export class SubjectRollover {
 
   async run(actor: Actor, input: RolloverInput): Promise<RolloverResult> {
     requireRole(actor, 'admin');
-    const sources = await this.load(actor.orgId, input);
+    const sources = await listedSubjects(this.deps.store, actor.orgId, input.subjectIds, ROLLOVER_SUBJECTS_MAX);
     await this.checkTerms(actor.orgId, input.terms ?? []);
     const plans = await this.plan(actor.orgId, sources, input);
     if (input.dryRun) return { dryRun: true, rows: plans.map((p) => p.row) };
@@ -117,20 +118,6 @@ export class SubjectRollover {
       })),
     );
     return { dryRun: false, rows: plans.map((p) => p.row) };
-  }
-
-  private async load(orgId: string, input: RolloverInput): Promise<Subject[]> {
-    const wanted = [...new Set(input.subjectIds)];
-    if (wanted.length > ROLLOVER_SUBJECTS_MAX) {
-      throw new AppError('VALIDATION_FAILED', `At most ${ROLLOVER_SUBJECTS_MAX} subjects at once.`, { field: 'subjectIds' });
-    }
-    const found = await this.deps.store.subjects.getMany(orgId, wanted);
-    const known = new Set(found.map((s) => s.id));
-    const unknownSubjectIds = wanted.filter((id) => !known.has(id));
-    if (unknownSubjectIds.length > 0) {
-      throw new AppError('VALIDATION_FAILED', 'Some ids are not subjects of this organisation.', { unknownSubjectIds });
-    }
-    return found.sort((a, b) => a.code.localeCompare(b.code));
   }
 
   private async checkTerms(orgId: string, pairs: readonly { from: string; to: string }[]): Promise<void> {
