@@ -61,7 +61,7 @@ export interface RolloverRow {
   students: number;
   studentsLeftOut: string[];
   meetings: number;
-  /** Meetings the timetable refused (a teacher already busy then in the new term), by code. */
+  /** Meetings the timetable refused (a teacher already busy then in the new term, checks that no longer fit), with the refusal's code. */
   meetingsRefused: { meetingId: string; code: string }[];
 }
 
@@ -220,7 +220,7 @@ export class SubjectRollover {
     row.newSubjectId = subject.id;
     if (students.length > 0) await subjects.enrol(actor, subject.id, students);
     const terms = new Map((input.terms ?? []).map((p) => [p.from, p.to]));
-    const left = new Set(row.teachersLeftOut);
+    const kept = new Set(row.teacherIds);
     for (const m of meetings) {
       try {
         await timetable.createMeeting(actor, subject.id, {
@@ -228,15 +228,17 @@ export class SubjectRollover {
           weekday: m.weekday,
           startTime: m.startTime,
           endTime: m.endTime,
-          teacherId: m.teacherId !== null && left.has(m.teacherId) ? null : m.teacherId,
+          // A teacher left out (deactivated, or no longer the subject's): the subject's first teaches it.
+          teacherId: m.teacherId !== null && kept.has(m.teacherId) ? m.teacherId : null,
           preset: m.preset,
           location: m.location,
           allowedIpRanges: m.allowedIpRanges,
         });
       } catch (err) {
-        // The new term's timetable already has its teacher busy then: that meeting alone is left
-        // out, named, for the admin to place by hand.
-        if (!(err instanceof AppError) || (err.code !== 'TEACHER_DOUBLE_BOOKED' && err.code !== 'CONFLICT')) throw err;
+        // The new term's timetable already has its teacher busy then (TEACHER_DOUBLE_BOOKED), or
+        // last year's checks no longer fit the organisation's: that meeting alone is left out,
+        // named with the code, for the admin to place by hand.
+        if (!(err instanceof AppError)) throw err;
         row.meetingsRefused.push({ meetingId: m.id, code: err.code });
       }
     }

@@ -390,8 +390,8 @@ export const adminEn = {
   'rollover.teachersLeftOut': { one: '# deactivated teacher left out', other: '# deactivated teachers left out' },
   'rollover.studentsLeftOut': { one: '# deactivated student left out', other: '# deactivated students left out' },
   'rollover.meetingsRefused': {
-    one: '# meeting not copied (its teacher is busy then)',
-    other: '# meetings not copied (their teacher is busy then)',
+    one: '# meeting not copied (its teacher is busy then, or its checks no longer fit): add it by hand',
+    other: '# meetings not copied (their teacher is busy then, or their checks no longer fit): add them by hand',
   },
   'rollover.checked': 'Checked: {count} to make, {exists} already made, {refused} refused. Nothing was written.',
   'rollover.done': "Next year's subjects: {count} made, {exists} already made, {refused} refused.",

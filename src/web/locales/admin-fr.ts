@@ -336,8 +336,8 @@ const catalog: CatalogOf<typeof adminEn> = {
   'rollover.teachersLeftOut': { one: '# enseignant désactivé laissé de côté', other: '# enseignants désactivés laissés de côté' },
   'rollover.studentsLeftOut': { one: '# élève désactivé laissé de côté', other: '# élèves désactivés laissés de côté' },
   'rollover.meetingsRefused': {
-    one: '# créneau non copié (son enseignant est pris à cette heure)',
-    other: '# créneaux non copiés (leur enseignant est pris à cette heure)',
+    one: '# créneau non copié (son enseignant est pris à cette heure, ou ses contrôles ne conviennent plus) : ajoutez-le à la main',
+    other: '# créneaux non copiés (leur enseignant est pris à cette heure, ou leurs contrôles ne conviennent plus) : ajoutez-les à la main',
   },
   'rollover.checked': 'Vérifié : {count} à créer, {exists} déjà créées, {refused} refusées. Rien n’a été écrit.',
   'rollover.done': 'Matières de l’année prochaine : {count} créées, {exists} déjà créées, {refused} refusées.',

@@ -33,7 +33,7 @@ function rolloverSuite(setup: RaceStore): void {
     const oldTerm = await f.domain.timetable.createTerm(admin(), { name: 'Spring 2026', startDay: '2026-01-05', endDay: '2026-07-03' });
     const otherTerm = await f.domain.timetable.createTerm(admin(), { name: 'Summer school', startDay: '2026-07-06', endDay: '2026-07-31' });
     const newTerm = await f.domain.timetable.createTerm(admin(), { name: 'Autumn 2026', startDay: '2026-09-01', endDay: '2026-12-18' });
-    await f.domain.timetable.createMeeting(admin(), physics.id, {
+    const tuesday = await f.domain.timetable.createMeeting(admin(), physics.id, {
       termId: oldTerm.id,
       weekday: 2,
       startTime: '08:00',
@@ -48,6 +48,15 @@ function rolloverSuite(setup: RaceStore): void {
       teacherId: leaver.id,
     });
     await f.domain.timetable.createMeeting(admin(), physics.id, { termId: otherTerm.id, weekday: 1, startTime: '08:00', endTime: '09:00' });
+    // Next year's timetable already has the teacher in chemistry on Tuesdays at 08:30.
+    const chemistry = await f.store.subjects.create(f.org.id, {
+      code: 'CHEM',
+      name: 'Chemistry',
+      teacherIds: [f.teacher.id],
+      location: null,
+      allowedIpRanges: [],
+    });
+    await f.domain.timetable.createMeeting(admin(), chemistry.id, { termId: newTerm.id, weekday: 2, startTime: '08:30', endTime: '09:30' });
     const archive = await f.domain.subjectArchive.archive(admin(), [physics.id]);
     expect(archive.changed).to.have.length(1);
 
@@ -95,9 +104,10 @@ function rolloverSuite(setup: RaceStore): void {
     expect((await f.store.subjects.listEnrolled(f.org.id, physics.id)).length, 'last year’s class list stays').to.equal(4);
     const meetings = await f.store.timetable.listMeetings(f.org.id, next.id);
     expect(meetings.map((m) => [m.termId, m.weekday, m.startTime, m.teacherId, m.preset])).to.deep.equal([
-      [newTerm.id, 2, '08:00', null, 'location-code'],
       [newTerm.id, 4, '10:00', null, null],
     ]);
+    expect(row.meetings).to.equal(1);
+    expect(row.meetingsRefused).to.deep.equal([{ meetingId: tuesday.id, code: 'TEACHER_DOUBLE_BOOKED' }]);
     const entries = await f.store.audit.listForEntity(f.org.id, 'subject', next.id);
     const rolled = entries.filter((e) => e.action === 'subject.rollover');
     expect(rolled).to.have.length(1);
@@ -114,7 +124,7 @@ function rolloverSuite(setup: RaceStore): void {
       renamedTo: null,
     });
     expect((await all()).length).to.equal(count);
-    expect(await f.store.timetable.listMeetings(f.org.id, next.id)).to.have.length(2);
+    expect(await f.store.timetable.listMeetings(f.org.id, next.id)).to.have.length(1);
   });
 
   it('answers each row on its own: a code unchanged, repeated, held by an archived subject, too long, or a source in use to rename', async () => {
