@@ -60,7 +60,7 @@ export interface Services {
   handover: TeacherHandover;
   /** Last year's subjects archived, and back. */
   subjectArchive: SubjectArchive;
-  /** Next year's subjects made from last year's (docs/timetable.md, "A new school year"). */
+  /** Next year's subjects made from last year's (README, Admin console). */
   subjectRollover: SubjectRollover;
   /** Leavers deactivated at once. */
   deactivation: BulkDeactivation;
