@@ -31,6 +31,7 @@ import { AttendanceQueries } from './sessions/attendance-queries.js';
 import { SubjectService } from './subjects/subject-service.js';
 import { TeacherHandover } from './subjects/teacher-handover.js';
 import { SubjectArchive } from './subjects/subject-archive.js';
+import { SubjectRollover } from './subjects/subject-rollover.js';
 import { BulkDeactivation } from './users/bulk-deactivation.js';
 import { FirstTeacherChange } from './timetable/first-teacher.js';
 import { TimetableService } from './timetable/timetable-service.js';
@@ -59,6 +60,8 @@ export interface Services {
   handover: TeacherHandover;
   /** Last year's subjects archived, and back. */
   subjectArchive: SubjectArchive;
+  /** Next year's subjects made from last year's (README, Admin console). */
+  subjectRollover: SubjectRollover;
   /** Leavers deactivated at once. */
   deactivation: BulkDeactivation;
   faces: FaceEnrolmentService;
@@ -228,6 +231,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     reopenWindowMs: settings.reopenWindowMs,
     firstTeacher: new FirstTeacherChange(live, attendance.lifecycle),
   });
+  const timetable = new TimetableService(live, attendance.sessions, attendance.lifecycle);
   const links = new AccountLinkMail({
     store,
     publicUrl: settings.accounts.publicUrl,
@@ -284,6 +288,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     subjectImport: new CsvSubjectImport({ store, subjects }),
     handover: new TeacherHandover({ store, clock, subjects }),
     subjectArchive: new SubjectArchive({ store, clock }),
+    subjectRollover: new SubjectRollover({ store, clock, subjects, timetable }),
     deactivation: new BulkDeactivation({ store, clock, events, subjects }),
     oneRosterImport: new OneRosterImport({ store, users, subjects, clock }),
     oneRosterExport: new OneRosterAttendanceExport({ store, defaultTimezone: settings.defaultTimezone }),
@@ -306,7 +311,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     attendance,
     queries: new AttendanceQueries(live),
     reports: new ReportService({ store, now: clock, defaultTimezone: settings.defaultTimezone }),
-    timetable: new TimetableService(live, attendance.sessions, attendance.lifecycle),
+    timetable,
     webhooks: new WebhookService({ store, clock }),
   };
 }

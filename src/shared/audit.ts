@@ -39,6 +39,7 @@ export const AUDIT_ACTIONS = [
   'subject.unenrol',
   'subject.archive',
   'subject.unarchive',
+  'subject.rollover',
   // users and accounts
   'user.create',
   'user.import',

@@ -427,6 +427,14 @@ const MATRIX: Row[] = [
     request: (fx) => ({ path: '/subjects/unarchive', body: { subjectIds: [fx.subject.id] } }),
     expect: { ...ADMIN_COLLECTION(200), otherAdmin: 400 },
   },
+  {
+    op: 'POST /api/v1/subjects/rollover',
+    request: (fx) => ({
+      path: '/subjects/rollover?dryRun=true',
+      body: { subjectIds: [fx.subject.id], codes: { suffix: '-NEXT' }, carryStudents: true },
+    }),
+    expect: { ...ADMIN_COLLECTION(200), otherAdmin: 400 },
+  },
   { op: 'GET /api/v1/subjects/{id}/students', request: (fx) => ({ path: subjectPath(fx, '/students') }), expect: SUBJECT_OBJECT(200) },
   {
     op: 'POST /api/v1/subjects/{id}/enrolments',

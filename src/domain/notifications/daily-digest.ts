@@ -69,7 +69,8 @@ async function digestsOf(deps: DigestDeps, orgId: string, organisation: string, 
 
 async function digestContent(store: Store, teacher: User, organisation: string, timezone: string, now: Date): Promise<DigestContent> {
   const day = dayIn(timezone, now);
-  const subjects = await store.subjects.list(teacher.orgId, { teacherId: teacher.id, limit: 200, offset: 0 });
+  // Last year's subjects (archived) hold no class today whatever their sessions of the day.
+  const subjects = await store.subjects.list(teacher.orgId, { teacherId: teacher.id, archived: false, limit: 200, offset: 0 });
   const sessions: DigestContent['sessions'] = [];
   const sessionIds: string[] = [];
   for (const subject of subjects.items) {

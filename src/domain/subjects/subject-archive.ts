@@ -28,6 +28,22 @@ export function assertInUse(subjects: readonly Pick<Subject, 'id' | 'archivedAt'
 }
 
 /**
+ * The listed subjects of the organisation by code, at most `max` of them: an id that is none of
+ * its subjects refuses the whole request (details.unknownSubjectIds), before anything is written.
+ */
+export async function listedSubjects(store: Store, orgId: string, ids: readonly string[], max: number): Promise<Subject[]> {
+  const wanted = [...new Set(ids)];
+  if (wanted.length > max) throw new AppError('VALIDATION_FAILED', `At most ${max} subjects at once.`, { field: 'subjectIds' });
+  const found = await store.subjects.getMany(orgId, wanted);
+  const known = new Set(found.map((s) => s.id));
+  const unknownSubjectIds = wanted.filter((id) => !known.has(id));
+  if (unknownSubjectIds.length > 0) {
+    throw new AppError('VALIDATION_FAILED', 'Some ids are not subjects of this organisation.', { unknownSubjectIds });
+  }
+  return found.sort((a, b) => a.code.localeCompare(b.code));
+}
+
+/**
  * A new school year: admins archive last year's subjects (the listed ones, at once) and may
  * unarchive them. All or nothing, checked before anything is written: an id not a subject of
  * the organisation refuses the request (details.unknownSubjectIds), and so does a subject with a
@@ -55,17 +71,7 @@ export class SubjectArchive {
 
   private async load(actor: Actor, ids: readonly string[]): Promise<Subject[]> {
     requireRole(actor, 'admin');
-    const wanted = [...new Set(ids)];
-    if (wanted.length > ARCHIVE_SUBJECTS_MAX) {
-      throw new AppError('VALIDATION_FAILED', `At most ${ARCHIVE_SUBJECTS_MAX} subjects at once.`, { field: 'subjectIds' });
-    }
-    const found = await this.deps.store.subjects.getMany(actor.orgId, wanted);
-    const known = new Set(found.map((s) => s.id));
-    const unknownSubjectIds = wanted.filter((id) => !known.has(id));
-    if (unknownSubjectIds.length > 0) {
-      throw new AppError('VALIDATION_FAILED', 'Some ids are not subjects of this organisation.', { unknownSubjectIds });
-    }
-    return found.sort((a, b) => a.code.localeCompare(b.code));
+    return listedSubjects(this.deps.store, actor.orgId, ids, ARCHIVE_SUBJECTS_MAX);
   }
 
   private async unclosedSessionIds(orgId: string, subjects: readonly Subject[]): Promise<{ subjectIds: string[]; sessionIds: string[] }> {

@@ -4,6 +4,7 @@ import { AllowedIpRangesSchema, LocationSchema, SubjectCodeSchema, SubjectNameSc
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { ARCHIVE_SUBJECTS_MAX } from '../../domain/subjects/subject-archive.js';
+import { ROLLOVER_PROBLEMS, ROLLOVER_SUBJECTS_MAX, ROLLOVER_TERMS_MAX } from '../../domain/subjects/subject-rollover.js';
 import {
   CsvImportBody,
   CsvImportQuery,
@@ -32,6 +33,45 @@ const ArchiveResult = z.object({
   changed: z.array(SubjectSchema).describe('The subjects this request changed, by code'),
   unchangedIds: z.array(z.string()).describe('Listed subjects already so, left as they were'),
 });
+
+const CodePart = z.string().max(32);
+const RolloverBody = z.object({
+  subjectIds: z.array(z.string().min(1).max(100)).min(1).max(ROLLOVER_SUBJECTS_MAX),
+  codes: z
+    .object({
+      prefix: CodePart.optional(),
+      suffix: CodePart.optional(),
+      replace: z.object({ from: CodePart.min(1), to: CodePart }).optional(),
+    })
+    .describe("How next year's code is made from this year's: `replace` (every occurrence) first, then `prefix` and `suffix`"),
+  previousSuffix: CodePart.min(1)
+    .optional()
+    .describe("Renames each source (archived ones only) to its code with this suffix, so next year's takes last year's code back"),
+  carryStudents: z.boolean().describe("Enrol the source's students still active in next year's subject"),
+  terms: z
+    .array(z.object({ from: z.string().min(1).max(100), to: z.string().min(1).max(100) }))
+    .max(ROLLOVER_TERMS_MAX)
+    .optional()
+    .describe("Copy the source's weekly meetings of each `from` term into the `to` term; meetings of other terms are not copied"),
+});
+const RolloverRowSchema = z.object({
+  subjectId: z.string(),
+  code: z.string().describe("The source's code as found"),
+  newCode: z.string().nullable(),
+  outcome: z
+    .enum(['new', 'exists', 'refused'])
+    .describe('new: created (a dry run: would be); exists: a subject in use has the new code already, nothing done; refused: see problem'),
+  problem: z.enum(ROLLOVER_PROBLEMS).nullable(),
+  newSubjectId: z.string().nullable(),
+  renamedTo: z.string().nullable().describe("The source's new code when this request renames it"),
+  teacherIds: z.array(z.string()),
+  teachersLeftOut: z.array(z.string()).describe('Teachers deactivated (or no longer teachers): not carried'),
+  students: z.number().int(),
+  studentsLeftOut: z.array(z.string()).describe('Deactivated students: not enrolled'),
+  meetings: z.number().int(),
+  meetingsRefused: z.array(z.object({ meetingId: z.string(), code: z.string() })),
+});
+const RolloverResult = z.object({ dryRun: z.boolean(), rows: z.array(RolloverRowSchema) });
 
 const CreateBody = z.object({
   code: SubjectCodeSchema,
@@ -89,7 +129,7 @@ const SUBJECT_ERRORS = ['NOT_SUBJECT_TEACHER' as const];
 
 /** Subjects, enrolment, classroom location and allowed networks. */
 export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
-  const { subjects, subjectImport, subjectArchive } = ctx.services;
+  const { subjects, subjectImport, subjectArchive, subjectRollover } = ctx.services;
 
   routes.define({
     method: 'get',
@@ -175,6 +215,37 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     body: SubjectIdsBody,
     response: { status: 200, description: 'The subjects unarchived', schema: ArchiveResult },
     handler: ({ actor, body }) => subjectArchive.unarchive(actor, body.subjectIds),
+  });
+
+  routes.define({
+    method: 'post',
+    path: '/subjects/rollover',
+    cost: 'heavy',
+    summary: "Next year's subjects from last year's",
+    description:
+      `At most ${ROLLOVER_SUBJECTS_MAX} subjects a request. Each is made again with the code the rule gives, its teachers still active, ` +
+      'its classroom location and networks, with `carryStudents` its students still active, and with `terms` its weekly meetings (checks, rooms) ' +
+      'of the mapped terms; deactivated teachers and students are left out and listed. Each row answers on its own (`outcome`): ' +
+      '`refused` for a new code invalid (`codeInvalid`), made by two rows (`codeRepeated`), held by an archived subject (`codeTaken`), ' +
+      "equal to the source's own (`codeUnchanged`), or a source in use to rename (`sourceInUse`); `exists` when a subject in use already has it: " +
+      'a retry creates nothing twice. Codes stay unique over archived subjects too, so reports and exports name one subject: ' +
+      "`previousSuffix` renames last year's so next year's may take its code. With `dryRun=true` nothing is written. " +
+      'Audited as `subject.create`, `subject.enrol`, `meeting.create`, plus one `subject.rollover` per new subject.',
+    tags: ['subjects'],
+    access: ['admin'],
+    query: CsvImportQuery,
+    body: RolloverBody,
+    response: {
+      status: 201,
+      description: 'Each row done',
+      schema: RolloverResult,
+      also: [{ status: 200, description: 'Dry run: each row as it would be, nothing written' }],
+    },
+    handler: async ({ actor, query, body, setStatus }) => {
+      const result = await subjectRollover.run(actor, { ...body, dryRun: query.dryRun === true });
+      if (query.dryRun) setStatus(200);
+      return result;
+    },
   });
 
   routes.define({

@@ -34,6 +34,7 @@ export const auditActionsEn = {
   'subject.unenrol': 'Students unenrolled',
   'subject.archive': 'Subject archived',
   'subject.unarchive': 'Subject unarchived',
+  'subject.rollover': 'Subject rolled over to a new year',
   'user.create': 'User added',
   'user.import': 'User imported',
   'user.update': 'User changed',

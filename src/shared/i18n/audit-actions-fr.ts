@@ -34,6 +34,7 @@ export const auditActionsFr: Readonly<Record<AuditAction, string>> = {
   'subject.unenrol': 'Élèves désinscrits',
   'subject.archive': 'Matière archivée',
   'subject.unarchive': 'Matière désarchivée',
+  'subject.rollover': 'Matière reconduite pour une nouvelle année',
   'user.create': 'Utilisateur ajouté',
   'user.import': 'Utilisateur importé',
   'user.update': 'Utilisateur modifié',

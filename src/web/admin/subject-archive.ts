@@ -25,7 +25,8 @@ export function pickCell(s: Subject): HTMLTableCellElement {
   );
 }
 
-function picked(): string[] {
+/** The ids of the subjects ticked in the list. */
+export function picked(): string[] {
   return [...document.querySelectorAll<HTMLInputElement>('#subjects-body input[name="subject-pick"]:checked')].map((c) => c.value);
 }
 

@@ -8,7 +8,8 @@ import { formatNumber } from '../lib/i18n.js';
 import { fetchAll, jsonBody } from './fetch-all.js';
 import { drawGeofence } from './geofence-diagram.js';
 import type { Subject, User } from './types.js';
-import { archivedShown, bindSubjectArchive, pickCell } from './subject-archive.js';
+import { archivedShown, bindSubjectArchive, pickCell, picked } from './subject-archive.js';
+import { bindSubjectRollover } from './subject-rollover.js';
 
 /** Ids per enrolment request (the API takes at most 1 000). */
 const IDS_MAX = 1_000;
@@ -382,6 +383,7 @@ function bindNetworks(): void {
 
 export function bindSubjects(): void {
   bindSubjectArchive(loadSubjects);
+  bindSubjectRollover(picked, loadSubjects);
   const form = byId<HTMLFormElement>('subject-form');
   form.addEventListener('submit', (event) => {
     event.preventDefault();

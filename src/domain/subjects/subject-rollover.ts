@@ -1,0 +1,295 @@
+import { requireRole, type Actor } from '../actor.js';
+import { auditMany } from '../audit-log.js';
+import type { Store } from '../ports/store.js';
+import type { Subject } from '../ports/subjects.js';
+import type { Meeting } from '../ports/timetable.js';
+import type { User } from '../ports/users.js';
+import { chunked } from '../users/user-lookup.js';
+import type { TimetableService } from '../timetable/timetable-service.js';
+import { AppError } from '../../shared/app-error.js';
+import { SubjectCodeSchema } from './subject-input.js';
+import { listedSubjects } from './subject-archive.js';
+import type { SubjectService } from './subject-service.js';
+
+/** Subjects one roll-over request takes: each is a create, its class's enrolment and its meetings. */
+export const ROLLOVER_SUBJECTS_MAX = 200;
+/** Term pairs one request maps: a school year has a few terms. */
+export const ROLLOVER_TERMS_MAX = 12;
+
+/** How next year's code is made from this year's: `replace` first (every occurrence), then `prefix` and `suffix` around it. */
+export interface RolloverCodeRule {
+  prefix?: string | undefined;
+  suffix?: string | undefined;
+  replace?: { from: string; to: string } | undefined;
+}
+
+export interface RolloverInput {
+  subjectIds: readonly string[];
+  codes: RolloverCodeRule;
+  /**
+   * Renames each (archived) source to its code with this suffix before next year's is created,
+   * so next year's may take last year's code back (`7A-MATH` -> `7A-MATH-2026`, new `7A-MATH`).
+   */
+  previousSuffix?: string | undefined;
+  /** Enrols the source's students still active in next year's subject. */
+  carryStudents: boolean;
+  /** Copies the source's weekly meetings of each `from` term into the `to` term; meetings of other terms are not copied. */
+  terms?: readonly { from: string; to: string }[] | undefined;
+  dryRun?: boolean | undefined;
+}
+
+/** Why a row creates nothing: its new code is not a valid one, another row's, another subject's (archived), or unchanged; or its source to rename is still in use. */
+export const ROLLOVER_PROBLEMS = ['codeInvalid', 'codeRepeated', 'codeTaken', 'codeUnchanged', 'sourceInUse'] as const;
+export type RolloverProblem = (typeof ROLLOVER_PROBLEMS)[number];
+
+/** `new`: created (on a dry run, would be); `exists`: a subject in use already has the new code (an earlier roll-over), nothing done; `refused`: see `problem`. */
+export type RolloverOutcome = 'new' | 'exists' | 'refused';
+
+export interface RolloverRow {
+  subjectId: string;
+  code: string;
+  newCode: string | null;
+  outcome: RolloverOutcome;
+  problem: RolloverProblem | null;
+  newSubjectId: string | null;
+  /** The source's new code when this request renames it (previousSuffix). */
+  renamedTo: string | null;
+  /** Teachers carried, in order; those deactivated (or no longer teachers) are left out. */
+  teacherIds: string[];
+  teachersLeftOut: string[];
+  /** Students enrolled (or to be); deactivated ones are left out, by id. */
+  students: number;
+  studentsLeftOut: string[];
+  meetings: number;
+  /** Meetings the timetable refused (a teacher already busy then in the new term, checks that no longer fit), with the refusal's code. */
+  meetingsRefused: { meetingId: string; code: string }[];
+}
+
+export interface RolloverResult {
+  dryRun: boolean;
+  rows: RolloverRow[];
+}
+
+interface Plan {
+  row: RolloverRow;
+  source: Subject;
+  students: string[];
+  meetings: Meeting[];
+}
+
+/**
+ * A new school year from last year's subjects, without retyping them: for each listed subject
+ * next year's is created with a code the admin's rule makes, its teachers still active, its
+ * classroom location and networks, optionally its students still active and its weekly
+ * meetings (their checks and rooms) in next year's terms. Each row is checked first and answers
+ * on its own (a refused row does not stop the others); a dry run writes nothing. A retry is
+ * harmless: a row whose new code a subject in use already has creates nothing (`exists`).
+ * Created through SubjectService and TimetableService, so their rules, audit and live
+ * announcements are the single routes'; plus one `subject.rollover` entry per new subject.
+ */
+export class SubjectRollover {
+  constructor(
+    private readonly deps: {
+      store: Store;
+      clock: () => Date;
+      subjects: Pick<SubjectService, 'create' | 'update' | 'enrol'>;
+      timetable: Pick<TimetableService, 'createMeeting'>;
+    },
+  ) {}
+
+  async run(actor: Actor, input: RolloverInput): Promise<RolloverResult> {
+    requireRole(actor, 'admin');
+    const sources = await listedSubjects(this.deps.store, actor.orgId, input.subjectIds, ROLLOVER_SUBJECTS_MAX);
+    await this.checkTerms(actor.orgId, input.terms ?? []);
+    const plans = await this.plan(actor.orgId, sources, input);
+    if (input.dryRun) return { dryRun: true, rows: plans.map((p) => p.row) };
+    const created: Plan[] = [];
+    for (const p of plans) if (p.row.outcome === 'new' && (await this.write(actor, p, input))) created.push(p);
+    await auditMany(
+      this.deps.store,
+      actor,
+      this.deps.clock(),
+      created.map(({ row }) => ({
+        entityType: 'subject' as const,
+        entityId: row.newSubjectId!,
+        action: 'subject.rollover' as const,
+        from: { subjectId: row.subjectId, code: row.code },
+        to: { code: row.newCode, students: row.students, meetings: row.meetings, renamedTo: row.renamedTo },
+      })),
+    );
+    return { dryRun: false, rows: plans.map((p) => p.row) };
+  }
+
+  private async checkTerms(orgId: string, pairs: readonly { from: string; to: string }[]): Promise<void> {
+    if (pairs.length === 0) return;
+    const terms = new Set((await this.deps.store.timetable.listTerms(orgId)).map((t) => t.id));
+    const unknownTermIds = [...new Set(pairs.flatMap((p) => [p.from, p.to]))].filter((id) => !terms.has(id));
+    if (unknownTermIds.length > 0)
+      throw new AppError('VALIDATION_FAILED', 'Some ids are not terms of this organisation.', { unknownTermIds });
+  }
+
+  private async plan(orgId: string, sources: readonly Subject[], input: RolloverInput): Promise<Plan[]> {
+    const suffix = input.previousSuffix ?? '';
+    const renamed = (s: Subject) => (suffix === '' || s.code.endsWith(suffix) ? null : s.code + suffix);
+    const targets = sources.map((s) =>
+      nextCode(suffix !== '' && s.code.endsWith(suffix) ? s.code.slice(0, -suffix.length) : s.code, input.codes),
+    );
+    const holders = await this.byCodes(
+      orgId,
+      [...targets, ...sources.map(renamed)].filter((c): c is string => c !== null),
+    );
+    const users = await this.users(
+      orgId,
+      sources.flatMap((s) => s.teacherIds),
+    );
+    const seen = new Set<string>();
+    const plans: Plan[] = [];
+    for (const [i, source] of sources.entries()) {
+      const newCode = targets[i]!;
+      const renamedTo = renamed(source);
+      const holder = holders.get(newCode);
+      const row: RolloverRow = {
+        subjectId: source.id,
+        code: source.code,
+        newCode,
+        outcome: 'new',
+        problem: null,
+        newSubjectId: null,
+        renamedTo,
+        teacherIds: source.teacherIds.filter((id) => isActive(users.get(id), 'teacher')),
+        teachersLeftOut: source.teacherIds.filter((id) => !isActive(users.get(id), 'teacher')),
+        students: 0,
+        studentsLeftOut: [],
+        meetings: 0,
+        meetingsRefused: [],
+      };
+      row.problem = problemOf(source, newCode, renamedTo, seen, holders, suffix !== '');
+      seen.add(newCode);
+      if (row.problem !== null) row.outcome = 'refused';
+      else if (holder !== undefined && holder.id !== source.id) {
+        row.outcome = 'exists';
+        row.newSubjectId = holder.id;
+      }
+      if (row.outcome !== 'new') row.renamedTo = null;
+      const plan: Plan = { row, source, students: [], meetings: [] };
+      if (row.outcome === 'new') await this.planClass(orgId, plan, input);
+      plans.push(plan);
+    }
+    return plans;
+  }
+
+  /** The row's students still active (deactivated ones reported) and its meetings of the mapped terms. */
+  private async planClass(orgId: string, plan: Plan, input: RolloverInput): Promise<void> {
+    const { store } = this.deps;
+    if (input.carryStudents) {
+      const enrolled = await store.subjects.listEnrolled(orgId, plan.source.id);
+      const users = await this.users(orgId, enrolled);
+      plan.students = enrolled.filter((id) => isActive(users.get(id), 'student'));
+      plan.row.studentsLeftOut = enrolled.filter((id) => !isActive(users.get(id), 'student'));
+      plan.row.students = plan.students.length;
+    }
+    const terms = new Map((input.terms ?? []).map((p) => [p.from, p.to]));
+    if (terms.size > 0) {
+      plan.meetings = (await store.timetable.listMeetings(orgId, plan.source.id)).filter((m) => terms.has(m.termId));
+      plan.row.meetings = plan.meetings.length;
+    }
+  }
+
+  /** Writes one row; false when another admin took its code since the check (the row says so). */
+  private async write(actor: Actor, { row, source, students, meetings }: Plan, input: RolloverInput): Promise<boolean> {
+    const { subjects, timetable } = this.deps;
+    let subject: Subject;
+    let renamed = false;
+    try {
+      if (row.renamedTo !== null) await subjects.update(actor, source.id, { code: row.renamedTo });
+      renamed = row.renamedTo !== null;
+      subject = await subjects.create(actor, {
+        code: row.newCode!,
+        name: source.name,
+        teacherIds: row.teacherIds,
+        location: source.location,
+        allowedIpRanges: source.allowedIpRanges,
+      });
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'SUBJECT_CODE_TAKEN') throw err;
+      // Another admin took the code since the check: this row alone is left out (a rename done
+      // stays, and a retry finds it).
+      Object.assign(row, { outcome: 'refused', problem: 'codeTaken', renamedTo: renamed ? row.renamedTo : null, students: 0, meetings: 0 });
+      return false;
+    }
+    row.newSubjectId = subject.id;
+    if (students.length > 0) await subjects.enrol(actor, subject.id, students);
+    const terms = new Map((input.terms ?? []).map((p) => [p.from, p.to]));
+    const kept = new Set(row.teacherIds);
+    for (const m of meetings) {
+      try {
+        await timetable.createMeeting(actor, subject.id, {
+          termId: terms.get(m.termId)!,
+          weekday: m.weekday,
+          startTime: m.startTime,
+          endTime: m.endTime,
+          // A teacher left out (deactivated, or no longer the subject's): the subject's first teaches it.
+          teacherId: m.teacherId !== null && kept.has(m.teacherId) ? m.teacherId : null,
+          preset: m.preset,
+          location: m.location,
+          allowedIpRanges: m.allowedIpRanges,
+        });
+      } catch (err) {
+        // The new term's timetable already has its teacher busy then (TEACHER_DOUBLE_BOOKED), or
+        // last year's checks no longer fit the organisation's: that meeting alone is left out,
+        // named with the code, for the admin to place by hand.
+        if (!(err instanceof AppError)) throw err;
+        row.meetingsRefused.push({ meetingId: m.id, code: err.code });
+      }
+    }
+    row.meetings = meetings.length - row.meetingsRefused.length;
+    return true;
+  }
+
+  private async byCodes(orgId: string, codes: string[]): Promise<Map<string, Subject>> {
+    const found = new Map<string, Subject>();
+    const valid = [...new Set(codes)].filter(validCode);
+    for (const part of chunked(valid)) for (const s of await this.deps.store.subjects.getByCodes(orgId, part)) found.set(s.code, s);
+    return found;
+  }
+
+  private async users(orgId: string, ids: readonly string[]): Promise<Map<string, User>> {
+    const found = new Map<string, User>();
+    for (const part of chunked([...new Set(ids)])) for (const u of await this.deps.store.users.getMany(orgId, part)) found.set(u.id, u);
+    return found;
+  }
+}
+
+function problemOf(
+  source: Subject,
+  newCode: string,
+  renamedTo: string | null,
+  seen: ReadonlySet<string>,
+  holders: ReadonlyMap<string, Subject>,
+  renaming: boolean,
+): RolloverProblem | null {
+  const holder = holders.get(newCode);
+  if (!validCode(newCode) || (renamedTo !== null && !validCode(renamedTo))) return 'codeInvalid';
+  if (seen.has(newCode)) return 'codeRepeated';
+  // Last year's code changes only once it is last year's: a subject in use keeps the code its
+  // teacher and students know.
+  if (renaming && source.archivedAt === null) return 'sourceInUse';
+  if (holder?.id === source.id && renamedTo === null) return 'codeUnchanged';
+  if (holder !== undefined && holder.id !== source.id && holder.archivedAt !== null) return 'codeTaken';
+  if (renamedTo !== null && holders.has(renamedTo)) return 'codeTaken';
+  return null;
+}
+
+/** A code as the subject routes take it, unchanged by their trimming. */
+function validCode(code: string): boolean {
+  const parsed = SubjectCodeSchema.safeParse(code);
+  return parsed.success && parsed.data === code;
+}
+
+/** Next year's code from this year's by the rule. */
+export function nextCode(code: string, rule: RolloverCodeRule): string {
+  const replaced = rule.replace && rule.replace.from !== '' ? code.split(rule.replace.from).join(rule.replace.to) : code;
+  return `${rule.prefix ?? ''}${replaced}${rule.suffix ?? ''}`;
+}
+
+const isActive = (u: User | undefined, role: User['role']): boolean => u !== undefined && u.active && u.role === role;

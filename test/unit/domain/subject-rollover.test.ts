@@ -1,0 +1,202 @@
+import { expect } from 'chai';
+import type { Subject } from '../../../src/domain/ports/subjects.js';
+import { ROLLOVER_SUBJECTS_MAX, type RolloverRow } from '../../../src/domain/subjects/subject-rollover.js';
+import { expectCode } from '../../support/expect-code.js';
+import { createUser } from '../../support/fixtures.js';
+import type { LiveFixture } from '../../support/live-fixture.js';
+import { useLiveFixture } from '../../support/race-fixture.js';
+import { onBothStores, type RaceStore } from '../../support/race-stores.js';
+
+// A new school year from last year's subjects: next year's made by a code rule, with the
+// teachers and students still active and the timetable of the mapped terms.
+
+onBothStores('SubjectRollover: next year’s subjects from last year’s', 'attendance_rollover', rolloverSuite);
+
+function rolloverSuite(setup: RaceStore): void {
+  let f: LiveFixture;
+  const fixture = useLiveFixture(setup, { students: 4 });
+  beforeEach(() => {
+    f = fixture();
+  });
+
+  const admin = () => f.actor(f.admin);
+  const all = async () => (await f.store.subjects.list(f.org.id, { limit: 500, offset: 0 })).items;
+  const byCode = async (code: string): Promise<Subject> => (await f.store.subjects.getByCodes(f.org.id, [code]))[0]!;
+  const outcomes = (rows: RolloverRow[]) => rows.map((r) => [r.code, r.newCode, r.outcome, r.problem]);
+
+  it('dry-runs, then makes each subject with last year’s code back (the archived one renamed), its active teachers and students, room and meetings of the mapped term; a retry makes nothing', async () => {
+    const leaver = await createUser(f.store, f.org.id, 'teacher', { active: false });
+    const [s1, s2, s3, s4] = f.students as [(typeof f.students)[0], (typeof f.students)[0], (typeof f.students)[0], (typeof f.students)[0]];
+    await f.store.users.update(f.org.id, s4.id, { active: false });
+    const physics = f.subject; // PHY1, teacher One, the four students, classroom and networks
+    await f.store.subjects.update(f.org.id, physics.id, { teacherIds: [f.teacher.id, leaver.id] });
+    const oldTerm = await f.domain.timetable.createTerm(admin(), { name: 'Spring 2026', startDay: '2026-01-05', endDay: '2026-07-03' });
+    const otherTerm = await f.domain.timetable.createTerm(admin(), { name: 'Summer school', startDay: '2026-07-06', endDay: '2026-07-31' });
+    const newTerm = await f.domain.timetable.createTerm(admin(), { name: 'Autumn 2026', startDay: '2026-09-01', endDay: '2026-12-18' });
+    const tuesday = await f.domain.timetable.createMeeting(admin(), physics.id, {
+      termId: oldTerm.id,
+      weekday: 2,
+      startTime: '08:00',
+      endTime: '09:00',
+      preset: 'location-code',
+    });
+    await f.domain.timetable.createMeeting(admin(), physics.id, {
+      termId: oldTerm.id,
+      weekday: 4,
+      startTime: '10:00',
+      endTime: '11:00',
+      teacherId: leaver.id,
+    });
+    await f.domain.timetable.createMeeting(admin(), physics.id, { termId: otherTerm.id, weekday: 1, startTime: '08:00', endTime: '09:00' });
+    // Next year's timetable already has the teacher in chemistry on Tuesdays at 08:30.
+    const chemistry = await f.store.subjects.create(f.org.id, {
+      code: 'CHEM',
+      name: 'Chemistry',
+      teacherIds: [f.teacher.id],
+      location: null,
+      allowedIpRanges: [],
+    });
+    await f.domain.timetable.createMeeting(admin(), chemistry.id, { termId: newTerm.id, weekday: 2, startTime: '08:30', endTime: '09:30' });
+    const archive = await f.domain.subjectArchive.archive(admin(), [physics.id]);
+    expect(archive.changed).to.have.length(1);
+
+    const input = {
+      subjectIds: [physics.id],
+      codes: {},
+      previousSuffix: '-2026',
+      carryStudents: true,
+      terms: [{ from: oldTerm.id, to: newTerm.id }],
+    };
+    const before = await all();
+    const dry = await f.domain.subjectRollover.run(admin(), { ...input, dryRun: true });
+    expect(dry.dryRun).to.equal(true);
+    expect(dry.rows).to.have.length(1);
+    expect(dry.rows[0]).to.deep.include({
+      code: 'PHY1',
+      newCode: 'PHY1',
+      outcome: 'new',
+      problem: null,
+      renamedTo: 'PHY1-2026',
+      teacherIds: [f.teacher.id],
+      teachersLeftOut: [leaver.id],
+      students: 3,
+      studentsLeftOut: [s4.id],
+      meetings: 2,
+    });
+    expect(await all(), 'a dry run writes nothing').to.deep.equal(before);
+
+    const done = await f.domain.subjectRollover.run(admin(), input);
+    const row = done.rows[0]!;
+    expect(outcomes(done.rows)).to.deep.equal([['PHY1', 'PHY1', 'new', null]]);
+    const next = await byCode('PHY1');
+    expect(next.id).to.equal(row.newSubjectId).and.not.equal(physics.id);
+    expect(next.archivedAt).to.equal(null);
+    expect(next).to.deep.include({
+      name: 'Physics',
+      teacherIds: [f.teacher.id],
+      location: physics.location,
+      allowedIpRanges: physics.allowedIpRanges,
+    });
+    const last = (await f.store.subjects.get(f.org.id, physics.id))!;
+    expect(last.code).to.equal('PHY1-2026');
+    expect(last.archivedAt).to.not.equal(null);
+    expect((await f.store.subjects.listEnrolled(f.org.id, next.id)).sort()).to.deep.equal([s1.id, s2.id, s3.id].sort());
+    expect((await f.store.subjects.listEnrolled(f.org.id, physics.id)).length, 'last year’s class list stays').to.equal(4);
+    const meetings = await f.store.timetable.listMeetings(f.org.id, next.id);
+    expect(meetings.map((m) => [m.termId, m.weekday, m.startTime, m.teacherId, m.preset])).to.deep.equal([
+      [newTerm.id, 4, '10:00', null, null],
+    ]);
+    expect(row.meetings).to.equal(1);
+    expect(row.meetingsRefused).to.deep.equal([{ meetingId: tuesday.id, code: 'TEACHER_DOUBLE_BOOKED' }]);
+    const entries = await f.store.audit.listForEntity(f.org.id, 'subject', next.id);
+    const rolled = entries.filter((e) => e.action === 'subject.rollover');
+    expect(rolled).to.have.length(1);
+    expect(rolled[0]!.from).to.deep.equal({ subjectId: physics.id, code: 'PHY1' });
+
+    // The same request again (a retry after a time-out): nothing new.
+    const count = (await all()).length;
+    const again = await f.domain.subjectRollover.run(admin(), input);
+    expect(again.rows[0]).to.deep.include({
+      code: 'PHY1-2026',
+      newCode: 'PHY1',
+      outcome: 'exists',
+      newSubjectId: next.id,
+      renamedTo: null,
+    });
+    expect((await all()).length).to.equal(count);
+    expect(await f.store.timetable.listMeetings(f.org.id, next.id)).to.have.length(1);
+  });
+
+  it('answers each row on its own: a code unchanged, repeated, held by an archived subject, too long, or a source in use to rename', async () => {
+    const make = (code: string) =>
+      f.store.subjects.create(f.org.id, { code, name: code, teacherIds: [f.teacher.id], location: null, allowedIpRanges: [] });
+    const a = await make('7A-MATH-26');
+    const b = await make('7B-MATH-26');
+    const c = await make('7C-MATH-26');
+    const held = await make('7C-MATH-27');
+    await f.store.subjects.update(f.org.id, held.id, { archivedAt: new Date() });
+    const long = await make('X'.repeat(29) + '-26');
+
+    const unchanged = await f.domain.subjectRollover.run(admin(), { subjectIds: [a.id], codes: {}, carryStudents: false });
+    expect(outcomes(unchanged.rows)).to.deep.equal([['7A-MATH-26', '7A-MATH-26', 'refused', 'codeUnchanged']]);
+
+    const rule = { replace: { from: '-26', to: '-27' } };
+    const res = await f.domain.subjectRollover.run(admin(), { subjectIds: [a.id, b.id, c.id, long.id], codes: rule, carryStudents: false });
+    expect(outcomes(res.rows)).to.deep.equal([
+      ['7A-MATH-26', '7A-MATH-27', 'new', null],
+      ['7B-MATH-26', '7B-MATH-27', 'new', null],
+      ['7C-MATH-26', '7C-MATH-27', 'refused', 'codeTaken'],
+      ['X'.repeat(29) + '-26', 'X'.repeat(29) + '-27', 'new', null],
+    ]);
+    const exists = await f.domain.subjectRollover.run(admin(), {
+      subjectIds: [a.id],
+      codes: { replace: { from: '7A', to: '7B' } },
+      carryStudents: false,
+      dryRun: true,
+    });
+    expect(exists.rows[0]).to.deep.include({ newCode: '7B-MATH-26', outcome: 'exists', newSubjectId: b.id });
+    const r1 = await make('ART-26');
+    const r2 = await make('ART-2626');
+    const repeated = await f.domain.subjectRollover.run(admin(), {
+      subjectIds: [r2.id, r1.id],
+      codes: { replace: { from: '26', to: '' } },
+      carryStudents: false,
+      dryRun: true,
+    });
+    expect(outcomes(repeated.rows)).to.deep.equal([
+      ['ART-26', 'ART-', 'new', null],
+      ['ART-2626', 'ART-', 'refused', 'codeRepeated'],
+    ]);
+    const longer = await f.domain.subjectRollover.run(admin(), {
+      subjectIds: [long.id, c.id],
+      codes: { suffix: '-NEXT' },
+      carryStudents: false,
+      dryRun: true,
+    });
+    expect(outcomes(longer.rows)).to.deep.equal([
+      ['7C-MATH-26', '7C-MATH-26-NEXT', 'new', null],
+      ['X'.repeat(29) + '-26', 'X'.repeat(29) + '-26-NEXT', 'refused', 'codeInvalid'],
+    ]);
+    const inUse = await f.domain.subjectRollover.run(admin(), {
+      subjectIds: [c.id],
+      codes: {},
+      previousSuffix: '-OLD',
+      carryStudents: false,
+      dryRun: true,
+    });
+    expect(outcomes(inUse.rows)).to.deep.equal([['7C-MATH-26', '7C-MATH-26', 'refused', 'sourceInUse']]);
+
+    await expectCode(
+      f.domain.subjectRollover.run(admin(), {
+        subjectIds: Array.from({ length: ROLLOVER_SUBJECTS_MAX + 1 }, (_, i) => `id-${i}`),
+        codes: {},
+        carryStudents: false,
+      }),
+      'VALIDATION_FAILED',
+    );
+    await expectCode(
+      f.domain.subjectRollover.run(f.actor(f.teacher), { subjectIds: [a.id], codes: { suffix: '-T' }, carryStudents: false }),
+      'FORBIDDEN',
+    );
+  });
+}
