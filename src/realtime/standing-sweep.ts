@@ -91,7 +91,10 @@ export class StandingSweep {
     const reads: PassReads = { subjects: new Map(), enrolled: new Map(), roomSessions: new Map(), subjectOf: new Map() };
     let unchecked = 0;
     let firstErr: unknown;
+    const started = performance.now();
+    let longestTurnMs = 0;
     for (let i = 0; i < sockets.length;) {
+      const turnStarted = performance.now();
       // A slice of sockets whose work fills a turn (one socket at least), then I/O goes first.
       const slice: AppSocket[] = [];
       for (let work = 0; i < sockets.length && work < WORK_PER_TURN; i += 1) {
@@ -104,8 +107,14 @@ export class StandingSweep {
         unchecked += 1;
         firstErr ??= err;
       }
+      longestTurnMs = Math.max(longestTurnMs, performance.now() - turnStarted);
       await nextTurn();
     }
+    // Read by scripts/bench-standing-sweep.ts: how long a pass took, and the longest the loop waited on it.
+    this.logger.debug(
+      { sockets: sockets.length, passMs: Math.round(performance.now() - started), longestTurnMs: Math.round(longestTurnMs * 10) / 10 },
+      'socket standings checked',
+    );
     // The store out of reach: the sockets stay, the next pass tries again. One line per pass.
     if (unchecked > 0) this.logger.warn({ err: firstErr, unchecked, sockets: sockets.length }, 'socket standings not checked');
   }
