@@ -158,7 +158,7 @@ export class StandingSweep {
     for (const room of [...socket.rooms]) {
       const sessionId = staffRoomSession(room);
       if (sessionId === undefined) continue;
-      // A socket in more rooms than a turn holds lets I/O in between (its slice is itself alone).
+      // A socket in more rooms than a turn holds lets I/O in between its rooms too.
       if (++work % WORK_PER_TURN === 0) await nextTurn();
       try {
         const subjectId = await once(reads.subjectOf, `${actor.orgId}\n${sessionId}`, () =>
