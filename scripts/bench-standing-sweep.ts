@@ -3,9 +3,10 @@
  * sockets costs the node's event loop. N students connect and join an open session (a teacher
  * watches it); while the node re-checks them every --recheck-ms, a probe asks /healthz every
  * few milliseconds on one kept-alive connection: the slowest answer is the longest the loop was
- * held (everything else on the node waited as long). The node logs each pass's length and its
- * longest turn at debug level ('socket standings checked'); a node without that line (an older
- * --root) is measured by the probe alone.
+ * held (everything else on the node waited as long). The node logs each pass's length, its CPU
+ * and its costliest slice's CPU at debug level ('socket standings checked'): CPU, unlike the
+ * probe, holds on a machine others load (the node is idle but for the pass, so the process's CPU
+ * is the pass's). A node without that line (an older --root) is measured by the probe alone.
  *
  *   node --import tsx scripts/bench-standing-sweep.ts [--sockets 10000] [--passes 4] [--recheck-ms 5000] [--root DIR]
  *
@@ -55,7 +56,8 @@ deadline.unref();
 interface PassLine {
   sockets: number;
   passMs: number;
-  longestTurnMs: number;
+  passCpuMs: number;
+  longestSliceCpuMs: number;
 }
 
 /** GET /healthz over one kept-alive connection; answers the round trip in milliseconds. */
@@ -127,7 +129,11 @@ try {
       `max ${rtts[rtts.length - 1]!.toFixed(1)} ms\n`,
   );
   if (seen.length === 0) process.stdout.write('no pass line in the node log (a node without it: the probe is the figure)\n');
-  for (const p of seen) process.stdout.write(`pass over ${p.sockets} sockets: ${p.passMs} ms, longest turn ${p.longestTurnMs} ms\n`);
+  for (const p of seen) {
+    process.stdout.write(
+      `pass over ${p.sockets} sockets: ${p.passMs} ms, CPU ${p.passCpuMs} ms, costliest slice ${p.longestSliceCpuMs} ms CPU\n`,
+    );
+  }
   process.stdout.write(
     `load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} -> ${loadAfter.map((l) => l.toFixed(2)).join(' ')}\n`,
   );

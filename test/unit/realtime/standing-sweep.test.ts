@@ -36,7 +36,7 @@ class FakeSocket {
   }
 }
 
-const silent = { warn() {}, info() {}, error() {} } as unknown as Logger;
+const silent = { warn() {}, info() {}, error() {}, debug() {}, isLevelEnabled: () => false } as unknown as Logger;
 
 /** A subject `id` taught by `teacherIds`. */
 function subjectOf(id: string, teacherIds: string[]): Subject {
