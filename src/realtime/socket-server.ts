@@ -163,14 +163,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   useSocketAuth(io, authDeps, handshakes, (socket, orgId) => actors.beforeHandshake(socket, orgId));
   useSocketsPerUser(io, deps.maxSocketsPerUser, deps.onSocketsPerUserRefused);
   const expiry = new TokenExpiryWatch(deps.now, expiryWarningMs(deps.accessTokenTtlS));
-  const standing = new StandingSweep(
-    io,
-    actors,
-    logger,
-    deps.socketRecheckMs,
-    (actor, sessionId) => deps.sessions.assertWatcher(actor, sessionId),
-    deps.sessions,
-  );
+  const standing = new StandingSweep(io, actors, logger, deps.socketRecheckMs, deps.sessions);
   const limits = new CommandLimits(
     deps.maxInFlight,
     { light: deps.requestLimiters.socket, heavy: deps.requestLimiters.socketHeavy, checkin: deps.submitLimiter },

@@ -1,30 +1,37 @@
 import type { Actor } from '../domain/actor.js';
+import type { Subject } from '../domain/ports/subjects.js';
+import { assertStaffOf } from '../domain/sessions/access.js';
 import { AppError } from '../shared/app-error.js';
 import { ACCESS_END_CODES, staffRoomSession, studentRoomSession, subjectRoomSubject, type AccessEndCode } from '../shared/events.js';
 import type { Logger } from '../logger.js';
 import type { CurrentActors } from './current-actor.js';
 import type { AppServer, AppSocket } from './types.js';
 
-/** Sockets checked in one turn of the event loop: their reads go out together (one query per organisation). */
-const SOCKETS_PER_TURN = 500;
+/**
+ * The work of one turn of the event loop: a socket counts one and each of its rooms one. A pass
+ * over 2,040 sockets in turns of 500 sockets held the loop ~100 ms every SOCKET_RECHECK_MS (each
+ * slice's store reads answer synchronously on SQLite, so a slice runs as one turn), and every
+ * check-in, roster and phone on the node waited; in turns of this size a pass lets I/O in every
+ * few milliseconds. The users of one turn are still read together (one query per organisation).
+ */
+export const WORK_PER_TURN = 64;
 /** What CurrentActors answers for a socket that may no longer act; anything else is not a verdict. */
 const REFUSALS: ReadonlySet<string> = new Set(['TOKEN_REVOKED', 'ACCOUNT_DISABLED', 'ORGANISATION_DISABLED', 'PASSWORD_CHANGE_REQUIRED']);
 /** What a session's staff check answers someone who may no longer read its roster (the session gone too). */
 const NOT_STAFF: ReadonlySet<string> = new Set(['NOT_SUBJECT_TEACHER', 'FORBIDDEN', 'SESSION_NOT_FOUND', 'NOT_FOUND']);
 
-/** The reads of one pass: staff checks by user and session, enrolments, sessions by subject, subjects by session. */
+/** The reads of one pass: subjects, enrolments, sessions by subject, subjects by session. */
 interface PassReads {
-  watchers: Map<string, Promise<void>>;
+  subjects: Map<string, Promise<Subject | null>>;
   enrolled: Map<string, Promise<ReadonlySet<string>>>;
   roomSessions: Map<string, Promise<string[]>>;
   subjectOf: Map<string, Promise<string | null>>;
 }
 
-/** Throws when `actor` may no longer watch the session (SessionService.assertWatcher). */
-export type WatcherCheck = (actor: Actor, sessionId: string) => Promise<void>;
-
-/** What the check of a student's rooms reads (SessionService.enrolledIn, subjectOfSession). */
-export interface EnrolmentReads {
+/** What the checks of a socket's rooms read (SessionService.enrolledIn, subjectOfSession, ...). */
+export interface RoomReads {
+  /** The subject whose staff may watch its sessions (assertStaffOf); null once deleted. */
+  staffSubject(orgId: string, subjectId: string): Promise<Subject | null>;
   enrolledIn(orgId: string, subjectId: string): Promise<ReadonlySet<string>>;
   /** Null when the session is gone. */
   subjectOfSession(orgId: string, sessionId: string): Promise<string | null>;
@@ -57,8 +64,7 @@ export class StandingSweep {
     private readonly actors: CurrentActors,
     private readonly logger: Logger,
     intervalMs: number,
-    private readonly watcher?: WatcherCheck,
-    private readonly enrolments?: EnrolmentReads,
+    private readonly roomReads?: RoomReads,
   ) {
     this.timer = intervalMs > 0 ? setInterval(() => void this.sweep(), intervalMs) : null;
     this.timer?.unref();
@@ -82,16 +88,43 @@ export class StandingSweep {
 
   private async pass(): Promise<void> {
     const sockets = [...this.io.of('/').sockets.values()];
-    const reads: PassReads = { watchers: new Map(), enrolled: new Map(), roomSessions: new Map(), subjectOf: new Map() };
+    const reads: PassReads = { subjects: new Map(), enrolled: new Map(), roomSessions: new Map(), subjectOf: new Map() };
     let unchecked = 0;
     let firstErr: unknown;
-    for (let i = 0; i < sockets.length; i += SOCKETS_PER_TURN) {
-      const results = await Promise.all(sockets.slice(i, i + SOCKETS_PER_TURN).map((s) => this.check(s, reads)));
+    // Measured only for the debug line; CPU, not wall time: a loaded machine stretches the latter.
+    const timed = this.logger.isLevelEnabled('debug');
+    const started = performance.now();
+    const startedCpu = timed ? process.cpuUsage() : null;
+    let longestSliceCpuMs = 0;
+    for (let i = 0; i < sockets.length;) {
+      const sliceCpu = timed ? process.cpuUsage() : null;
+      // A slice of sockets whose work fills a turn (one socket at least), then I/O goes first.
+      const slice: AppSocket[] = [];
+      for (let work = 0; i < sockets.length && work < WORK_PER_TURN; i += 1) {
+        slice.push(sockets[i]!);
+        work += 1 + sockets[i]!.rooms.size;
+      }
+      const results = await Promise.all(slice.map((s) => this.check(s, reads)));
       for (const err of results) {
         if (err === null) continue;
         unchecked += 1;
         firstErr ??= err;
       }
+      if (sliceCpu) longestSliceCpuMs = Math.max(longestSliceCpuMs, cpuMs(process.cpuUsage(sliceCpu)));
+      await nextTurn();
+    }
+    // Read by scripts/bench-standing-sweep.ts: a pass's length, its CPU, and its costliest slice's
+    // (on SQLite a slice runs in one turn: the longest the loop waited on the pass).
+    if (startedCpu) {
+      this.logger.debug(
+        {
+          sockets: sockets.length,
+          passMs: Math.round(performance.now() - started),
+          passCpuMs: Math.round(cpuMs(process.cpuUsage(startedCpu))),
+          longestSliceCpuMs: Math.round(longestSliceCpuMs * 10) / 10,
+        },
+        'socket standings checked',
+      );
     }
     // The store out of reach: the sockets stay, the next pass tries again. One line per pass.
     if (unchecked > 0) this.logger.warn({ err: firstErr, unchecked, sockets: sockets.length }, 'socket standings not checked');
@@ -102,7 +135,8 @@ export class StandingSweep {
     if (socket.disconnected) return null;
     let code: string;
     try {
-      const actor = await this.actors.of(socket);
+      // Kept and current (the organisation's version unchanged): no promise, no read.
+      const actor = this.actors.current(socket) ?? (await this.actors.of(socket));
       const role = this.connectedAs.get(socket);
       if (role === undefined || role === socket.data.role) {
         return actor.role === 'student'
@@ -125,20 +159,29 @@ export class StandingSweep {
   /**
    * Takes the socket out of each staff room whose session its user may no longer watch; answers
    * the error of a check that could not be made (the socket stays in, the next pass tries again).
+   * One read of each session's subject and of each subject a pass, however many users and
+   * sockets watch it: a teacher's screens stay in the rooms of the day's sessions.
    */
   private async checkStaffRooms(socket: AppSocket, actor: Actor, reads: PassReads): Promise<unknown> {
-    const { watcher } = this;
-    if (!watcher) return null;
+    const { roomReads } = this;
+    if (!roomReads) return null;
+    let work = 0;
     for (const room of [...socket.rooms]) {
       const sessionId = staffRoomSession(room);
       if (sessionId === undefined) continue;
-      // Once per user and session in a pass, however many of the user's sockets watch it: each
-      // socket a user opens would otherwise add its rooms' reads to every pass.
-      const key = `${actor.orgId}\n${actor.id}\n${actor.role}\n${sessionId}`;
-      let check = reads.watchers.get(key);
-      if (!check) reads.watchers.set(key, (check = watcher(actor, sessionId)));
+      // A socket in more rooms than a turn holds lets I/O in between its rooms too.
+      if (++work % WORK_PER_TURN === 0) await nextTurn();
       try {
-        await check;
+        const subjectId = await once(reads.subjectOf, `${actor.orgId}\n${sessionId}`, () =>
+          roomReads.subjectOfSession(actor.orgId, sessionId),
+        );
+        const subject =
+          subjectId === null
+            ? null
+            : await once(reads.subjects, `${actor.orgId}\n${subjectId}`, () => roomReads.staffSubject(actor.orgId, subjectId));
+        // A session whose subject was deleted is as good as gone (loadSession).
+        if (subject === null) throw new AppError('SESSION_NOT_FOUND');
+        assertStaffOf(actor, subject);
       } catch (err) {
         if (!(err instanceof AppError) || !NOT_STAFF.has(err.code)) return err;
         if (socket.disconnected) return null;
@@ -168,13 +211,8 @@ export class StandingSweep {
    * answer is on its way, and the leave that follows would undo its join.
    */
   private async checkStudentRooms(socket: AppSocket, actor: Actor, reads: PassReads): Promise<unknown> {
-    const { enrolments } = this;
+    const enrolments = this.roomReads;
     if (!enrolments) return null;
-    const once = <T>(map: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> => {
-      let found = map.get(key);
-      if (!found) map.set(key, (found = read()));
-      return found;
-    };
     const enrolled = async (subjectId: string) =>
       (await once(reads.enrolled, `${actor.orgId}\n${subjectId}`, () => enrolments.enrolledIn(actor.orgId, subjectId))).has(actor.id);
     const told = new Set<string>();
@@ -230,6 +268,23 @@ export class StandingSweep {
     }
     return null;
   }
+}
+
+/** The pass's read of `key`, made by the first socket that needs it. */
+function once<T>(map: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> {
+  let found = map.get(key);
+  if (!found) map.set(key, (found = read()));
+  return found;
+}
+
+/** The process's CPU (user and system) in a cpuUsage() difference, in milliseconds. */
+function cpuMs(used: NodeJS.CpuUsage): number {
+  return (used.user + used.system) / 1000;
+}
+
+/** Resolves after the I/O waiting now (setImmediate, not a timer: no clamp, no burst). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function isAccessEndCode(code: string): code is AccessEndCode {

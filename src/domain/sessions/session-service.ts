@@ -289,6 +289,15 @@ export class SessionService {
     return subjectRoomSessionIds(this.deps.store, orgId, subjectId, this.deps.now(), this.deps.settings.reopenWindowMs);
   }
 
+  /**
+   * The subject whose staff (assertStaffOf) may watch its sessions, null once deleted: the socket
+   * re-check reads it once a pass per subject, and each session's subject once, where
+   * assertWatcher would read both for every user and session.
+   */
+  async staffSubject(orgId: string, subjectId: string): Promise<Subject | null> {
+    return this.deps.store.subjects.get(orgId, subjectId);
+  }
+
   /** The subject of a session; null when the session is gone. */
   async subjectOfSession(orgId: string, sessionId: string): Promise<string | null> {
     return (await this.deps.store.sessions.get(orgId, sessionId))?.subjectId ?? null;

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import type { Actor } from '../../../src/domain/actor.js';
 import { AppError } from '../../../src/shared/app-error.js';
-import { StandingSweep } from '../../../src/realtime/standing-sweep.js';
+import type { Subject } from '../../../src/domain/ports/subjects.js';
+import { StandingSweep, WORK_PER_TURN, type RoomReads } from '../../../src/realtime/standing-sweep.js';
 import type { CurrentActors } from '../../../src/realtime/current-actor.js';
 import type { AppServer, AppSocket } from '../../../src/realtime/types.js';
 import type { Logger } from '../../../src/logger.js';
@@ -9,6 +10,7 @@ import type { Logger } from '../../../src/logger.js';
 // The socket re-check reads a session and a subject for every staff room a socket is in, every
 // SOCKET_RECHECK_MS. A user's sockets are not counted: one teacher opening many sockets, each
 // watching the same sessions (60 watches a minute), made every pass read as many times more.
+// Nor are its users: each session's subject and each subject is read once a pass.
 
 /** The part of a socket the sweep uses. */
 class FakeSocket {
@@ -18,8 +20,9 @@ class FakeSocket {
     readonly data: { userId: string; orgId: string; role: 'teacher' | 'student' },
     readonly rooms: Set<string>,
   ) {}
-  emit(event: string, payload?: { sessionId?: string }): boolean {
-    this.sent.push(payload?.sessionId === undefined ? event : `${event} ${payload.sessionId}`);
+  emit(event: string, payload?: { sessionId?: string; code?: string }): boolean {
+    const about = payload?.sessionId ?? payload?.code;
+    this.sent.push(about === undefined ? event : `${event} ${about}`);
     return true;
   }
   leave(room: string): void {
@@ -33,35 +36,151 @@ class FakeSocket {
   }
 }
 
-const silent = { warn() {}, info() {}, error() {} } as unknown as Logger;
+const silent = { warn() {}, info() {}, error() {}, debug() {}, isLevelEnabled: () => false } as unknown as Logger;
+
+/** A subject `id` taught by `teacherIds`. */
+function subjectOf(id: string, teacherIds: string[]): Subject {
+  return { id, teacherIds } as unknown as Subject;
+}
+
+/** Reads that fail the test if a check makes them (a student's rooms are not under test). */
+const noEnrolmentReads: Omit<RoomReads, 'staffSubject' | 'subjectOfSession'> = {
+  enrolledIn: () => Promise.reject(new Error('not read here')),
+  roomSessionsOf: () => Promise.reject(new Error('not read here')),
+  isEnrolled: () => Promise.reject(new Error('not read here')),
+};
 
 describe('StandingSweep: staff rooms', () => {
-  it("checks each of a user's watched sessions once a pass, however many of their sockets watch it", async () => {
-    const teacher: Actor = { id: 't1', orgId: 'o1', role: 'teacher', ip: null };
+  it("reads each watched session's subject and each subject once a pass, however many users and sockets watch it", async () => {
     const sessions = ['s1', 's2', 's3'];
-    const sockets = Array.from(
-      { length: 20 },
-      () =>
-        new FakeSocket({ userId: 't1', orgId: 'o1', role: 'teacher' }, new Set(['user:t1', ...sessions.map((s) => `session:${s}:staff`)])),
+    const teachers = ['t1', 't2'];
+    const sockets = teachers.flatMap((userId) =>
+      Array.from(
+        { length: 10 },
+        () =>
+          new FakeSocket(
+            { userId, orgId: 'o1', role: 'teacher' },
+            new Set([`user:${userId}`, ...sessions.map((s) => `session:${s}:staff`)]),
+          ),
+      ),
     );
     const io = { of: () => ({ sockets: new Map(sockets.map((s, i) => [String(i), s])) }) } as unknown as AppServer;
-    const actors = { of: async () => teacher } as unknown as CurrentActors;
-    const checked: string[] = [];
-    const sweep = new StandingSweep(io, actors, silent, 0, async (_actor, sessionId) => {
-      checked.push(sessionId);
-      // Taken off s2's subject: every socket leaves its staff room.
-      if (sessionId === 's2') throw new AppError('NOT_SUBJECT_TEACHER');
+    const actors = {
+      current: () => null,
+      of: async (socket: FakeSocket): Promise<Actor> => ({ id: socket.data.userId, orgId: 'o1', role: 'teacher', ip: null }),
+    } as unknown as CurrentActors;
+    const reads: string[] = [];
+    const sweep = new StandingSweep(io, actors, silent, 0, {
+      ...noEnrolmentReads,
+      async subjectOfSession(_orgId, sessionId) {
+        reads.push(`subject of ${sessionId}`);
+        return sessionId === 's2' ? 'y' : 'x';
+      },
+      async staffSubject(_orgId, subjectId) {
+        reads.push(`subject ${subjectId}`);
+        // t1 was taken off y: every one of their sockets leaves s2's staff room.
+        return subjectOf(subjectId, subjectId === 'y' ? ['t2'] : ['t1', 't2']);
+      },
     });
     for (const s of sockets) sweep.track(s as unknown as AppSocket);
     await sweep.sweep();
-    expect(checked.sort()).to.deep.equal(sessions);
+    expect(reads.sort()).to.deep.equal(['subject of s1', 'subject of s2', 'subject of s3', 'subject x', 'subject y']);
     for (const s of sockets) {
-      expect([...s.rooms]).to.deep.equal(['user:t1', 'session:s1:staff', 'session:s3:staff']);
-      expect(s.sent).to.deep.equal(['session:access-lost s2']);
+      if (s.data.userId === 't1') {
+        expect([...s.rooms]).to.deep.equal(['user:t1', 'session:s1:staff', 'session:s3:staff']);
+        expect(s.sent).to.deep.equal(['session:access-lost s2']);
+      } else {
+        expect([...s.rooms]).to.deep.equal(['user:t2', ...sessions.map((id) => `session:${id}:staff`)]);
+        expect(s.sent).to.deep.equal([]);
+      }
     }
     // The next pass reads afresh.
     await sweep.sweep();
-    expect(checked).to.have.length(sessions.length + 2);
+    expect(reads).to.have.length(10);
+    sweep.close();
+  });
+
+  it('takes a teacher out of the staff room of a session gone with its subject', async () => {
+    const socket = new FakeSocket(
+      { userId: 't1', orgId: 'o1', role: 'teacher' },
+      new Set(['user:t1', 'session:s1:staff', 'session:s2:staff']),
+    );
+    const io = { of: () => ({ sockets: new Map([['0', socket]]) }) } as unknown as AppServer;
+    const actors = { current: () => null, of: async (): Promise<Actor> => ({ id: 't1', orgId: 'o1', role: 'teacher', ip: null }) };
+    const sweep = new StandingSweep(io, actors as unknown as CurrentActors, silent, 0, {
+      ...noEnrolmentReads,
+      // s1's subject was deleted; s2 is gone.
+      subjectOfSession: async (_orgId, sessionId) => (sessionId === 's1' ? 'x' : null),
+      staffSubject: async () => null,
+    });
+    await sweep.sweep();
+    expect([...socket.rooms]).to.deep.equal(['user:t1']);
+    expect(socket.sent).to.deep.equal(['session:access-lost s1', 'session:access-lost s2']);
+    sweep.close();
+  });
+
+  it('lets I/O in between the rooms of a socket in more rooms than a turn holds', async () => {
+    const sessions = Array.from({ length: 5 * WORK_PER_TURN }, (_, i) => `s${i}`);
+    const socket = new FakeSocket({ userId: 't1', orgId: 'o1', role: 'teacher' }, new Set(sessions.map((s) => `session:${s}:staff`)));
+    const io = { of: () => ({ sockets: new Map([['0', socket]]) }) } as unknown as AppServer;
+    const actors = { current: () => null, of: async (): Promise<Actor> => ({ id: 't1', orgId: 'o1', role: 'teacher', ip: null }) };
+    let read = 0;
+    const sweep = new StandingSweep(io, actors as unknown as CurrentActors, silent, 0, {
+      ...noEnrolmentReads,
+      subjectOfSession: async () => {
+        read += 1;
+        return 'x';
+      },
+      staffSubject: async () => subjectOf('x', ['t1']),
+    });
+    let readWhenIoRan = -1;
+    setImmediate(() => (readWhenIoRan = read));
+    await sweep.sweep();
+    expect(read).to.equal(sessions.length);
+    expect(readWhenIoRan).to.be.within(1, WORK_PER_TURN);
+    expect(socket.rooms.size).to.equal(sessions.length);
+    sweep.close();
+  });
+});
+
+describe('StandingSweep: a pass in slices', () => {
+  /** `n` students' sockets, each in its user room; `revoked` among them no longer may act. */
+  function students(n: number, revoked: ReadonlySet<number>) {
+    const sockets = Array.from(
+      { length: n },
+      (_, i) => new FakeSocket({ userId: `u${i}`, orgId: 'o1', role: 'student' }, new Set([`user:u${i}`])),
+    );
+    const io = { of: () => ({ sockets: new Map(sockets.map((s, i) => [String(i), s])) }) } as unknown as AppServer;
+    const checked: string[] = [];
+    // Answers as a kept user does: without waiting for I/O.
+    const actors = {
+      current: () => null,
+      of: async (socket: FakeSocket): Promise<Actor> => {
+        checked.push(socket.data.userId);
+        if (revoked.has(Number(socket.data.userId.slice(1)))) throw new AppError('TOKEN_REVOKED');
+        return { id: socket.data.userId, orgId: 'o1', role: 'student', ip: null };
+      },
+    } as unknown as CurrentActors;
+    return { sockets, io, actors, checked };
+  }
+
+  it('handles the I/O that arrives during a pass between two slices, not after the whole pass', async () => {
+    const { io, actors, checked } = students(2_000, new Set());
+    const sweep = new StandingSweep(io, actors, silent, 0);
+    let checkedWhenIoRan = -1;
+    setImmediate(() => (checkedWhenIoRan = checked.length));
+    await sweep.sweep();
+    expect(checked).to.have.length(2_000);
+    expect(checkedWhenIoRan).to.be.within(1, WORK_PER_TURN);
+    sweep.close();
+  });
+
+  it('still cuts a revoked socket in the last slice of a pass, and only it', async () => {
+    const { sockets, io, actors } = students(1_000, new Set([999]));
+    const sweep = new StandingSweep(io, actors, silent, 0);
+    await sweep.sweep();
+    expect(sockets.filter((s) => s.disconnected).map((s) => s.data.userId)).to.deep.equal(['u999']);
+    expect(sockets[999]!.sent).to.deep.equal(['auth:revoked TOKEN_REVOKED']);
     sweep.close();
   });
 });
@@ -74,11 +193,13 @@ describe('StandingSweep: student rooms', () => {
     );
     const io = { of: () => ({ sockets: new Map(sockets.map((s, i) => [String(i), s])) }) } as unknown as AppServer;
     const actors = {
+      current: () => null,
       of: async (socket: FakeSocket): Promise<Actor> => ({ id: socket.data.userId, orgId: 'o1', role: 'student', ip: null }),
     } as unknown as CurrentActors;
     const reads: string[] = [];
     const confirmations: string[] = [];
-    const sweep = new StandingSweep(io, actors, silent, 0, undefined, {
+    const sweep = new StandingSweep(io, actors, silent, 0, {
+      staffSubject: () => Promise.reject(new Error('not read here')),
       async enrolledIn(_orgId, subjectId) {
         reads.push(`enrolled ${subjectId}`);
         // c was unenrolled from x (the announcement missed this node); y still has everyone.
@@ -115,9 +236,10 @@ describe('StandingSweep: student rooms', () => {
     const rooms = ['user:c', 'subject:x:students', 'session:s1:students'];
     const socket = new FakeSocket({ userId: 'c', orgId: 'o1', role: 'student' }, new Set(rooms));
     const io = { of: () => ({ sockets: new Map([['0', socket]]) }) } as unknown as AppServer;
-    const actors = { of: async (): Promise<Actor> => ({ id: 'c', orgId: 'o1', role: 'student', ip: null }) } as unknown as CurrentActors;
+    const actors = { current: () => null, of: async (): Promise<Actor> => ({ id: 'c', orgId: 'o1', role: 'student', ip: null }) };
     const seenOutside: string[][] = [];
-    const sweep = new StandingSweep(io, actors, silent, 0, undefined, {
+    const sweep = new StandingSweep(io, actors as unknown as CurrentActors, silent, 0, {
+      staffSubject: () => Promise.reject(new Error('not read here')),
       // The pass's read predates the student's new enrolment.
       enrolledIn: async () => new Set<string>(),
       subjectOfSession: async () => 'x',
