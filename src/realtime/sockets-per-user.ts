@@ -14,7 +14,7 @@ export const SOCKETS_RETRY_AFTER_MS = 15_000;
  * rather than closing the oldest: two tabs at the bound would otherwise close each other in turn).
  *
  * Counted from the user's room on this node, plus the handshakes admitted here that have not
- * connected yet, so a burst of parallel handshakes cannot all pass before any joins the room.
+ * joined it yet, so a burst of parallel handshakes cannot all pass before any joins the room.
  * Runs after the authentication (it needs the verified user), before the user room's join
  * (user-room.ts); `onRefused` is told each refusal (metrics). Answers the function to call once an
  * admitted socket is in its user room: from then on the room counts it.
