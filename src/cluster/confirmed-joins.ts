@@ -30,7 +30,8 @@ export function confirmingJoins(
   logger: Logger,
 ): (nsp: Namespace) => Adapter {
   const check = new SubscriptionCheck(sub, logger);
-  return (nsp) => {
+  // A function, not an arrow: socket.io calls it with `new`, and takes the object it returns.
+  return function (nsp: Namespace): Adapter {
     const adapter = factory(nsp);
     // The adapter subscribed to its own channels while it was built.
     let started: Promise<void> | null = check.after();

@@ -19,11 +19,7 @@ export const SOCKETS_RETRY_AFTER_MS = 15_000;
  * (user-room.ts); `onRefused` is told each refusal (metrics). Answers the function to call once an
  * admitted socket is in its user room: from then on the room counts it.
  */
-export function useSocketsPerUser(
-  io: AppServer,
-  maxPerUser: number,
-  onRefused: () => void = () => undefined,
-): (socket: AppSocket) => void {
+export function useSocketsPerUser(io: AppServer, maxPerUser: number, onRefused: () => void = () => undefined): (socket: AppSocket) => void {
   if (maxPerUser <= 0) return () => undefined;
   const admitting = new Map<string, number>();
   /** Each admitted handshake's close listener, until it connects (then its room counts it). */
