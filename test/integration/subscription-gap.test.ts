@@ -22,21 +22,24 @@ const CHECK = /ping/i;
 describe('pushes sent as a socket joins a room on another node (2 nodes, subscription held)', function () {
   this.timeout(60_000);
   const suite = useRedis('subscription-gap');
-  const start = useEnrolmentNodes(suite, { code: 'SG', name: 'Subscription gap' });
   let relay: HeldSubscriber;
   let observer: Redis | null = null;
+  // Declared before the nodes' hook, so it runs before they close: their QUIT must not wait on the relay.
+  afterEach(() => {
+    relay.release();
+    observer?.disconnect();
+    observer = null;
+  });
+  const nodesOf = useEnrolmentNodes(suite, { code: 'SG', name: 'Subscription gap' });
+  /** No periodic re-check (SOCKET_RECHECK_MS=0): it would tell a socket later what the push must tell it now. */
+  const start = (opts: { redisUrlB: string; adapter: 'sharded' | 'classic' }) =>
+    nodesOf({ redisUrlB: opts.redisUrlB, env: { REDIS_ADAPTER: opts.adapter, SOCKET_RECHECK_MS: '0' } });
 
   before(async () => {
     relay = await startHeldSubscriber(suite.redis.url, 'attendance:node-B:sub');
   });
   after(async () => {
     await relay.close();
-  });
-  afterEach(() => {
-    // Before the nodes close (useEnrolmentNodes' hook runs first): their QUIT must not wait on the relay.
-    relay.release();
-    observer?.disconnect();
-    observer = null;
   });
 
   /** Resolves when Redis has a message on `room`'s channel, i.e. has processed its publication. */
@@ -86,7 +89,7 @@ describe('pushes sent as a socket joins a room on another node (2 nodes, subscri
     it(`${adapter} adapter, ${when}: a student unenrolled on node A just after connecting to node B is told access-lost`, async () => {
       // Node B's subscriber held from its first subscription: node B started, Redis not yet subscribed it.
       if (at === 'start') relay.hold(/subscribe/i);
-      const nodes = await start({ redisUrlB: relay.url, env: { REDIS_ADAPTER: adapter } });
+      const nodes = await start({ redisUrlB: relay.url, adapter });
       const { a, teacher, student, subject, client, enrolments, open } = nodes;
       await a.store.subjects.enrol(subject.orgId, subject.id, [student.id]);
       const sessionId = await open(await client(a, teacher));
@@ -106,7 +109,7 @@ describe('pushes sent as a socket joins a room on another node (2 nodes, subscri
   }
 
   it('sharded adapter: a student enrolled on node A just after connecting to node B is told subject:enrolled', async () => {
-    const nodes = await start({ redisUrlB: relay.url, env: { REDIS_ADAPTER: 'sharded' } });
+    const nodes = await start({ redisUrlB: relay.url, adapter: 'sharded' });
     const { student, subject, enrolments } = nodes;
     relay.hold();
     const phone = await connectHeld(nodes, student);
@@ -121,7 +124,7 @@ describe('pushes sent as a socket joins a room on another node (2 nodes, subscri
   });
 
   it('sharded adapter: a student deactivated on node A just after connecting to node B is told why before being disconnected', async () => {
-    const nodes = await start({ redisUrlB: relay.url, env: { REDIS_ADAPTER: 'sharded' } });
+    const nodes = await start({ redisUrlB: relay.url, adapter: 'sharded' });
     const { a, admin, student } = nodes;
     relay.hold();
     const phone = await connectHeld(nodes, student);
@@ -144,7 +147,7 @@ describe('pushes sent as a socket joins a room on another node (2 nodes, subscri
   });
 
   it("sharded adapter: a screen that starts watching on node B during node A's burst of changes ends equal to the store", async () => {
-    const nodes = await start({ redisUrlB: relay.url, env: { REDIS_ADAPTER: 'sharded' } });
+    const nodes = await start({ redisUrlB: relay.url, adapter: 'sharded' });
     const { a, b, teacher, subject, client, open } = nodes;
     const students: User[] = [];
     for (let i = 0; i < 6; i += 1) students.push(await createUser(a.store, subject.orgId, 'student'));
