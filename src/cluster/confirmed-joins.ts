@@ -72,11 +72,18 @@ export function confirmingJoins(
  */
 export class SubscriptionCheck {
   private next: Promise<void> | null = null;
+  /** The answers awaited; a drop ends every wait (ioredis would resend the PINGs after reconnecting). */
+  private readonly waiting = new Set<() => void>();
 
   constructor(
     private readonly sub: Redis,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    sub.on('close', () => {
+      for (const resolve of this.waiting) resolve();
+      this.waiting.clear();
+    });
+  }
 
   /** Resolves once Redis has processed what this connection was sent so far, or once it is down. */
   after(): Promise<void> {
@@ -85,29 +92,21 @@ export class SubscriptionCheck {
       // Sent after this turn's subscriptions, which ioredis has already written.
       queueMicrotask(() => {
         this.next = null;
-        void this.ping().then(resolve);
+        this.ping(resolve);
       });
     });
     return this.next;
   }
 
-  private ping(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      // A drop while the PING waits: ioredis would resend it after reconnecting; the join goes on
-      // (see confirmingJoins for who covers an outage).
-      const dropped = () => resolve();
-      this.sub.once('close', dropped);
-      this.sub.ping().then(
-        () => {
-          this.sub.off('close', dropped);
-          resolve();
-        },
-        (err: unknown) => {
-          this.sub.off('close', dropped);
-          this.logger.warn({ err }, 'subscription check failed; the join answers unconfirmed');
-          resolve();
-        },
-      );
+  private ping(resolve: () => void): void {
+    const done = () => {
+      this.waiting.delete(done);
+      resolve();
+    };
+    this.waiting.add(done);
+    this.sub.ping().then(done, (err: unknown) => {
+      this.logger.warn({ err }, 'subscription check failed; the join answers unconfirmed');
+      done();
     });
   }
 }
