@@ -65,6 +65,13 @@ describe('pushes sent as a socket joins a room on another node (2 nodes, subscri
     return connecting;
   }
 
+  /** Two nodes (sharded adapter), the student's phone connected to node B as its subscriber is held. */
+  async function studentOnHeldB(): Promise<{ nodes: EnrolmentNodes; phone: ClientSocket }> {
+    const nodes = await start({ redisUrlB: relay.url, adapter: 'sharded' });
+    relay.hold();
+    return { nodes, phone: await connectHeld(nodes, nodes.student) };
+  }
+
   /** Node A's push after a marker of its own to the same room: once the marker arrives, anything sent before it has. */
   async function markerAfter(nodes: EnrolmentNodes, phone: ClientSocket, userId: string): Promise<void> {
     let n = 0;
@@ -78,6 +85,24 @@ describe('pushes sent as a socket joins a room on another node (2 nodes, subscri
       nodes.a.app.realtime.io.to(rooms.user(userId)).emit('subject:enrolled', { subjectId: marker });
       return arrived;
     });
+  }
+
+  /**
+   * Node A's push to the student (`push` makes it), then node B's subscriber let through and a
+   * marker of node A to the same room: once the marker arrives, the push would have.
+   */
+  async function pushToStudent(
+    nodes: EnrolmentNodes,
+    adapter: 'sharded' | 'classic',
+    phone: ClientSocket,
+    push: () => Promise<void>,
+  ): Promise<void> {
+    const sent = await published(rooms.user(nodes.student.id), adapter);
+    await push();
+    // Redis has handled the push: whatever node B had subscribed by now is all it gets.
+    await sent();
+    relay.release();
+    await markerAfter(nodes, phone, nodes.student.id);
   }
 
   for (const { adapter, at } of [
@@ -98,36 +123,23 @@ describe('pushes sent as a socket joins a room on another node (2 nodes, subscri
       const phone = await connectHeld(nodes, student);
       const lost: unknown[] = [];
       phone.on('session:access-lost', (notice) => lost.push(notice));
-      const sent = await published(rooms.user(student.id), adapter);
-      await enrolments('DELETE', student.id);
-      // Redis has handled the push: whatever node B had subscribed by now is all it gets.
-      await sent();
-      relay.release();
-      await markerAfter(nodes, phone, student.id);
+      await pushToStudent(nodes, adapter, phone, () => enrolments('DELETE', student.id));
       expect(lost).to.deep.equal([{ sessionId, code: 'NOT_ENROLLED' }]);
     });
   }
 
   it('sharded adapter: a student enrolled on node A just after connecting to node B is told subject:enrolled', async () => {
-    const nodes = await start({ redisUrlB: relay.url, adapter: 'sharded' });
+    const { nodes, phone } = await studentOnHeldB();
     const { student, subject, enrolments } = nodes;
-    relay.hold();
-    const phone = await connectHeld(nodes, student);
     const enrolled: string[] = [];
     phone.on('subject:enrolled', ({ subjectId }) => enrolled.push(subjectId));
-    const sent = await published(rooms.user(student.id), 'sharded');
-    await enrolments('POST', student.id);
-    await sent();
-    relay.release();
-    await markerAfter(nodes, phone, student.id);
+    await pushToStudent(nodes, 'sharded', phone, () => enrolments('POST', student.id));
     expect(enrolled.filter((id) => !id.startsWith('marker-'))).to.deep.equal([subject.id]);
   });
 
   it('sharded adapter: a student deactivated on node A just after connecting to node B is told why before being disconnected', async () => {
-    const nodes = await start({ redisUrlB: relay.url, adapter: 'sharded' });
+    const { nodes, phone } = await studentOnHeldB();
     const { a, admin, student } = nodes;
-    relay.hold();
-    const phone = await connectHeld(nodes, student);
     const heard: string[] = [];
     phone.on('auth:revoked', ({ code }) => heard.push(`auth:revoked ${code}`));
     const gone = new Promise<void>((resolve) => phone.once('disconnect', (reason) => (heard.push(reason), resolve())));
