@@ -1,4 +1,5 @@
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
+import { confirmingJoins } from './confirmed-joins.js';
 import type { Redis } from 'ioredis';
 import type { ServerOptions } from 'socket.io';
 import type { Config } from '../config.js';
@@ -100,16 +101,23 @@ export async function createClusterDeps(config: Config, logger: Logger, host: { 
     for (const c of clients) c.disconnect(false);
     throw err;
   }
+  const adapterLogger = logger.child({ component: 'adapter' });
   return {
     fanoutLink: new RedisFanoutLink(pub, sub, logger.child({ component: 'fanout' })),
     limiters: {
       rate: (opts) => redisRateLimiter(data, opts, config.rateLimitLocalShare),
       backoff: (opts) => redisBackoffLimiter(data, opts),
     },
+    // A join answers once this node hears the room (confirmed-joins.ts).
     socketAdapter:
       config.redisAdapter === 'sharded'
-        ? createShardedAdapter(pub, sub, { channelPrefix: 'attendance', subscriptionMode: 'dynamic' })
-        : createAdapter(pub, sub, { key: 'attendance' }),
+        ? confirmingJoins(
+            createShardedAdapter(pub, sub, { channelPrefix: 'attendance', subscriptionMode: 'dynamic' }),
+            sub,
+            'per-room',
+            adapterLogger,
+          )
+        : confirmingJoins(createAdapter(pub, sub, { key: 'attendance' }), sub, 'at-start', adapterLogger),
     readinessChecks: [redisCheck(url, data, sub), clockCheck(registry)],
     clock: () => registry.clock(),
     status() {

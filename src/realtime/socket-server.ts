@@ -35,6 +35,7 @@ import { EnrolmentCatchUp } from './enrolment-catch-up.js';
 import { expiryWarningMs, TokenExpiryWatch } from './token-expiry.js';
 import { QueuedBound } from './queued-bound.js';
 import { useSocketsPerUser } from './sockets-per-user.js';
+import { useUserRoom } from './user-room.js';
 import { WriteCoalescing } from './write-coalescing.js';
 import { SharedPayloads } from './shared-payloads.js';
 import type { Ack } from '../shared/errors.js';
@@ -161,7 +162,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   );
   const actors = new CurrentActors(deps.store, deps.now);
   useSocketAuth(io, authDeps, handshakes, (socket, orgId) => actors.beforeHandshake(socket, orgId));
-  useSocketsPerUser(io, deps.maxSocketsPerUser, deps.onSocketsPerUserRefused);
+  useUserRoom(io, logger, useSocketsPerUser(io, deps.maxSocketsPerUser, deps.onSocketsPerUserRefused));
   const expiry = new TokenExpiryWatch(deps.now, expiryWarningMs(deps.accessTokenTtlS));
   const standing = new StandingSweep(io, actors, logger, deps.socketRecheckMs, deps.sessions);
   const limits = new CommandLimits(
@@ -184,9 +185,9 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
 
   io.on('connection', (socket) => {
     admission.settle(socket.conn);
-    // No room per login: one more room per socket (and, with the sharded Redis adapter, one more
-    // channel subscription) for an event as rare as a logout; endLogin finds its sockets instead.
-    void socket.join(rooms.user(socket.data.userId));
+    // In its user room already (user-room.ts). No room per login: one more room per socket (and,
+    // with the sharded Redis adapter, one more channel subscription) for an event as rare as a
+    // logout; endLogin finds its sockets instead.
     expiry.track(socket);
     standing.track(socket);
     actors.fresh(socket);

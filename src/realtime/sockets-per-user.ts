@@ -14,12 +14,13 @@ export const SOCKETS_RETRY_AFTER_MS = 15_000;
  * rather than closing the oldest: two tabs at the bound would otherwise close each other in turn).
  *
  * Counted from the user's room on this node, plus the handshakes admitted here that have not
- * connected yet, so a burst of parallel handshakes cannot all pass before any joins the room.
- * Runs after the authentication (it needs the verified user) as the last middleware;
- * `onRefused` is told each refusal (metrics).
+ * joined it yet, so a burst of parallel handshakes cannot all pass before any joins the room.
+ * Runs after the authentication (it needs the verified user), before the user room's join
+ * (user-room.ts); `onRefused` is told each refusal (metrics). Answers the function to call once an
+ * admitted socket is in its user room: from then on the room counts it.
  */
-export function useSocketsPerUser(io: AppServer, maxPerUser: number, onRefused: () => void = () => undefined): void {
-  if (maxPerUser <= 0) return;
+export function useSocketsPerUser(io: AppServer, maxPerUser: number, onRefused: () => void = () => undefined): (socket: AppSocket) => void {
+  if (maxPerUser <= 0) return () => undefined;
   const admitting = new Map<string, number>();
   /** Each admitted handshake's close listener, until it connects (then its room counts it). */
   const waiting = new WeakMap<AppSocket, () => void>();
@@ -47,11 +48,11 @@ export function useSocketsPerUser(io: AppServer, maxPerUser: number, onRefused: 
       return next(Object.assign(new Error(body.message), { data: body }));
     }
     admitting.set(userId, (admitting.get(userId) ?? 0) + 1);
-    // Connected (then counted by its room) or gone before it connected: either way no longer admitting.
+    // In its room (then counted by it) or gone before it joined: either way no longer admitting.
     const onClose = () => settle(socket);
     waiting.set(socket, onClose);
     socket.conn.once('close', onClose);
     next();
   });
-  io.on('connection', (socket) => settle(socket));
+  return settle;
 }
