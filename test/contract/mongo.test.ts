@@ -232,7 +232,12 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
         const s = o.store;
         const org = await makeOrg(s);
         const subject = await s.subjects.create(org.id, newSubject());
-        const ids = (await s.users.createMany(org.id, Array.from({ length: 60 }, () => newUser()))).map((u) => u.id);
+        const ids = (
+          await s.users.createMany(
+            org.id,
+            Array.from({ length: 60 }, () => newUser()),
+          )
+        ).map((u) => u.id);
         await s.subjects.enrol(org.id, subject.id, ids.slice(0, 10));
         const models = createModels(conn);
         const ops = watchCommands(conn);

@@ -40,8 +40,9 @@ describe('SubjectService: a student deactivated or erased between the check and 
     admin = { id: head!.id, orgId: org.id, role: 'admin', ip: null };
     [fine, late] = [a!, b!];
     events = [];
-    subjectId = (await new SubjectService({ store, clock: () => T, events: { publish: () => undefined } }).create(admin, { code: 'M', name: 'M' }))
-      .id;
+    subjectId = (
+      await new SubjectService({ store, clock: () => T, events: { publish: () => undefined } }).create(admin, { code: 'M', name: 'M' })
+    ).id;
   });
   afterEach(async () => store.close());
 
