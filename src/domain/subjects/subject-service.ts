@@ -234,7 +234,11 @@ export class SubjectService {
     }
     refuseDeactivated(found);
     const outcome = (await this.writeEnrolments(actor, new Map([[id, ids]]))).get(id)!;
-    return { enrolled: outcome.added, total: (await this.deps.store.subjects.listEnrolled(actor.orgId, id)).length, refusedStudentIds: outcome.refused };
+    return {
+      enrolled: outcome.added,
+      total: (await this.deps.store.subjects.listEnrolled(actor.orgId, id)).length,
+      refusedStudentIds: outcome.refused,
+    };
   }
 
   /**

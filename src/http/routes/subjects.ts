@@ -73,18 +73,25 @@ const UnenrolResult = z.object({
   total: z.number().int(),
 });
 
-const ImportRowError = z.object({ line: z.number().int(), code: z.string().nullable(), reason: z.string(), problems: z.array(RowProblemSchema) });
+const ImportRowError = z.object({
+  line: z.number().int(),
+  code: z.string().nullable(),
+  reason: z.string(),
+  problems: z.array(RowProblemSchema),
+});
 const ImportResult = z.object({
   created: z.number().int(),
   enrolled: z.number().int().describe('Enrolments made, over every subject created'),
   subjects: z.array(SubjectSchema),
   checked: z.number().int().describe('Rows found fine: all of them (nothing is imported otherwise)'),
-  refused: z.array(ImportRowError).describe('Rows whose code another admin took between the check and the write: not created, the others are'),
+  refused: z
+    .array(ImportRowError)
+    .describe('Rows whose code another admin took between the check and the write: not created, the others are'),
   studentsRefused: z
     .array(ImportRowError)
     .describe(
       'Rows created whose students were not all enrolled: a student deactivated or removed by another admin between the check and the write ' +
-        '(problems studentNumbersDeactivated, studentNumbersUnknown, naming the numbers); the row\'s other students are enrolled',
+        "(problems studentNumbersDeactivated, studentNumbersUnknown, naming the numbers); the row's other students are enrolled",
     ),
 });
 

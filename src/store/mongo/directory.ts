@@ -166,7 +166,9 @@ export function subjectRepository(m: Models, clock: () => Date): SubjectReposito
   const subjectExists = async (orgId: string, id: string) => (await m.subjects.exists(q.byOrgId<SubjectDoc>(orgId, id))) !== null;
   const activeStudents = async (orgId: string, ids: readonly string[]): Promise<Set<string>> => {
     if (ids.length === 0) return new Set();
-    const docs = await m.users.find({ ...q.byOrgIds<UserDoc>(orgId, ids), role: 'student', active: true }, { _id: 1 }).lean<Pick<UserDoc, '_id'>[]>();
+    const docs = await m.users
+      .find({ ...q.byOrgIds<UserDoc>(orgId, ids), role: 'student', active: true }, { _id: 1 })
+      .lean<Pick<UserDoc, '_id'>[]>();
     return new Set(docs.map((d) => d._id));
   };
   return {

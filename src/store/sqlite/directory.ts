@@ -312,7 +312,10 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
       const ids = JSON.stringify([...new Set(studentIds)]);
       return db.tx(() => {
         const added = db.stmt(insert).run({ orgId, subjectId, ids, now: clock().getTime() }).changes;
-        const refused = db.stmt<{ id: string }>(refusedSql).all({ orgId, subjectId, ids }).map((r) => r.id);
+        const refused = db
+          .stmt<{ id: string }>(refusedSql)
+          .all({ orgId, subjectId, ids })
+          .map((r) => r.id);
         return { added, refused };
       });
     },
