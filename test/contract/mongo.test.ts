@@ -279,6 +279,29 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
       });
     });
 
+    it("an enrol landing inside an erasure, after its enrolments' sweep and before the account goes, is swept after it", async function () {
+      // The enrol read the student before the erasure deleted the account, and its check after
+      // the insert still found them: the erasure's sweep after the account must take it.
+      await withConnection({}, async (o, conn) => {
+        const s = o.store;
+        const org = await makeOrg(s);
+        const subject = await s.subjects.create(org.id, newSubject());
+        const [ann] = await s.users.createMany(org.id, [newUser()]);
+        const models = createModels(conn);
+        const users = Object.create(models.users) as typeof models.users;
+        const deleteMany = models.users.deleteMany.bind(models.users);
+        users.deleteMany = ((...args: Parameters<typeof deleteMany>) => {
+          const enrolled = subjectRepository(models, () => new Date()).enrol(org.id, subject.id, [ann!.id]);
+          return enrolled.then((outcome) => {
+            expect(outcome.added).to.equal(1);
+            return deleteMany(...args);
+          });
+        }) as typeof deleteMany;
+        await privacyRepository({ ...models, users }).erase(personOf(ann!), 'tomb-ann');
+        expect(await s.subjects.listEnrolled(org.id, subject.id)).to.deep.equal([]);
+      });
+    });
+
     it("an import's reads (accounts, links, subjects, enrolments) are each served by a declared index, not a scan", async function () {
       // Without an index MongoDB scans the collection on every read of a school's import.
       await withConnection({ monitorCommands: true }, async (o, conn) => {
