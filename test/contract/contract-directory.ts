@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { DEFAULT_RETENTION } from '../../src/domain/ports/organisations.js';
 import { LeaseLostError, StoreConflictError } from '../../src/domain/ports/common.js';
+import { personOf } from '../../src/domain/privacy/erasure-rules.js';
 import type { ContractContext } from './store-contract.js';
-import { expectConflict, makeOrg, newSubject, newUser, page } from './fixtures.js';
+import { expectConflict, makeOrg, newSubject, newUser, page, studentIds } from './fixtures.js';
 
 // Organisations, users, subjects and enrolments.
 
@@ -541,14 +542,17 @@ export function directoryContract(ctx: ContractContext): void {
       const bio = await s.subjects.create(org.id, newSubject({ code: 'BIO' }));
       const chem = await s.subjects.create(org.id, newSubject({ code: 'CHEM' }));
       const foreign = await s.subjects.create(other.id, newSubject({ code: 'ART' }));
-      for (const sub of [art, bio, chem]) await s.subjects.enrol(org.id, sub.id, ['st1', 'st2']);
-      await s.subjects.enrol(other.id, foreign.id, ['st1']);
-      expect(await s.subjects.unenrolStudent(org.id, 'st1', [art.id, bio.id, foreign.id, 'missing'])).to.equal(2);
-      expect(await s.subjects.listEnrolled(org.id, art.id)).to.deep.equal(['st2']);
-      expect(await s.subjects.listEnrolled(org.id, bio.id)).to.deep.equal(['st2']);
-      expect(await s.subjects.listEnrolled(org.id, chem.id)).to.have.members(['st1', 'st2']);
-      expect(await s.subjects.listEnrolled(other.id, foreign.id)).to.deep.equal(['st1']);
-      expect(await s.subjects.unenrolStudent(org.id, 'st1', [])).to.equal(0);
+      const [st1, st2] = (await studentIds(s, org.id, 2)) as [string, string];
+      const [theirs] = (await studentIds(s, other.id, 1)) as [string];
+      for (const sub of [art, bio, chem]) await s.subjects.enrol(org.id, sub.id, [st1, st2]);
+      await s.subjects.enrol(other.id, foreign.id, [theirs]);
+      expect(await s.subjects.unenrolStudent(org.id, st1, [art.id, bio.id, foreign.id, 'missing'])).to.equal(2);
+      expect(await s.subjects.unenrolStudent(org.id, theirs, [foreign.id])).to.equal(0);
+      expect(await s.subjects.listEnrolled(org.id, art.id)).to.deep.equal([st2]);
+      expect(await s.subjects.listEnrolled(org.id, bio.id)).to.deep.equal([st2]);
+      expect(await s.subjects.listEnrolled(org.id, chem.id)).to.have.members([st1, st2]);
+      expect(await s.subjects.listEnrolled(other.id, foreign.id)).to.deep.equal([theirs]);
+      expect(await s.subjects.unenrolStudent(org.id, st1, [])).to.equal(0);
     });
 
     it('lists by teacher, student and q with paging and total', async function () {
@@ -557,15 +561,16 @@ export function directoryContract(ctx: ContractContext): void {
       const math = await s.subjects.create(org.id, newSubject({ code: 'MATH1', name: 'Linear Algebra', teacherIds: ['t1'] }));
       const phys = await s.subjects.create(org.id, newSubject({ code: 'PHYS1', name: 'Mechanics', teacherIds: ['t1', 't2'] }));
       const chem = await s.subjects.create(org.id, newSubject({ code: 'CHEM1', name: 'Organic', teacherIds: ['t2'] }));
-      await s.subjects.enrol(org.id, phys.id, ['st1', 'st2']);
-      await s.subjects.enrol(org.id, chem.id, ['st1']);
+      const [st1, st2] = (await studentIds(s, org.id, 2)) as [string, string];
+      await s.subjects.enrol(org.id, phys.id, [st1, st2]);
+      await s.subjects.enrol(org.id, chem.id, [st1]);
 
       const ids = async (f: object) => (await s.subjects.list(org.id, { ...page(), ...f })).items.map((x) => x.id).sort();
       expect(await ids({ teacherId: 't1' })).to.deep.equal([math.id, phys.id].sort());
       expect(await ids({ teacherId: 't2' })).to.deep.equal([phys.id, chem.id].sort());
       expect(await ids({ teacherId: 't9' })).to.deep.equal([]);
-      expect(await ids({ studentId: 'st1' })).to.deep.equal([phys.id, chem.id].sort());
-      expect(await ids({ studentId: 'st2', teacherId: 't2' })).to.deep.equal([phys.id]);
+      expect(await ids({ studentId: st1 })).to.deep.equal([phys.id, chem.id].sort());
+      expect(await ids({ studentId: st2, teacherId: 't2' })).to.deep.equal([phys.id]);
       expect(await ids({ q: 'algebra' })).to.deep.equal([math.id]);
       expect(await ids({ q: 'phys' })).to.deep.equal([phys.id]);
 
@@ -584,17 +589,17 @@ export function directoryContract(ctx: ContractContext): void {
       if (!counted) return this.skip();
       const s = ctx.store();
       const org = await makeOrg(s);
-      for (let i = 0; i < 3; i += 1) await s.users.create(org.id, newUser());
+      const [st1] = (await studentIds(s, org.id, 3)) as [string];
       const math = await s.subjects.create(org.id, newSubject());
       await s.subjects.create(org.id, newSubject());
-      await s.subjects.enrol(org.id, math.id, ['st1']);
+      await s.subjects.enrol(org.id, math.id, [st1]);
       const before = counted();
       // A short page is the last one: its offset and its items are the total.
       expect((await s.users.list(org.id, page(10, 0))).total).to.equal(3);
       const last = await s.users.list(org.id, page(2, 2));
       expect([last.items.length, last.total]).to.deep.equal([1, 3]);
       // A student's subjects, as a reconnect's resync reads them (readAllPages, 500 a page).
-      const mine = await s.subjects.list(org.id, { ...page(500, 0), studentId: 'st1' });
+      const mine = await s.subjects.list(org.id, { ...page(500, 0), studentId: st1 });
       expect([mine.items.map((x) => x.id), mine.total]).to.deep.equal([[math.id], 1]);
       expect((await s.subjects.list(org.id, { ...page(500, 0), studentId: 'nobody' })).total).to.equal(0);
       expect((await s.organisations.list(page(10, 0))).total).to.equal(1);
@@ -655,17 +660,40 @@ export function directoryContract(ctx: ContractContext): void {
       const s = ctx.store();
       const org = await makeOrg(s);
       const sub = await s.subjects.create(org.id, newSubject());
-      expect(await s.subjects.enrol(org.id, sub.id, ['a', 'b'])).to.equal(2);
-      expect(await s.subjects.enrol(org.id, sub.id, ['b', 'c', 'c'])).to.equal(1);
-      expect(await s.subjects.enrol(org.id, sub.id, [])).to.equal(0);
-      expect((await s.subjects.listEnrolled(org.id, sub.id)).sort()).to.deep.equal(['a', 'b', 'c']);
-      expect(await s.subjects.isEnrolled(org.id, sub.id, 'b')).to.equal(true);
-      expect((await s.subjects.enrolledAmong(org.id, sub.id, ['c', 'zzz', 'a'])).sort()).to.deep.equal(['a', 'c']);
+      const [a, b, c] = (await studentIds(s, org.id, 3)) as [string, string, string];
+      expect(await s.subjects.enrol(org.id, sub.id, [a, b])).to.deep.equal({ added: 2, refused: [] });
+      expect(await s.subjects.enrol(org.id, sub.id, [b, c, c])).to.deep.equal({ added: 1, refused: [] });
+      expect(await s.subjects.enrol(org.id, sub.id, [])).to.deep.equal({ added: 0, refused: [] });
+      expect((await s.subjects.listEnrolled(org.id, sub.id)).sort()).to.deep.equal([a, b, c].sort());
+      expect(await s.subjects.isEnrolled(org.id, sub.id, b)).to.equal(true);
+      expect((await s.subjects.enrolledAmong(org.id, sub.id, [c, 'zzz', a])).sort()).to.deep.equal([a, c].sort());
       expect(await s.subjects.enrolledAmong(org.id, sub.id, [])).to.deep.equal([]);
-      expect(await s.subjects.unenrol(org.id, sub.id, ['b', 'zzz'])).to.equal(1);
-      expect(await s.subjects.unenrol(org.id, sub.id, ['b'])).to.equal(0);
-      expect(await s.subjects.isEnrolled(org.id, sub.id, 'b')).to.equal(false);
-      expect((await s.subjects.listEnrolled(org.id, sub.id)).sort()).to.deep.equal(['a', 'c']);
+      expect(await s.subjects.unenrol(org.id, sub.id, [b, 'zzz'])).to.equal(1);
+      expect(await s.subjects.unenrol(org.id, sub.id, [b])).to.equal(0);
+      expect(await s.subjects.isEnrolled(org.id, sub.id, b)).to.equal(false);
+      expect((await s.subjects.listEnrolled(org.id, sub.id)).sort()).to.deep.equal([a, c].sort());
+    });
+
+    it('enrol refuses, in its own write, a student deactivated or erased, a teacher, one of another organisation and an unknown id', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const sub = await s.subjects.create(org.id, newSubject());
+      const [fine, kept, gone, erased] = await s.users.createMany(org.id, [newUser(), newUser(), newUser(), newUser()]);
+      const teacher = await s.users.create(org.id, newUser({ role: 'teacher', studentNumber: null }));
+      const [foreign] = await studentIds(s, other.id, 1);
+      // Enrolled while active: deactivating does not unenrol, and enrolling again changes nothing.
+      await s.subjects.enrol(org.id, sub.id, [kept!.id]);
+      // What another admin does between an import's check and its write.
+      await s.users.update(org.id, gone!.id, { active: false });
+      await s.users.update(org.id, kept!.id, { active: false });
+      await s.privacy.erase(personOf(erased!), 'tomb-enrol');
+      const asked = [fine!.id, kept!.id, gone!.id, erased!.id, teacher.id, foreign!, 'nobody'];
+      const outcome = await s.subjects.enrol(org.id, sub.id, asked);
+      expect(outcome.added).to.equal(1);
+      expect([...outcome.refused].sort()).to.deep.equal(asked.slice(1).sort());
+      expect((await s.subjects.listEnrolled(org.id, sub.id)).sort()).to.deep.equal([fine!.id, kept!.id].sort());
+      expect(await s.transfer.count('enrolments')).to.equal(2);
     });
 
     it("reads the enrolments of several students at once, only this organisation's, none once unenrolled", async function () {
@@ -675,29 +703,32 @@ export function directoryContract(ctx: ContractContext): void {
       const first = await s.subjects.create(org.id, newSubject());
       const second = await s.subjects.create(org.id, newSubject());
       const theirs = await s.subjects.create(other.id, newSubject());
-      await s.subjects.enrol(org.id, first.id, ['a', 'b', 'c']);
-      await s.subjects.enrol(org.id, second.id, ['a']);
-      await s.subjects.enrol(other.id, theirs.id, ['a']);
+      const [a, b, c] = (await studentIds(s, org.id, 3)) as [string, string, string];
+      const [z] = (await studentIds(s, other.id, 1)) as [string];
+      await s.subjects.enrol(org.id, first.id, [a, b, c]);
+      await s.subjects.enrol(org.id, second.id, [a]);
+      await s.subjects.enrol(other.id, theirs.id, [z]);
       const pairs = async (ids: string[]) =>
         (await s.subjects.enrolmentsOf(org.id, ids)).map((e) => `${e.studentId} ${e.subjectId}`).sort();
-      expect(await pairs(['a', 'c', 'zzz'])).to.deep.equal([`a ${first.id}`, `a ${second.id}`, `c ${first.id}`].sort());
+      expect(await pairs([a, c, z, 'zzz'])).to.deep.equal([`${a} ${first.id}`, `${a} ${second.id}`, `${c} ${first.id}`].sort());
       expect(await s.subjects.enrolmentsOf(org.id, [])).to.deep.equal([]);
-      await s.subjects.unenrol(org.id, first.id, ['a']);
-      expect(await pairs(['a'])).to.deep.equal([`a ${second.id}`]);
-      expect(await s.subjects.enrolmentsOf(other.id, ['a'])).to.deep.equal([{ studentId: 'a', subjectId: theirs.id }]);
+      await s.subjects.unenrol(org.id, first.id, [a]);
+      expect(await pairs([a])).to.deep.equal([`${a} ${second.id}`]);
+      expect(await s.subjects.enrolmentsOf(other.id, [z, a])).to.deep.equal([{ studentId: z, subjectId: theirs.id }]);
     });
 
     it('concurrent enrols of overlapping students enrol each once and count each once', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);
       const sub = await s.subjects.create(org.id, newSubject());
-      await s.subjects.enrol(org.id, sub.id, ['s0']);
-      const ids = Array.from({ length: 30 }, (_, k) => `s${k}`);
+      const ids = await studentIds(s, org.id, 30);
+      await s.subjects.enrol(org.id, sub.id, [ids[0]!]);
       // Four calls over the same 30 students, one already enrolled, in different orders.
       const counts = await Promise.all(
         [ids, [...ids].reverse(), ids.slice(10), ids.slice(0, 20)].map((part) => s.subjects.enrol(org.id, sub.id, part)),
       );
-      expect(counts.reduce((a, b) => a + b, 0)).to.equal(29);
+      expect(counts.reduce((n, c) => n + c.added, 0)).to.equal(29);
+      expect(counts.flatMap((c) => c.refused)).to.deep.equal([]);
       expect((await s.subjects.listEnrolled(org.id, sub.id)).sort()).to.deep.equal([...ids].sort());
       expect(await s.transfer.count('enrolments')).to.equal(30);
     });
@@ -707,15 +738,16 @@ export function directoryContract(ctx: ContractContext): void {
       const org = await makeOrg(s);
       const sub = await s.subjects.create(org.id, newSubject({ code: 'GONE' }));
       const keep = await s.subjects.create(org.id, newSubject());
-      await s.subjects.enrol(org.id, sub.id, ['a', 'b']);
-      await s.subjects.enrol(org.id, keep.id, ['a']);
+      const [a, b] = (await studentIds(s, org.id, 2)) as [string, string];
+      await s.subjects.enrol(org.id, sub.id, [a, b]);
+      await s.subjects.enrol(org.id, keep.id, [a]);
       expect(await s.subjects.delete(org.id, sub.id)).to.equal(true);
       expect(await s.subjects.delete(org.id, sub.id)).to.equal(false);
       expect(await s.subjects.get(org.id, sub.id)).to.equal(null);
       expect(await s.subjects.listEnrolled(org.id, sub.id)).to.deep.equal([]);
-      expect(await s.subjects.isEnrolled(org.id, sub.id, 'a')).to.equal(false);
-      expect(await s.subjects.listEnrolled(org.id, keep.id)).to.deep.equal(['a']);
-      expect((await s.subjects.list(org.id, { ...page(), studentId: 'a' })).items.map((x) => x.id)).to.deep.equal([keep.id]);
+      expect(await s.subjects.isEnrolled(org.id, sub.id, a)).to.equal(false);
+      expect(await s.subjects.listEnrolled(org.id, keep.id)).to.deep.equal([a]);
+      expect((await s.subjects.list(org.id, { ...page(), studentId: a })).items.map((x) => x.id)).to.deep.equal([keep.id]);
       expect(await s.transfer.count('enrolments')).to.equal(1);
       await s.subjects.create(org.id, newSubject({ code: 'GONE' }));
     });
@@ -725,19 +757,21 @@ export function directoryContract(ctx: ContractContext): void {
       const a = await makeOrg(s);
       const b = await makeOrg(s);
       const theirs = await s.subjects.create(b.id, newSubject({ teacherIds: ['t1'] }));
-      await s.subjects.enrol(b.id, theirs.id, ['st1']);
+      const [st1] = (await studentIds(s, b.id, 1)) as [string];
+      const [st2] = (await studentIds(s, a.id, 1)) as [string];
+      await s.subjects.enrol(b.id, theirs.id, [st1]);
       expect(await s.subjects.get(a.id, theirs.id)).to.equal(null);
       expect(await s.subjects.list(a.id, { ...page(), teacherId: 't1' })).to.deep.equal({ items: [], total: 0 });
-      expect(await s.subjects.list(a.id, { ...page(), studentId: 'st1' })).to.deep.equal({ items: [], total: 0 });
+      expect(await s.subjects.list(a.id, { ...page(), studentId: st1 })).to.deep.equal({ items: [], total: 0 });
       expect(await s.subjects.update(a.id, theirs.id, { name: 'x' })).to.equal(null);
       expect(await s.subjects.delete(a.id, theirs.id)).to.equal(false);
-      expect(await s.subjects.enrol(a.id, theirs.id, ['st2'])).to.equal(0);
-      expect(await s.subjects.unenrol(a.id, theirs.id, ['st1'])).to.equal(0);
+      expect(await s.subjects.enrol(a.id, theirs.id, [st2])).to.deep.equal({ added: 0, refused: [] });
+      expect(await s.subjects.unenrol(a.id, theirs.id, [st1])).to.equal(0);
       expect(await s.subjects.listEnrolled(a.id, theirs.id)).to.deep.equal([]);
-      expect(await s.subjects.isEnrolled(a.id, theirs.id, 'st1')).to.equal(false);
-      expect(await s.subjects.enrolledAmong(a.id, theirs.id, ['st1'])).to.deep.equal([]);
+      expect(await s.subjects.isEnrolled(a.id, theirs.id, st1)).to.equal(false);
+      expect(await s.subjects.enrolledAmong(a.id, theirs.id, [st1])).to.deep.equal([]);
       expect(await s.subjects.get(b.id, theirs.id)).to.deep.equal(theirs);
-      expect(await s.subjects.listEnrolled(b.id, theirs.id)).to.deep.equal(['st1']);
+      expect(await s.subjects.listEnrolled(b.id, theirs.id)).to.deep.equal([st1]);
     });
   });
 }

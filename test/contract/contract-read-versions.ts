@@ -60,7 +60,7 @@ export function readVersionsContract(ctx: ContractContext): void {
       const versions = s.readVersions;
       // MongoDB has none: its check-in reads read afresh every turn (the test above).
       if (!versions) skipBecause(this, `the ${s.kind} store has no read versions: its check-in reads read afresh every turn`);
-      const { org, subject, ada, session } = await classOf(s);
+      const { org, subject, ada, bo, session } = await classOf(s);
       const other = await makeOrg(s);
       const theirs = await versions.current(other.id);
       // The kinds whose version the change moved.
@@ -78,8 +78,9 @@ export function readVersionsContract(ctx: ContractContext): void {
       await moves('a rename', () => s.users.update(org.id, ada.id, { name: 'Ada L.' }), ['users']);
       await moves('a deactivation', () => s.users.update(org.id, ada.id, { active: false }), ['users']);
       await moves('a subject change', () => s.subjects.update(org.id, subject.id, { name: 'Renamed subject' }), ['subjects']);
-      await moves('an unenrolment', () => s.subjects.unenrol(org.id, subject.id, [ada.id]), ['enrolments']);
-      await moves('an enrolment', () => s.subjects.enrol(org.id, subject.id, [ada.id]), ['enrolments']);
+      // Bo, still active: the store enrols no deactivated student.
+      await moves('an unenrolment', () => s.subjects.unenrol(org.id, subject.id, [bo.id]), ['enrolments']);
+      await moves('an enrolment', () => s.subjects.enrol(org.id, subject.id, [bo.id]), ['enrolments']);
       await moves('a new session', () => s.sessions.create(org.id, newSession(subject.id, 't1')), ['sessions']);
       const later = new Date(session.closesAt.getTime() + 60_000);
       await moves('a session transition', () => s.sessions.transition(org.id, session.id, ['open'], { closesAt: later }), ['sessions']);

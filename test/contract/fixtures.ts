@@ -105,3 +105,13 @@ export async function expectConflict(p: Promise<unknown>, key: string): Promise<
 }
 
 export const page = (limit = 100, offset = 0) => ({ limit, offset });
+
+/** `count` active students of the organisation, their ids in order: enrol enrols only these. */
+export async function studentIds(store: Store, orgId: string, count: number): Promise<string[]> {
+  return (
+    await store.users.createMany(
+      orgId,
+      Array.from({ length: count }, () => newUser()),
+    )
+  ).map((u) => u.id);
+}

@@ -12,6 +12,7 @@ import { writeRecordBatch } from '../../src/store/mongo/record-batch.js';
 import { retentionRepository } from '../../src/store/mongo/retention.js';
 import { privacyRepository } from '../../src/store/mongo/privacy.js';
 import { truncateIp } from '../../src/domain/privacy/retention.js';
+import { personOf } from '../../src/domain/privacy/erasure-rules.js';
 import { useMongo } from '../support/ferretdb.js';
 import { storeContract, type OpenedStore } from './store-contract.js';
 import { dumpMongoDatabase } from '../support/store-dump.js';
@@ -231,13 +232,18 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
         const s = o.store;
         const org = await makeOrg(s);
         const subject = await s.subjects.create(org.id, newSubject());
-        const ids = Array.from({ length: 60 }, (_, k) => `st-${k}`);
+        const ids = (
+          await s.users.createMany(
+            org.id,
+            Array.from({ length: 60 }, () => newUser()),
+          )
+        ).map((u) => u.id);
         await s.subjects.enrol(org.id, subject.id, ids.slice(0, 10));
         const models = createModels(conn);
         const ops = watchCommands(conn);
         const enrol = subjectRepository(models, () => new Date()).enrol;
-        expect(await enrol(org.id, subject.id, ids)).to.equal(50);
-        expect(await enrol(org.id, subject.id, ids)).to.equal(0);
+        expect(await enrol(org.id, subject.id, ids)).to.deep.equal({ added: 50, refused: [] });
+        expect(await enrol(org.id, subject.id, ids)).to.deep.equal({ added: 0, refused: [] });
         const enrolments = ops.filter((op) => op.collection === 'enrolments');
         expect(
           enrolments.filter((op) => op.command === 'update' || op.command === 'findAndModify'),
@@ -248,6 +254,51 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
           'insert commands',
         ).to.deep.equal([50]);
         expect((await s.subjects.listEnrolled(org.id, subject.id)).sort()).to.deep.equal([...ids].sort());
+      });
+    });
+
+    it('enrol takes back its insert of a student deactivated or erased between its check and its insert', async function () {
+      // No multi-document transaction: the check is a read before the insert. What another admin
+      // does in between is played inside the insert command itself, before it reaches the server.
+      await withConnection({}, async (o, conn) => {
+        const s = o.store;
+        const org = await makeOrg(s);
+        const subject = await s.subjects.create(org.id, newSubject());
+        const [fine, late, erased] = await s.users.createMany(org.id, [newUser(), newUser(), newUser()]);
+        const models = createModels(conn);
+        const insert = models.enrolments.bulkWrite.bind(models.enrolments);
+        models.enrolments.bulkWrite = (async (...args: Parameters<typeof insert>) => {
+          await s.users.update(org.id, late!.id, { active: false });
+          await s.privacy.erase(personOf(erased!), 'tomb-late');
+          return insert(...args);
+        }) as typeof insert;
+        const outcome = await subjectRepository(models, () => new Date()).enrol(org.id, subject.id, [fine!.id, late!.id, erased!.id]);
+        expect(outcome.added).to.equal(1);
+        expect([...outcome.refused].sort()).to.deep.equal([late!.id, erased!.id].sort());
+        expect(await s.subjects.listEnrolled(org.id, subject.id)).to.deep.equal([fine!.id]);
+      });
+    });
+
+    it("an enrol landing inside an erasure, after its enrolments' sweep and before the account goes, is swept after it", async function () {
+      // The enrol read the student before the erasure deleted the account, and its check after
+      // the insert still found them: the erasure's sweep after the account must take it.
+      await withConnection({}, async (o, conn) => {
+        const s = o.store;
+        const org = await makeOrg(s);
+        const subject = await s.subjects.create(org.id, newSubject());
+        const [ann] = await s.users.createMany(org.id, [newUser()]);
+        const models = createModels(conn);
+        const users = Object.create(models.users) as typeof models.users;
+        const deleteMany = models.users.deleteMany.bind(models.users);
+        users.deleteMany = ((...args: Parameters<typeof deleteMany>) => {
+          const enrolled = subjectRepository(models, () => new Date()).enrol(org.id, subject.id, [ann!.id]);
+          return enrolled.then((outcome) => {
+            expect(outcome.added).to.equal(1);
+            return deleteMany(...args);
+          });
+        }) as typeof deleteMany;
+        await privacyRepository({ ...models, users }).erase(personOf(ann!), 'tomb-ann');
+        expect(await s.subjects.listEnrolled(org.id, subject.id)).to.deep.equal([]);
       });
     });
 

@@ -40,7 +40,7 @@ describe('POST /subjects/import: a year’s subjects from CSV over HTTP', () => 
   it('a dry run checks the file and writes nothing; the import then creates, enrols and audits', async () => {
     const checked = await post(admin, goodCsv(), true);
     expect(checked.status).to.equal(200);
-    expect(checked.body).to.deep.equal({ created: 0, enrolled: 0, subjects: [], checked: 2, refused: [] });
+    expect(checked.body).to.deep.equal({ created: 0, enrolled: 0, subjects: [], checked: 2, refused: [], studentsRefused: [] });
     expect(await subjectCodes(org.id)).to.deep.equal([]);
 
     const imported = await post(admin, goodCsv());

@@ -5,7 +5,7 @@ import { AppError } from '../../shared/app-error.js';
 import { StoreConflictError } from '../ports/common.js';
 import type { OneRosterKind, OneRosterObject } from '../ports/oneroster.js';
 import type { Store } from '../ports/store.js';
-import type { Subject } from '../ports/subjects.js';
+import type { EnrolOutcome, Subject } from '../ports/subjects.js';
 import type { User, UserPatch } from '../ports/users.js';
 import { SubjectCodeSchema, SubjectNameSchema } from '../subjects/subject-input.js';
 import type { SubjectService } from '../subjects/subject-service.js';
@@ -495,6 +495,8 @@ class ImportRun {
     const students = new Map<string, Set<string>>();
     const teachers = new Map<string, Set<string>>();
     const enrolled = new Map<string, Set<string>>();
+    // Each pending enrolment's row, to report one the store refuses at the write.
+    const rowOf = new Map<string, { line: number; sourcedId: string }>();
     // The classes' subjects a chunk per query, not one per class (its teachers are read, then extended).
     const subjects = new Map<string, Subject>();
     const classes = [...new Set(rows.flatMap((r) => this.classIds.get(r.fields['classSourcedId'] ?? '')?.id ?? []))];
@@ -508,7 +510,7 @@ class ImportRun {
       if (user.role !== role)
         throw new RowError(rowProblem('roleMismatch', { sourcedId: f['userSourcedId'] ?? '', role: user.role ?? 'user', expected: role }));
       // The enrol routes refuse a deactivated student (no login, an absence at every close);
-      // enrolEach, written after the users, must not be handed one: the row is skipped instead.
+      // the write, after the users', must not be handed one: the row is skipped instead.
       const deactivated = role === 'student' && user.active === false;
       const skipped = { action: 'skipped', problem: rowProblem('studentDeactivated', { sourcedId: f['userSourcedId'] ?? '' }) } as const;
       // Anything new in this dry run is new to its class too.
@@ -524,14 +526,44 @@ class ImportRun {
       if (present.has(user.id)) return { action: 'unchanged' };
       if (deactivated) return skipped;
       pending.set(cls.id, added.add(user.id));
+      if (role === 'student') rowOf.set(`${cls.id} ${user.id}`, { line: row.line, sourcedId: f['userSourcedId'] ?? '' });
       return { action: 'created' };
     });
     if (this.dryRun) return;
-    if (students.size > 0) await this.deps.subjects.enrolEach(this.actor, new Map([...students].map(([id, ids]) => [id, [...ids]])));
+    if (students.size > 0) {
+      // Checked row by row above: a student deactivated or erased since is refused by the store
+      // alone, and only their rows say so (no second all-or-nothing check after the users' writes).
+      const outcomes = await this.deps.subjects.enrolChecked(this.actor, new Map([...students].map(([id, ids]) => [id, [...ids]])));
+      await this.reportRefusedEnrolments(outcomes, rowOf);
+    }
     for (const [subjectId, ids] of teachers) {
       const subject = await this.subject(subjects, subjectId);
       // Like the timetable run, an import does not refuse a row for a double-booked teacher (docs/timetable.md).
       await this.deps.subjects.update(this.actor, subjectId, { teacherIds: [...subject.teacherIds, ...ids], teacherOverlap: true });
+    }
+  }
+
+  /** The enrollments rows whose student the store refused at the write: skipped as deactivated, or refused as unknown when erased. */
+  private async reportRefusedEnrolments(
+    outcomes: ReadonlyMap<string, EnrolOutcome>,
+    rowOf: ReadonlyMap<string, { line: number; sourcedId: string }>,
+  ): Promise<void> {
+    const ids = [...new Set([...outcomes.values()].flatMap((o) => o.refused))];
+    if (ids.length === 0) return;
+    const now = new Map<string, User>();
+    for (const part of chunked(ids)) for (const u of await this.deps.store.users.getMany(this.orgId, part)) now.set(u.id, u);
+    for (const [subjectId, outcome] of outcomes) {
+      for (const studentId of outcome.refused) {
+        const row = rowOf.get(`${subjectId} ${studentId}`);
+        const report = row && this.rows.find((r) => r.file === 'enrollments' && r.line === row.line);
+        if (!row || !report) continue;
+        const user = now.get(studentId);
+        const deactivated = user?.role === 'student' && !user.active;
+        const problem = deactivated
+          ? rowProblem('studentDeactivated', { sourcedId: row.sourcedId })
+          : rowProblem('userUnknown', { sourcedId: row.sourcedId, file: 'users' });
+        Object.assign(report, { action: deactivated ? 'skipped' : 'error', reason: englishProblem(problem), problem });
+      }
     }
   }
 

@@ -51,6 +51,12 @@ export interface Enrolment {
   createdAt: Date;
 }
 
+/** What one enrol wrote: `added` newly enrolled; `refused` the ids not an active student of the organisation at the write, in no order. */
+export interface EnrolOutcome {
+  added: number;
+  refused: string[];
+}
+
 export interface SubjectFilter extends PageQuery {
   teacherId?: string;
   studentId?: string;
@@ -105,8 +111,15 @@ export interface SubjectRepository {
   ): Promise<Subject[]>;
   /** Deletes the subject and its enrolments. Returns false when it did not exist. */
   delete(orgId: string, id: string): Promise<boolean>;
-  /** Idempotent; returns how many were newly enrolled. */
-  enrol(orgId: string, subjectId: string, studentIds: string[]): Promise<number>;
+  /**
+   * Idempotent. Enrols only the ids that are active students of the organisation at the write:
+   * one deactivated, deleted, of another role or unknown is refused in the same write, never
+   * enrolled (a check made before the call cannot see an admin deactivating one meanwhile).
+   * SQLite: one transaction. MongoDB: checked before the insert and again after it, the ones
+   * refused then taken back out (a reader may see them enrolled until then). A subject of
+   * another organisation (or none) enrols nobody and refuses nobody.
+   */
+  enrol(orgId: string, subjectId: string, studentIds: string[]): Promise<EnrolOutcome>;
   /** Idempotent; returns how many were removed. */
   unenrol(orgId: string, subjectId: string, studentIds: string[]): Promise<number>;
   /** One student out of these subjects at once (one statement, all or nothing); returns how many were removed. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { readCsvTable, rowsRefused, type CsvRow } from '../csv-table.js';
 import { type Store } from '../ports/store.js';
-import { type Subject } from '../ports/subjects.js';
+import { type EnrolOutcome, type Subject } from '../ports/subjects.js';
 import { type User } from '../ports/users.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
@@ -31,13 +31,18 @@ export interface SubjectImportRowError {
   problems: RowProblem[];
 }
 
-/** What an import did: `checked` rows found fine, `refused` the rows whose code another admin took between the check and the write. */
+/**
+ * What an import did: `checked` rows found fine; `refused` the rows not created, their code taken
+ * by another admin between the check and the write; `studentsRefused` the rows created whose
+ * students were not all enrolled, one deactivated or removed between the check and the write.
+ */
 export interface SubjectImportResult {
   created: number;
   enrolled: number;
   subjects: Subject[];
   checked: number;
   refused: SubjectImportRowError[];
+  studentsRefused: SubjectImportRowError[];
 }
 
 const rowError = (line: number, code: string | null, problems: RowProblem[]): SubjectImportRowError => ({
@@ -69,6 +74,8 @@ interface PlannedRow {
   name: string;
   teacherIds: string[];
   studentIds: string[];
+  /** Each student's number as the row gave it, to name one refused at the write. */
+  numberOf: Map<string, string>;
 }
 
 /**
@@ -80,7 +87,7 @@ interface PlannedRow {
  * teacher rules, the audit and the live announcements are the single route's.
  */
 export class CsvSubjectImport {
-  constructor(private readonly deps: { store: Store; subjects: Pick<SubjectService, 'create' | 'enrolEach'> }) {}
+  constructor(private readonly deps: { store: Store; subjects: Pick<SubjectService, 'create' | 'enrolChecked'> }) {}
 
   async run(actor: Actor, csv: string, opts: { dryRun?: boolean } = {}): Promise<SubjectImportResult> {
     requireRole(actor, 'admin');
@@ -102,12 +109,13 @@ export class CsvSubjectImport {
     for (const row of fine) {
       if (taken.has(row.code!)) row.problems.push(rowProblem('subjectCodeTaken'));
       const teacherIds = resolveTeachers(row, byEmail);
-      const studentIds = resolveStudents(row, byNumber);
-      if (row.problems.length === 0) planned.push({ line: row.line, code: row.code!, name: row.name, teacherIds, studentIds });
+      const numberOf = resolveStudents(row, byNumber);
+      if (row.problems.length === 0)
+        planned.push({ line: row.line, code: row.code!, name: row.name, teacherIds, studentIds: [...numberOf.keys()], numberOf });
     }
     const errors = parsed.filter((r) => r.problems.length > 0).map((r) => rowError(r.line, r.code, r.problems));
     if (errors.length > 0) throw rowsRefused(errors);
-    if (opts.dryRun) return { created: 0, enrolled: 0, subjects: [], checked: planned.length, refused: [] };
+    if (opts.dryRun) return { created: 0, enrolled: 0, subjects: [], checked: planned.length, refused: [], studentsRefused: [] };
     return this.write(actor, planned);
   }
 
@@ -115,11 +123,13 @@ export class CsvSubjectImport {
     const subjects: Subject[] = [];
     const refused: SubjectImportRowError[] = [];
     const bySubject = new Map<string, string[]>();
+    const rowOf = new Map<string, PlannedRow>();
     for (const row of planned) {
       try {
         const subject = await this.deps.subjects.create(actor, { code: row.code, name: row.name, teacherIds: row.teacherIds });
         subjects.push(subject);
         if (row.studentIds.length > 0) bySubject.set(subject.id, row.studentIds);
+        rowOf.set(subject.id, row);
       } catch (err) {
         // Another admin took the code since the check: that row alone is left out, the others
         // of the request stay created, and the answer says which.
@@ -127,9 +137,42 @@ export class CsvSubjectImport {
         refused.push(rowError(row.line, row.code, [rowProblem('subjectCodeTaken')]));
       }
     }
-    const counts = bySubject.size > 0 ? await this.deps.subjects.enrolEach(actor, bySubject) : new Map<string, number>();
-    const enrolled = [...counts.values()].reduce((a, b) => a + b, 0);
-    return { created: subjects.length, enrolled, subjects, checked: planned.length, refused };
+    const outcomes = bySubject.size > 0 ? await this.deps.subjects.enrolChecked(actor, bySubject) : new Map<string, EnrolOutcome>();
+    const enrolled = [...outcomes.values()].reduce((n, o) => n + o.added, 0);
+    const studentsRefused = await this.studentsRefused(actor.orgId, outcomes, rowOf);
+    return { created: subjects.length, enrolled, subjects, checked: planned.length, refused, studentsRefused };
+  }
+
+  /**
+   * The rows created whose students were not all enrolled: one deactivated or removed since the
+   * check was refused by the store. Said with the check's own problems, read again to say which.
+   */
+  private async studentsRefused(
+    orgId: string,
+    outcomes: ReadonlyMap<string, EnrolOutcome>,
+    rowOf: ReadonlyMap<string, PlannedRow>,
+  ): Promise<SubjectImportRowError[]> {
+    const ids = [...new Set([...outcomes.values()].flatMap((o) => o.refused))];
+    if (ids.length === 0) return [];
+    const now = new Map<string, User>();
+    for (const part of chunked(ids)) for (const u of await this.deps.store.users.getMany(orgId, part)) now.set(u.id, u);
+    const rows: SubjectImportRowError[] = [];
+    for (const [subjectId, outcome] of outcomes) {
+      const row = rowOf.get(subjectId)!;
+      const deactivated: string[] = [];
+      const unknown: string[] = [];
+      for (const id of outcome.refused) {
+        const user = now.get(id);
+        const number = row.numberOf.get(id) ?? '';
+        if (user?.role === 'student' && !user.active) deactivated.push(number);
+        else unknown.push(number);
+      }
+      const problems: RowProblem[] = [];
+      if (unknown.length > 0) problems.push(rowProblem('studentNumbersUnknown', quoted(unknown)));
+      if (deactivated.length > 0) problems.push(rowProblem('studentNumbersDeactivated', quoted(deactivated)));
+      if (problems.length > 0) rows.push(rowError(row.line, row.code, problems));
+    }
+    return rows.sort((a, b) => a.line - b.line);
   }
 
   private async takenCodes(orgId: string, codes: string[]): Promise<Set<string>> {
@@ -199,19 +242,19 @@ function resolveTeachers(row: ParsedRow, byEmail: ReadonlyMap<string, User>): st
 }
 
 /**
- * The row's students' ids. A number is one active student's: none (or only staff) is unknown,
+ * The row's students' ids, each with its number. A number is one active student's: none (or only staff) is unknown,
  * only deactivated students is refused as such (they would be marked absent at every close),
  * and several active students holding it cannot say which one is meant.
  */
-function resolveStudents(row: ParsedRow, byNumber: ReadonlyMap<string, User[]>): string[] {
+function resolveStudents(row: ParsedRow, byNumber: ReadonlyMap<string, User[]>): Map<string, string> {
   const unknown: string[] = [];
   const deactivated: string[] = [];
   const shared: string[] = [];
-  const ids: string[] = [];
+  const ids = new Map<string, string>();
   for (const number of row.numbers) {
     const students = (byNumber.get(number) ?? []).filter((u) => u.role === 'student');
     const active = students.filter((u) => u.active);
-    if (active.length === 1) ids.push(active[0]!.id);
+    if (active.length === 1) ids.set(active[0]!.id, number);
     else if (active.length > 1) shared.push(number);
     else if (students.length > 0) deactivated.push(number);
     else unknown.push(number);

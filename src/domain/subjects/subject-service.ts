@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { StoreConflictError, type LeaseFence } from '../ports/common.js';
 import { type Store } from '../ports/store.js';
-import { type ClassroomLocation, type Subject, type SubjectPatch, type TeacherSwap } from '../ports/subjects.js';
+import { type ClassroomLocation, type EnrolOutcome, type Subject, type SubjectPatch, type TeacherSwap } from '../ports/subjects.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import type { ErrorCode } from '../../shared/errors.js';
@@ -234,9 +234,14 @@ export class SubjectService {
     return { items: users.slice(page.offset, page.offset + page.limit).map(toPublicUser), total: users.length };
   }
 
-  /** All or nothing: any id that is not a student of the organisation rejects the request. */
-  async enrol(actor: Actor, id: string, studentIds: string[]): Promise<{ enrolled: number; total: number }> {
-    assertInUse([await this.loadManaged(actor, id)]);
+  /**
+   * All or nothing: any id that is not an active student of the organisation rejects the request.
+   * One deactivated or removed between that check and the write is refused by the store alone
+   * (the others are enrolled): the answer names them in `refusedStudentIds`.
+   */
+  async enrol(actor: Actor, id: string, studentIds: string[]): Promise<{ enrolled: number; total: number; refusedStudentIds: string[] }> {
+    const subject = await this.loadManaged(actor, id);
+    assertInUse([subject]);
     const ids = unique(studentIds);
     const found = await this.deps.store.users.getMany(actor.orgId, ids);
     const students = new Set(found.filter((u) => u.role === 'student').map((u) => u.id));
@@ -245,41 +250,62 @@ export class SubjectService {
       throw new AppError('VALIDATION_FAILED', 'Some ids are not students of this organisation.', { unknownStudentIds: unknown });
     }
     refuseDeactivated(found);
-    const before = await this.enrolledAmong(actor.orgId, id, ids);
-    const enrolled = await this.deps.store.subjects.enrol(actor.orgId, id, ids);
-    await this.audit(actor, id, 'subject.enrol', null, { studentIds: ids });
-    this.publishAdded(actor, id, ids, before);
-    return { enrolled, total: (await this.deps.store.subjects.listEnrolled(actor.orgId, id)).length };
+    const outcome = (await this.writeEnrolments(actor, new Map([[id, ids]]))).get(id)!;
+    return {
+      enrolled: outcome.added,
+      total: (await this.deps.store.subjects.listEnrolled(actor.orgId, id)).length,
+      refusedStudentIds: outcome.refused,
+    };
   }
 
   /**
-   * enrol for several subjects at once (an import's enrolments, a class at a time): the students
-   * of all of them are checked with one read per LOOKUP_CHUNK ids rather than one per subject,
-   * which on MongoDB was a scan of the users each. All or nothing as enrol, before anything is
-   * written. Answers the number enrolled per subject.
+   * enrol for several subjects at once (a class at a time): the students of all of them are
+   * checked with one read per LOOKUP_CHUNK ids rather than one per subject, which on MongoDB was
+   * a scan of the users each. All or nothing as enrol, before anything is written; a student
+   * deactivated or removed after that check is refused by the store alone, as enrol says.
+   * Answers, per subject, what was enrolled and refused.
    */
-  async enrolEach(actor: Actor, bySubject: ReadonlyMap<string, readonly string[]>): Promise<Map<string, number>> {
-    const subjects: Subject[] = [];
-    for (const id of bySubject.keys()) subjects.push(await this.loadManaged(actor, id));
-    assertInUse(subjects);
+  async enrolEach(actor: Actor, bySubject: ReadonlyMap<string, readonly string[]>): Promise<Map<string, EnrolOutcome>> {
     const ids = unique([...bySubject.values()].flat());
-    const students = new Set<string>();
-    for (const part of chunked(ids)) {
-      for (const u of await this.deps.store.users.getMany(actor.orgId, part)) if (u.role === 'student') students.add(u.id);
-    }
+    const found: User[] = [];
+    for (const part of chunked(ids)) found.push(...(await this.deps.store.users.getMany(actor.orgId, part)));
+    const students = new Set(found.filter((u) => u.role === 'student').map((u) => u.id));
     const unknown = ids.filter((s) => !students.has(s));
     if (unknown.length > 0) {
       throw new AppError('VALIDATION_FAILED', 'Some ids are not students of this organisation.', { unknownStudentIds: unknown });
     }
-    const enrolled = new Map<string, number>();
+    refuseDeactivated(found);
+    return this.enrolChecked(actor, bySubject);
+  }
+
+  /**
+   * An import's enrolments, its students checked with its file (every row's before any write):
+   * no second all-or-nothing check, which would refuse the request after its subjects were
+   * created. The store refuses, each on its own, a student deactivated or removed since; the
+   * answer names them per subject for the import to say which rows they were on.
+   */
+  async enrolChecked(actor: Actor, bySubject: ReadonlyMap<string, readonly string[]>): Promise<Map<string, EnrolOutcome>> {
+    const subjects: Subject[] = [];
+    for (const id of bySubject.keys()) subjects.push(await this.loadManaged(actor, id));
+    assertInUse(subjects);
+    return this.writeEnrolments(actor, bySubject);
+  }
+
+  /** The store's write of each subject's enrolments, audited and announced for those it enrolled. */
+  private async writeEnrolments(actor: Actor, bySubject: ReadonlyMap<string, readonly string[]>): Promise<Map<string, EnrolOutcome>> {
+    const outcomes = new Map<string, EnrolOutcome>();
     for (const [id, studentIds] of bySubject) {
       const list = unique([...studentIds]);
       const before = await this.enrolledAmong(actor.orgId, id, list);
-      enrolled.set(id, await this.deps.store.subjects.enrol(actor.orgId, id, list));
-      await this.audit(actor, id, 'subject.enrol', null, { studentIds: list });
-      this.publishAdded(actor, id, list, before);
+      const outcome = await this.deps.store.subjects.enrol(actor.orgId, id, list);
+      outcomes.set(id, outcome);
+      const refused = new Set(outcome.refused);
+      const written = list.filter((s) => !refused.has(s));
+      if (written.length === 0) continue;
+      await this.audit(actor, id, 'subject.enrol', null, { studentIds: written });
+      this.publishAdded(actor, id, written, before);
     }
-    return enrolled;
+    return outcomes;
   }
 
   /**

@@ -103,6 +103,9 @@ const NetworkBody = z.object({ allowedIpRanges: AllowedIpRangesSchema.describe('
 const EnrolResult = z.object({
   enrolled: z.number().int().describe('Newly enrolled'),
   total: z.number().int().describe('Enrolled after the change'),
+  refusedStudentIds: z
+    .array(z.string())
+    .describe('Students deactivated or removed by another admin between the check and the write: not enrolled, the others are'),
 });
 const UnenrolResult = z.object({
   removed: z.number().int(),
@@ -110,14 +113,26 @@ const UnenrolResult = z.object({
   total: z.number().int(),
 });
 
+const ImportRowError = z.object({
+  line: z.number().int(),
+  code: z.string().nullable(),
+  reason: z.string(),
+  problems: z.array(RowProblemSchema),
+});
 const ImportResult = z.object({
   created: z.number().int(),
   enrolled: z.number().int().describe('Enrolments made, over every subject created'),
   subjects: z.array(SubjectSchema),
   checked: z.number().int().describe('Rows found fine: all of them (nothing is imported otherwise)'),
   refused: z
-    .array(z.object({ line: z.number().int(), code: z.string().nullable(), reason: z.string(), problems: z.array(RowProblemSchema) }))
+    .array(ImportRowError)
     .describe('Rows whose code another admin took between the check and the write: not created, the others are'),
+  studentsRefused: z
+    .array(ImportRowError)
+    .describe(
+      'Rows created whose students were not all enrolled: a student deactivated or removed by another admin between the check and the write ' +
+        "(problems studentNumbersDeactivated, studentNumbersUnknown, naming the numbers); the row's other students are enrolled",
+    ),
 });
 
 const MyNetwork = z.object({
@@ -168,7 +183,9 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       'Checked whole first: when any row is bad (a code taken or repeated in the file, an email of no teacher of the organisation or of a deactivated one, ' +
       'a student number of no active student), nothing is written and the 400 answer lists the first 100 bad rows in `details.rows` as { line, code, reason, problems }, ' +
       'with `details.rowsInvalid`, `details.problemCounts` and `details.lines`, as the users import does. Each subject is then created and its students enrolled ' +
-      'as `POST /subjects` and `POST /subjects/{id}/enrolments` do (audited `subject.create` and `subject.enrol`). With `dryRun=true` nothing is written.',
+      'as `POST /subjects` and `POST /subjects/{id}/enrolments` do (audited `subject.create` and `subject.enrol`). What another admin changed between ' +
+      'the check and the write is answered row by row, the other rows written: a code taken since leaves its row out (`refused`), a student deactivated ' +
+      'or removed since leaves that student out of its created row (`studentsRefused`). With `dryRun=true` nothing is written.',
     tags: ['subjects'],
     access: ['admin'],
     query: CsvImportQuery,
@@ -310,7 +327,9 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     summary: 'Enrol students',
     description:
       'All or nothing: ids that are not students of the organisation are listed in details.unknownStudentIds, deactivated ' +
-      'students (who cannot log in, and would be marked absent at every close) in details.deactivatedStudentIds. An archived subject refuses (409 SUBJECT_ARCHIVED).',
+      'students (who cannot log in, and would be marked absent at every close) in details.deactivatedStudentIds. An archived subject refuses (409 SUBJECT_ARCHIVED). ' +
+      'A student deactivated or removed by another admin between that check and the write is not enrolled (the store refuses them in the write): ' +
+      'the answer lists them in `refusedStudentIds`, the others are enrolled.',
     tags: ['subjects'],
     access: STAFF,
     params: IdParams,

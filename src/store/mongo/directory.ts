@@ -167,6 +167,13 @@ export function userRepository(m: Models, clock: () => Date): UserRepository {
 
 export function subjectRepository(m: Models, clock: () => Date): SubjectRepository {
   const subjectExists = async (orgId: string, id: string) => (await m.subjects.exists(q.byOrgId<SubjectDoc>(orgId, id))) !== null;
+  const activeStudents = async (orgId: string, ids: readonly string[]): Promise<Set<string>> => {
+    if (ids.length === 0) return new Set();
+    const docs = await m.users
+      .find({ ...q.byOrgIds<UserDoc>(orgId, ids), role: 'student', active: true }, { _id: 1 })
+      .lean<Pick<UserDoc, '_id'>[]>();
+    return new Set(docs.map((d) => d._id));
+  };
   return {
     async create(orgId, input: NewSubject) {
       const s = newSubjectEntity(orgId, input, clock());
@@ -287,25 +294,36 @@ export function subjectRepository(m: Models, clock: () => Date): SubjectReposito
       return true;
     },
     async enrol(orgId, subjectId, studentIds) {
-      if (studentIds.length === 0) return 0;
+      if (studentIds.length === 0) return { added: 0, refused: [] };
       // Enrolling into a subject of another organisation (or none) is a no-op.
-      if (!(await subjectExists(orgId, subjectId))) return 0;
+      if (!(await subjectExists(orgId, subjectId))) return { added: 0, refused: [] };
       const ids = [...new Set(studentIds)];
+      const able = await activeStudents(orgId, ids);
       const present = new Set(
         (await m.enrolments.find(q.enrolmentFilter(orgId, subjectId, ids), { studentId: 1 }).lean<Pick<EnrolmentDoc, 'studentId'>[]>()).map(
           (r) => r.studentId,
         ),
       );
       const now = clock();
-      const fresh = ids.filter((id) => !present.has(id)).map((studentId) => fromEnrolment({ orgId, subjectId, studentId, createdAt: now }));
-      if (fresh.length === 0) return 0;
+      const fresh = ids
+        .filter((id) => able.has(id) && !present.has(id))
+        .map((studentId) => fromEnrolment({ orgId, subjectId, studentId, createdAt: now }));
+      const refused = ids.filter((id) => !able.has(id));
+      if (fresh.length === 0) return { added: 0, refused };
       // Inserts, not an upsert each (a scan and a transaction per student on FerretDB: a class of
       // 50 took a second). One enrolled by a concurrent call meanwhile is refused by the unique
       // key, which means it exists, as wanted: only this call's inserts are counted.
       const outcomes = await insertEach(m.enrolments, fresh);
       const failed = outcomes.find((o) => !o.stored && !o.duplicate);
       if (failed && 'error' in failed) throw failed.error;
-      return outcomes.filter((o) => o.stored).length;
+      const stored = fresh.filter((_, i) => outcomes[i]!.stored).map((d) => d.studentId);
+      // No transaction: a student deactivated or erased between the read above and the insert is
+      // seen now, and this call's enrolment of them taken back (an erasure deletes the account
+      // before its enrolments' last sweep, privacy.ts, so one of the two always sees the other).
+      const still = await activeStudents(orgId, stored);
+      const late = stored.filter((id) => !still.has(id));
+      if (late.length > 0) await m.enrolments.deleteMany(q.enrolmentFilter(orgId, subjectId, late));
+      return { added: stored.length - late.length, refused: [...refused, ...late] };
     },
     async unenrol(orgId, subjectId, studentIds) {
       if (studentIds.length === 0) return 0;

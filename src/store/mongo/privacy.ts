@@ -163,6 +163,9 @@ export function privacyRepository(m: Models): PrivacyRepository {
       );
       counts.teacherSettings = deleted(await m.teacherSettings.deleteMany({ orgId, userId }));
       counts.users = deleted(await m.users.deleteMany({ orgId, _id: userId }));
+      // An enrol that found the student still there inserted by now, and one that reads the
+      // account from here on takes its insert back itself (directory.ts, enrol).
+      counts.enrolments += deleted(await m.enrolments.deleteMany({ orgId, studentId: userId }));
       await bumpStanding(m, [orgId]);
       // Again once the account is gone: a check-in batch that found the student (or a teacher's
       // mark its teacher) still there wrote its record and audit entry before reading the

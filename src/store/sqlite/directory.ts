@@ -304,14 +304,26 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
       return db.stmt('DELETE FROM subjects WHERE org_id = ? AND id = ?').run(orgId, id).changes === 1;
     },
     async enrol(orgId, subjectId, studentIds) {
-      if (studentIds.length === 0) return 0;
-      // Selecting the subject inside the org makes enrolling into a foreign subject a no-op.
-      const sql = `INSERT INTO enrolments (org_id, subject_id, student_id, created_at)
-        SELECT s.org_id, s.id, j.value, @now FROM subjects s, json_each(@ids) j
-        WHERE s.org_id = @orgId AND s.id = @subjectId
+      if (studentIds.length === 0) return { added: 0, refused: [] };
+      // Selecting the subject inside the org makes enrolling into a foreign subject a no-op; the
+      // students' join refuses, in the same write, one deactivated or deleted since a caller's check.
+      const insert = `INSERT INTO enrolments (org_id, subject_id, student_id, created_at)
+        SELECT s.org_id, s.id, u.id, @now FROM subjects s
+        JOIN users u ON u.org_id = s.org_id AND u.id IN (SELECT value FROM json_each(@ids))
+        WHERE s.org_id = @orgId AND s.id = @subjectId AND u.role = 'student' AND u.active = 1
         ON CONFLICT (subject_id, student_id) DO NOTHING`;
+      const refusedSql = `SELECT j.value AS id FROM json_each(@ids) j
+        WHERE EXISTS (SELECT 1 FROM subjects s WHERE s.org_id = @orgId AND s.id = @subjectId)
+        AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = j.value AND u.org_id = @orgId AND u.role = 'student' AND u.active = 1)`;
       const ids = JSON.stringify([...new Set(studentIds)]);
-      return db.stmt(sql).run({ orgId, subjectId, ids, now: clock().getTime() }).changes;
+      return db.tx(() => {
+        const added = db.stmt(insert).run({ orgId, subjectId, ids, now: clock().getTime() }).changes;
+        const refused = db
+          .stmt<{ id: string }>(refusedSql)
+          .all({ orgId, subjectId, ids })
+          .map((r) => r.id);
+        return { added, refused };
+      });
     },
     async unenrol(orgId, subjectId, studentIds) {
       if (studentIds.length === 0) return 0;

@@ -30,6 +30,8 @@ export interface ImportRowError {
   key: string | null;
   reason: string;
   problems?: RowProblem[];
+  /** Imported, but not wholly (a class's student refused at the write): the problems say what was left out. */
+  inPart?: boolean;
 }
 
 export interface ChunkedImportSetup<A> {
@@ -43,8 +45,15 @@ export interface ChunkedImportSetup<A> {
   goAll: (count: number) => string;
   /** The summary once every chunk is sent. */
   done: (imported: number, count: number) => string;
-  /** Takes a chunk's answer: how many it imported, and the rows it left out (their lines in the chunk). */
-  accept: (answer: A) => { imported: number; refused?: Array<Record<string, unknown> & { line: number }> };
+  /**
+   * Takes a chunk's answer: how many it imported, the rows it left out and those it imported only
+   * in part (their lines in the chunk).
+   */
+  accept: (answer: A) => {
+    imported: number;
+    refused?: Array<Record<string, unknown> & { line: number }>;
+    inPart?: Array<Record<string, unknown> & { line: number }>;
+  };
   /** When a new check starts: what the last import offered goes. */
   checking?: () => void;
   /** After the last chunk, with how many were imported. */
@@ -82,7 +91,11 @@ export function chunkedImport<A>(setup: ChunkedImportSetup<A>): ChunkedImport {
           {},
           h('th', { scope: 'row' }, String(e.line)),
           h('td', { class: 'wrap' }, e.key ?? ''),
-          h('td', {}, problemsText(e.problems, e.reason)),
+          h(
+            'td',
+            {},
+            e.inPart ? at('import.incompleteReason', { reason: problemsText(e.problems, e.reason) }) : problemsText(e.problems, e.reason),
+          ),
         ),
       ),
     );
@@ -166,6 +179,7 @@ export function chunkedImport<A>(setup: ChunkedImportSetup<A>): ChunkedImport {
     const header = file.header;
     const chunks = chunkCsv(header, toImport, chunkSize(toImport.length));
     const failed: ImportRowError[] = [];
+    const inPart: ImportRowError[] = [];
     let imported = 0;
     let done = 0;
     progress(0, toImport.length, at('import.started', { total: formatNumber(toImport.length) }));
@@ -174,6 +188,7 @@ export function chunkedImport<A>(setup: ChunkedImportSetup<A>): ChunkedImport {
         const answer = setup.accept(await postPatiently(chunk.csv));
         imported += answer.imported;
         failed.push(...leftOut(header, chunk, answer.refused ?? [], null));
+        inPart.push(...leftOut(header, chunk, answer.inPart ?? [], null).map((e) => ({ ...e, inPart: true })));
       } catch (err) {
         // Every row of a refused chunk is left out; the ones at fault say why.
         const refused = err instanceof ApiError ? refusedRows<Record<string, unknown> & { line: number }>(err.body.details) : null;
@@ -186,10 +201,17 @@ export function chunkedImport<A>(setup: ChunkedImportSetup<A>): ChunkedImport {
         at('import.processed', { done: formatNumber(done), total: formatNumber(toImport.length), imported: formatNumber(imported) }),
       );
     }
-    const finished = setup.done(imported, toImport.length);
-    const summary = failed.length > 0 ? `${finished} ${at('import.notImported', { count: failed.length })}` : finished;
+    const summary = [
+      setup.done(imported, toImport.length),
+      failed.length > 0 ? at('import.notImported', { count: failed.length }) : '',
+      inPart.length > 0 ? at('import.incomplete', { count: inPart.length }) : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
     progress(toImport.length, toImport.length, summary);
-    if (failed.length > 0) showErrors(failed, at('import.notImportedCaption', { count: failed.length }));
+    const shown = [...failed, ...inPart].sort((a, b) => a.line - b.line);
+    const caption = inPart.length > 0 ? 'import.incompleteCaption' : 'import.notImportedCaption';
+    if (shown.length > 0) showErrors(shown, at(caption, { count: shown.length }));
     announce(byId('live'), summary);
     show(byId(id('go')), false);
     toImport = [];

@@ -12,6 +12,7 @@ import { loadSubjects } from './subjects.js';
 interface ImportAnswer {
   created: number;
   refused: Array<Record<string, unknown> & { line: number }>;
+  studentsRefused: Array<Record<string, unknown> & { line: number }>;
 }
 
 const subjectsImport = chunkedImport<ImportAnswer>({
@@ -20,8 +21,9 @@ const subjectsImport = chunkedImport<ImportAnswer>({
   keyField: 'code',
   goAll: (count) => at('subjectImport.goAll', { count }),
   done: (made, count) => at('subjectImport.done', { imported: formatNumber(made), count }),
-  // A code another admin took since the check is the only row a chunk leaves out while importing the rest.
-  accept: (answer) => ({ imported: answer.created, refused: answer.refused }),
+  // What another admin changed since the check, row by row: a code taken leaves its row out, a
+  // student deactivated or removed leaves the row created without them.
+  accept: (answer) => ({ imported: answer.created, refused: answer.refused, inPart: answer.studentsRefused }),
   finished: (made) => {
     if (made === 0) return;
     loadSubjects().catch((err: unknown) => (byId('subjects-error').textContent = errorText(err)));

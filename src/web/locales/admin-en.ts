@@ -316,6 +316,12 @@ export const adminEn = {
   'import.notImported': { one: '# row was not imported (see the table).', other: '# rows were not imported (see the table).' },
   'import.notImportedCaption': { one: '# row not imported', other: '# rows not imported' },
   'import.notImportedReason': 'not imported: {reason}',
+  'import.incomplete': {
+    one: '# row was imported only in part (see the table).',
+    other: '# rows were imported only in part (see the table).',
+  },
+  'import.incompleteCaption': { one: '# row not imported or imported in part', other: '# rows not imported or imported in part' },
+  'import.incompleteReason': 'imported without: {reason}',
   'import.queued': {
     one: '# invitation queued. It is sent in the background; the Email outbox shows its delivery.',
     other: '# invitations queued. They are sent in the background; the Email outbox shows each one’s delivery.',

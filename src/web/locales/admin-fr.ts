@@ -259,6 +259,12 @@ const catalog: CatalogOf<typeof adminEn> = {
   },
   'import.notImportedCaption': { one: '# ligne non importée', other: '# lignes non importées' },
   'import.notImportedReason': 'non importée : {reason}',
+  'import.incomplete': {
+    one: '# ligne n’a été importée qu’en partie (voir le tableau).',
+    other: '# lignes n’ont été importées qu’en partie (voir le tableau).',
+  },
+  'import.incompleteCaption': { one: '# ligne non importée ou importée en partie', other: '# lignes non importées ou importées en partie' },
+  'import.incompleteReason': 'importée sans : {reason}',
   'import.queued': {
     one: '# invitation en file d’attente. Elle part en arrière-plan ; la boîte d’envoi montre son envoi.',
     other: '# invitations en file d’attente. Elles partent en arrière-plan ; la boîte d’envoi montre l’envoi de chacune.',

@@ -33,6 +33,12 @@ async function chooseAndCheck(page: Page, csv: string): Promise<void> {
   await page.waitForSelector('#subject-import-errors-block:not([hidden])');
 }
 
+async function chooseAndCheckFine(page: Page, csv: string): Promise<void> {
+  await page.setInputFiles('#subject-import-file', { name: 'subjects.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.click('#subject-import-form button[type="submit"]');
+  await page.waitForSelector('#subject-import-go:not([hidden])');
+}
+
 describe('admin console: a year’s subjects imported from CSV on the Subjects page (Chromium)', function () {
   this.timeout(90_000);
 
@@ -88,6 +94,42 @@ describe('admin console: a year’s subjects imported from CSV on the Subjects p
     expect(await srv.store.subjects.getByCodes(org.id, ['Y7-BAD1', 'Y7-BAD2'])).to.deep.equal([]);
     await page.waitForSelector(`#subjects-body th:text-is("Y7-${GOOD_ROWS}")`);
   });
+
+  const inPart = {
+    en: {
+      reason: 'imported without: 1 student number(s) of a deactivated student: S0002',
+      summary: 'Imported 2 of 2 subjects. 1 row was imported only in part (see the table).',
+    },
+    fr: {
+      reason: 'importée sans\u00a0: 1 numéro(s) d’un élève désactivé\u00a0: S0002',
+      summary: '2 matières importées sur 2. 1 ligne n’a été importée qu’en partie (voir le tableau).',
+    },
+  };
+  for (const language of ['en', 'fr'] as const) {
+    it(`says which row was imported without a student another admin deactivated meanwhile (${language})`, async () => {
+      admin = await openAdminConsole({ language });
+      ({ srv, org, page } = admin);
+      await showSection(page, 'subjects');
+      await chooseAndCheckFine(page, `${HEADER}\nRC-1,Raced,ada@demo.school,,S0001\nRC-2,Raced too,ada@demo.school,,S0001 S0002\n`);
+      // Another admin deactivates S0002 after the server checked the file, before it enrols the
+      // second subject's students: played inside the store's write.
+      const [late] = (await srv.store.users.list(org.id, { limit: 1, offset: 0, q: 'S0002' })).items;
+      const enrol = srv.store.subjects.enrol.bind(srv.store.subjects);
+      srv.store.subjects.enrol = async (orgId, subjectId, ids) => {
+        if (ids.includes(late!.id)) await srv.store.users.update(orgId, late!.id, { active: false });
+        return enrol(orgId, subjectId, ids);
+      };
+      await page.click('#subject-import-go');
+      await page.waitForSelector('#subject-import-errors-block:not([hidden])');
+      expect(await page.locator('#subject-import-errors-body th').allTextContents()).to.deep.equal(['3']);
+      expect(await page.locator('#subject-import-errors-body td:nth-child(2)').allTextContents()).to.deep.equal(['RC-2']);
+      expect(await page.locator('#subject-import-errors-body td:last-child').allTextContents()).to.deep.equal([inPart[language].reason]);
+      expect(await progressText(page)).to.equal(inPart[language].summary);
+      const [raced] = await srv.store.subjects.getByCodes(org.id, ['RC-2']);
+      expect(await srv.store.subjects.listEnrolled(org.id, raced!.id)).to.have.length(1);
+      await expectAccessible(page, `admin subjects import in part (${language})`);
+    });
+  }
 
   it('says a refused row in French', async () => {
     admin = await openAdminConsole({ language: 'fr' });

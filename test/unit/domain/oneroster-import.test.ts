@@ -212,6 +212,39 @@ describe('OneRoster import', () => {
     ]);
   });
 
+  it('a student another admin deactivates after the enrollments were checked is not enrolled, and the row says so', async () => {
+    // The store's enrol, preceded once by another admin deactivating Cleo (s-2): after this
+    // import checked the rows, before it writes them.
+    let raced = false;
+    const racingSubjects = Object.create(store.subjects) as Store['subjects'];
+    racingSubjects.enrol = async (orgId, id, ids) => {
+      if (!raced) {
+        raced = true;
+        const cleo = await store.users.getByEmail(org.id, 'cleo@springfield.test');
+        await store.users.update(org.id, cleo!.id, { active: false });
+      }
+      return store.subjects.enrol(orgId, id, ids);
+    };
+    const events = { publish: () => undefined };
+    const clock = () => T;
+    const racing = new OneRosterImport({
+      store,
+      users: new UserService({ store, passwords: cheapPasswordHasher(), clock, events }),
+      subjects: new SubjectService({ store: { ...store, subjects: racingSubjects }, clock, events }),
+      clock,
+    });
+    const report = await racing.run(admin, sampleBundle(), { dryRun: false });
+    expect(raced).to.equal(true);
+    expect(report.rows.find((r) => r.sourcedId === 'e-3')).to.deep.include({
+      action: 'skipped',
+      problem: { code: 'studentDeactivated', params: { sourcedId: 's-2' } },
+    });
+    expect(counts(report).enrollments).to.deep.equal({ created: 3, updated: 0, unchanged: 0, skipped: 2, error: 1 });
+    const ids = new Map((await store.users.list(org.id, { limit: 100, offset: 0 })).items.map((u) => [u.email, u.id]));
+    const [algebra] = await store.oneroster.getMany(org.id, 'class', ['cls-1']);
+    expect(await store.subjects.listEnrolled(org.id, algebra!.entityId!)).to.deep.equal([ids.get('ben@springfield.test')]);
+  });
+
   it('links a class to the subject of its exact code when more than 100 other codes contain it', async () => {
     // A-BIO201-0..100 contain BIO201 and sort before it: the subject list's capped search missed it.
     for (let i = 0; i <= 100; i += 1)

@@ -9,6 +9,7 @@ import type { AppError } from '../../../src/shared/app-error.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { newSubject, newUser } from '../../contract/fixtures.js';
 import { expectCode } from '../../support/expect-code.js';
+import { personOf } from '../../../src/domain/privacy/erasure-rules.js';
 
 const T = new Date('2026-09-07T08:00:00.000Z');
 const HEADER = 'code,name,teacher_email,co_teacher_emails,student_numbers';
@@ -153,20 +154,56 @@ describe('CsvSubjectImport: a year’s subjects with their teachers and classes 
     expect(await allSubjects()).to.deep.equal([]);
   });
 
+  /**
+   * An import whose `between` runs after the file was checked and before the subject of `code`
+   * is created: what another admin does meanwhile. Every other call is the service's own.
+   */
+  function racing(code: string, between: () => Promise<unknown>): CsvSubjectImport {
+    const subjects = new SubjectService({ store, clock: () => T, events: { publish: (e) => events.push(e) } });
+    const raced = Object.create(subjects) as SubjectService;
+    raced.create = async (actor, input) => {
+      if (input.code === code) await between();
+      return subjects.create(actor, input);
+    };
+    return new CsvSubjectImport({ store, subjects: raced });
+  }
+
   it('a code another admin takes between the check and the write leaves that row out and says so', async () => {
-    const subjects = new SubjectService({ store, clock: () => T, events: { publish: () => undefined } });
-    const racing = new CsvSubjectImport({
-      store,
-      subjects: {
-        enrolEach: (actor, bySubject) => subjects.enrolEach(actor, bySubject),
-        create: async (actor, input) => {
-          if (input.code === 'RACE') await store.subjects.create(admin.orgId, newSubject({ code: 'RACE' }));
-          return subjects.create(actor, input);
-        },
-      },
-    });
-    const result = await racing.run(admin, `${HEADER}\nRACE,Raced,,,\nCALM,Calm,ada@school.test,,S1`);
+    const importer = racing('RACE', () => store.subjects.create(admin.orgId, newSubject({ code: 'RACE' })));
+    const result = await importer.run(admin, `${HEADER}\nRACE,Raced,,,\nCALM,Calm,ada@school.test,,S1`);
     expect(result).to.include({ created: 1, enrolled: 1, checked: 2 });
     expect(result.refused.map((r) => [r.line, r.code, r.problems.map((p) => p.code)])).to.deep.equal([[2, 'RACE', ['subjectCodeTaken']]]);
+  });
+
+  it('a student another admin deactivates between the check and the write is not enrolled, and the row says so', async () => {
+    const [s1, s2] = students;
+    const importer = racing('LATE', () => store.users.update(admin.orgId, s1!.id, { active: false }));
+    const result = await importer.run(admin, `${HEADER}\nEARLY,Early,,,S2\nLATE,Late,,,S1 S2`);
+    expect(result).to.include({ created: 2, enrolled: 2, checked: 2 });
+    const late = result.subjects.find((x) => x.code === 'LATE')!;
+    expect(await store.subjects.listEnrolled(admin.orgId, late.id)).to.deep.equal([s2!.id]);
+    expect(result.studentsRefused.map((r) => [r.line, r.code, r.problems])).to.deep.equal([
+      [3, 'LATE', [{ code: 'studentNumbersDeactivated', params: { count: 1, values: 'S1' }, column: 'student_numbers' }]],
+    ]);
+    expect(result.refused).to.deep.equal([]);
+    // Neither audited nor announced as enrolled in LATE.
+    const told = events.filter((e) => e.type === 'subject.enrolled' && e.subjectId === late.id);
+    expect(told.flatMap((e) => (e.type === 'subject.enrolled' ? e.studentIds : []))).to.deep.equal([s2!.id]);
+    const audited = (await store.audit.listForEntity(admin.orgId, 'subject', late.id)).filter((e) => e.action === 'subject.enrol');
+    expect(audited.map((e) => e.to)).to.deep.equal([{ studentIds: [s2!.id] }]);
+  });
+
+  it('a student erased between the check and the write leaves the rows created, with the number named, not a 400 after writing', async () => {
+    const [s1, s2] = students;
+    const importer = racing('LATE', () => store.privacy.erase(personOf(s1!), 'tomb-import'));
+    const result = await importer.run(admin, `${HEADER}\nEARLY,Early,,,S1\nLATE,Late,,,S1 S2`);
+    expect(result).to.include({ created: 2, enrolled: 1, checked: 2 });
+    expect(result.studentsRefused.map((r) => [r.line, r.code, r.problems.map((p) => [p.code, p.params])])).to.deep.equal([
+      [2, 'EARLY', [['studentNumbersUnknown', { count: 1, values: 'S1' }]]],
+      [3, 'LATE', [['studentNumbersUnknown', { count: 1, values: 'S1' }]]],
+    ]);
+    expect((await allSubjects()).map((x) => x.code).sort()).to.deep.equal(['EARLY', 'LATE']);
+    const late = result.subjects.find((x) => x.code === 'LATE')!;
+    expect(await store.subjects.listEnrolled(admin.orgId, late.id)).to.deep.equal([s2!.id]);
   });
 });
