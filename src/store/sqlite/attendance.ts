@@ -512,13 +512,15 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
         .map(records.fromRow);
     },
     async listQueuedVerifications({ submittedBefore, sessionsClosingFrom }, limit) {
-      // From the sessions' (status, closes_at) index to each session's records: recent sessions
-      // only, never a scan of the records' history.
+      // From the records still queued (a partial index, migration 36: a handful at any time) to
+      // their sessions; reading the recent sessions' records instead held the event loop for
+      // every record of the last day.
       return db
         .stmt(
-          `SELECT r.* FROM sessions s JOIN records r ON r.org_id = s.org_id AND r.session_id = s.id
-           WHERE (s.status IN (${UNCLOSED}) OR (s.status = 'closed' AND s.closes_at >= @from))
-             AND r.status = 'pending' AND r.submitted_at < @before AND json_extract(r.verification, '$.state') = 'queued'
+          `SELECT r.* FROM records r INDEXED BY records_verification_queued
+           JOIN sessions s ON s.org_id = r.org_id AND s.id = r.session_id
+           WHERE r.status = 'pending' AND json_extract(r.verification, '$.state') = 'queued' AND r.submitted_at < @before
+             AND (s.status IN (${UNCLOSED}) OR (s.status = 'closed' AND s.closes_at >= @from))
            ORDER BY r.submitted_at, r.id LIMIT @limit`,
         )
         .all({ from: sessionsClosingFrom.getTime(), before: submittedBefore.getTime(), limit })
