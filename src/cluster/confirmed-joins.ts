@@ -12,6 +12,13 @@ type Adapter = Namespace['adapter'];
 export type SubscribedRooms = 'per-room' | 'at-start';
 
 /**
+ * How long a join waits for Redis' answer. A Redis that stalls without closing the connection
+ * (paused, a long fork, packets silently dropped) would otherwise hold every handshake and every
+ * join of a new room, and the held sockets would count against their user's socket limit.
+ */
+export const SUBSCRIPTION_WAIT_LIMIT_MS = 2_000;
+
+/**
  * Makes `socket.join` resolve only once Redis has taken this node's subscription to the rooms
  * joined, so a broadcast sent after the join answers reaches the socket (docs/multi-node.md,
  * "When a push is guaranteed"). The sharded adapter subscribes to a room's channel when the room's
@@ -21,15 +28,18 @@ export type SubscribedRooms = 'per-room' | 'at-start';
  *
  * A later join of a room whose subscription is still on its way waits for the same answer. While
  * the subscriber connection is down nothing waits: the link's restore makes screens resync and
- * students catch up (fanout.ts, enrolment-catch-up.ts), and a join must not hang for an outage.
+ * students catch up (fanout.ts, enrolment-catch-up.ts), and a join must not hang for an outage;
+ * nor for a Redis that stops answering with the connection still up: after `waitLimitMs` the join
+ * answers unconfirmed (one warning per stall).
  */
 export function confirmingJoins(
   factory: (nsp: Namespace) => Adapter,
   sub: Redis,
   subscribed: SubscribedRooms,
   logger: Logger,
+  waitLimitMs = SUBSCRIPTION_WAIT_LIMIT_MS,
 ): (nsp: Namespace) => Adapter {
-  const check = new SubscriptionCheck(sub, logger);
+  const check = new SubscriptionCheck(sub, logger, waitLimitMs);
   // A function, not an arrow: socket.io calls it with `new`, and takes the object it returns.
   return function (nsp: Namespace): Adapter {
     const adapter = factory(nsp);
@@ -74,10 +84,13 @@ export class SubscriptionCheck {
   private next: Promise<void> | null = null;
   /** The answers awaited; a drop ends every wait (ioredis would resend the PINGs after reconnecting). */
   private readonly waiting = new Set<() => void>();
+  /** A PING went unanswered past the limit and none has been answered since: warned once. */
+  private stalled = false;
 
   constructor(
     private readonly sub: Redis,
     private readonly logger: Logger,
+    private readonly waitLimitMs = SUBSCRIPTION_WAIT_LIMIT_MS,
   ) {
     sub.on('close', () => {
       for (const resolve of this.waiting) resolve();
@@ -85,7 +98,7 @@ export class SubscriptionCheck {
     });
   }
 
-  /** Resolves once Redis has processed what this connection was sent so far, or once it is down. */
+  /** Resolves once Redis has processed what this connection was sent so far, once it is down, or after the wait limit. */
   after(): Promise<void> {
     if (this.sub.status !== 'ready') return Promise.resolve();
     this.next ??= new Promise<void>((resolve) => {
@@ -100,13 +113,31 @@ export class SubscriptionCheck {
 
   private ping(resolve: () => void): void {
     const done = () => {
+      clearTimeout(limit);
       this.waiting.delete(done);
       resolve();
     };
-    this.waiting.add(done);
-    this.sub.ping().then(done, (err: unknown) => {
-      this.logger.warn({ err }, 'subscription check failed; the join answers unconfirmed');
+    const limit = setTimeout(() => {
+      if (!this.stalled) {
+        this.stalled = true;
+        this.logger.warn(
+          { waitLimitMs: this.waitLimitMs },
+          'Redis did not answer the subscription check in time; joins answer unconfirmed',
+        );
+      }
       done();
-    });
+    }, this.waitLimitMs);
+    limit.unref();
+    this.waiting.add(done);
+    this.sub.ping().then(
+      () => {
+        this.stalled = false;
+        done();
+      },
+      (err: unknown) => {
+        this.logger.warn({ err }, 'subscription check failed; the join answers unconfirmed');
+        done();
+      },
+    );
   }
 }

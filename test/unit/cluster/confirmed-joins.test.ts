@@ -31,10 +31,14 @@ async function settled(p: Promise<void> | void): Promise<boolean> {
 describe('confirmingJoins: a join answers once Redis has taken the subscription', () => {
   // Servers with no HTTP server attached: nothing to close after a test.
   /** A namespace's adapter, the in-memory one wrapped, with the fake subscriber's first PING (the adapter's start) answered. */
-  async function adapterOf(subscribed: SubscribedRooms, sub = new FakeSubscriber()): Promise<{ adapter: Adapter; sub: FakeSubscriber }> {
+  async function adapterOf(
+    subscribed: SubscribedRooms,
+    sub = new FakeSubscriber(),
+    waitLimitMs?: number,
+  ): Promise<{ adapter: Adapter; sub: FakeSubscriber }> {
     const plain = new Server().of('/').adapter.constructor as new (nsp: Namespace) => Adapter;
     const io = new Server({
-      adapter: confirmingJoins((nsp) => new plain(nsp), sub as unknown as Redis, subscribed, createLogger('silent')),
+      adapter: confirmingJoins((nsp) => new plain(nsp), sub as unknown as Redis, subscribed, createLogger('silent'), waitLimitMs),
     });
     const adapter = io.of('/').adapter;
     await new Promise((resolve) => setImmediate(resolve));
@@ -80,6 +84,18 @@ describe('confirmingJoins: a join answers once Redis has taken the subscription'
     expect(sub.pings).to.have.length(1);
     sub.emit('close');
     expect(await settled(dropped)).to.equal(true);
+  });
+
+  it('answers the join unconfirmed when Redis stops answering with the connection still up', async () => {
+    const { adapter, sub } = await adapterOf('per-room', new FakeSubscriber(), 50);
+    const held = adapter.addAll('s1', new Set(['s1', 'user:1']));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Sent, never answered, never closed: a paused Redis.
+    expect(sub.pings).to.have.length(1);
+    expect(sub.status).to.equal('ready');
+    expect(await settled(held)).to.equal(false);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(await settled(held)).to.equal(true);
   });
 
   it('does not wait while the subscriber is down', async () => {
