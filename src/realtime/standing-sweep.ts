@@ -171,17 +171,29 @@ export class StandingSweep {
       if (sessionId === undefined) continue;
       // A socket in more rooms than a turn holds lets I/O in between its rooms too.
       if (++work % WORK_PER_TURN === 0) await nextTurn();
-      try {
-        const subjectId = await once(reads.subjectOf, `${actor.orgId}\n${sessionId}`, () =>
-          roomReads.subjectOfSession(actor.orgId, sessionId),
-        );
+      const staffCheck = async (fresh: boolean) => {
+        const subjectOfSession = () => roomReads.subjectOfSession(actor.orgId, sessionId);
+        const subjectId = fresh ? await subjectOfSession() : await once(reads.subjectOf, `${actor.orgId}\n${sessionId}`, subjectOfSession);
+        const staffSubject = (id: string) => () => roomReads.staffSubject(actor.orgId, id);
         const subject =
           subjectId === null
             ? null
-            : await once(reads.subjects, `${actor.orgId}\n${subjectId}`, () => roomReads.staffSubject(actor.orgId, subjectId));
+            : fresh
+              ? await staffSubject(subjectId)()
+              : await once(reads.subjects, `${actor.orgId}\n${subjectId}`, staffSubject(subjectId));
         // A session whose subject was deleted is as good as gone (loadSession).
         if (subject === null) throw new AppError('SESSION_NOT_FOUND');
         assertStaffOf(actor, subject);
+      };
+      try {
+        try {
+          await staffCheck(false);
+        } catch (err) {
+          // The pass's read may be seconds old (it runs in turns): a teacher given the subject
+          // since, who then joined its room, must not be taken out by it. Read again before leaving.
+          if (!(err instanceof AppError) || !NOT_STAFF.has(err.code)) throw err;
+          await staffCheck(true);
+        }
       } catch (err) {
         if (!(err instanceof AppError) || !NOT_STAFF.has(err.code)) return err;
         if (socket.disconnected) return null;

@@ -84,7 +84,11 @@ describe('StandingSweep: staff rooms', () => {
     });
     for (const s of sockets) sweep.track(s as unknown as AppSocket);
     await sweep.sweep();
-    expect(reads.sort()).to.deep.equal(['subject of s1', 'subject of s2', 'subject of s3', 'subject x', 'subject y']);
+    // Once each for the pass; then, before each of t1's ten sockets leaves s2's room, a fresh
+    // read confirms the refusal (the pass's read may be seconds old).
+    const shared = ['subject of s1', 'subject of s2', 'subject of s3', 'subject x', 'subject y'];
+    const confirmations = Array.from({ length: 10 }, () => ['subject of s2', 'subject y']).flat();
+    expect(reads.sort()).to.deep.equal([...shared, ...confirmations].sort());
     for (const s of sockets) {
       if (s.data.userId === 't1') {
         expect([...s.rooms]).to.deep.equal(['user:t1', 'session:s1:staff', 'session:s3:staff']);
@@ -94,9 +98,39 @@ describe('StandingSweep: staff rooms', () => {
         expect(s.sent).to.deep.equal([]);
       }
     }
-    // The next pass reads afresh.
+    // The next pass reads afresh (t1's sockets have left: no confirmation).
     await sweep.sweep();
-    expect(reads).to.have.length(10);
+    expect(reads).to.have.length(shared.length + confirmations.length + shared.length);
+    sweep.close();
+  });
+
+  it("keeps a teacher given the subject after the pass's read of it, who joined its room meanwhile", async () => {
+    // t1's socket is checked first and reads subject x as taught by t1 alone; an admin then hands
+    // x to t2 too, whose screen joins the room; t2's socket is checked later in the same pass.
+    const first = new FakeSocket({ userId: 't1', orgId: 'o1', role: 'teacher' }, new Set(['session:s1:staff']));
+    const second = new FakeSocket({ userId: 't2', orgId: 'o1', role: 'teacher' }, new Set(['session:s1:staff']));
+    const io = {
+      of: () => ({
+        sockets: new Map([
+          ['0', first],
+          ['1', second],
+        ]),
+      }),
+    } as unknown as AppServer;
+    const actors = {
+      current: () => null,
+      of: async (socket: FakeSocket): Promise<Actor> => ({ id: socket.data.userId, orgId: 'o1', role: 'teacher', ip: null }),
+    } as unknown as CurrentActors;
+    let subjectReads = 0;
+    const sweep = new StandingSweep(io, actors, silent, 0, {
+      ...noEnrolmentReads,
+      subjectOfSession: async () => 'x',
+      staffSubject: async () => subjectOf('x', (subjectReads += 1) === 1 ? ['t1'] : ['t1', 't2']),
+    });
+    await sweep.sweep();
+    expect([...second.rooms]).to.deep.equal(['session:s1:staff']);
+    expect(second.sent).to.deep.equal([]);
+    expect([...first.rooms]).to.deep.equal(['session:s1:staff']);
     sweep.close();
   });
 
