@@ -92,7 +92,7 @@ export class SubjectRollover {
     private readonly deps: {
       store: Store;
       clock: () => Date;
-      subjects: Pick<SubjectService, 'create' | 'update' | 'enrol'>;
+      subjects: Pick<SubjectService, 'create' | 'update' | 'enrolChecked'>;
       timetable: Pick<TimetableService, 'createMeeting'>;
     },
   ) {}
@@ -218,7 +218,17 @@ export class SubjectRollover {
       return false;
     }
     row.newSubjectId = subject.id;
-    if (students.length > 0) await subjects.enrol(actor, subject.id, students);
+    if (students.length > 0) {
+      // Checked when planned: a student deactivated or erased since is left out and named, not a
+      // refusal of the whole request after earlier rows were written (which a retry, answering
+      // `exists`, would never finish).
+      const outcome = (await subjects.enrolChecked(actor, new Map([[subject.id, students]]))).get(subject.id);
+      const refused = outcome?.refused ?? [];
+      if (refused.length > 0) {
+        row.studentsLeftOut = [...row.studentsLeftOut, ...refused];
+        row.students -= refused.length;
+      }
+    }
     const terms = new Map((input.terms ?? []).map((p) => [p.from, p.to]));
     const kept = new Set(row.teacherIds);
     for (const m of meetings) {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Subject } from '../../../src/domain/ports/subjects.js';
-import { ROLLOVER_SUBJECTS_MAX, type RolloverRow } from '../../../src/domain/subjects/subject-rollover.js';
+import { ROLLOVER_SUBJECTS_MAX, SubjectRollover, type RolloverRow } from '../../../src/domain/subjects/subject-rollover.js';
 import { expectCode } from '../../support/expect-code.js';
 import { createUser } from '../../support/fixtures.js';
 import type { LiveFixture } from '../../support/live-fixture.js';
@@ -125,6 +125,52 @@ function rolloverSuite(setup: RaceStore): void {
     });
     expect((await all()).length).to.equal(count);
     expect(await f.store.timetable.listMeetings(f.org.id, next.id)).to.have.length(1);
+  });
+
+  it('leaves out, and names, a student deactivated between the plan and the write; the next row is still made', async () => {
+    const [s1, s2] = f.students as [(typeof f.students)[0], (typeof f.students)[0]];
+    const other = await f.store.subjects.create(f.org.id, {
+      code: 'BIO1',
+      name: 'Biology',
+      teacherIds: [f.teacher.id],
+      location: null,
+      allowedIpRanges: [],
+    });
+    await f.store.subjects.enrol(f.org.id, other.id, [s1.id]);
+    await f.domain.subjectArchive.archive(admin(), [f.subject.id, other.id]);
+    const subjects = f.domain.subjects;
+    let deactivated = false;
+    // Another admin deactivates s2 right after the first new subject is made.
+    const rollover = new SubjectRollover({
+      store: f.store,
+      clock: () => new Date(),
+      timetable: f.domain.timetable,
+      subjects: {
+        update: (...args) => subjects.update(...args),
+        enrolChecked: (...args) => subjects.enrolChecked(...args),
+        create: async (...args) => {
+          const made = await subjects.create(...args);
+          if (!deactivated) {
+            deactivated = true;
+            await f.store.users.update(f.org.id, s2.id, { active: false });
+          }
+          return made;
+        },
+      },
+    });
+    const done = await rollover.run(admin(), { subjectIds: [f.subject.id, other.id], codes: { suffix: '-27' }, carryStudents: true });
+    // Rows come in code order: BIO1 is made first, then s2 is deactivated, then PHY1 is made.
+    expect(outcomes(done.rows)).to.deep.equal([
+      ['BIO1', 'BIO1-27', 'new', null],
+      ['PHY1', 'PHY1-27', 'new', null],
+    ]);
+    const [bio, phy] = done.rows as [RolloverRow, RolloverRow];
+    expect(phy.studentsLeftOut).to.deep.equal([s2.id]);
+    expect(phy.students).to.equal(f.students.length - 1);
+    expect(await f.store.subjects.listEnrolled(f.org.id, phy.newSubjectId!))
+      .to.have.length(f.students.length - 1)
+      .and.not.include(s2.id);
+    expect(await f.store.subjects.listEnrolled(f.org.id, bio.newSubjectId!)).to.deep.equal([s1.id]);
   });
 
   it('answers each row on its own: a code unchanged, repeated, held by an archived subject, too long, or a source in use to rename', async () => {
