@@ -16,7 +16,10 @@ export function decodeCursor(cursor: string): Keyset | null {
   const ms = Number(text.slice(0, dot));
   const id = text.slice(dot + 1);
   if (dot < 1 || !/^\d+$/.test(text.slice(0, dot)) || !Number.isSafeInteger(ms) || id.length === 0) return null;
-  return { createdAt: new Date(ms), id };
+  const createdAt = new Date(ms);
+  // A safe integer past year 275760 is no time: a crafted cursor, not one this list answered.
+  if (Number.isNaN(createdAt.getTime())) return null;
+  return { createdAt, id };
 }
 
 /** The `cursor` of a keyset-paged list: a `nextCursor` this list answered, decoded. */
