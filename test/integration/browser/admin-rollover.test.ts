@@ -41,7 +41,7 @@ describe('admin console: next year from last year’s subjects (Chromium)', func
       person('teacher', 'Mr Left', false),
       person('student', 'R1'),
       person('student', 'R2'),
-      person('student', 'R3', false),
+      person('student', 'R3'),
     ]);
     const math = await srv.store.subjects.create(org.id, {
       code: '7A-MATH',
@@ -51,6 +51,8 @@ describe('admin console: next year from last year’s subjects (Chromium)', func
       allowedIpRanges: ['10.1.0.0/16'],
     });
     await srv.store.subjects.enrol(org.id, math.id, [s1!.id, s2!.id, gone!.id]);
+    // A leaver of last year: enrolled while active (the store enrols no deactivated student).
+    await srv.store.users.update(org.id, gone!.id, { active: false });
     const lastTerm = await srv.store.timetable.createTerm(org.id, { name: 'Year 2025-26', startDay: '2025-09-01', endDay: '2026-07-03' });
     const nextTerm = await srv.store.timetable.createTerm(org.id, { name: 'Year 2026-27', startDay: '2026-09-01', endDay: '2027-07-02' });
     await srv.store.timetable.createMeeting(org.id, {
