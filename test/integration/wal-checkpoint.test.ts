@@ -159,6 +159,8 @@ describe('SQLite WAL checkpoints on a worker thread', function () {
     // From an empty WAL: the migrations' frames alone reach the bound, and a RESTART held back
     // by the reader below would rightly pause for its second too, which is not the case here.
     await waitFor(() => reports.some((r) => r.mode === 'TRUNCATE' && r.busy === 0 && r.log === 0), 20_000);
+    // What the migrations' WAL made the checkpointer do is not under test: only what follows.
+    const before = reports.length;
 
     // A long reader (a report, a backup) keeps its snapshot while a write lands behind it: the
     // idle store's TRUNCATE cannot start the WAL over and waits for it in vain.
@@ -167,9 +169,9 @@ describe('SQLite WAL checkpoints on a worker thread', function () {
       reader.exec('BEGIN');
       reader.prepare('SELECT count(*) FROM users').get();
       await writeRound(store, org.id, 0);
-      await waitFor(() => reports.some((r) => r.mode === 'TRUNCATE' && r.busy !== 0), 20_000);
+      await waitFor(() => reports.slice(before).some((r) => r.mode === 'TRUNCATE' && r.busy !== 0), 20_000);
       expect(
-        reports.filter((r) => r.mode === 'RESTART'),
+        reports.slice(before).filter((r) => r.mode === 'RESTART'),
         'the WAL stayed under its bound behind the reader',
       ).to.deep.equal([]);
     } finally {
