@@ -237,9 +237,10 @@ export class SubjectService {
   /**
    * All or nothing: any id that is not an active student of the organisation rejects the request.
    * One deactivated or removed between that check and the write is refused by the store alone
-   * (the others are enrolled): the answer names them in `refusedStudentIds`.
+   * (the others are enrolled): the answer names them in `refusedStudentIds`, present only then, so
+   * the answer of every other call keeps the shape clients were written against.
    */
-  async enrol(actor: Actor, id: string, studentIds: string[]): Promise<{ enrolled: number; total: number; refusedStudentIds: string[] }> {
+  async enrol(actor: Actor, id: string, studentIds: string[]): Promise<{ enrolled: number; total: number; refusedStudentIds?: string[] }> {
     const subject = await this.loadManaged(actor, id);
     assertInUse([subject]);
     const ids = unique(studentIds);
@@ -251,11 +252,10 @@ export class SubjectService {
     }
     refuseDeactivated(found);
     const outcome = (await this.writeEnrolments(actor, new Map([[id, ids]]))).get(id)!;
-    return {
-      enrolled: outcome.added,
-      total: (await this.deps.store.subjects.listEnrolled(actor.orgId, id)).length,
-      refusedStudentIds: outcome.refused,
-    };
+    const total = (await this.deps.store.subjects.listEnrolled(actor.orgId, id)).length;
+    return outcome.refused.length === 0
+      ? { enrolled: outcome.added, total }
+      : { enrolled: outcome.added, total, refusedStudentIds: outcome.refused };
   }
 
   /**

@@ -105,7 +105,10 @@ const EnrolResult = z.object({
   total: z.number().int().describe('Enrolled after the change'),
   refusedStudentIds: z
     .array(z.string())
-    .describe('Students deactivated or removed by another admin between the check and the write: not enrolled, the others are'),
+    .optional()
+    .describe(
+      'Present only when some were refused: students deactivated or removed by another admin between the check and the write, not enrolled (the others are)',
+    ),
 });
 const UnenrolResult = z.object({
   removed: z.number().int(),
@@ -329,7 +332,7 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       'All or nothing: ids that are not students of the organisation are listed in details.unknownStudentIds, deactivated ' +
       'students (who cannot log in, and would be marked absent at every close) in details.deactivatedStudentIds. An archived subject refuses (409 SUBJECT_ARCHIVED). ' +
       'A student deactivated or removed by another admin between that check and the write is not enrolled (the store refuses them in the write): ' +
-      'the answer lists them in `refusedStudentIds`, the others are enrolled.',
+      'the answer lists them in `refusedStudentIds` (present only then), the others are enrolled.',
     tags: ['subjects'],
     access: STAFF,
     params: IdParams,
