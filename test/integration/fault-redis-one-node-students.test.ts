@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import path from 'node:path';
+import { CLOCK_SKEW_LIMIT_MS } from '../../src/cluster/node-registry.js';
 import type { CheckinView, SessionView } from '../../src/shared/events.js';
 import { startCuttableRelay, type CuttableRelay } from '../support/cuttable-relay.js';
 import { createClass } from '../support/fixtures.js';
@@ -19,7 +20,9 @@ const POLICY = { geofence: true, rotatingCode: true, network: false, codePeriodS
 describe('fault: one node alone off Redis while its teacher decides, students on another node', function () {
   this.timeout(90_000);
   const suite = useRedis('fault-redis-one-node-students');
+  /** Node A's relay to Redis, and node B's when the test cuts B too. */
   let relay: CuttableRelay | null = null;
+  let relayB: CuttableRelay | null = null;
   const clusters: StartedNodes[] = [];
   const sockets: ClientSocket[] = [];
   let fileNo = 0;
@@ -28,18 +31,24 @@ describe('fault: one node alone off Redis while its teacher decides, students on
     for (const s of sockets.splice(0)) s.disconnect();
     for (const c of clusters.splice(0)) await c.cleanup();
     await relay?.close();
+    await relayB?.close();
     relay = null;
+    relayB = null;
   });
 
-  /** Node A through a relay that the test can cut, node B straight on the suite's Redis, one SQLite file. */
-  async function twoNodes(adapter: 'sharded' | 'classic'): Promise<{ a: TestNode; b: TestNode }> {
+  /**
+   * Node A through a relay that the test can cut, node B straight on the suite's Redis (or
+   * through a relay of its own with `cuttableB`), one SQLite file.
+   */
+  async function twoNodes(adapter: 'sharded' | 'classic', cuttableB = false): Promise<{ a: TestNode; b: TestNode }> {
     fileNo += 1;
     relay = await startCuttableRelay(suite.redis.url);
+    if (cuttableB) relayB = await startCuttableRelay(suite.redis.url);
     const sqlitePath = path.join(suite.dir, `attendance-${fileNo}.db`);
     const first = await startNodes(1, { redisUrl: relay.url, sqlitePath, env: { REDIS_ADAPTER: adapter } });
     clusters.push(first);
     const second = await startNodes(1, {
-      redisUrl: suite.redis.url,
+      redisUrl: relayB?.url ?? suite.redis.url,
       sqlitePath,
       env: { REDIS_ADAPTER: adapter, NODE_ID: 'node-B', JWT_SECRET: first.jwtSecret },
     });
@@ -118,4 +127,42 @@ describe('fault: one node alone off Redis while its teacher decides, students on
       expect(decisions[1]!.at(-1)!.status).to.be.oneOf(['rejected', 'absent']);
     });
   }
+  it("tells B's students what A changed before B's own outage began, when A came back while B was still cut", async () => {
+    const { a, b } = await twoNodes('sharded', true);
+    const { teacher, students, subject } = await createClass(a.store, 1, { code: `ON${fileNo}`, location: ROOM });
+    const student = students[0]!;
+    const token = (u: typeof teacher) => a.app.tokenService.signAccess(u).token;
+    const console = await connectClient(a.url, token(teacher));
+    const phone = await connectClient(b.url, token(student));
+    sockets.push(console, phone);
+    const session = ok(await command(console, 'session:open', { subjectId: subject.id, policy: POLICY }));
+    const code = ok(await command(console, 'session:code', { sessionId: session.id })).code;
+    ok(await command(phone, 'session:join', { sessionId: session.id }));
+    const submitted = nextEvent(phone, 'checkin:decision', (v) => v.status === 'pending', EVENT_MS);
+    const here = { lat: ROOM.lat, lon: ROOM.lon, accuracy: 150, timestamp: Date.now() };
+    expect(ok(await command(phone, 'checkin:submit', { sessionId: session.id, location: here, code })).status).to.equal('pending');
+    // The submission's own push, through Redis: heard before the cut.
+    await submitted;
+    const decisions: CheckinView[] = [];
+    phone.on('checkin:decision', (v) => decisions.push(v));
+
+    relay!.cut();
+    await waitFor(() => !a.cluster.fanoutLink.up, EVENT_MS);
+    ok(await command(console, 'checkin:decide', { sessionId: session.id, studentId: student.id, decision: 'accept' }));
+    // B's own outage begins well after the decision: more than the clock-skew allowance its own
+    // catch-up reads back from, so that only A's answer can bring the decision to B's phone.
+    await new Promise((resolve) => setTimeout(resolve, CLOCK_SKEW_LIMIT_MS + 2_000));
+    relayB!.cut();
+    await waitFor(() => !b.cluster.fanoutLink.up, EVENT_MS);
+    // A is back while B is still cut: its request reaches no one.
+    relay!.restore();
+    await waitFor(() => a.cluster.fanoutLink.up, EVENT_MS);
+    expect(decisions).to.deep.equal([]);
+
+    const decided = nextEvent(phone, 'checkin:decision', (v) => v.sessionId === session.id && v.status === 'present', EVENT_MS);
+    relayB!.restore();
+    const [view] = await decided;
+    const joined = ok(await command(phone, 'session:join', { sessionId: session.id }));
+    expect(view).to.deep.equal(joined.checkin);
+  });
 });
