@@ -74,6 +74,8 @@ describe('fault: one node alone off Redis while its teacher decides, students on
       const phones = await Promise.all([accepted, rejected, present].map((s) => client(b, s)));
       const [acceptedPhone, rejectedPhone, presentPhone] = phones as [ClientSocket, ClientSocket, ClientSocket];
       for (const p of phones) ok(await command(p, 'session:join', { sessionId: session.id }));
+      // Each submission's own push goes through Redis: heard before the cut.
+      const own = phones.map((p) => nextEvent(p, 'checkin:decision', undefined, EVENT_MS));
       // An imprecise fix goes to the teacher's review; a precise one is present at once.
       for (const p of [acceptedPhone, rejectedPhone]) {
         expect(ok(await command(p, 'checkin:submit', { sessionId: session.id, location: here(150), code })).status).to.equal('pending');
@@ -82,6 +84,7 @@ describe('fault: one node alone off Redis while its teacher decides, students on
         'present',
       );
 
+      await Promise.all(own);
       // Every push each phone gets from now on, in order.
       const decisions: CheckinView[][] = phones.map(() => []);
       const statuses: SessionView[][] = phones.map(() => []);
