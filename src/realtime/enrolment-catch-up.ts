@@ -6,6 +6,8 @@ import type { AppServer, AppSocket } from './types.js';
 
 /** How long a catch-up the store could not answer waits before it tries again. */
 export const CATCH_UP_RETRY_MS = 5_000;
+/** How long a request of another node waits for others arriving with it, so that they make one pass. */
+export const CATCH_UP_GATHER_MS = 200;
 
 /**
  * What the catch-up reads (SessionService): by student, the subjects they are enrolled in now;
@@ -41,14 +43,19 @@ type Students = Map<string, Map<string, AppSocket[]>>;
  *
  * Each join is confirmed by a read made after it, as the re-check confirms a removal: an
  * unenrolment written between the first read and the join was announced while the socket was
- * not yet in the room, so the socket leaves again and is told nothing.
+ * not yet in the room, so the socket leaves again and is told nothing. *
+ * The same pass, without the enrolment read, tells this node's students what another node
+ * changed during an outage of that node's own link (tellSince, asked by peer-catch-up.ts).
  */
 export class EnrolmentCatchUp {
   private running: Promise<void> | null = null;
   private again = false;
   /** The start of the earliest outage whose missed pushes are not yet caught up; null when none. */
   private since: Date | null = null;
+  /** Whether the next pass reads the enrolments too: after this node's own outage, not another's. */
+  private rejoin = false;
   private retry: NodeJS.Timeout | null = null;
+  private gather: NodeJS.Timeout | null = null;
   private readonly stop: () => void;
 
   constructor(
@@ -66,6 +73,28 @@ export class EnrolmentCatchUp {
    */
   run(outage?: LinkOutage): Promise<void> {
     if (outage) this.missedSince(outage.since);
+    this.rejoin = true;
+    return this.start();
+  }
+
+  /**
+   * Another node's outage ended (peer-catch-up.ts): what it changed from `since` (its clock)
+   * reached none of this node's sockets. Tells this node's students the changes of their
+   * sessions since then, without reading enrolments (that node's announcements waited in its
+   * publisher's queue). Requests arriving within CATCH_UP_GATHER_MS make one pass, from the
+   * earliest of them; one arriving during a pass makes one more after it.
+   */
+  tellSince(since: Date): void {
+    this.missedSince(since);
+    if (this.gather) return;
+    this.gather = setTimeout(() => {
+      this.gather = null;
+      void this.start();
+    }, CATCH_UP_GATHER_MS);
+    this.gather.unref();
+  }
+
+  private start(): Promise<void> {
     if (this.running) {
       this.again = true;
       return this.running;
@@ -79,7 +108,9 @@ export class EnrolmentCatchUp {
   close(): void {
     this.stop();
     if (this.retry) clearTimeout(this.retry);
+    if (this.gather) clearTimeout(this.gather);
     this.retry = null;
+    this.gather = null;
   }
 
   private async passes(): Promise<void> {
@@ -98,7 +129,10 @@ export class EnrolmentCatchUp {
     // outage's first moments carry times that much earlier.
     const missed = this.since && new Date(this.since.getTime() - CLOCK_SKEW_LIMIT_MS);
     const since = this.since;
+    const rejoin = this.rejoin;
     this.since = null;
+    this.rejoin = false;
+    if (!rejoin && !missed) return;
     const byOrg: Students = new Map();
     for (const socket of this.io.of('/').sockets.values()) {
       if (socket.data.role !== 'student' || socket.disconnected) continue;
@@ -115,7 +149,7 @@ export class EnrolmentCatchUp {
     // One organisation at a time: a catch-up is a few queries in a row, never a burst of them.
     for (const [orgId, students] of byOrg) {
       try {
-        joined += await this.catchUp(orgId, students);
+        if (rejoin) joined += await this.catchUp(orgId, students);
         if (missed) told += await this.tellChanges(orgId, students, missed);
       } catch (err) {
         failed += 1;
@@ -126,12 +160,13 @@ export class EnrolmentCatchUp {
     if (told > 0) this.logger.info({ told }, 'students told the changes of their sessions missed during a Redis outage');
     if (failed === 0) return;
     if (since) this.missedSince(since);
+    if (rejoin) this.rejoin = true;
     // The store out of reach as well: what was missed is still missed, so try again later.
     this.logger.warn({ err: firstErr, organisations: failed }, 'enrolments missed during a Redis outage not caught up; trying again');
     if (this.retry) clearTimeout(this.retry);
     this.retry = setTimeout(() => {
       this.retry = null;
-      void this.run();
+      void this.start();
     }, CATCH_UP_RETRY_MS);
     this.retry.unref();
   }

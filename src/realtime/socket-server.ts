@@ -32,6 +32,7 @@ import { LoopLag } from './loop-lag.js';
 import { authCommands, HandshakeClaims, useConnectLimit, useSocketAuth } from './socket-auth.js';
 import { StandingSweep } from './standing-sweep.js';
 import { EnrolmentCatchUp } from './enrolment-catch-up.js';
+import { PeerCatchUp } from './peer-catch-up.js';
 import { expiryWarningMs, TokenExpiryWatch } from './token-expiry.js';
 import { QueuedBound } from './queued-bound.js';
 import { useSocketsPerUser } from './sockets-per-user.js';
@@ -209,6 +210,8 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   const shared = new SharedPayloads(io.encoder);
   const fanout = new Fanout(io, deps.fanoutLink, logger, deps.adapter !== undefined, shared);
   const catchUp = new EnrolmentCatchUp(io, deps.fanoutLink, deps.sessions, logger);
+  // Several nodes only: what this node changed during an outage of its own link, told to the others' students.
+  const peers = deps.adapter && deps.fanoutLink ? new PeerCatchUp(io, deps.fanoutLink, catchUp, logger) : null;
   const trace = deps.checkinTrace;
   const batches = new RosterBatches(deps.rosterBatchMs, (batch) => {
     if (trace) {
@@ -317,6 +320,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       batches.flushAll();
       fanout.close();
       catchUp.close();
+      peers?.close();
       expiry.close();
       standing.close();
       loopLag?.close();

@@ -409,6 +409,14 @@ export interface InterServerEvents {
   'actor:forget': (userId: string) => void;
   /** A login was ended (logout, refresh-token reuse): each node cuts its own sockets of it. */
   'login:revoked': (sid: string) => void;
+  /**
+   * This node's own link to Redis is back after an outage that began at `since` (its clock, ISO
+   * 8601): its pushes meanwhile reached no socket of another node, so each node tells its
+   * students what changed in their sessions since then (realtime/peer-catch-up.ts). Answered
+   * with the start of the receiver's own earliest outage that ended after `since` (its request
+   * then could not reach the asker), or null.
+   */
+  'students:catch-up': (request: { since: string }, answer: (reply: { since: string | null }) => void) => void;
 }
 
 export interface SocketData {
