@@ -134,7 +134,9 @@ const ImportResult = z.object({
     .array(ImportRowError)
     .describe(
       'Rows created whose students were not all enrolled: a student deactivated or removed by another admin between the check and the write ' +
-        "(problems studentNumbersDeactivated, studentNumbersUnknown, naming the numbers); the row's other students are enrolled",
+        "(problems studentNumbersDeactivated, studentNumbersUnknown, naming the numbers); the row's other students are enrolled. " +
+        'Also a row whose subject another admin deleted or archived after this import created it (problem subjectDeletedSince or ' +
+        'subjectArchivedSince, with the count): none of its students is enrolled, the subject stays counted in `created`',
     ),
 });
 
@@ -188,7 +190,8 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       'with `details.rowsInvalid`, `details.problemCounts` and `details.lines`, as the users import does. Each subject is then created and its students enrolled ' +
       'as `POST /subjects` and `POST /subjects/{id}/enrolments` do (audited `subject.create` and `subject.enrol`). What another admin changed between ' +
       'the check and the write is answered row by row, the other rows written: a code taken since leaves its row out (`refused`), a student deactivated ' +
-      'or removed since leaves that student out of its created row (`studentsRefused`). With `dryRun=true` nothing is written.',
+      'or removed since leaves that student out of its created row (`studentsRefused`), as does a subject deleted or archived since this import created it ' +
+      "(all of its row's students, `studentsRefused`). With `dryRun=true` nothing is written.",
     tags: ['subjects'],
     access: ['admin'],
     query: CsvImportQuery,

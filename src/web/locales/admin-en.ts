@@ -219,7 +219,12 @@ export const adminEn = {
   'teacherSubjects.handed': { one: 'Handed # subject to {to}.', other: 'Handed # subjects to {to}.' },
   'teacherSubjects.handedBack': 'Handed back to {name}.',
   'teacherSubjects.refused': 'Nothing was changed: {codes} changed or was deleted since the hand-over.',
-  'teacherSubjects.doubleBooked': 'Nothing was changed: {codes} would double-book a teacher. Tick “Even where it double-books” to confirm.',
+  'teacherSubjects.doubleBookedEach':
+    'Nothing was changed: it would double-book the teacher who takes them ({clashes}). Tick “Even where it double-books” to confirm.',
+  'teacherSubjects.clashMeetings': '{code} {when} against {with} {withWhen}',
+  'teacherSubjects.clashSessions': '{code} against {with} on {day}',
+  'teacherSubjects.clashSeparator': '; ',
+  'teacherSubjects.slot': '{day} {from}–{to}',
   'studentSubjects.title': 'Subjects',
   'studentSubjects.titleOf': 'Subjects of {name}',
   'studentSubjects.intro':
@@ -450,6 +455,7 @@ export const adminEn = {
   'subjects.typeNumbers': 'Type student numbers or choose a CSV file.',
   'subjects.lookingUp': { one: 'Looking up # student number…', other: 'Looking up # student numbers…' },
   'subjects.unknownNumbers': 'No active student has these numbers: {numbers}',
+  'subjects.refusedStudents': 'Not enrolled, deactivated or erased since they were looked up: {students}',
   'subjects.enrolled': { one: 'Enrolled # new student; {total} in total.', other: 'Enrolled # new students; {total} in total.' },
   'subjects.nobodyEnrolled': 'Nobody was enrolled.',
   'subjects.chooseToRemove': 'Choose the students to remove first.',
