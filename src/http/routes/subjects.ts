@@ -292,7 +292,7 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     params: IdParams,
     body: PatchBody,
     description:
-      "A new first teacher takes over the subject's meetings without a teacher of their own and their sessions still scheduled; where those meet another subject's meeting or session of theirs, the change is refused (409 TEACHER_DOUBLE_BOOKED, `details.meetingIds` with `details.meetingClashes`, or `details.sessionIds` with `details.clashes`) unless `teacherOverlap: true`.",
+      "A new first teacher takes over the subject's meetings without a teacher of their own and their sessions still scheduled; where those meet another subject's meeting or session of theirs, the change is refused (409 TEACHER_DOUBLE_BOOKED, `details.meetingIds` with `details.meetingClashes`, or `details.sessionIds` with `details.clashes`; either with `details.doubleBookings`, each clash named as docs/timetable.md says) unless `teacherOverlap: true`.",
     response: { status: 200, description: 'The changed subject', schema: SubjectSchema },
     errors: [...SUBJECT_ERRORS, 'SUBJECT_CODE_TAKEN', 'TEACHER_DOUBLE_BOOKED', 'CONFLICT'],
     handler: ({ actor, params, body }) => subjects.update(actor, params.id, body),
