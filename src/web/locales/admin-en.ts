@@ -389,6 +389,8 @@ export const adminEn = {
   'rollover.confirm': { one: "Make next year's subject from the ticked one?", other: "Make next year's subjects from the # ticked ones?" },
   'rollover.willCreate': 'Will be made',
   'rollover.created': 'Made',
+  'rollover.willFinish': 'Made by an earlier run cut short: what it lacks will be carried',
+  'rollover.finished': 'Made by an earlier run cut short: what it lacked is carried now',
   'rollover.exists': 'Already made (a subject in use has this code): nothing done',
   'rollover.problem.codeInvalid': 'Not made: the new code is not a valid code (at most 32 letters, digits, dots, dashes, underscores)',
   'rollover.problem.codeRepeated': 'Not made: another ticked subject gets the same new code',

@@ -334,6 +334,8 @@ const catalog: CatalogOf<typeof adminEn> = {
   },
   'rollover.willCreate': 'Sera créée',
   'rollover.created': 'Créée',
+  'rollover.willFinish': 'Créée par un essai précédent interrompu : ce qui lui manque sera repris',
+  'rollover.finished': 'Créée par un essai précédent interrompu : ce qui lui manquait est repris',
   'rollover.exists': 'Déjà créée (une matière en usage a ce code) : rien de fait',
   'rollover.problem.codeInvalid': 'Non créée : le nouveau code n’est pas valide (au plus 32 lettres, chiffres, points, tirets, tirets bas)',
   'rollover.problem.codeRepeated': 'Non créée : une autre matière cochée reçoit le même nouveau code',
