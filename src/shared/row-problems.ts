@@ -57,6 +57,8 @@ export const ROW_PROBLEMS = {
   studentNumbersDeactivated: '{count} student number(s) of a deactivated student: {values}',
   studentNumbersShared: '{count} student number(s) held by several students: {values}',
   tooManyStudentNumbers: 'more than {max} student numbers',
+  subjectDeletedSince: 'the subject was deleted by another admin after this import created it: its {count} student(s) were not enrolled',
+  subjectArchivedSince: 'the subject was archived by another admin after this import created it: its {count} student(s) were not enrolled',
   // an organisation's absence categories
   categoryCount: 'from 1 to {max} categories',
   categoryCodePattern: 'upper-case letters, digits and _, at most 32',

@@ -56,6 +56,16 @@ describe('teacher hand-over (HTTP)', function () {
     expect(refused.body.error.code).to.equal('TEACHER_DOUBLE_BOOKED');
     expect(refused.body.error.details.refused.map((r: { subjectId: string }) => r.subjectId)).to.deep.equal([chem.id]);
     expect(refused.body.error.message).to.contain('C-CHEM');
+    // Each clash named for a page to word: which meeting against which subject's.
+    expect(refused.body.error.details.refused[0].doubleBookings).to.deep.equal([
+      {
+        code: 'C-CHEM',
+        meeting: { weekday: 4, startTime: '09:00', endTime: '10:00' },
+        day: null,
+        withCode: 'D-DRAMA',
+        withMeeting: { weekday: 4, startTime: '09:30', endTime: '10:30' },
+      },
+    ]);
     expect(await teachersOf(art.id)).to.deep.equal([absent.id]);
     expect(await teachersOf(bio.id)).to.deep.equal([colleague.id, absent.id]);
     expect(await teachersOf(chem.id)).to.deep.equal([absent.id]);

@@ -34,7 +34,8 @@ export interface SubjectImportRowError {
 /**
  * What an import did: `checked` rows found fine; `refused` the rows not created, their code taken
  * by another admin between the check and the write; `studentsRefused` the rows created whose
- * students were not all enrolled, one deactivated or removed between the check and the write.
+ * students were not all enrolled, one deactivated or removed between the check and the write, or
+ * the row's subject deleted or archived by another admin after this import created it (none enrolled).
  */
 export interface SubjectImportResult {
   created: number;
@@ -137,9 +138,23 @@ export class CsvSubjectImport {
         refused.push(rowError(row.line, row.code, [rowProblem('subjectCodeTaken')]));
       }
     }
-    const outcomes = bySubject.size > 0 ? await this.deps.subjects.enrolChecked(actor, bySubject) : new Map<string, EnrolOutcome>();
+    const outcomes = new Map<string, EnrolOutcome>();
+    const gone: SubjectImportRowError[] = [];
+    // One subject at a time: one deleted or archived by another admin since its row created it
+    // leaves that row's students out, named, instead of failing the request after earlier rows were written.
+    for (const [subjectId, studentIds] of bySubject) {
+      try {
+        for (const [id, outcome] of await this.deps.subjects.enrolChecked(actor, new Map([[subjectId, studentIds]])))
+          outcomes.set(id, outcome);
+      } catch (err) {
+        if (!(err instanceof AppError) || (err.code !== 'NOT_FOUND' && err.code !== 'SUBJECT_ARCHIVED')) throw err;
+        const row = rowOf.get(subjectId)!;
+        const problem = err.code === 'NOT_FOUND' ? 'subjectDeletedSince' : 'subjectArchivedSince';
+        gone.push(rowError(row.line, row.code, [rowProblem(problem, { count: studentIds.length })]));
+      }
+    }
     const enrolled = [...outcomes.values()].reduce((n, o) => n + o.added, 0);
-    const studentsRefused = await this.studentsRefused(actor.orgId, outcomes, rowOf);
+    const studentsRefused = [...(await this.studentsRefused(actor.orgId, outcomes, rowOf)), ...gone].sort((a, b) => a.line - b.line);
     return { created: subjects.length, enrolled, subjects, checked: planned.length, refused, studentsRefused };
   }
 

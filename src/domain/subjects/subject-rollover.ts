@@ -1,5 +1,5 @@
 import { requireRole, type Actor } from '../actor.js';
-import { auditMany } from '../audit-log.js';
+import { audit } from '../audit-log.js';
 import type { Store } from '../ports/store.js';
 import type { Subject } from '../ports/subjects.js';
 import type { Meeting } from '../ports/timetable.js';
@@ -42,8 +42,14 @@ export interface RolloverInput {
 export const ROLLOVER_PROBLEMS = ['codeInvalid', 'codeRepeated', 'codeTaken', 'codeUnchanged', 'sourceInUse'] as const;
 export type RolloverProblem = (typeof ROLLOVER_PROBLEMS)[number];
 
-/** `new`: created (on a dry run, would be); `exists`: a subject in use already has the new code (an earlier roll-over), nothing done; `refused`: see `problem`. */
-export type RolloverOutcome = 'new' | 'exists' | 'refused';
+/**
+ * `new`: created (on a dry run, would be); `exists`: a subject in use already has the new code (an
+ * earlier roll-over), nothing done; `finished`: that subject is an earlier roll-over of this one cut
+ * short (a node died, a store error), and this run enrolled the students and copied the meetings it
+ * had left (on a dry run, would): `students` and `meetings` count those; `refused`: see `problem`.
+ */
+export const ROLLOVER_OUTCOMES = ['new', 'exists', 'finished', 'refused'] as const;
+export type RolloverOutcome = (typeof ROLLOVER_OUTCOMES)[number];
 
 export interface RolloverRow {
   subjectId: string;
@@ -83,9 +89,12 @@ interface Plan {
  * classroom location and networks, optionally its students still active and its weekly
  * meetings (their checks and rooms) in next year's terms. Each row is checked first and answers
  * on its own (a refused row does not stop the others); a dry run writes nothing. A retry is
- * harmless: a row whose new code a subject in use already has creates nothing (`exists`).
- * Created through SubjectService and TimetableService, so their rules, audit and live
- * announcements are the single routes'; plus one `subject.rollover` entry per new subject.
+ * harmless: a row whose new code a subject in use already has creates nothing (`exists`), and
+ * when that subject is this one's roll-over (its `subject.rollover` entry, written right after
+ * the create, before the class is carried) the students not yet enrolled and the meetings not yet
+ * copied are carried (`finished`): a run cut after the create is finished by running it again,
+ * nothing twice. Created through SubjectService and TimetableService, so their rules, audit and
+ * live announcements are the single routes'; plus one `subject.rollover` entry per new subject.
  */
 export class SubjectRollover {
   constructor(
@@ -103,20 +112,14 @@ export class SubjectRollover {
     await this.checkTerms(actor.orgId, input.terms ?? []);
     const plans = await this.plan(actor.orgId, sources, input);
     if (input.dryRun) return { dryRun: true, rows: plans.map((p) => p.row) };
-    const created: Plan[] = [];
-    for (const p of plans) if (p.row.outcome === 'new' && (await this.write(actor, p, input))) created.push(p);
-    await auditMany(
-      this.deps.store,
-      actor,
-      this.deps.clock(),
-      created.map(({ row }) => ({
-        entityType: 'subject' as const,
-        entityId: row.newSubjectId!,
-        action: 'subject.rollover' as const,
-        from: { subjectId: row.subjectId, code: row.code },
-        to: { code: row.newCode, students: row.students, meetings: row.meetings, renamedTo: row.renamedTo },
-      })),
-    );
+    for (const p of plans) {
+      if (p.row.outcome === 'new') await this.write(actor, p, input);
+      else if (p.row.outcome === 'finished') {
+        await this.carry(actor, p.row.newSubjectId!, p, input);
+        // What was left were only meetings the timetable refuses again (named): as complete as the first run made it.
+        if (p.row.students === 0 && p.row.meetings === 0) p.row.outcome = 'exists';
+      }
+    }
     return { dryRun: false, rows: plans.map((p) => p.row) };
   }
 
@@ -173,6 +176,8 @@ export class SubjectRollover {
       if (row.outcome !== 'new') row.renamedTo = null;
       const plan: Plan = { row, source, students: [], meetings: [] };
       if (row.outcome === 'new') await this.planClass(orgId, plan, input);
+      if (row.outcome === 'exists' && (await this.rolledFrom(orgId, holder!.id, source.id)))
+        await this.planLeft(orgId, plan, holder!.id, input);
       plans.push(plan);
     }
     return plans;
@@ -195,9 +200,33 @@ export class SubjectRollover {
     }
   }
 
+  /** Whether `subjectId` was made by a roll-over of `sourceId` (its `subject.rollover` entry). */
+  private async rolledFrom(orgId: string, subjectId: string, sourceId: string): Promise<boolean> {
+    const trail = await this.deps.store.audit.listForEntity(orgId, 'subject', subjectId);
+    return trail.some((e) => e.action === 'subject.rollover' && (e.from as { subjectId?: string } | null)?.subjectId === sourceId);
+  }
+
+  /**
+   * An earlier roll-over of the row's source, `made`: what it carries and `made` lacks, the students
+   * not enrolled in it and the meetings without one of the same term, weekday and times in it.
+   * Nothing lacking: `exists` as before; else `finished`, counting what is left.
+   */
+  private async planLeft(orgId: string, plan: Plan, made: string, input: RolloverInput): Promise<void> {
+    const { store } = this.deps;
+    await this.planClass(orgId, plan, input);
+    const enrolled = new Set(await store.subjects.listEnrolled(orgId, made));
+    const terms = new Map((input.terms ?? []).map((p) => [p.from, p.to]));
+    const copied = new Set((await store.timetable.listMeetings(orgId, made)).map(slotKey));
+    plan.students = plan.students.filter((id) => !enrolled.has(id));
+    plan.meetings = plan.meetings.filter((m) => !copied.has(slotKey({ ...m, termId: terms.get(m.termId)! })));
+    Object.assign(plan.row, { students: plan.students.length, meetings: plan.meetings.length, studentsLeftOut: [] });
+    if (plan.students.length > 0 || plan.meetings.length > 0) plan.row.outcome = 'finished';
+  }
+
   /** Writes one row; false when another admin took its code since the check (the row says so). */
-  private async write(actor: Actor, { row, source, students, meetings }: Plan, input: RolloverInput): Promise<boolean> {
-    const { subjects, timetable } = this.deps;
+  private async write(actor: Actor, plan: Plan, input: RolloverInput): Promise<boolean> {
+    const { row, source } = plan;
+    const { subjects } = this.deps;
     let subject: Subject;
     let renamed = false;
     try {
@@ -218,6 +247,23 @@ export class SubjectRollover {
       return false;
     }
     row.newSubjectId = subject.id;
+    // Written before the class is carried: a run cut after the create finds, on a retry, the subject
+    // this one made, and finishes it (planLeft) instead of answering `exists` for good.
+    await audit(this.deps.store, actor, this.deps.clock(), {
+      entityType: 'subject',
+      entityId: subject.id,
+      action: 'subject.rollover',
+      from: { subjectId: row.subjectId, code: row.code },
+      to: { code: row.newCode, students: row.students, meetings: row.meetings, renamedTo: row.renamedTo },
+    });
+    await this.carry(actor, subject.id, plan, input);
+    return true;
+  }
+
+  /** Enrols the plan's students in `subjectId` and copies its meetings into the mapped terms, the row counting what was done. */
+  private async carry(actor: Actor, subjectId: string, { row, students, meetings }: Plan, input: RolloverInput): Promise<void> {
+    const { subjects, timetable } = this.deps;
+    const subject = { id: subjectId };
     if (students.length > 0) {
       // Checked when planned: a student deactivated or erased since is left out and named, not a
       // refusal of the whole request after earlier rows were written (which a retry, answering
@@ -253,7 +299,6 @@ export class SubjectRollover {
       }
     }
     row.meetings = meetings.length - row.meetingsRefused.length;
-    return true;
   }
 
   private async byCodes(orgId: string, codes: string[]): Promise<Map<string, Subject>> {
@@ -301,5 +346,9 @@ export function nextCode(code: string, rule: RolloverCodeRule): string {
   const replaced = rule.replace && rule.replace.from !== '' ? code.split(rule.replace.from).join(rule.replace.to) : code;
   return `${rule.prefix ?? ''}${replaced}${rule.suffix ?? ''}`;
 }
+
+/** A meeting's term, weekday and times: one of them copied already has the same. */
+const slotKey = (m: Pick<Meeting, 'termId' | 'weekday' | 'startTime' | 'endTime'>): string =>
+  `${m.termId} ${m.weekday} ${m.startTime} ${m.endTime}`;
 
 const isActive = (u: User | undefined, role: User['role']): boolean => u !== undefined && u.active && u.role === role;

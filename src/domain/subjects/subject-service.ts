@@ -15,6 +15,7 @@ import type { AuditAction } from '../../shared/audit.js';
 import { subjectRoomSessionIds } from './room-sessions.js';
 import { assertInUse } from './subject-archive.js';
 import type { FirstTeacherChange, TeacherChange } from '../timetable/first-teacher.js';
+import type { DoubleBooking } from '../timetable/handed-together.js';
 import type { SlotFence } from '../sessions/slot-locks.js';
 import { issueDetails } from '../../shared/validation-issues.js';
 
@@ -200,7 +201,16 @@ export class SubjectService {
       ).map((s) => [s.id, s.code]),
     );
     return subjectsRefused(
-      refused.map((r) => ({ subjectId: r.subjectId, code: found.get(r.subjectId) ?? '?', error: r.error.code, message: r.error.message })),
+      refused.map((r) => {
+        const doubleBookings = r.error.details?.['doubleBookings'] as DoubleBooking[] | undefined;
+        return {
+          subjectId: r.subjectId,
+          code: found.get(r.subjectId) ?? '?',
+          error: r.error.code,
+          message: r.error.message,
+          ...(doubleBookings ? { doubleBookings } : {}),
+        };
+      }),
     );
   }
 
@@ -483,6 +493,8 @@ export interface SubjectRefusal {
   code: string;
   error: ErrorCode;
   message: string;
+  /** A TEACHER_DOUBLE_BOOKED refusal's clashes, each named: which meeting (or day) against which subject's. */
+  doubleBookings?: DoubleBooking[];
 }
 
 /** Nothing was changed: every subject that refused, named in the message and in `details.refused`; the answer's code the first's unless given. */

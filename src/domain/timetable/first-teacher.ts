@@ -7,7 +7,7 @@ import type { Meeting } from '../ports/timetable.js';
 import { withSlotLocks, type SlotFence, type SlotLockKey } from '../sessions/slot-locks.js';
 import type { SessionLifecycle } from '../sessions/session-lifecycle.js';
 import { MeetingFollower, type FollowPlan } from './meeting-edits.js';
-import { clashesAmong, when, type SubjectHanded } from './handed-together.js';
+import { clashesAmong, slotOf, when, type DoubleBooking, type SubjectHanded } from './handed-together.js';
 
 /** One subject's teachers as a change leaves them. */
 export interface TeacherChange {
@@ -144,13 +144,25 @@ export class FirstTeacherChange {
       await this.follower.assertTeacherFree(actor, after.id, { meetingId: '', moves, cancels: [] });
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'TEACHER_DOUBLE_BOOKED') throw err;
-      const clashes = (err.details?.['clashes'] ?? []) as { day: string }[];
+      const clashes = (err.details?.['clashes'] ?? []) as { day: string; withSessionId?: string }[];
       const days = [...new Set(clashes.map((c) => c.day))];
       const codes = await this.codes(actor, (err.details?.['subjectIds'] ?? []) as string[]);
+      // Each day against the subject of the session in the way (one the caller may not see: '?').
+      const inTheWay = await Promise.all(
+        clashes.map((c) => (c.withSessionId ? this.deps.store.sessions.get(actor.orgId, c.withSessionId) : null)),
+      );
+      const doubleBookings = [
+        ...new Map(
+          clashes.map((c, i): [string, DoubleBooking] => {
+            const withCode = codes.get(inTheWay[i]?.subjectId ?? '') ?? '?';
+            return [`${c.day} ${withCode}`, { code: after.code, meeting: null, day: c.day, withCode, withMeeting: null }];
+          }),
+        ).values(),
+      ];
       throw new AppError(
         'TEACHER_DOUBLE_BOOKED',
         `The new first teacher would take over this subject's sessions on ${days.join(', ')} at the time of their sessions of ${[...codes.values()].join(', ')}; details.clashes names each. Send teacherOverlap: true to keep both.`,
-        err.details,
+        { ...err.details, doubleBookings },
       );
     }
   }
@@ -182,10 +194,21 @@ export class FirstTeacherChange {
       const theirs = others.filter((o) => c.withMeetingIds.includes(o.id)).map((o) => `${codes.get(o.subjectId)} ${when(o)}`);
       return `${after.code} ${when(own.get(c.meetingId)!)} meets ${theirs.join(', ')}`;
     });
+    const doubleBookings = clashes.flatMap((c) =>
+      others
+        .filter((o) => c.withMeetingIds.includes(o.id))
+        .map((o): DoubleBooking => ({
+          code: after.code,
+          meeting: slotOf(own.get(c.meetingId)!),
+          day: null,
+          withCode: codes.get(o.subjectId) ?? '?',
+          withMeeting: slotOf(o),
+        })),
+    );
     throw new AppError(
       'TEACHER_DOUBLE_BOOKED',
       `The new first teacher would teach this subject's meetings at the time of their meetings of another subject: ${named.join('; ')}. Send teacherOverlap: true to keep both.`,
-      { teacherId, meetingIds: [...inTheWay], subjectIds, meetingClashes: clashes, field: 'teacherOverlap' },
+      { teacherId, meetingIds: [...inTheWay], subjectIds, meetingClashes: clashes, doubleBookings, field: 'teacherOverlap' },
     );
   }
 }

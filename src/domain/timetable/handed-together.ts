@@ -10,6 +10,27 @@ const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Satur
 export const when = (m: Pick<Meeting, 'weekday' | 'startTime' | 'endTime'>): string =>
   `${WEEKDAYS[m.weekday - 1] ?? m.weekday} ${m.startTime}–${m.endTime}`;
 
+/** A meeting's weekly slot, as a double-booking names it. */
+export interface WeeklySlot {
+  weekday: number;
+  startTime: string;
+  endTime: string;
+}
+
+/**
+ * One double-booking a change of first teacher meets, for a page to word in its own language:
+ * this subject's meeting (or, for sessions, the day) against which subject's meeting (`details.doubleBookings`).
+ */
+export interface DoubleBooking {
+  code: string;
+  meeting: WeeklySlot | null;
+  day: string | null;
+  withCode: string;
+  withMeeting: WeeklySlot | null;
+}
+
+export const slotOf = ({ weekday, startTime, endTime }: WeeklySlot): WeeklySlot => ({ weekday, startTime, endTime });
+
 /** One subject of a change of several (a hand-over) as it would go to its new first teacher. */
 export interface SubjectHanded {
   subject: Subject;
@@ -41,6 +62,22 @@ export function clashesAmong(
       const meetings = meetingClashes(earlier.meetings, later.meetings, termOf);
       const sessions = later.moves.flatMap((b) => earlier.moves.filter((a) => overlaps(a.change, b.change)).map((a) => ({ a, b })));
       if (meetings.length === 0 && sessions.length === 0) continue;
+      const doubleBookings: DoubleBooking[] = [
+        ...meetings.map(([a, b]) => ({
+          code: later.subject.code,
+          meeting: slotOf(b),
+          day: null,
+          withCode: earlier.subject.code,
+          withMeeting: slotOf(a),
+        })),
+        ...[...new Set(sessions.map(({ b }) => b.day))].map((day) => ({
+          code: later.subject.code,
+          meeting: null,
+          day,
+          withCode: earlier.subject.code,
+          withMeeting: null,
+        })),
+      ];
       const named = [
         ...meetings.map(([a, b]) => `${earlier.subject.code} ${when(a)} and ${later.subject.code} ${when(b)}`),
         ...sessions.map(({ b }) => `${earlier.subject.code} and ${later.subject.code} on ${b.day}`),
@@ -55,6 +92,7 @@ export function clashesAmong(
             subjectIds: [earlier.subject.id, later.subject.id],
             meetingIds: [...new Set(meetings.flatMap(([a, b]) => [a.id, b.id]))],
             sessionIds: [...new Set(sessions.flatMap(({ a, b }) => [a.session.id, b.session.id]))],
+            doubleBookings,
             field: 'teacherOverlap',
           },
         ),

@@ -4,7 +4,7 @@ import { AllowedIpRangesSchema, LocationSchema, SubjectCodeSchema, SubjectNameSc
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { ARCHIVE_SUBJECTS_MAX } from '../../domain/subjects/subject-archive.js';
-import { ROLLOVER_PROBLEMS, ROLLOVER_SUBJECTS_MAX, ROLLOVER_TERMS_MAX } from '../../domain/subjects/subject-rollover.js';
+import { ROLLOVER_OUTCOMES, ROLLOVER_PROBLEMS, ROLLOVER_SUBJECTS_MAX, ROLLOVER_TERMS_MAX } from '../../domain/subjects/subject-rollover.js';
 import {
   CsvImportBody,
   CsvImportQuery,
@@ -59,8 +59,12 @@ const RolloverRowSchema = z.object({
   code: z.string().describe("The source's code as found"),
   newCode: z.string().nullable(),
   outcome: z
-    .enum(['new', 'exists', 'refused'])
-    .describe('new: created (a dry run: would be); exists: a subject in use has the new code already, nothing done; refused: see problem'),
+    .enum(ROLLOVER_OUTCOMES)
+    .describe(
+      'new: created (a dry run: would be); exists: a subject in use has the new code already, nothing done; ' +
+        'finished: that subject is an earlier roll-over of this one cut short, and this run enrolled the students and copied the meetings it lacked ' +
+        '(a dry run: would), counted in students and meetings; refused: see problem',
+    ),
   problem: z.enum(ROLLOVER_PROBLEMS).nullable(),
   newSubjectId: z.string().nullable(),
   renamedTo: z.string().nullable().describe("The source's new code when this request renames it"),
@@ -134,7 +138,9 @@ const ImportResult = z.object({
     .array(ImportRowError)
     .describe(
       'Rows created whose students were not all enrolled: a student deactivated or removed by another admin between the check and the write ' +
-        "(problems studentNumbersDeactivated, studentNumbersUnknown, naming the numbers); the row's other students are enrolled",
+        "(problems studentNumbersDeactivated, studentNumbersUnknown, naming the numbers); the row's other students are enrolled. " +
+        'Also a row whose subject another admin deleted or archived after this import created it (problem subjectDeletedSince or ' +
+        'subjectArchivedSince, with the count): none of its students is enrolled, the subject stays counted in `created`',
     ),
 });
 
@@ -188,7 +194,8 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       'with `details.rowsInvalid`, `details.problemCounts` and `details.lines`, as the users import does. Each subject is then created and its students enrolled ' +
       'as `POST /subjects` and `POST /subjects/{id}/enrolments` do (audited `subject.create` and `subject.enrol`). What another admin changed between ' +
       'the check and the write is answered row by row, the other rows written: a code taken since leaves its row out (`refused`), a student deactivated ' +
-      'or removed since leaves that student out of its created row (`studentsRefused`). With `dryRun=true` nothing is written.',
+      'or removed since leaves that student out of its created row (`studentsRefused`), as does a subject deleted or archived since this import created it ' +
+      "(all of its row's students, `studentsRefused`). With `dryRun=true` nothing is written.",
     tags: ['subjects'],
     access: ['admin'],
     query: CsvImportQuery,
@@ -248,9 +255,10 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       'of the mapped terms; deactivated teachers and students are left out and listed. Each row answers on its own (`outcome`): ' +
       '`refused` for a new code invalid (`codeInvalid`), made by two rows (`codeRepeated`), held by an archived subject (`codeTaken`), ' +
       "equal to the source's own (`codeUnchanged`), or a source in use to rename (`sourceInUse`); `exists` when a subject in use already has it: " +
-      'a retry creates nothing twice. Codes stay unique over archived subjects too, so reports and exports name one subject: ' +
+      'a retry creates nothing twice; `finished` when that subject is an earlier roll-over of this one cut short (a node died or the store failed ' +
+      'after its create): the students not yet enrolled and the meetings not yet copied (same term, weekday and times) are carried now, nothing twice. Codes stay unique over archived subjects too, so reports and exports name one subject: ' +
       "`previousSuffix` renames last year's so next year's may take its code. With `dryRun=true` nothing is written. " +
-      'Audited as `subject.create`, `subject.enrol`, `meeting.create`, plus one `subject.rollover` per new subject.',
+      'Audited as `subject.create`, `subject.enrol`, `meeting.create`, plus one `subject.rollover` per new subject, written right after its create (what it is to carry), which is how a retry knows it.',
     tags: ['subjects'],
     access: ['admin'],
     query: CsvImportQuery,
@@ -289,7 +297,7 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     params: IdParams,
     body: PatchBody,
     description:
-      "A new first teacher takes over the subject's meetings without a teacher of their own and their sessions still scheduled; where those meet another subject's meeting or session of theirs, the change is refused (409 TEACHER_DOUBLE_BOOKED, `details.meetingIds` with `details.meetingClashes`, or `details.sessionIds` with `details.clashes`) unless `teacherOverlap: true`.",
+      "A new first teacher takes over the subject's meetings without a teacher of their own and their sessions still scheduled; where those meet another subject's meeting or session of theirs, the change is refused (409 TEACHER_DOUBLE_BOOKED, `details.meetingIds` with `details.meetingClashes`, or `details.sessionIds` with `details.clashes`; either with `details.doubleBookings`, each clash named as docs/timetable.md says) unless `teacherOverlap: true`.",
     response: { status: 200, description: 'The changed subject', schema: SubjectSchema },
     errors: [...SUBJECT_ERRORS, 'SUBJECT_CODE_TAKEN', 'TEACHER_DOUBLE_BOOKED', 'CONFLICT'],
     handler: ({ actor, params, body }) => subjects.update(actor, params.id, body),

@@ -63,7 +63,8 @@ export function teacherHandoverRoutes(routes: RouteRegistry, ctx: HttpContext): 
     description:
       "The colleague takes the teacher's place on each subject (first where they were first: meetings and scheduled sessions follow, " +
       'docs/timetable.md); `keepAbsent` keeps the teacher after them. All or nothing: any subject refused (TEACHER_DOUBLE_BOOKED ' +
-      'unless `teacherOverlap`) leaves every subject as it was, each refusal named in `details.refused`: every subject is checked ' +
+      'unless `teacherOverlap`) leaves every subject as it was, each refusal named in `details.refused` ({ subjectId, code, error, message, and for ' +
+      'TEACHER_DOUBLE_BOOKED `doubleBookings`: each clash as { code, meeting, day, withCode, withMeeting }, docs/timetable.md}): every subject is checked ' +
       'before any is written (subjects given to the same colleague also against each other: two meeting at the same time refuse the later, ' +
       'both named), then all are written as one store change. One hand-over at a time per teacher, on every node ' +
       '(CONFLICT while one is pending or being made). Audited on the teacher (`user.handover`) and once on each subject (`subject.update`), ' +

@@ -15,7 +15,7 @@ interface RolloverRow {
   subjectId: string;
   code: string;
   newCode: string | null;
-  outcome: 'new' | 'exists' | 'refused';
+  outcome: 'new' | 'exists' | 'finished' | 'refused';
   problem: keyof typeof PROBLEM_KEYS | null;
   renamedTo: string | null;
   teachersLeftOut: string[];
@@ -60,6 +60,7 @@ function requestBody(ids: string[]): unknown {
 function outcomeText(r: RolloverRow, dryRun: boolean): string {
   if (r.outcome === 'refused') return at(PROBLEM_KEYS[r.problem ?? 'codeTaken']);
   if (r.outcome === 'exists') return at('rollover.exists');
+  if (r.outcome === 'finished') return at(dryRun ? 'rollover.willFinish' : 'rollover.finished');
   return at(dryRun ? 'rollover.willCreate' : 'rollover.created');
 }
 
@@ -81,7 +82,7 @@ function showRows(rows: RolloverRow[], dryRun: boolean): void {
         h('td', {}, r.code),
         h('td', {}, r.newCode ?? ''),
         h('td', {}, outcomeText(r, dryRun)),
-        h('td', {}, r.outcome === 'new' ? detailText(r) : ''),
+        h('td', {}, r.outcome === 'new' || r.outcome === 'finished' ? detailText(r) : ''),
       ),
     ),
   );

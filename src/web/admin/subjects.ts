@@ -220,13 +220,43 @@ async function numbersToEnrol(form: HTMLFormElement): Promise<string[]> {
   return [...typed, ...fromFile];
 }
 
+/**
+ * One request's students enrolled, those the server refused added to `refused`: the store's
+ * refusals (`refusedStudentIds`), or a student deactivated or erased since the lookup, which
+ * refuses the whole request (VALIDATION_FAILED naming them): sent again without them.
+ */
+async function enrolChunk(ids: string[], refused: Set<string>): Promise<{ enrolled: number; total: number | null }> {
+  let left = ids;
+  // Each refusal takes at least one student out: the loop ends.
+  while (left.length > 0) {
+    try {
+      const answer = await apiJson<{ enrolled: number; total: number; refusedStudentIds?: string[] }>(
+        subjectPath('enrolments'),
+        jsonBody('POST', { studentIds: left }),
+      );
+      for (const id of answer.refusedStudentIds ?? []) refused.add(id);
+      return answer;
+    } catch (err) {
+      const details = err instanceof ApiError && err.code === 'VALIDATION_FAILED' ? err.body.details : undefined;
+      const named = [details?.['deactivatedStudentIds'], details?.['unknownStudentIds']].flatMap((v) =>
+        Array.isArray(v) ? (v as string[]) : [],
+      );
+      const out = new Set(named.filter((id) => left.includes(id)));
+      if (out.size === 0) throw err;
+      for (const id of out) refused.add(id);
+      left = left.filter((id) => !out.has(id));
+    }
+  }
+  return { enrolled: 0, total: null };
+}
+
 async function enrol(form: HTMLFormElement): Promise<string> {
   const numbers = [...new Set(await numbersToEnrol(form))];
   if (numbers.length === 0) throw new Error(at('subjects.typeNumbers'));
   byId('enrol-status').textContent = at('subjects.lookingUp', { count: numbers.length });
   // Student numbers are the school's; the API enrols by id, so the server maps these numbers
   // (a class, not the whole school's list of students) to their active students.
-  const byNumber = new Map<string, string>();
+  const byNumber = new Map<string, User>();
   // Longer than any number the server keeps: unknown, and not asked about (the API would refuse the whole request).
   const askable = numbers.filter((n) => n.length <= STUDENT_NUMBER_MAX);
   for (let i = 0; i < askable.length; i += IDS_MAX) {
@@ -234,21 +264,28 @@ async function enrol(form: HTMLFormElement): Promise<string> {
       'api/v1/users/by-student-number',
       jsonBody('POST', { studentNumbers: askable.slice(i, i + IDS_MAX) }),
     );
-    for (const s of found.items) if (s.role === 'student' && s.active && s.studentNumber) byNumber.set(s.studentNumber, s.id);
+    for (const s of found.items) if (s.role === 'student' && s.active && s.studentNumber) byNumber.set(s.studentNumber, s);
   }
   const unknown = numbers.filter((n) => !byNumber.has(n));
-  const ids = numbers.flatMap((n) => byNumber.get(n) ?? []);
+  const students = numbers.flatMap((n) => byNumber.get(n) ?? []);
+  const ids = students.map((s) => s.id);
   let enrolled = 0;
   let total = 0;
+  const refused = new Set<string>();
   for (let i = 0; i < ids.length; i += IDS_MAX) {
-    const answer = await apiJson<{ enrolled: number; total: number }>(
-      subjectPath('enrolments'),
-      jsonBody('POST', { studentIds: ids.slice(i, i + IDS_MAX) }),
-    );
+    const answer = await enrolChunk(ids.slice(i, i + IDS_MAX), refused);
     enrolled += answer.enrolled;
-    total = answer.total;
+    total = answer.total ?? total;
   }
-  byId('enrol-error').textContent = unknown.length > 0 ? at('subjects.unknownNumbers', { numbers: unknown.join(', ') }) : '';
+  // Active when looked up, deactivated or erased before the enrolment: the answers name them by
+  // id only, the lookup by name and number.
+  const refusedNames = students.filter((s) => refused.has(s.id)).map((s) => `${s.name} (${s.studentNumber})`);
+  byId('enrol-error').textContent = [
+    unknown.length > 0 ? at('subjects.unknownNumbers', { numbers: unknown.join(', ') }) : '',
+    refusedNames.length > 0 ? at('subjects.refusedStudents', { students: refusedNames.join(', ') }) : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
   await loadStudents();
   return ids.length > 0 ? at('subjects.enrolled', { count: enrolled, total: formatNumber(total) }) : at('subjects.nobodyEnrolled');
 }

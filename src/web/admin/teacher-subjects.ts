@@ -7,6 +7,7 @@
 import { ApiError, apiJson } from '../lib/auth.js';
 import { announce, byId, errorText, h, show } from '../lib/dom.js';
 import { at } from '../lib/admin-text.js';
+import { dayLabel, weekdayName } from '../lib/slot-words.js';
 import { fetchAll, jsonBody } from './fetch-all.js';
 import type { Subject, User } from './types.js';
 
@@ -69,13 +70,50 @@ export async function openTeacherSubjects(user: User): Promise<void> {
   byId('teacher-subjects-title').focus();
 }
 
-/** A refusal names every subject that refused, in the page's language; nothing was changed. */
+interface Slot {
+  weekday: number;
+  startTime: string;
+  endTime: string;
+}
+/** One clash of a TEACHER_DOUBLE_BOOKED refusal (`doubleBookings`): a meeting, or a day of sessions, against another subject's. */
+interface DoubleBooking {
+  code: string;
+  meeting: Slot | null;
+  day: string | null;
+  withCode: string;
+  withMeeting: Slot | null;
+}
+interface Refusal {
+  code: string;
+  error: string;
+  doubleBookings?: DoubleBooking[];
+}
+
+const slotText = (s: Slot) => at('teacherSubjects.slot', { day: weekdayName(s.weekday), from: s.startTime, to: s.endTime });
+
+function clashText(c: DoubleBooking): string {
+  if (c.meeting && c.withMeeting) {
+    return at('teacherSubjects.clashMeetings', {
+      code: c.code,
+      when: slotText(c.meeting),
+      with: c.withCode,
+      withWhen: slotText(c.withMeeting),
+    });
+  }
+  return at('teacherSubjects.clashSessions', { code: c.code, with: c.withCode, day: c.day === null ? '?' : dayLabel(c.day) });
+}
+
+/** A refusal names every subject that refused, each double-booking with what it meets, in the page's language; nothing was changed. */
 function refusalText(err: unknown): string {
   const refused = err instanceof ApiError ? err.body.details?.['refused'] : undefined;
   if (!Array.isArray(refused)) return errorText(err);
-  const codes = (refused as { code: string }[]).map((r) => r.code).join(', ');
-  const booked = (refused as { error: string }[]).some((r) => r.error === 'TEACHER_DOUBLE_BOOKED');
-  return at(booked ? 'teacherSubjects.doubleBooked' : 'teacherSubjects.refused', { codes });
+  const all = refused as Refusal[];
+  const booked = all.filter((r) => r.error === 'TEACHER_DOUBLE_BOOKED');
+  if (booked.length === 0) return at('teacherSubjects.refused', { codes: all.map((r) => r.code).join(', ') });
+  const clashes = booked.flatMap((r) => r.doubleBookings ?? []);
+  // Each refused subject is named: by its clashes where the answer gives them, else by its code.
+  const named = [...clashes.map(clashText), ...booked.filter((r) => !r.doubleBookings?.length).map((r) => r.code)];
+  return at('teacherSubjects.doubleBookedEach', { clashes: named.join(at('teacherSubjects.clashSeparator')) });
 }
 
 async function handOver(user: User): Promise<string> {

@@ -5,11 +5,11 @@
  * created yet and a way to call one day off; and the teacher's own session defaults.
  */
 import { POLICY_PRESETS, type PolicyPreset } from '../../shared/policy-presets.js';
-import { FORMAT_LOCALE } from '../../shared/i18n/languages.js';
 import { ApiError, apiFetch, apiJson } from './auth.js';
 import { announce, byId, clockTime, errorText, h } from './dom.js';
-import { errorMessage, pageLanguage } from './i18n.js';
+import { errorMessage } from './i18n.js';
 import { tt } from './teacher-text.js';
+import { dayLabel, weekdayName } from './slot-words.js';
 
 interface TeacherSettings {
   timetableOpen: 'auto' | 'tap';
@@ -63,19 +63,6 @@ interface Upcoming {
   state: 'planned' | 'created' | 'cancelled';
   sessionId: string | null;
 }
-
-/** Weekday `n` (1 Monday … 7 Sunday, as meetings number them) in the page's language. */
-function weekdayName(n: number): string {
-  // 2024-01-01 was a Monday.
-  const monday = Date.UTC(2024, 0, 1);
-  return new Intl.DateTimeFormat(FORMAT_LOCALE[pageLanguage()], { weekday: 'long', timeZone: 'UTC' }).format(monday + (n - 1) * 86_400_000);
-}
-
-/** A 'YYYY-MM-DD' is already the organisation's day: read at noon UTC, it names itself. */
-const dayLabel = (day: string): string =>
-  new Intl.DateTimeFormat(FORMAT_LOCALE[pageLanguage()], { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' }).format(
-    new Date(`${day}T12:00:00Z`),
-  );
 
 const send = <T = unknown>(method: 'POST' | 'PATCH', path: string, body: unknown) =>
   apiJson<T>(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

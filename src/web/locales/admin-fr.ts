@@ -156,8 +156,12 @@ const catalog: CatalogOf<typeof adminEn> = {
   'teacherSubjects.handed': { one: '# matière confiée à {to}.', other: '# matières confiées à {to}.' },
   'teacherSubjects.handedBack': 'Rendues à {name}.',
   'teacherSubjects.refused': 'Rien n’a été modifié : {codes} a changé ou a été supprimée depuis.',
-  'teacherSubjects.doubleBooked':
-    'Rien n’a été modifié : {codes} donnerait deux cours à la fois à un enseignant. Cochez « Même si… » pour confirmer.',
+  'teacherSubjects.doubleBookedEach':
+    'Rien n’a été modifié : l’enseignant qui les reçoit aurait deux cours à la fois ({clashes}). Cochez « Même si… » pour confirmer.',
+  'teacherSubjects.clashMeetings': '{code} le {when} contre {with} le {withWhen}',
+  'teacherSubjects.clashSessions': '{code} contre {with} le {day}',
+  'teacherSubjects.clashSeparator': ' ; ',
+  'teacherSubjects.slot': '{day} {from}–{to}',
   'studentSubjects.title': 'Matières',
   'studentSubjects.titleOf': 'Matières de {name}',
   'studentSubjects.intro':
@@ -330,6 +334,8 @@ const catalog: CatalogOf<typeof adminEn> = {
   },
   'rollover.willCreate': 'Sera créée',
   'rollover.created': 'Créée',
+  'rollover.willFinish': 'Créée par un essai précédent interrompu : ce qui lui manque sera repris',
+  'rollover.finished': 'Créée par un essai précédent interrompu : ce qui lui manquait est repris',
   'rollover.exists': 'Déjà créée (une matière en usage a ce code) : rien de fait',
   'rollover.problem.codeInvalid': 'Non créée : le nouveau code n’est pas valide (au plus 32 lettres, chiffres, points, tirets, tirets bas)',
   'rollover.problem.codeRepeated': 'Non créée : une autre matière cochée reçoit le même nouveau code',
@@ -395,6 +401,7 @@ const catalog: CatalogOf<typeof adminEn> = {
   'subjects.typeNumbers': 'Saisissez des numéros d’élève ou choisissez un fichier CSV.',
   'subjects.lookingUp': { one: 'Recherche de # numéro d’élève…', other: 'Recherche de # numéros d’élève…' },
   'subjects.unknownNumbers': 'Aucun élève actif n’a ces numéros : {numbers}',
+  'subjects.refusedStudents': 'Non inscrits, désactivés ou effacés depuis la recherche : {students}',
   'subjects.enrolled': { one: '# nouvel élève inscrit ; {total} au total.', other: '# nouveaux élèves inscrits ; {total} au total.' },
   'subjects.nobodyEnrolled': 'Personne n’a été inscrit.',
   'subjects.chooseToRemove': 'Choisissez d’abord les élèves à retirer.',
@@ -938,6 +945,10 @@ const catalog: CatalogOf<typeof adminEn> = {
   'rowProblem.teachersDeactivated': '{count} enseignant(s) désactivé(s) : {values}',
   'rowProblem.studentNumbersUnknown': '{count} numéro(s) d’élève d’aucun élève : {values}',
   'rowProblem.studentNumbersDeactivated': '{count} numéro(s) d’un élève désactivé : {values}',
+  'rowProblem.subjectDeletedSince':
+    'la matière a été supprimée par un autre administrateur après sa création par cet import : ses {count} élève(s) n’ont pas été inscrits',
+  'rowProblem.subjectArchivedSince':
+    'la matière a été archivée par un autre administrateur après sa création par cet import : ses {count} élève(s) n’ont pas été inscrits',
   'rowProblem.studentNumbersShared': '{count} numéro(s) d’élève porté(s) par plusieurs élèves : {values}',
   'rowProblem.tooManyStudentNumbers': 'plus de {max} numéros d’élève',
   'rowProblem.categoryCount': 'de 1 à {max} catégories',

@@ -69,6 +69,48 @@ describe("admin console: the IT person's week (Chromium)", function () {
     expect(listReads).to.deep.equal([]);
   });
 
+  it('names the students deactivated between their lookup and their enrolment, and enrols the others', async () => {
+    const org = admin!.org;
+    const enrolled = async () =>
+      (await srv.store.subjects.listEnrolled(org.id, (await srv.store.subjects.getByCodes(org.id, ['HIS2']))[0]!.id)).length;
+    const finished = async (caption: string) => {
+      await page.waitForFunction((text) => document.getElementById('students-caption')?.textContent === text, caption);
+      await page.waitForFunction(() => /^Enrolled/.test(document.getElementById('enrol-status')?.textContent ?? ''));
+    };
+    // Deactivated inside the store's write, after the server's check: the answer's refusedStudentIds.
+    const inStore = (await srv.store.users.getByEmail(org.id, 'student05@demo.school'))!;
+    const enrol = srv.store.subjects.enrol.bind(srv.store.subjects);
+    srv.store.subjects.enrol = async (orgId, subjectId, ids) => {
+      if (ids.includes(inStore.id)) await srv.store.users.update(orgId, inStore.id, { active: false });
+      return enrol(orgId, subjectId, ids);
+    };
+    await page.fill('#enrol-numbers', 'S0004 S0005');
+    await page.click('#enrol-form button[type="submit"]');
+    await finished('3 enrolled students');
+    srv.store.subjects.enrol = enrol;
+    expect(await page.textContent('#enrol-status')).to.equal('Enrolled 1 new student; 3 in total.');
+    expect(await page.textContent('#enrol-error')).to.equal(
+      `Not enrolled, deactivated or erased since they were looked up: ${inStore.name} (S0005)`,
+    );
+
+    // Deactivated after the page looked the numbers up, before its request: refused by the server's
+    // check (VALIDATION_FAILED naming them), sent again without them.
+    const beforeRequest = (await srv.store.users.getByEmail(org.id, 'student07@demo.school'))!;
+    await page.route('**/api/v1/subjects/*/enrolments', async (route) => {
+      if (route.request().method() === 'POST') await srv.store.users.update(org.id, beforeRequest.id, { active: false });
+      await route.continue();
+    });
+    await page.fill('#enrol-numbers', 'S0006 S0007 S0008');
+    await page.click('#enrol-form button[type="submit"]');
+    await finished('5 enrolled students');
+    await page.unroute('**/api/v1/subjects/*/enrolments');
+    expect(await page.textContent('#enrol-status')).to.equal('Enrolled 2 new students; 5 in total.');
+    expect(await page.textContent('#enrol-error')).to.equal(
+      `Not enrolled, deactivated or erased since they were looked up: ${beforeRequest.name} (S0007)`,
+    );
+    expect(await enrolled()).to.equal(5);
+  });
+
   it('a password too short is refused in the form before anything is sent', async () => {
     await editUser(page, 'alan@demo.school', 'Edit');
     expect(await page.inputValue('#uf-email'), "Alan's form, not the last search's user").to.equal('alan@demo.school');

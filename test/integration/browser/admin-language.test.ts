@@ -131,6 +131,21 @@ describe('the admin console in the school’s language (Chromium)', function () 
     await page.waitForFunction(() => (document.getElementById('enrol-status')?.textContent ?? '') !== '');
     expect(await page.textContent('#enrol-status')).to.equal('2 nouveaux élèves inscrits\u00a0; 2 au total.');
     expect(await page.textContent('#enrol-error')).to.equal('Aucun élève actif n’a ces numéros\u00a0: NOBODY');
+    // A student deactivated after the lookup, before the enrolment reaches the store: named, not enrolled.
+    const late = (await srv.store.users.getByEmail(org.id, 'student07@demo.school'))!;
+    await page.route('**/api/v1/subjects/*/enrolments', async (route) => {
+      if (route.request().method() === 'POST') await srv.store.users.update(org.id, late.id, { active: false });
+      await route.continue();
+    });
+    await page.fill('#enrol-numbers', 'S0006, S0007, NOBODY');
+    await page.click('#enrol-form button[type="submit"]');
+    await page.waitForFunction(() => document.getElementById('students-caption')?.textContent === '3 élèves inscrits');
+    await page.unroute('**/api/v1/subjects/*/enrolments');
+    await page.waitForFunction(() => /inscrit/.test(document.getElementById('enrol-status')?.textContent ?? ''));
+    expect(await page.textContent('#enrol-status')).to.equal('1 nouvel élève inscrit\u00a0; 3 au total.');
+    expect(await page.textContent('#enrol-error')).to.equal(
+      `Aucun élève actif n’a ces numéros\u00a0: NOBODY Non inscrits, désactivés ou effacés depuis la recherche\u00a0: ${late.name} (S0007)`,
+    );
     await page.fill('#net-range', '203.0.113.0/24');
     await page.click('#net-add');
     await page.click('#network-form button[type="submit"]');
@@ -138,7 +153,7 @@ describe('the admin console in the school’s language (Chromium)', function () 
     expect(await page.textContent('#net-mine-text')).to.equal('Réseaux autorisés enregistrés\u00a0: 203.0.113.0/24.');
     const subject = (await srv.store.subjects.list(org.id, { q: 'FR101', limit: 1, offset: 0 })).items[0]!;
     expect(subject.allowedIpRanges).to.deep.equal(['203.0.113.0/24']);
-    expect(await srv.store.subjects.listEnrolled(org.id, subject.id)).to.have.length(2);
+    expect(await srv.store.subjects.listEnrolled(org.id, subject.id)).to.have.length(3);
     await expectAccessible(page, 'admin subjects in French');
   });
 

@@ -4,6 +4,8 @@ import type { Organisation } from '../../../src/domain/ports/organisations.js';
 import type { Subject } from '../../../src/domain/ports/subjects.js';
 import { findOneUser, openAdminConsole, screenshotAdmin, type AdminConsole } from '../../support/admin-page.js';
 import type { TestServer } from '../../support/http.js';
+import { createUser } from '../../support/fixtures.js';
+import { DEMO_PASSWORDS } from '../../../src/domain/seed.js';
 
 // Ada is away for a month: from the Users page, the IT person opens her subjects, hands them to
 // Alan in one go, and on her return hands back exactly those, without remembering which. A
@@ -13,6 +15,31 @@ async function openTaughtBy(page: Page, email: string, button: string): Promise<
   await findOneUser(page, email);
   await page.click(`#users-body button:text-is("${button}")`);
   await page.waitForSelector('#teacher-subjects-panel:not([hidden])');
+}
+
+/**
+ * A teacher (named by email) whose subjects would double-book Alan if handed to him: P-CHEM meets
+ * at the time of Alan's own P-ART, and P-PHYS at the time of P-MATH, both handed in one go.
+ */
+async function clashingTeacher(srv: TestServer, org: Organisation): Promise<string> {
+  const alan = (await srv.store.users.getByEmail(org.id, 'alan@demo.school'))!.id;
+  const away = await createUser(srv.store, org.id, 'teacher');
+  const token = (await srv.login('admin@demo.school', DEMO_PASSWORDS.admin)).accessToken;
+  const term = await srv.store.timetable.createTerm(org.id, { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-17' });
+  const subject = async (code: string, teacherId: string, weekday: number, startTime: string, endTime: string) => {
+    const s = await srv.store.subjects.create(org.id, { code, name: code, teacherIds: [teacherId], location: null, allowedIpRanges: [] });
+    const res = await srv.request('POST', `/api/v1/subjects/${s.id}/meetings`, {
+      token,
+      // P-MATH and P-PHYS overlap for their own teacher too: confirmed, as a school may have it.
+      body: { termId: term.id, preset: 'manual', weekday, startTime, endTime, teacherOverlap: true },
+    });
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+  };
+  await subject('P-ART', alan, 2, '10:00', '11:00');
+  await subject('P-CHEM', away.id, 2, '10:00', '11:00');
+  await subject('P-MATH', away.id, 1, '09:00', '10:00');
+  await subject('P-PHYS', away.id, 1, '09:30', '10:30');
+  return away.email;
 }
 
 const shownCodes = (page: Page) => page.$$eval('#teacher-subjects-body th', (cells) => cells.map((c) => c.textContent));
@@ -95,6 +122,21 @@ describe("admin console: a teacher's subjects handed to a colleague and back (Ch
     );
     expect(await teachersOf('MATH-7')).to.deep.equal([alan]);
   });
+
+  it('names every double-booking a hand-over meets, each subject against the one it meets, and changes nothing', async () => {
+    const away = await clashingTeacher(srv, org);
+    await page.click('#teacher-subjects-close');
+    await openTaughtBy(page, away, 'Subjects');
+    await page.selectOption('#teacher-subjects-to', alan);
+    await page.click('#teacher-subjects-form button[type="submit"]');
+    await waitText(page, 'teacher-subjects-error');
+    expect(await page.textContent('#teacher-subjects-error')).to.equal(
+      'Nothing was changed: it would double-book the teacher who takes them (P-CHEM Tuesday 10:00–11:00 against P-ART Tuesday 10:00–11:00; ' +
+        'P-PHYS Monday 09:30–10:30 against P-MATH Monday 09:00–10:00). Tick “Even where it double-books” to confirm.',
+    );
+    const owner = (await srv.store.users.getByEmail(org.id, away))!.id;
+    for (const code of ['P-CHEM', 'P-MATH', 'P-PHYS']) expect(await teachersOf(code)).to.deep.equal([owner]);
+  });
 });
 
 describe("admin console: a teacher's subjects handed over, in French (Chromium)", function () {
@@ -117,6 +159,21 @@ describe("admin console: a teacher's subjects handed over, in French (Chromium)"
     expect(await page.textContent('#teacher-subjects-status')).to.equal('1 matière confiée à Alan Turing.');
     expect(await page.textContent('#teacher-subjects-pending')).to.equal(
       'Confiées à Alan Turing\u00a0: CS101. «\u00a0Rendre\u00a0» les rend à Ada Lovelace.',
+    );
+  });
+
+  it('names every double-booking in French', async () => {
+    const { page, srv, org } = admin!;
+    const away = await clashingTeacher(srv, org);
+    await page.click('#teacher-subjects-close');
+    await openTaughtBy(page, away, 'Matières');
+    const alan = (await srv.store.users.getByEmail(org.id, 'alan@demo.school'))!.id;
+    await page.selectOption('#teacher-subjects-to', alan);
+    await page.click('#teacher-subjects-form button[type="submit"]');
+    await waitText(page, 'teacher-subjects-error');
+    expect(await page.textContent('#teacher-subjects-error')).to.equal(
+      'Rien n’a été modifié\u00a0: l’enseignant qui les reçoit aurait deux cours à la fois (P-CHEM le mardi 10:00–11:00 contre P-ART le mardi 10:00–11:00\u00a0; ' +
+        'P-PHYS le lundi 09:30–10:30 contre P-MATH le lundi 09:00–10:00). Cochez «\u00a0Même si…\u00a0» pour confirmer.',
     );
   });
 });

@@ -206,4 +206,22 @@ describe('CsvSubjectImport: a year’s subjects with their teachers and classes 
     const late = result.subjects.find((x) => x.code === 'LATE')!;
     expect(await store.subjects.listEnrolled(admin.orgId, late.id)).to.deep.equal([s2!.id]);
   });
+  for (const [what, between, problem] of [
+    ['deleted', (id: string) => store.subjects.delete(admin.orgId, id), 'subjectDeletedSince'],
+    ['archived', (id: string) => store.subjects.update(admin.orgId, id, { archivedAt: T }), 'subjectArchivedSince'],
+  ] as const) {
+    it(`a subject ${what} by another admin after its row was written is named, its students not enrolled; the other rows are written`, async () => {
+      const [s1, s2] = students;
+      const early = async () => (await store.subjects.getByCodes(admin.orgId, ['EARLY']))[0]!.id;
+      const importer = racing('LATE', async () => between(await early()));
+      const result = await importer.run(admin, `${HEADER}\nEARLY,Early,,,S1\nLATE,Late,,,S1 S2`);
+      expect(result).to.include({ created: 2, enrolled: 2, checked: 2 });
+      const late = result.subjects.find((x) => x.code === 'LATE')!;
+      expect((await store.subjects.listEnrolled(admin.orgId, late.id)).sort()).to.deep.equal([s1!.id, s2!.id].sort());
+      expect(result.studentsRefused.map((r) => [r.line, r.code, r.problems.map((p) => [p.code, p.params])])).to.deep.equal([
+        [2, 'EARLY', [[problem, { count: 1 }]]],
+      ]);
+      expect(result.refused).to.deep.equal([]);
+    });
+  }
 });

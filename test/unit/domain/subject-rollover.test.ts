@@ -173,6 +173,90 @@ function rolloverSuite(setup: RaceStore): void {
     expect(await f.store.subjects.listEnrolled(f.org.id, bio.newSubjectId!)).to.deep.equal([s1.id]);
   });
 
+  for (const cut of ['enrolment', 'meetings'] as const) {
+    it(`a run cut at the ${cut} after the create is finished by a retry, nothing twice; a third run finds it whole`, async () => {
+      const oldTerm = await f.domain.timetable.createTerm(admin(), { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-03' });
+      const newTerm = await f.domain.timetable.createTerm(admin(), { name: 'Autumn', startDay: '2026-09-01', endDay: '2026-12-18' });
+      for (const weekday of [1, 3]) {
+        await f.domain.timetable.createMeeting(admin(), f.subject.id, {
+          termId: oldTerm.id,
+          weekday,
+          startTime: '08:00',
+          endTime: '09:00',
+        });
+      }
+      await f.domain.subjectArchive.archive(admin(), [f.subject.id]);
+      const input = {
+        subjectIds: [f.subject.id],
+        codes: { suffix: '-27' },
+        carryStudents: true,
+        terms: [{ from: oldTerm.id, to: newTerm.id }],
+      };
+      const { subjects, timetable } = f.domain;
+      // The node's store fails (or it dies) at that step of the first run, after the new subject is made.
+      const cutShort = new SubjectRollover({
+        store: f.store,
+        clock: () => new Date(),
+        subjects: {
+          create: (...args) => subjects.create(...args),
+          update: (...args) => subjects.update(...args),
+          enrolChecked: (...args) => (cut === 'enrolment' ? Promise.reject(new Error('store gone')) : subjects.enrolChecked(...args)),
+        },
+        timetable: {
+          createMeeting: async (...args) => {
+            if (cut === 'meetings') throw new Error('store gone');
+            return timetable.createMeeting(...args);
+          },
+        },
+      });
+      let failed: unknown = null;
+      await cutShort.run(admin(), input).catch((err: unknown) => (failed = err));
+      expect(failed).to.be.an('error');
+      const made = await byCode('PHY1-27');
+      const enrolledBefore = (await f.store.subjects.listEnrolled(f.org.id, made.id)).length;
+      expect(enrolledBefore).to.equal(cut === 'enrolment' ? 0 : f.students.length);
+
+      const dry = await f.domain.subjectRollover.run(admin(), { ...input, dryRun: true });
+      expect(dry.rows[0]).to.deep.include({
+        outcome: 'finished',
+        newSubjectId: made.id,
+        students: f.students.length - enrolledBefore,
+        meetings: 2,
+      });
+      const again = await f.domain.subjectRollover.run(admin(), input);
+      expect(outcomes(again.rows)).to.deep.equal([['PHY1', 'PHY1-27', 'finished', null]]);
+      expect(again.rows[0]).to.deep.include({ newSubjectId: made.id, students: f.students.length - enrolledBefore, meetings: 2 });
+      expect((await f.store.subjects.listEnrolled(f.org.id, made.id)).sort()).to.deep.equal(f.students.map((s) => s.id).sort());
+      const copied = async () => (await f.store.timetable.listMeetings(f.org.id, made.id)).map((m) => [m.termId, m.weekday, m.startTime]);
+      expect(await copied()).to.deep.equal([
+        [newTerm.id, 1, '08:00'],
+        [newTerm.id, 3, '08:00'],
+      ]);
+
+      const third = await f.domain.subjectRollover.run(admin(), input);
+      expect(third.rows[0]).to.deep.include({ outcome: 'exists', newSubjectId: made.id, students: 0, meetings: 0 });
+      expect(await copied()).to.have.length(2);
+      expect(await f.store.subjects.listEnrolled(f.org.id, made.id)).to.have.length(f.students.length);
+      expect((await all()).filter((x) => x.code.startsWith('PHY1'))).to.have.length(2);
+      const rolled = (await f.store.audit.listForEntity(f.org.id, 'subject', made.id)).filter((e) => e.action === 'subject.rollover');
+      expect(rolled, 'one entry: the retry finished the roll-over it names').to.have.length(1);
+    });
+  }
+
+  it('a subject in use made by hand with the new code is not this one’s roll-over: exists, nothing carried into it', async () => {
+    await f.domain.subjectArchive.archive(admin(), [f.subject.id]);
+    const byHand = await f.store.subjects.create(f.org.id, {
+      code: 'PHY1-27',
+      name: 'Other',
+      teacherIds: [],
+      location: null,
+      allowedIpRanges: [],
+    });
+    const done = await f.domain.subjectRollover.run(admin(), { subjectIds: [f.subject.id], codes: { suffix: '-27' }, carryStudents: true });
+    expect(done.rows[0]).to.deep.include({ outcome: 'exists', newSubjectId: byHand.id, students: 0 });
+    expect(await f.store.subjects.listEnrolled(f.org.id, byHand.id)).to.deep.equal([]);
+  });
+
   it('answers each row on its own: a code unchanged, repeated, held by an archived subject, too long, or a source in use to rename', async () => {
     const make = (code: string) =>
       f.store.subjects.create(f.org.id, { code, name: code, teacherIds: [f.teacher.id], location: null, allowedIpRanges: [] });
