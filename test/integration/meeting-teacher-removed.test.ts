@@ -14,7 +14,8 @@ const MINUTE = 60_000;
 describe('a meeting whose own teacher was taken off its subject', function () {
   let srv: TestServer;
   // Wednesday 25 March 2026, noon UTC.
-  const now = Date.parse('2026-03-25T12:00:00.000Z');
+  const START = Date.parse('2026-03-25T12:00:00.000Z');
+  let now = START;
   const tomorrow = '2026-03-26';
   let first: User;
   let removed: User;
@@ -23,7 +24,8 @@ describe('a meeting whose own teacher was taken off its subject', function () {
   const token = {} as Record<'admin' | 'first' | 'removed', string>;
 
   beforeEach(async () => {
-    srv = await startTestServer({}, { clock: () => new Date(now) });
+    now = START;
+    srv = await startTestServer({ TIMETABLE_HORIZON_DAYS: '7' }, { clock: () => new Date(now) });
     await srv.app.timetableJob.stop();
     const org = await createOrg(srv.store);
     const admin = await createUser(srv.store, org.id, 'admin');
@@ -77,12 +79,29 @@ describe('a meeting whose own teacher was taken off its subject', function () {
 
       // The next Thursday's session, from the run: created (not left waiting for a tap nobody may
       // make, nor failed every run), the first teacher's.
-      const counts = await srv.app.services.timetable.createUpcoming(new Date(now + 7 * 24 * 60 * MINUTE), 2);
-      expect(counts).to.deep.include({ created: 1, waiting: 0, failed: 0 });
+      now = START + 7 * 24 * 60 * MINUTE;
+      expect(await srv.app.timetableJob.tick()).to.equal(true);
       const { items } = await srv.store.sessions.list(subject.orgId, { subjectId: subject.id, limit: 10, offset: 0 });
       const run = items.find((s) => s.day === '2026-04-02');
       expect(run, JSON.stringify(items)).to.not.equal(undefined);
       expect([run!.teacherId, (run!.lateAfter.getTime() - run!.startsAt.getTime()) / MINUTE]).to.deep.equal([first.id, 5]);
     });
   }
+
+  it("taken off the subject: the meeting counts against the first teacher's other meetings at its time, no longer the removed teacher's", async () => {
+    const changed = await srv.request('PATCH', `/api/v1/subjects/${subject.id}`, { token: token.admin, body: { teacherIds: [first.id] } });
+    expect(changed.status).to.equal(200);
+    const term = (await srv.store.timetable.listTerms(subject.orgId))[0]!;
+    const thursdayNine = { termId: term.id, weekday: 4, startTime: '09:00', endTime: '10:00' };
+    for (const [who, status] of [
+      ['removed', 201],
+      ['first', 409],
+    ] as const) {
+      const theirs = await createSubject(srv.store, subject.orgId, [who === 'first' ? first.id : removed.id]);
+      const res = await srv.request('POST', `/api/v1/subjects/${theirs.id}/meetings`, { token: token[who], body: thursdayNine });
+      expect([res.status, res.body.error?.details?.meetingIds], `${who}: ${JSON.stringify(res.body)}`).to.deep.equal(
+        status === 409 ? [409, [meetingId]] : [201, undefined],
+      );
+    }
+  });
 });
