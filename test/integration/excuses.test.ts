@@ -208,6 +208,36 @@ describe('excuses', function () {
     expect(byOffset.body.items.map((e: { id: string }) => e.id)).to.deep.equal([...submitted].reverse().slice(3, 5));
   });
 
+  it("a cursor is a place in the caller's own list: replayed by a teacher of another subject or another student, it shows none of the excuses they may not see", async () => {
+    const own = await createUser(srv.store, org.id, 'teacher');
+    tokens.set(own.id, (await srv.login(own.email, PASSWORD)).accessToken);
+    const ownSubject = await createSubject(srv.store, org.id, [own.id], [student.id]);
+    for (const day of [23, 24, 25]) {
+      const res = await submit(student, {
+        subjectId: ownSubject.id,
+        fromDay: `2026-02-${day}`,
+        toDay: `2026-02-${day}`,
+        category: 'MEDICAL',
+      });
+      expect(res.status).to.equal(201);
+    }
+    // The admin's first page, its cursor just past the newest of them: the other two follow it.
+    const first = await srv.request('GET', '/api/v1/excuses?limit=1', { token: token(admin) });
+    const cursor = encodeURIComponent(first.body.nextCursor as string);
+    const mine = (await srv.request('GET', `/api/v1/excuses?cursor=${cursor}&limit=100`, { token: token(admin) })).body.items;
+    expect(mine.filter((e: { subjectId: string }) => e.subjectId === ownSubject.id)).to.have.length(2);
+    for (const caller of [otherTeacher, classmate]) {
+      const replayed = await srv.request('GET', `/api/v1/excuses?cursor=${cursor}&limit=100&studentId=${student.id}`, {
+        token: token(caller),
+      });
+      expect(replayed.status).to.equal(200);
+      const items = replayed.body.items as { studentId: string }[];
+      // The teacher teaches no subject; the classmate sees their own excuses only, whatever studentId says.
+      if (caller === otherTeacher) expect([items, replayed.body.total]).to.deep.equal([[], 0]);
+      else expect(items.filter((e) => e.studentId !== classmate.id)).to.deep.equal([]);
+    }
+  });
+
   it('another student cannot see an excuse or its document; a teacher of another subject cannot decide it', async () => {
     const session = await closedSession('2026-01-14');
     const submitted = await submit(student, { sessionId: session.id, category: 'MEDICAL', text: 'private' });

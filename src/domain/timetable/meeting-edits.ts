@@ -15,6 +15,7 @@ import { validateWindow } from '../checks/time-window.js';
 import { effectiveStatus } from '../sessions/views.js';
 import { doubleBooked, overlaps, teacherClashes, unnamedFor, withheldNote, type Window } from '../sessions/clashes.js';
 import { issue } from '../../shared/validation-issues.js';
+import { meetingTeacherId } from './meeting-teacher.js';
 
 /** How far ahead the sessions of an edited meeting are looked for (the job's horizon is far shorter). */
 export const FOLLOW_DAYS = 400;
@@ -98,7 +99,7 @@ export class MeetingFollower {
     const termOf = new Map(terms.map((t) => [t.id, t]));
     const term = termOf.get(m.termId);
     if (!term) return;
-    const firstTeacher = new Map<string, string | undefined>();
+    const subjectOf = new Map<string, Subject | null>();
     const clashes: Meeting[] = [];
     for (const o of meetings) {
       if (o.id === selfId || o.subjectId === subject.id || o.weekday !== m.weekday) continue;
@@ -106,10 +107,9 @@ export class MeetingFollower {
       if (!(o.startTime < m.endTime && m.startTime < o.endTime)) continue;
       const other = termOf.get(o.termId);
       if (!other || other.startDay > term.endDay || term.startDay > other.endDay) continue;
-      if (o.teacherId === null && !firstTeacher.has(o.subjectId)) {
-        firstTeacher.set(o.subjectId, (await subjects.get(actor.orgId, o.subjectId))?.teacherIds[0]);
-      }
-      if ((o.teacherId ?? firstTeacher.get(o.subjectId)) === teacherId) clashes.push(o);
+      // Whose the other meeting is: its own teacher only while they teach its subject (meetingTeacherId).
+      if (!subjectOf.has(o.subjectId)) subjectOf.set(o.subjectId, await subjects.get(actor.orgId, o.subjectId));
+      if (meetingTeacherId(o, subjectOf.get(o.subjectId)) === teacherId) clashes.push(o);
     }
     if (clashes.length === 0) return;
     // A meeting of a subject the caller does not teach is counted, not named.

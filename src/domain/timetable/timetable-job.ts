@@ -8,6 +8,7 @@ import type { Subject } from '../ports/subjects.js';
 import { teacherClashes } from '../sessions/clashes.js';
 import { withSlotLocks } from '../sessions/slot-locks.js';
 import { expandTimetable, occurrenceKey, sameSlot, slotOf, type Slot } from './expand.js';
+import { meetingTeacherId } from './meeting-teacher.js';
 
 export const TIMETABLE_JOB = 'timetable-sessions';
 
@@ -81,7 +82,7 @@ async function createForOrganisation(
     // A first sorting from what the run read once; createOne decides again under the subject's lease.
     if (!subjects.has(slot.subjectId)) subjects.set(slot.subjectId, await deps.store.subjects.get(org.id, slot.subjectId));
     const subject = subjects.get(slot.subjectId);
-    const teacherId = slot.teacherId ?? subject?.teacherIds[0];
+    const teacherId = meetingTeacherId(slot, subject);
     // An archived subject's meetings stay as its year's record and create nothing.
     if (!subject || !teacherId || subject.archivedAt !== null) continue;
     if (!modes.has(teacherId)) modes.set(teacherId, (await timetable.getTeacherSettings(org.id, teacherId)).timetableOpen);
@@ -136,7 +137,7 @@ async function createUnderLease(
   // the next run, which reads the meeting afresh.
   const current = await timetable.getMeeting(orgId, slot.meetingId);
   const subject = await deps.store.subjects.get(orgId, slot.subjectId);
-  const teacherId = current?.teacherId ?? subject?.teacherIds[0];
+  const teacherId = current ? meetingTeacherId(current, subject) : undefined;
   if (
     !current ||
     current.weekday !== isoWeekday(slot.day) ||

@@ -18,6 +18,7 @@ import { MeetingFollower, type FollowedSessions } from './meeting-edits.js';
 import { abandonedBeside, daysOf, editTrail, idsOf, markedBy, meetingEditKey } from './edit-trail.js';
 import { withSlotLocks, type SlotFence, type SlotLockKey } from '../sessions/slot-locks.js';
 import { CLAIM_STALE_MS, createTimetableSessions, type TimetableRunCounts } from './timetable-job.js';
+import { meetingTeacherId } from './meeting-teacher.js';
 import { issue } from '../../shared/validation-issues.js';
 import { assertInUse } from '../subjects/subject-archive.js';
 
@@ -428,7 +429,7 @@ export class TimetableService {
             // The timetable placed this class; the teacher's other bookings were checked when its meeting was.
             teacherOverlap: true,
           },
-          { meetingId, room: now.room, subjectLeaseHeld: true, teacherId: current.teacherId ?? subject?.teacherIds[0] ?? actor.id },
+          { meetingId, room: now.room, subjectLeaseHeld: true, teacherId: meetingTeacherId(current, subject) ?? actor.id },
         );
       });
       await timetable.completeOccurrence(actor.orgId, meetingId, day, session.id, this.deps.now());

@@ -30,7 +30,14 @@ const MeetingFields = {
   weekday: z.number().int().min(1).max(7).describe('ISO weekday: 1 = Monday ... 7 = Sunday'),
   startTime: TimeOfDay,
   endTime: TimeOfDay,
-  teacherId: z.string().min(1).max(100).nullish().describe("Whose sessions they are; null or left out: the subject's first teacher"),
+  teacherId: z
+    .string()
+    .min(1)
+    .max(100)
+    .nullish()
+    .describe(
+      "Whose sessions they are while they teach the subject; null or left out (or once they no longer teach it): the subject's first teacher",
+    ),
   preset: z.enum(POLICY_PRESETS).nullish().describe("The checks of its sessions; null or left out: the organisation's defaults"),
   location: LocationSchema.nullish().describe(
     "The room's geofence when it is not the subject's classroom; null or left out: the subject's",
