@@ -82,6 +82,9 @@ export class CurrentActors {
   private readonly versions = new Map<string, OrgVersion>();
   /** The version read before each socket's handshake read its user (beforeHandshake), until fresh(). */
   private readonly handshakes = new WeakMap<AppSocket, number>();
+  /** movedSince's reads of this turn, not sent yet, by organisation. */
+  private readonly nextReads = new Map<string, Promise<number>>();
+  private readonly nextWaiting = new Map<string, { resolve: (version: number) => void; reject: (err: unknown) => void }>();
 
   constructor(
     private readonly store: Store,
@@ -137,13 +140,52 @@ export class CurrentActors {
    * What the handshake just read from the store (its login not ended either): a reconnect acts
    * as the store says now. Kept only under the version read before it (beforeHandshake).
    */
-  fresh(socket: AppSocket): void {
+  fresh(socket: AppSocket): number | undefined {
     const version = this.handshakes.get(socket);
-    if (version === undefined) return;
+    if (version === undefined) return undefined;
     this.handshakes.delete(socket);
     const { userId, role, sid } = socket.data;
     const logins = sid === null ? NONE : [sid];
     this.remember(userId, { role, refusal: null, logins, ended: NONE, readAt: this.now().getTime(), version });
+    return version;
+  }
+
+  /**
+   * Whether the organisation's standing version moved on from `version`, as read by a query sent
+   * after this call (never one on its way or kept from before it): what a caller saw before the
+   * call is then judged by every change stored before it. The callers of one turn share the query.
+   */
+  async movedSince(orgId: string, version: number): Promise<boolean> {
+    let reading = this.nextReads.get(orgId);
+    if (!reading) {
+      reading = new Promise<number>((resolve, reject) => {
+        if (this.nextReads.size === 0) this.defer(() => this.sendNextReads());
+        this.nextWaiting.set(orgId, { resolve, reject });
+      });
+      this.nextReads.set(orgId, reading);
+    }
+    return (await reading) !== version;
+  }
+
+  private sendNextReads(): void {
+    const waiting = [...this.nextWaiting];
+    this.nextWaiting.clear();
+    this.nextReads.clear();
+    for (const [orgId, w] of waiting) {
+      const t = this.now().getTime();
+      this.store.standingVersions.current(orgId).then((version) => {
+        this.learned(orgId, version, t);
+        w.resolve(version);
+      }, w.reject);
+    }
+  }
+
+  /** A version read by a query sent at `t`: kept when it is the newest known (versions never go back). */
+  private learned(orgId: string, version: number, t: number): void {
+    const org = this.versions.get(orgId);
+    if (org === undefined || version < org.version) return;
+    org.version = version;
+    org.readAt = Math.max(org.readAt, t);
   }
 
   private async read(orgId: string, userId: string, sid: string | null): Promise<Entry> {

@@ -191,8 +191,9 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     // logout; endLogin finds its sockets instead.
     expiry.track(socket);
     standing.track(socket);
-    actors.fresh(socket);
+    const readUnder = actors.fresh(socket);
     attachCommands(socket, commands);
+    if (readUnder !== undefined) void standing.checkConnected(socket, readUnder);
   });
   io.on('actor:forget', (userId) => actors.forget(userId));
   io.on('login:revoked', (sid) => endLogin(sid));

@@ -78,6 +78,29 @@ export class StandingSweep {
     if (this.timer) clearInterval(this.timer);
   }
 
+  /**
+   * Judges a socket just connected once more when its organisation's standing moved on since the
+   * handshake read its user (`version`, read before that). A deactivation, role change or logout
+   * stored in between was announced to the user's room and the node's sockets while this one was
+   * in neither as a connected socket (a broadcast reaches only those): without this it stayed
+   * until the next pass. Called from the connection listener, once the socket is where every later
+   * announcement finds it, so a change is either announced to it or seen here.
+   */
+  async checkConnected(socket: AppSocket, version: number): Promise<void> {
+    const { orgId, userId } = socket.data;
+    let err: unknown;
+    try {
+      if (!(await this.actors.movedSince(orgId, version))) return;
+      // What this node kept of the user, or a read of it on its way, may predate the change.
+      this.actors.forget(userId);
+      err = await this.check(socket, { subjects: new Map(), enrolled: new Map(), roomSessions: new Map(), subjectOf: new Map() });
+    } catch (caught) {
+      err = caught;
+    }
+    // The store out of reach: the socket stays, the next pass judges it.
+    if (err !== null) this.logger.warn({ err, userId }, 'standing of a socket just connected not checked');
+  }
+
   /** One pass over this node's sockets; a pass still running is not started twice. Public so a test can drive it. */
   sweep(): Promise<void> {
     this.running ??= this.pass().finally(() => {

@@ -51,9 +51,9 @@ export function excusesContract(ctx: ContractContext): void {
       const s = ctx.store();
       const org = await makeOrg(s);
       const other = await makeOrg(s);
-      const first = await s.excuses.create(org.id, base());
-      const second = await s.excuses.create(org.id, base({ studentId: 'st2', submittedBy: 'st2', subjectId: 'subj2' }));
-      const third = await s.excuses.create(org.id, base({ subjectId: null }));
+      const { excuse: first } = await s.excuses.create(org.id, base());
+      const { excuse: second } = await s.excuses.create(org.id, base({ studentId: 'st2', submittedBy: 'st2', subjectId: 'subj2' }));
+      const { excuse: third } = await s.excuses.create(org.id, base({ subjectId: null }));
       expect(first).to.include({
         orgId: org.id,
         status: 'pending',
@@ -80,11 +80,46 @@ export function excusesContract(ctx: ContractContext): void {
       expect((await s.excuses.list(other.id, { limit: 10, offset: 0 })).total).to.equal(0);
     });
 
+    it('keeps one pending excuse per student and scope, under concurrent creates too; a decision frees the scope', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const [tch] = await staffOf(s, org.id, 1);
+      const bySession = base({ sessionId: 'sess', fromDay: '2026-03-04', toDay: '2026-03-04' });
+      // Ten at once of each scope (a double tap, two tabs, two nodes): one is created, the others answer it.
+      const burst = (input: NewExcuse) =>
+        Promise.all(Array.from({ length: 10 }, (_, i) => s.excuses.create(org.id, { ...input, text: `try ${i}` })));
+      const [range, session] = await Promise.all([burst(base()), burst(bySession)]);
+      for (const answers of [range, session]) {
+        expect(answers.filter((a) => a.created)).to.have.length(1);
+        const made = answers.find((a) => a.created)!.excuse;
+        for (const a of answers) expect(a.excuse).to.deep.equal(made);
+      }
+      expect((await s.excuses.list(org.id, { limit: 50, offset: 0 })).total).to.equal(2);
+      const pending = range[0]!.excuse;
+
+      // Other scopes are excuses of their own: another student, subject, days, all subjects, organisation.
+      for (const over of [{ studentId: 'st2' }, { subjectId: 'subj2' }, { toDay: '2026-03-05' }, { subjectId: null }]) {
+        expect((await s.excuses.create(org.id, base(over))).created, JSON.stringify(over)).to.equal(true);
+      }
+      expect((await s.excuses.create(other.id, base())).created).to.equal(true);
+
+      // Decided (declined here): the next one of the scope is new, and itself the one pending.
+      await s.excuses.decide(org.id, pending.id, { status: 'declined', decidedBy: tch!, decidedAt: new Date(), decisionNote: null });
+      const again = await s.excuses.create(org.id, base({ text: 'with the letter' }));
+      expect(again.created).to.equal(true);
+      expect(again.excuse.id).to.not.equal(pending.id);
+      expect(again.excuse).to.include({ status: 'pending', text: 'with the letter' });
+      expect(await s.excuses.create(org.id, base())).to.deep.equal({ excuse: again.excuse, created: false });
+      expect((await s.excuses.get(org.id, pending.id))!.status).to.equal('declined');
+    });
+
     it('pages newest first after a key: a decision taken between two pages neither skips an excuse nor shows one twice', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);
       const newest: string[] = [];
-      for (let i = 0; i < 5; i += 1) newest.unshift((await s.excuses.create(org.id, base())).id);
+      for (let i = 0; i < 5; i += 1)
+        newest.unshift((await s.excuses.create(org.id, base({ fromDay: `2026-03-0${i + 1}`, toDay: `2026-03-0${i + 1}` }))).excuse.id);
       const pending = { status: 'pending' as const, limit: 2, offset: 0 };
       const ids = (p: { items: { id: string }[] }) => p.items.map((e) => e.id);
       const first = await s.excuses.list(org.id, pending);
@@ -106,7 +141,7 @@ export function excusesContract(ctx: ContractContext): void {
       const s = ctx.store();
       const org = await makeOrg(s);
       const [tch, adm] = (await staffOf(s, org.id, 2)) as [string, string];
-      const e = await s.excuses.create(org.id, base());
+      const { excuse: e } = await s.excuses.create(org.id, base());
       const at = new Date(Date.UTC(2026, 2, 9, 10));
       const decided = await s.excuses.decide(
         org.id,
@@ -139,7 +174,7 @@ export function excusesContract(ctx: ContractContext): void {
       const org = await makeOrg(s);
       const other = await makeOrg(s);
       const [elsewhere] = await staffOf(s, other.id, 1);
-      const e = await s.excuses.create(org.id, base());
+      const { excuse: e } = await s.excuses.create(org.id, base());
       for (const decidedBy of ['erased-teacher', elsewhere!]) {
         const err = await rejection(
           s.excuses.decide(
@@ -163,7 +198,7 @@ export function excusesContract(ctx: ContractContext): void {
     it('stores a document as bytes, never in reads but getDocument, and only while pending', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);
-      const e = await s.excuses.create(org.id, base());
+      const { excuse: e } = await s.excuses.create(org.id, base());
       expect(await s.excuses.getDocument(org.id, e.id)).to.equal(null);
       const bytes = Buffer.from([0x25, 0x50, 0x44, 0x46, 0x2d, 0x00, 0xff, 0x10]);
       const info = { fileName: `excuse-${e.id}.pdf`, contentType: 'application/pdf' as const, size: bytes.length };
@@ -186,7 +221,7 @@ export function excusesContract(ctx: ContractContext): void {
       const org = await makeOrg(s);
       const [tch] = await staffOf(s, org.id, 1);
       const approve = async (over: Partial<NewExcuse>) => {
-        const e = await s.excuses.create(org.id, base(over));
+        const { excuse: e } = await s.excuses.create(org.id, base(over));
         return (await s.excuses.decide(org.id, e.id, { status: 'approved', decidedBy: tch!, decidedAt: new Date(), decisionNote: null }))!;
       };
       const bySession = await approve({ studentId: 'a', sessionId: 'sess', fromDay: '2026-03-04', toDay: '2026-03-04' });

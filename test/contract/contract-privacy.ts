@@ -407,7 +407,7 @@ export async function seedNewerData(
   recordId: string,
   guardian = { name: 'Grace Lovelace', email: 'grace@parents.test' },
 ) {
-  const excuse = await s.excuses.create(orgId, {
+  const { excuse: excuse } = await s.excuses.create(orgId, {
     studentId: ada.id,
     submittedBy: ada.id,
     subjectId,
@@ -424,7 +424,7 @@ export async function seedNewerData(
     { fileName: 'ada-lovelace-note.pdf', contentType: 'application/pdf', size: letter.length },
     letter,
   );
-  const bobExcuse = await s.excuses.create(orgId, {
+  const { excuse: bobExcuse } = await s.excuses.create(orgId, {
     studentId: bob.id,
     submittedBy: bob.id,
     subjectId,

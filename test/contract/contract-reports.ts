@@ -300,7 +300,7 @@ export function reportsContract(ctx: ContractContext): void {
       const subject = await s.subjects.create(org.id, newSubject({ code: 'REF1', name: 'Referenced' }));
       const sess = await sessionOn(s, org.id, subject.id, 3, 'closed');
       const rec = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'st1'))).record;
-      const excuse = await s.excuses.create(org.id, {
+      const { excuse: excuse } = await s.excuses.create(org.id, {
         studentId: 'st2',
         submittedBy: 'st2',
         subjectId: subject.id,

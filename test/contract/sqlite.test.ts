@@ -8,6 +8,7 @@ import { auditQuery } from '../../src/store/sqlite/reports.js';
 import { USERS_BY_STUDENT_NUMBERS } from '../../src/store/sqlite/directory.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { DEFAULT_RETENTION } from '../../src/domain/ports/organisations.js';
+import { pendingScopeKey } from '../../src/domain/ports/excuses.js';
 import { storeContract, type OpenedStore } from './store-contract.js';
 import { makeOrg, newUser } from './fixtures.js';
 import { dumpSqliteFile } from '../support/store-dump.js';
@@ -289,6 +290,52 @@ describe('sqlite store specifics', function () {
         ['s-opened', null],
         ['s-stopped', 'unaudited'],
       ]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('migration 37 gives each scope pending more than once its key on the oldest excuse, spelled as pendingScopeKey', async function () {
+    await opened.store.close();
+    const file = path.join(opened.dir, 'v36.db');
+    const db = new Database(file);
+    applyMigrations(
+      db,
+      MIGRATIONS.filter((m) => m.version <= 36),
+    );
+    const excuse = db.prepare(
+      `INSERT INTO excuses (id, org_id, student_id, submitted_by, subject_id, session_id, from_day, to_day, category, text, status, created_at, updated_at)
+       VALUES (?, 'o1', 'st', 'st', ?, ?, '2026-03-02', '2026-03-02', 'MEDICAL', '', ?, ?, ?)`,
+    );
+    excuse.run('e-later', 'sub', null, 'pending', 2000, 2000);
+    excuse.run('e-oldest', 'sub', null, 'pending', 1000, 1000);
+    excuse.run('e-decided', 'sub', null, 'approved', 500, 500);
+    excuse.run('e-session', 'sub', 'sess', 'pending', 3000, 3000);
+    excuse.run('e-all', null, null, 'pending', 4000, 4000);
+    db.close();
+    const store = await createSqliteStore({ path: file });
+    try {
+      const raw = new Database(file, { readonly: true });
+      const keys = raw.prepare('SELECT id, pending_key AS k FROM excuses ORDER BY id').all();
+      raw.close();
+      const scope = { studentId: 'st', fromDay: '2026-03-02', toDay: '2026-03-02' };
+      expect(keys).to.deep.equal([
+        { id: 'e-all', k: pendingScopeKey({ ...scope, subjectId: null, sessionId: null }) },
+        { id: 'e-decided', k: null },
+        { id: 'e-later', k: null },
+        { id: 'e-oldest', k: pendingScopeKey({ ...scope, subjectId: 'sub', sessionId: null }) },
+        { id: 'e-session', k: pendingScopeKey({ ...scope, subjectId: 'sub', sessionId: 'sess' }) },
+      ]);
+      const again = await store.excuses.create('o1', {
+        ...scope,
+        submittedBy: 'st',
+        subjectId: 'sub',
+        sessionId: null,
+        category: 'MEDICAL',
+        text: '',
+      });
+      expect(again).to.deep.include({ created: false });
+      expect(again.excuse.id).to.equal('e-oldest');
     } finally {
       await store.close();
     }

@@ -167,7 +167,7 @@ const FACE_ADMIN = (s: number) => ({ ...FACE_OBJECT(s), teacherOwn: 403 });
 /** A pending excuse of the fixture's student for the fixture's subject, optionally with a document. */
 async function excusePath(fx: Fixture, rest = '', withDocument = false): Promise<string> {
   const [studentId] = await fx.srv.store.subjects.listEnrolled(fx.subject.orgId, fx.subject.id);
-  const excuse = await fx.srv.store.excuses.create(fx.subject.orgId, {
+  const { excuse: excuse } = await fx.srv.store.excuses.create(fx.subject.orgId, {
     studentId: studentId!,
     submittedBy: studentId!,
     subjectId: fx.subject.id,

@@ -128,6 +128,38 @@ describe('excuses', function () {
     expect(await srv.store.summaries.get(org.id, subject.id, '2026-01-13')).to.include({ absent: 2, excused: 0 });
   });
 
+  it('submissions of one scope at the same moment make one pending excuse, decided once; after the decision a new one may be sent', async () => {
+    const session = await closedSession('2026-01-14');
+    // A double tap, two tabs, a retry: eight requests in flight at once.
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => submit(student, { sessionId: session.id, category: 'MEDICAL', text: `tap ${i}` })),
+    );
+    expect(answers.map((a) => a.status).sort()).to.deep.equal([200, 200, 200, 200, 200, 200, 200, 201]);
+    const created = answers.find((a) => a.status === 201)!.body;
+    for (const a of answers) expect(a.body).to.deep.equal(created);
+    const mine = await srv.request('GET', '/api/v1/excuses?status=pending', { token: token(student) });
+    expect((mine.body.items as { sessionId: string | null }[]).filter((e) => e.sessionId === session.id)).to.have.length(1);
+    const trail = await srv.store.audit.listForEntity(org.id, 'excuse', created.id as string);
+    expect(trail.map((e) => e.action)).to.deep.equal(['excuse.submit']);
+
+    // The same days as a range are another scope; sent twice in a row, it is one excuse too.
+    const range = { subjectId: subject.id, fromDay: '2026-01-14', toDay: '2026-01-15', category: 'MEDICAL', text: '' };
+    const first = await submit(student, range);
+    const second = await submit(student, { ...range, text: 'again' });
+    expect([first.status, second.status]).to.deep.equal([201, 200]);
+    expect(second.body).to.deep.equal(first.body);
+
+    const declined = await srv.request('POST', `/api/v1/excuses/${created.id}/decline`, {
+      token: token(teacher),
+      body: { note: 'A note, please' },
+    });
+    expect(declined.status, JSON.stringify(declined.body)).to.equal(200);
+    const resent = await submit(student, { sessionId: session.id, category: 'MEDICAL', text: 'With the note' });
+    expect(resent.status, JSON.stringify(resent.body)).to.equal(201);
+    expect(resent.body.id).to.not.equal(created.id);
+    expect(resent.body).to.include({ status: 'pending', text: 'With the note' });
+  });
+
   it('an excuse approved before the session closes applies when it closes', async () => {
     const submitted = await submit(student, {
       subjectId: subject.id,

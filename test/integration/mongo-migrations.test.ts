@@ -3,6 +3,7 @@ import mongoose, { type Connection } from 'mongoose';
 import { fromVector, toVector } from '../../src/store/mongo/mapping.js';
 import { MONGO_MIGRATIONS, LEDGER_COLLECTION } from '../../src/store/mongo/migrations.js';
 import { createMongoStore } from '../../src/store/mongo/mongo-store.js';
+import { pendingScopeKey } from '../../src/domain/ports/excuses.js';
 import type { Store } from '../../src/domain/ports/store.js';
 import { testMongoStoreConfig, useMongo } from '../support/ferretdb.js';
 
@@ -272,6 +273,56 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
       ['sub-old', null],
     ]);
     expect((await store.subjects.list('o1', { limit: 10, offset: 0, archived: false })).items.map((x) => x.id)).to.deep.equal(['sub-old']);
+  });
+
+  it('gives each excuse its pending key: the oldest of a scope pending twice its scope, the others their own id', async () => {
+    const dbUri = server.mongo.databaseUri('attendance_migrations');
+    const conn = await raw(dbUri);
+    // A database of the release before migration 24: no excuse has the key, one scope pending twice.
+    await conn
+      .db!.collection(LEDGER_COLLECTION)
+      .insertMany(ALL.filter((v) => v < 24).map((v) => ({ _id: v as never, name: `v${v}`, appliedAt: new Date() })));
+    const excuses = conn.db!.collection('excuses');
+    const excuse = (id: string, status: string, at: number, sessionId: string | null = null) => ({
+      _id: id as never,
+      orgId: 'o1',
+      studentId: 'st',
+      submittedBy: 'st',
+      subjectId: 'sub',
+      sessionId,
+      fromDay: '2026-03-02',
+      toDay: '2026-03-02',
+      category: 'MEDICAL',
+      text: '',
+      document: null,
+      documentBytes: null,
+      status,
+      decidedBy: null,
+      decidedAt: null,
+      decisionNote: null,
+      createdAt: new Date(at),
+      updatedAt: new Date(at),
+    });
+    await excuses.insertMany([
+      excuse('e-later', 'pending', 2000),
+      excuse('e-oldest', 'pending', 1000),
+      excuse('e-decided', 'declined', 500),
+      excuse('e-session', 'pending', 3000, 'sess'),
+    ]);
+    const applied: number[] = [];
+    const store = await start(dbUri, applied);
+    expect(applied).to.deep.equal(ALL.filter((v) => v >= 24));
+    const scope = { studentId: 'st', subjectId: 'sub', fromDay: '2026-03-02', toDay: '2026-03-02' };
+    const docs = await excuses.find({}).sort({ _id: 1 }).toArray();
+    expect(docs.map((d) => [d._id, d['pendingKey']])).to.deep.equal([
+      ['e-decided', 'e-decided'],
+      ['e-later', 'e-later'],
+      ['e-oldest', pendingScopeKey({ ...scope, sessionId: null })],
+      ['e-session', pendingScopeKey({ ...scope, sessionId: 'sess' })],
+    ]);
+    const again = await store.excuses.create('o1', { ...scope, submittedBy: 'st', sessionId: null, category: 'MEDICAL', text: '' });
+    expect(again.created).to.equal(false);
+    expect(again.excuse.id).to.equal('e-oldest');
   });
 
   it('removes the roster claim keys erasures of an earlier release left on sessions, nothing else', async () => {

@@ -48,7 +48,7 @@ export async function seedLaterCollections(store: Store, r: SeedRefs, tag = 'a')
     createdAt: at,
   });
 
-  const excuse = await store.excuses.create(r.orgId, {
+  const { excuse: excuse } = await store.excuses.create(r.orgId, {
     studentId: r.studentId,
     submittedBy: r.studentId,
     subjectId: r.subjectId,

@@ -389,6 +389,7 @@ describe('mongo document mapping and transfer operations', () => {
       decidedBy: 't',
       decidedAt: T,
       decisionNote: null,
+      pendingKey: null,
       createdAt: T,
       updatedAt: T,
     },

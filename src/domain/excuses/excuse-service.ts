@@ -52,7 +52,11 @@ export interface DecisionResult {
 export class ExcuseService {
   constructor(private readonly deps: DomainDeps) {}
 
-  async submit(actor: Actor, input: SubmitExcuseInput): Promise<ExcuseView> {
+  /**
+   * A new pending excuse (`created`), or the student's pending one of the same scope (the same
+   * session, or the same subject or all and days), answered unchanged: a decision frees the scope.
+   */
+  async submit(actor: Actor, input: SubmitExcuseInput): Promise<{ excuse: ExcuseView; created: boolean }> {
     if (actor.role !== 'student') throw new AppError('FORBIDDEN', 'Students submit excuses for themselves.');
     const { store } = this.deps;
     const org = await store.organisations.get(actor.orgId);
@@ -78,13 +82,16 @@ export class ExcuseService {
       }
       scope = { sessionId: null, subjectId: input.subjectId ?? null, fromDay: input.fromDay, toDay: input.toDay };
     }
-    const excuse = await store.excuses.create(actor.orgId, {
+    const { excuse, created } = await store.excuses.create(actor.orgId, {
       studentId: actor.id,
       submittedBy: actor.id,
       ...scope,
       category,
       text: input.text.trim(),
     });
+    // A second send while the first waits (a double tap, a retry after a lost answer): the one
+    // pending excuse, unchanged, so staff decide it once.
+    if (!created) return { excuse: await this.view(excuse), created };
     await audit(store, actor, this.deps.now(), {
       entityType: 'excuse',
       entityId: excuse.id,
@@ -92,7 +99,7 @@ export class ExcuseService {
       from: null,
       to: auditState(excuse),
     });
-    return this.view(excuse);
+    return { excuse: await this.view(excuse), created };
   }
 
   /** Students see their own; teachers those of subjects they teach; admins all. */

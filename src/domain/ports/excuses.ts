@@ -67,7 +67,13 @@ export interface ExcuseFilter extends PageQuery {
 export type ExcuseKey = Pick<Excuse, 'createdAt' | 'id'>;
 
 export interface ExcuseRepository {
-  create(orgId: string, input: NewExcuse): Promise<Excuse>;
+  /**
+   * A new pending excuse, unless the student has one pending of the same scope (the same session,
+   * or the same subject, or all, and days: pendingScopeKey): that one is answered, unchanged, with
+   * `created: false`, and nothing is written. Holds under concurrent calls, on every node (a
+   * unique key in the insert's own write): of two at once one creates, the other answers it.
+   */
+  create(orgId: string, input: NewExcuse): Promise<{ excuse: Excuse; created: boolean }>;
   get(orgId: string, id: string): Promise<Excuse | null>;
   /** Newest first (by creation time, then id). */
   list(orgId: string, filter: ExcuseFilter): Promise<Page<Excuse>>;
@@ -95,5 +101,19 @@ export interface ExcuseRepository {
   getDocument(orgId: string, id: string): Promise<{ info: ExcuseDocumentInfo; bytes: Buffer } | null>;
 }
 
-/** An excuse with its document's bytes, which repositories read only through getDocument. */
-export type StoredExcuse = Excuse & { documentBytes: Buffer | null };
+/**
+ * An excuse with its document's bytes, which repositories read only through getDocument, and its
+ * pending key: pendingScopeKey while it is the student's one pending excuse of its scope, null once
+ * decided (and for the later ones of a scope pending twice before the rule: migrations 37 and 24).
+ */
+export type StoredExcuse = Excuse & { documentBytes: Buffer | null; pendingKey: string | null };
+
+/**
+ * What makes two pending excuses of a student one: the session, or the subject (or all of them)
+ * and the days. Its SQL twin is SQLite migration 37; MongoDB migration 24 calls this.
+ */
+export function pendingScopeKey(e: Pick<Excuse, 'studentId' | 'sessionId' | 'subjectId' | 'fromDay' | 'toDay'>): string {
+  return e.sessionId !== null
+    ? `${e.studentId}|session|${e.sessionId}`
+    : `${e.studentId}|days|${e.subjectId ?? '*'}|${e.fromDay}|${e.toDay}`;
+}

@@ -132,13 +132,26 @@ export function excuseRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     method: 'post',
     path: '/excuses',
     summary: 'Submit an excuse for a session or a range of days (students)',
-    description: 'Pending until a teacher of the subject or an admin decides. Attach a document with PUT /excuses/{id}/document.',
+    description:
+      'Pending until a teacher of the subject or an admin decides. Attach a document with PUT /excuses/{id}/document. ' +
+      'While the student has a pending excuse of the same scope (the same session; or the same subject, or all, and the same ' +
+      'days), a submission creates nothing and answers that excuse, unchanged, with 200 (a double tap, a retry): staff decide ' +
+      'it once. Once it is decided, a new one may be submitted.',
     tags: ['excuses'],
     access: ['student'],
     body: SubmitBody,
-    response: { status: 201, description: 'The pending excuse', schema: ExcuseSchema },
+    response: {
+      status: 201,
+      description: 'The new pending excuse',
+      schema: ExcuseSchema,
+      also: [{ status: 200, description: 'The pending excuse of the same scope already submitted, unchanged (nothing created)' }],
+    },
     errors: ['ABSENCE_CATEGORY_UNKNOWN', 'SESSION_NOT_FOUND', 'NOT_ENROLLED'],
-    handler: ({ actor, body }) => excuses.submit(actor, body),
+    handler: async ({ actor, body, setStatus }) => {
+      const { excuse, created } = await excuses.submit(actor, body);
+      if (!created) setStatus(200);
+      return excuse;
+    },
   });
 
   routes.define({

@@ -35,6 +35,7 @@ const KEY_BY_FIELDS: Record<string, string> = {
   tokenHash: 'tokenHash',
   'orgId,userId': 'face',
   'orgId,kind,entityKey': 'oneroster',
+  'orgId,pendingKey': 'pending',
   _id: 'id',
 };
 

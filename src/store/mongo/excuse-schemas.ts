@@ -4,8 +4,13 @@ import { base, id, nullableDate, nullableString, requiredString, type Doc } from
 
 // Excuses for absences and their documents; the conventions of common-schemas.ts.
 
-/** An excuse as stored, with its document's bytes (left out of every query but getDocument). */
-export type ExcuseDoc = Doc<Excuse> & { documentBytes: Buffer | null };
+/**
+ * An excuse as stored, with its document's bytes (left out of every query but getDocument) and its
+ * pending key: pendingScopeKey while it is the student's one pending excuse of its scope, else its
+ * own `_id`, so that the plain unique index `pending` holds without a partial index (FerretDB 1.x
+ * has none). Missing only before migration 24.
+ */
+export type ExcuseDoc = Doc<Excuse> & { documentBytes: Buffer | null; pendingKey?: string };
 
 export const excuseSchema = new Schema<ExcuseDoc>(
   {
@@ -31,6 +36,7 @@ export const excuseSchema = new Schema<ExcuseDoc>(
       default: null,
     },
     documentBytes: { type: Buffer, default: null },
+    pendingKey: { type: String },
     status: { type: String, required: true, enum: EXCUSE_STATUSES },
     decidedBy: nullableString,
     decidedAt: nullableDate,
@@ -42,3 +48,4 @@ export const excuseSchema = new Schema<ExcuseDoc>(
 );
 excuseSchema.index({ orgId: 1, studentId: 1, createdAt: -1 }, { name: 'org_student_created' });
 excuseSchema.index({ orgId: 1, subjectId: 1, createdAt: -1 }, { name: 'org_subject_created' });
+excuseSchema.index({ orgId: 1, pendingKey: 1 }, { unique: true, name: 'pending' });

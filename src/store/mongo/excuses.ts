@@ -1,5 +1,5 @@
 import { newExcuseEntity } from '../new-entities.js';
-import type { Excuse, ExcuseRepository } from '../../domain/ports/excuses.js';
+import { pendingScopeKey, type Excuse, type ExcuseRepository } from '../../domain/ports/excuses.js';
 import { fromAudit, toBuffer } from './mapping.js';
 import { newTimeOrderedId } from '../../shared/ids.js';
 import { Types } from 'mongoose';
@@ -8,6 +8,10 @@ import { ActorGoneError } from '../../domain/ports/common.js';
 import type { ExcuseDoc } from './excuse-schemas.js';
 import { pagedList } from './paged-list.js';
 import { takeBackAuditEntries } from './audit-scrubs.js';
+import { isDuplicateKeyError } from './errors.js';
+
+/** Inserts refused by the pending key whose holder was decided before it could be read. */
+const CREATE_ATTEMPTS = 3;
 
 /** Every query but getDocument leaves the bytes on the server. */
 const WITHOUT_BYTES = { documentBytes: 0 } as const;
@@ -42,10 +46,22 @@ export function excuseRepository(m: Models, clock: () => Date): ExcuseRepository
   return {
     get,
     async create(orgId, input) {
-      const e = newExcuseEntity(orgId, input, clock());
-      const { id, ...rest } = e;
-      await m.excuses.create({ _id: id, ...rest, documentBytes: null });
-      return e;
+      const pendingKey = pendingScopeKey(input);
+      for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+        const e = newExcuseEntity(orgId, input, clock());
+        const { id, ...rest } = e;
+        try {
+          await m.excuses.create({ _id: id, ...rest, pendingKey, documentBytes: null });
+          return { excuse: e, created: true };
+        } catch (err) {
+          // The unique `pending` key: the scope has its pending excuse, which is the answer.
+          if (!isDuplicateKeyError(err)) throw err;
+        }
+        const d = await m.excuses.findOne({ orgId, pendingKey }, WITHOUT_BYTES).lean<ExcuseDoc>();
+        if (d) return { excuse: toExcuse(d), created: false };
+        // Decided between the refusal and the read: the key is free again.
+      }
+      throw new Error(`excuse refused by its pending key ${CREATE_ATTEMPTS} times, and no excuse held the key`);
     },
     async list(orgId, filter) {
       const q: Record<string, unknown> = { orgId };
@@ -92,19 +108,32 @@ export function excuseRepository(m: Models, clock: () => Date): ExcuseRepository
       const decider = decision.decidedBy;
       const present = async () => decider === null || (await m.users.exists({ _id: decider, orgId })) !== null;
       if (!(await present())) throw new ActorGoneError(decider!);
-      const before = await m.excuses.findOne({ _id: id, orgId, status: 'pending' }, { updatedAt: 1 }).lean<Pick<ExcuseDoc, 'updatedAt'>>();
+      const before = await m.excuses
+        .findOne({ _id: id, orgId, status: 'pending' }, { updatedAt: 1, pendingKey: 1 })
+        .lean<Pick<ExcuseDoc, 'updatedAt' | 'pendingKey'>>();
       if (!before) return null;
       const at = clock();
-      const res = await m.excuses.updateOne({ _id: id, orgId, status: 'pending' }, { $set: { ...decision, updatedAt: at } });
+      // The key goes with the status, in one write: a new excuse of the scope may follow.
+      const res = await m.excuses.updateOne(
+        { _id: id, orgId, status: 'pending' },
+        { $set: { ...decision, pendingKey: id, updatedAt: at } },
+      );
       if (res.matchedCount !== 1) return null;
       const auditId = newTimeOrderedId();
       if (entry) await m.audit.create(fromAudit({ id: auditId, ...entry }, new Types.ObjectId()));
       if (!(await present())) {
         if (entry) await takeBackAuditEntries(m, [auditId]);
-        await m.excuses.updateOne(
-          { _id: id, orgId, status: decision.status, decidedBy: decider, updatedAt: at },
-          { $set: { status: 'pending', decidedBy: null, decidedAt: null, decisionNote: null, updatedAt: before.updatedAt } },
-        );
+        const undo = (pendingKey: string) =>
+          m.excuses.updateOne(
+            { _id: id, orgId, status: decision.status, decidedBy: decider, updatedAt: at },
+            { $set: { status: 'pending', decidedBy: null, decidedAt: null, decisionNote: null, pendingKey, updatedAt: before.updatedAt } },
+          );
+        // Its scope's key back, unless a new excuse of the scope took it meanwhile: then both stay
+        // pending (as those from before migration 24), this one without the key.
+        await undo(before.pendingKey ?? id).catch(async (err: unknown) => {
+          if (!isDuplicateKeyError(err)) throw err;
+          await undo(id);
+        });
         throw new ActorGoneError(decider!);
       }
       return get(orgId, id);

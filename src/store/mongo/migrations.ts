@@ -8,6 +8,8 @@ import { runMigrations, type MigrationLedger, type MigrationLock, type Versioned
 import { buildIndexes, type Models } from './models.js';
 import { copySessionStarts } from './session-starts.js';
 import { UNAUDITED_CANCEL } from '../../domain/ports/sessions.js';
+import { pendingScopeKey } from '../../domain/ports/excuses.js';
+import type { ExcuseDoc } from './excuse-schemas.js';
 
 type Db = NonNullable<Connection['db']>;
 
@@ -265,7 +267,51 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       await models.subjects.updateMany({ archivedAt: { $exists: false } }, { $set: { archivedAt: null } });
     },
   },
+  {
+    version: 24,
+    // A double tap on "Send" gave a student two pending excuses of one scope, each to be decided.
+    // Each excuse gets its pending key (excuse-schemas.ts): the oldest pending excuse of a scope
+    // its scope's key, the others (later ones pending, decided ones) their own id; then the unique
+    // index. Versions 22 and 23 are another change's.
+    name: "a student's one pending excuse of a scope",
+    up: async ({ models }) => {
+      await backfillPendingKeys(models);
+      await buildIndexes(models);
+    },
+  },
 ];
+
+async function backfillPendingKeys(models: Models): Promise<void> {
+  type Scope = Pick<ExcuseDoc, '_id' | 'orgId' | 'status' | 'studentId' | 'sessionId' | 'subjectId' | 'fromDay' | 'toDay'>;
+  const cursor = models.excuses
+    .find(
+      { pendingKey: { $exists: false } },
+      { _id: 1, orgId: 1, status: 1, studentId: 1, sessionId: 1, subjectId: 1, fromDay: 1, toDay: 1 },
+    )
+    .sort({ createdAt: 1, _id: 1 })
+    .lean<Scope[]>()
+    .cursor({ batchSize: BATCH });
+  const taken = new Set<string>();
+  let batch: Array<{ updateOne: { filter: { _id: string }; update: { $set: { pendingKey: string } } } }> = [];
+  const flush = async () => {
+    if (batch.length > 0) await models.excuses.bulkWrite(batch, { ordered: false });
+    batch = [];
+  };
+  try {
+    for await (const doc of cursor) {
+      const e = doc as Scope;
+      const scopeKey = pendingScopeKey({ ...e, sessionId: e.sessionId ?? null, subjectId: e.subjectId ?? null });
+      const inOrg = `${e.orgId}\n${scopeKey}`;
+      const key = e.status === 'pending' && !taken.has(inOrg) ? scopeKey : e._id;
+      if (key === scopeKey) taken.add(inOrg);
+      batch.push({ updateOne: { filter: { _id: e._id }, update: { $set: { pendingKey: key } } } });
+      if (batch.length >= BATCH) await flush();
+    }
+    await flush();
+  } finally {
+    await cursor.close();
+  }
+}
 
 async function backfillSessionStarts(models: Models): Promise<void> {
   const cursor = models.sessions

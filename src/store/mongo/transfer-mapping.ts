@@ -99,10 +99,12 @@ export const excuses: Pair<'excuses'> = {
     decidedBy: orNull(d.decidedBy),
     decidedAt: orNull(d.decidedAt),
     decisionNote: orNull(d.decisionNote),
+    // Stored as the excuse's own id when it holds no scope's key (excuse-schemas.ts).
+    pendingKey: d.pendingKey === undefined || d.pendingKey === d._id ? null : d.pendingKey,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   }),
-  from: ({ id, ...rest }) => ({ _id: id, ...rest }),
+  from: ({ id, pendingKey, ...rest }) => ({ _id: id, pendingKey: pendingKey ?? id, ...rest }),
 };
 
 export const guardians: Pair<'guardians'> = {

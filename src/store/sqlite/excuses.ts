@@ -1,5 +1,5 @@
 import { newExcuseEntity } from '../new-entities.js';
-import type { Excuse, ExcuseDocumentInfo, ExcuseRepository } from '../../domain/ports/excuses.js';
+import { pendingScopeKey, type Excuse, type ExcuseDocumentInfo, type ExcuseRepository } from '../../domain/ports/excuses.js';
 import { ActorGoneError } from '../../domain/ports/common.js';
 import type { SqliteDb } from './db.js';
 import { insertSql, type Row } from './common-mappers.js';
@@ -46,24 +46,36 @@ export function excuseRepository(db: SqliteDb, clock: () => Date): ExcuseReposit
   return {
     async create(orgId, input) {
       const e = newExcuseEntity(orgId, input, clock());
-      db.stmt(
-        `INSERT INTO excuses (id, org_id, student_id, submitted_by, subject_id, session_id, from_day, to_day, category, text, status, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
-      ).run(
-        e.id,
-        orgId,
-        e.studentId,
-        e.submittedBy,
-        e.subjectId,
-        e.sessionId,
-        e.fromDay,
-        e.toDay,
-        e.category,
-        e.text,
-        e.createdAt.getTime(),
-        e.updatedAt.getTime(),
-      );
-      return e;
+      const key = pendingScopeKey(e);
+      return db.tx(() => {
+        // The unique pending key refuses the insert when the scope has a pending excuse (even one
+        // written by another process on the file): that one is the answer.
+        const inserted = db
+          .stmt(
+            `INSERT INTO excuses (id, org_id, student_id, submitted_by, subject_id, session_id, from_day, to_day, category, text, status, pending_key, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+             ON CONFLICT (org_id, pending_key) WHERE pending_key IS NOT NULL DO NOTHING`,
+          )
+          .run(
+            e.id,
+            orgId,
+            e.studentId,
+            e.submittedBy,
+            e.subjectId,
+            e.sessionId,
+            e.fromDay,
+            e.toDay,
+            e.category,
+            e.text,
+            key,
+            e.createdAt.getTime(),
+            e.updatedAt.getTime(),
+          );
+        if (inserted.changes === 1) return { excuse: e, created: true };
+        const r = db.stmt(`SELECT ${COLUMNS} FROM excuses WHERE org_id = ? AND pending_key = ?`).get(orgId, key);
+        if (!r) throw new Error('excuse refused by its pending key, and no excuse holds the key');
+        return { excuse: fromRow(r), created: false };
+      });
     },
     async get(orgId, id) {
       const r = db.stmt(`SELECT ${COLUMNS} FROM excuses WHERE org_id = ? AND id = ?`).get(orgId, id);
@@ -118,7 +130,7 @@ export function excuseRepository(db: SqliteDb, clock: () => Date): ExcuseReposit
         }
         const r = db
           .stmt(
-            `UPDATE excuses SET status = ?, decided_by = ?, decided_at = ?, decision_note = ?, updated_at = ?
+            `UPDATE excuses SET status = ?, decided_by = ?, decided_at = ?, decision_note = ?, updated_at = ?, pending_key = NULL
              WHERE org_id = ? AND id = ? AND status = 'pending' RETURNING ${COLUMNS}`,
           )
           .get(d.status, d.decidedBy, d.decidedAt ? d.decidedAt.getTime() : null, d.decisionNote, clock().getTime(), orgId, id);

@@ -835,6 +835,28 @@ ${standingTrigger(
     sql: `CREATE INDEX records_verification_queued ON records (submitted_at, id)
       WHERE status = 'pending' AND json_extract(verification, '$.state') = 'queued';`,
   },
+  {
+    version: 37,
+    // A double tap on "Send" gave a student two pending excuses of one scope, each to be decided.
+    // The student's one pending excuse of a scope holds its key (pendingScopeKey in
+    // src/domain/ports/excuses.ts, spelled here in SQL), a decision clears it, and the unique index
+    // refuses a second insert of the key. Of the scopes already pending more than once, the oldest
+    // excuse takes the key and the others stay pending without one, to be decided as before.
+    name: "a student's one pending excuse of a scope",
+    sql: `
+      ALTER TABLE excuses ADD COLUMN pending_key TEXT;
+      UPDATE excuses SET pending_key = k.pending_key
+        FROM (
+          SELECT id, pending_key, row_number() OVER (PARTITION BY org_id, pending_key ORDER BY created_at, id) AS nth
+            FROM (SELECT id, org_id, created_at,
+                         CASE WHEN session_id IS NOT NULL THEN student_id || '|session|' || session_id
+                              ELSE student_id || '|days|' || coalesce(subject_id, '*') || '|' || from_day || '|' || to_day END AS pending_key
+                    FROM excuses WHERE status = 'pending')
+        ) AS k
+       WHERE k.id = excuses.id AND k.nth = 1;
+      CREATE UNIQUE INDEX excuses_pending ON excuses (org_id, pending_key) WHERE pending_key IS NOT NULL;
+    `,
+  },
 ];
 
 /**

@@ -128,6 +128,7 @@ export const LATER_TABLES: { [C in Exclude<CollectionName, keyof typeof CORE_TAB
     decidedBy: v('decided_by'),
     decidedAt: d('decided_at'),
     decisionNote: v('decision_note'),
+    pendingKey: v('pending_key'),
     createdAt: d('created_at'),
     updatedAt: d('updated_at'),
   }),

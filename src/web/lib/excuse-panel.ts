@@ -61,6 +61,7 @@ async function renderMine(): Promise<void> {
 export async function bindStudentExcuses(): Promise<void> {
   const form = byId<HTMLFormElement>('excuse-form');
   const error = byId('excuse-error');
+  const notice = byId('excuse-notice');
   await fillCategories(byId<HTMLSelectElement>('excuse-category'));
   await fillSubjects(byId<HTMLSelectElement>('excuse-subject'));
   await renderMine();
@@ -79,13 +80,17 @@ export async function bindStudentExcuses(): Promise<void> {
       text: data.get('text'),
       ...(subjectId ? { subjectId } : {}),
     };
-    postJson('api/v1/excuses', body)
-      .then(async (created) => {
+    notice.textContent = '';
+    apiFetch('api/v1/excuses', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      .then(async (res) => {
+        const excuse = (await res.json()) as { id: string };
         if (file) {
           const body = new FormData();
           body.append('document', file);
-          await apiFetch(`api/v1/excuses/${encodeURIComponent((created as { id: string }).id)}/document`, { method: 'PUT', body });
+          await apiFetch(`api/v1/excuses/${encodeURIComponent(excuse.id)}/document`, { method: 'PUT', body });
         }
+        // 200, not 201: the pending excuse of these days, sent before (another tab, a retry), unchanged.
+        if (res.status === 200) notice.textContent = t('excuse.alreadyPending');
         form.reset();
         await renderMine();
       })

@@ -73,5 +73,7 @@ export const pagesEn = {
   'excuse.pending': 'pending',
   'excuse.approved': 'approved',
   'excuse.declined': 'declined',
+  'excuse.alreadyPending':
+    'You already have a pending excuse for these days: nothing new was sent, and its reason and explanation stay as first sent. A document you chose is attached to it.',
   ...reasons,
 } as const;

@@ -73,6 +73,8 @@ const catalog: CatalogOf<typeof pagesEn> = {
   'excuse.pending': 'en attente',
   'excuse.approved': 'acceptée',
   'excuse.declined': 'refusée',
+  'excuse.alreadyPending':
+    'Vous avez déjà une justification en attente pour ces jours : rien de nouveau n’a été envoyé, et son motif et son explication restent ceux du premier envoi. Le document choisi y est joint.',
   ...reasonLabels,
 };
 

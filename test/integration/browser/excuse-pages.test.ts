@@ -57,6 +57,15 @@ describe('excuse pages (Chromium)', function () {
     expect(excuse).to.include({ subjectId: subject.id, category: 'MEDICAL', text: 'Flu' });
     expect(excuse!.document).to.include({ contentType: 'application/pdf' });
 
+    // Sent again while it waits (another tab, a retry): the page says so, and staff still have one to decide.
+    await page.fill('#excuse-from', day);
+    await page.fill('#excuse-to', day);
+    await page.selectOption('#excuse-subject', subject.id);
+    await page.selectOption('#excuse-category', 'MEDICAL');
+    await page.click('#excuse-form button[type="submit"]');
+    await page.waitForSelector('#excuse-notice:has-text("already have a pending excuse")');
+    expect((await srv.store.excuses.list(org.id, { limit: 10, offset: 0, studentId: student.id })).total).to.equal(1);
+
     const desk = await browser.newContext({ baseURL: srv.baseUrl, viewport: { width: 1366, height: 900 }, bypassCSP: true });
     contexts.push(desk);
     desk.setDefaultTimeout(8_000);
@@ -82,7 +91,8 @@ describe('excuse pages (Chromium)', function () {
     const student = await createUser(srv.store, org.id, 'student');
     const subject = await createSubject(srv.store, org.id, [teacher.id], [student.id]);
     for (let i = 1; i <= 53; i += 1) {
-      const d = `2026-02-${String((i % 28) + 1).padStart(2, '0')}`;
+      // A day each: a student has one pending excuse per scope.
+      const d = new Date(Date.UTC(2026, 1, i)).toISOString().slice(0, 10);
       await srv.store.excuses.create(org.id, {
         studentId: student.id,
         submittedBy: student.id,

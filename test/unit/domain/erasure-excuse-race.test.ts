@@ -22,7 +22,8 @@ function erasureExcuseRaceSuite(setup: RaceStore): void {
     f = fixture();
     teacher = f.actor(f.teacher);
     const session = await f.live.sessions.open(teacher, { subjectId: f.subject.id });
-    excuseId = (await f.domain.excuses.submit(f.actor(f.students[0]!), { sessionId: session.id, category: 'MEDICAL', text: 'flu' })).id;
+    excuseId = (await f.domain.excuses.submit(f.actor(f.students[0]!), { sessionId: session.id, category: 'MEDICAL', text: 'flu' })).excuse
+      .id;
     original = f.store.excuses.decide;
   });
 

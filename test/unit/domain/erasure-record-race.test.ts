@@ -143,7 +143,7 @@ function erasureRecordRaceSuite(setup: RaceStore): void {
   it('an approved excuse, for a student enrolled after closing and erased before it is written, stores nothing of them', async () => {
     await closeSession();
     await f.store.subjects.enrol(f.org.id, f.subject.id, [f.outsider.id]);
-    const excuse = await f.domain.excuses.submit(f.actor(f.outsider), { sessionId: session.id, category: 'MEDICAL', text: 'flu' });
+    const { excuse } = await f.domain.excuses.submit(f.actor(f.outsider), { sessionId: session.id, category: 'MEDICAL', text: 'flu' });
     injectErasure('before', 0, f.outsider);
     await f.domain.excuses.decide(teacher, excuse.id, 'approve', null).catch(() => undefined);
     await expectNothingLeft(f.outsider);

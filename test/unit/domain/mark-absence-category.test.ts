@@ -15,7 +15,7 @@ onBothStores('absence categories of records marked by hand', 'attendance_mark_ab
     const student = f.students[0]!;
     const session = await f.live.sessions.open(teacher, { subjectId: f.subject.id });
     await f.live.closer.close(f.org.id, session.id, f.teacher.id);
-    const excuse = await f.domain.excuses.submit(f.actor(student), { sessionId: session.id, category: 'MEDICAL', text: 'flu' });
+    const { excuse } = await f.domain.excuses.submit(f.actor(student), { sessionId: session.id, category: 'MEDICAL', text: 'flu' });
     await f.domain.excuses.decide(teacher, excuse.id, 'approve', null);
     const excused = await f.store.records.getForStudent(f.org.id, session.id, student.id);
     expect(excused).to.include({ status: 'excused', absenceCategory: 'MEDICAL' });
