@@ -48,7 +48,7 @@ describe("ids named in bodies and query strings: another organisation's answer a
     ourTerm = await srv.store.timetable.createTerm(ours.org.id, { name: 'T', startDay: '2026-01-05', endDay: '2026-12-18' });
     theirTerm = await srv.store.timetable.createTerm(theirs.org.id, { name: 'T', startDay: '2026-01-05', endDay: '2026-12-18' });
     ourSession = await createCodeSession(srv.store, ours.org.id, ours.subject.id, ours.teacher.id);
-    ourExcuse = await srv.store.excuses.create(ours.org.id, {
+    ({ excuse: ourExcuse } = await srv.store.excuses.create(ours.org.id, {
       studentId: ours.student.id,
       submittedBy: ours.student.id,
       subjectId: ours.subject.id,
@@ -57,7 +57,7 @@ describe("ids named in bodies and query strings: another organisation's answer a
       toDay: '2026-03-02',
       category: 'MEDICAL',
       text: '',
-    });
+    }));
     const absent = await createUser(srv.store, theirs.org.id, 'teacher');
     await createSubject(srv.store, theirs.org.id, [absent.id]);
     absentId = absent.id;
