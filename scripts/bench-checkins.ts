@@ -30,19 +30,21 @@ const { values: args } = parseArgs({
     students: { type: 'string', default: '1000' },
     sessions: { type: 'string', default: '4' },
     window: { type: 'string', default: '200' },
+    warmup: { type: 'string', default: '0' },
     'node-flags': { type: 'string', default: '' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   process.stdout.write(
-    'usage: bench-checkins.ts [--students N] [--sessions M] [--window W] [--node-flags=F]\n  N students each check in to M concurrent sessions, at most W submissions in flight.\n  F: node options of the server (not of the echo server), space-separated, after the\n  service’s own (--max-semi-space-size=64, which both servers get).\n',
+    'usage: bench-checkins.ts [--students N] [--sessions M] [--window W] [--warmup K] [--node-flags=F]\n  N students each check in to M concurrent sessions, at most W submissions in flight.\n  K: first, untimed, each student checks in to K other sessions, and the echo server gets\n  K × N messages (default 0: both measured from cold, the optimising compiler at work).\n  F: node options of the server (not of the echo server), space-separated, after the\n  service’s own (--max-semi-space-size=64, which both servers get).\n',
   );
   process.exit(0);
 }
 const STUDENTS = Number(args.students);
 const SESSIONS = Number(args.sessions);
 const WINDOW = Number(args.window);
+const WARMUP = Number(args.warmup);
 const NODE_FLAGS = args['node-flags'].split(/\s+/).filter((f) => f !== '');
 const root = repoRoot(import.meta.url);
 
@@ -51,6 +53,8 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 const fmt = (n: number) => n.toFixed(1);
+/** This process's CPU time (the clients of either server: one socket.io-client per student), ms. */
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
 /** Runs `jobs` with at most `window` in flight; returns per-job latencies in ms. */
 async function windowed(jobs: (() => Promise<void>)[], window: number): Promise<void> {
@@ -93,7 +97,7 @@ async function benchAttendance() {
     );
 
     const sessionIds: string[] = [];
-    for (let i = 0; i < SESSIONS; i += 1) {
+    for (let i = 0; i < WARMUP + SESSIONS; i += 1) {
       const opened = await emitAck<{ id: string }>(teacherSocket!, 'session:open', {
         subjectId: subject.id,
         policy: { geofence: true, rotatingCode: false },
@@ -105,10 +109,13 @@ async function benchAttendance() {
       const watched = await emitAck(teacherSocket!, 'session:watch', { sessionId: opened.data.id });
       if (!watched.ok) throw new Error(watched.error.code);
     }
+    // The warm-up's sessions first: their check-ins are neither timed nor counted.
+    const warmupIds = sessionIds.splice(0, WARMUP);
     const submittedAt = new Map<string, number>();
     const rosterLatency: number[] = [];
     let rosterMessages = 0;
     teacherSocket!.on('roster:updates', (batch: RosterUpdates) => {
+      if (warmupIds.includes(batch.sessionId)) return;
       rosterMessages += 1;
       for (const u of batch.updates) {
         const t = submittedAt.get(`${batch.sessionId}/${u.entry.studentId}`);
@@ -118,21 +125,21 @@ async function benchAttendance() {
 
     const ackLatency: number[] = [];
     let errors = 0;
-    const jobs: (() => Promise<void>)[] = [];
-    for (const sessionId of sessionIds) {
-      studentSockets.forEach((s, i) => {
-        jobs.push(async () => {
+    const checkinJobs = (ids: readonly string[], timed: boolean) =>
+      ids.flatMap((sessionId) =>
+        studentSockets.map((s, i) => async () => {
           const t0 = performance.now();
-          submittedAt.set(`${sessionId}/${students[i]!.id}`, t0);
+          if (timed) submittedAt.set(`${sessionId}/${students[i]!.id}`, t0);
           const ack = await emitAck(s, 'checkin:submit', {
             sessionId,
             location: { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15, timestamp: Date.now() },
           });
-          ackLatency.push(performance.now() - t0);
           if (!ack.ok) errors += 1;
-        });
-      });
-    }
+          if (timed) ackLatency.push(performance.now() - t0);
+        }),
+      );
+    await windowed(checkinJobs(warmupIds, false), WINDOW);
+    const jobs = checkinJobs(sessionIds, true);
     const pid = server.child.pid;
     const cpu0 = pid === undefined ? null : cpuSecondsOf(pid);
     const main0 = pid === undefined ? null : cpuSecondsOf(pid, 'main');
@@ -140,9 +147,11 @@ async function benchAttendance() {
     // The allocation profile covers the check-ins only (scripts/lib/heap-sampling.ts).
     if (heapProfDir || gcStats) server.child.kill('SIGUSR2');
     const perf = pid === undefined ? null : await startPerf(pid);
+    const client0 = process.cpuUsage();
     const start = performance.now();
     await windowed(jobs, WINDOW);
     const elapsed = (performance.now() - start) / 1000;
+    const clientCpuMsPerCheckin = cpuMs(process.cpuUsage(client0)) / jobs.length;
     if (heapProfDir || gcStats) server.child.kill('SIGUSR2');
     await perf?.stop();
     const cpu1 = pid === undefined ? null : cpuSecondsOf(pid);
@@ -173,6 +182,7 @@ async function benchAttendance() {
       cpuMsPerCheckin,
       mainCpuMsPerCheckin,
       otherThreadsMsPerCheckin,
+      clientCpuMsPerCheckin,
     };
   } finally {
     for (const s of open) s.disconnect();
@@ -223,16 +233,25 @@ async function benchEcho(messages: number) {
       { into: sockets },
     );
     const latency: number[] = [];
-    const jobs = Array.from({ length: messages }, (_, i) => async () => {
-      const t0 = performance.now();
-      await emitAck(sockets[i % sockets.length]!, 'echo', { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15, timestamp: Date.now() });
-      latency.push(performance.now() - t0);
-    });
+    const echoJobs = (n: number, timed: boolean) =>
+      Array.from({ length: n }, (_, i) => async () => {
+        const t0 = performance.now();
+        await emitAck(sockets[i % sockets.length]!, 'echo', { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15, timestamp: Date.now() });
+        if (timed) latency.push(performance.now() - t0);
+      });
+    // The same warm-up as the service's: as many untimed messages as its untimed check-ins.
+    await windowed(echoJobs(WARMUP * STUDENTS, false), WINDOW);
+    const pid = server.child.pid;
+    const cpu0 = pid === undefined ? null : cpuSecondsOf(pid);
+    const client0 = process.cpuUsage();
     const start = performance.now();
-    await windowed(jobs, WINDOW);
+    await windowed(echoJobs(messages, true), WINDOW);
     const elapsed = (performance.now() - start) / 1000;
+    const clientCpuMsPerMessage = cpuMs(process.cpuUsage(client0)) / messages;
+    const cpu1 = pid === undefined ? null : cpuSecondsOf(pid);
+    const cpuMsPerMessage = cpu0 === null || cpu1 === null ? null : ((cpu1 - cpu0) * 1000) / messages;
     latency.sort((a, b) => a - b);
-    return { elapsed, latency };
+    return { elapsed, latency, cpuMsPerMessage, clientCpuMsPerMessage };
   } finally {
     for (const s of sockets) s.disconnect();
     await server.stop();
@@ -245,7 +264,7 @@ const serviceRate = result.checkins / result.elapsed;
 const echoRate = result.checkins / echo.elapsed;
 process.stdout.write(
   [
-    `students ${STUDENTS}, sessions ${SESSIONS}, in flight ${WINDOW}, check-ins ${result.checkins}, errors ${result.errors}${NODE_FLAGS.length > 0 ? `, node flags ${NODE_FLAGS.join(' ')}` : ''}`,
+    `students ${STUDENTS}, sessions ${SESSIONS}${WARMUP > 0 ? ` after ${WARMUP} of warm-up` : ''}, in flight ${WINDOW}, check-ins ${result.checkins}, errors ${result.errors}${NODE_FLAGS.length > 0 ? `, node flags ${NODE_FLAGS.join(' ')}` : ''}`,
     `attendance: ${fmt(serviceRate)} check-ins/s; ack p50 ${fmt(pct(result.ackLatency, 50))} ms, p99 ${fmt(pct(result.ackLatency, 99))} ms; roster update at teacher p50 ${fmt(pct(result.rosterLatency, 50))} ms, p99 ${fmt(pct(result.rosterLatency, 99))} ms (${result.rosterLatency.length} updates in ${result.rosterMessages} roster:updates messages)`,
     `server CPU per check-in: ${result.cpuMsPerCheckin === null ? 'n/a (no /proc)' : `${result.cpuMsPerCheckin.toFixed(3)} ms`}, of it the main thread ${result.mainCpuMsPerCheckin === null ? 'n/a' : `${result.mainCpuMsPerCheckin.toFixed(3)} ms`} (user + system, from /proc; 10 ms resolution over the run)`,
     `other threads per check-in, busiest first: ${
@@ -253,7 +272,9 @@ process.stdout.write(
         ? 'n/a'
         : result.otherThreadsMsPerCheckin.map(([name, ms]) => `${name} ${ms.toFixed(3)} ms`).join(', ')
     }`,
-    `socket.io echo (same run): ${fmt(echoRate)} msgs/s; ack p50 ${fmt(pct(echo.latency, 50))} ms, p99 ${fmt(pct(echo.latency, 99))} ms`,
+    `socket.io echo (same run): ${fmt(echoRate)} msgs/s; ack p50 ${fmt(pct(echo.latency, 50))} ms, p99 ${fmt(pct(echo.latency, 99))} ms; server CPU per message ${echo.cpuMsPerMessage === null ? 'n/a' : `${echo.cpuMsPerMessage.toFixed(3)} ms`}`,
+    // The clients share the closed loop with the server: their time per message bounds the rate too.
+    `client CPU (this process) per check-in ${result.clientCpuMsPerCheckin.toFixed(3)} ms, per echo message ${echo.clientCpuMsPerMessage.toFixed(3)} ms`,
     `ratio service / echo: ${(serviceRate / echoRate).toFixed(2)} (issue #20 target >= 0.5)`,
     '',
   ].join('\n'),
