@@ -11,17 +11,21 @@
  * the check-ins; BENCH_GC_STATS=1: its garbage collections over the check-ins (count and pause
  * time by kind, on stderr); BENCH_PERF=FILE: `perf record -g` of every thread of the server over
  * the check-ins (Linux perf on the PATH; add --node-flags=--perf-basic-prof to name its
- * JavaScript frames), for `perf report -i FILE --sort tid,sym`.
+ * JavaScript frames), for `perf report -i FILE --sort tid,sym`; BENCH_STAGES=DIR: the stage table
+ * of `scripts/loadtest.ts --stages` over the timed check-ins (where a closed-loop check-in waits:
+ * the node with CHECKIN_STAGES_FILE, "offered" being "sent"), on stdout and in DIR/bench-stages.md.
  *
  * Loopback only; the server runs in a child process so client and server each get a core.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Socket } from 'socket.io-client';
 import type { RosterUpdates } from '../src/shared/events.js';
 import { BENCH_ROOM as ROOM, connectBench, emitAck, seedBenchClass, startBenchNode } from './lib/bench-node.js';
+import { batchSizes, stageTable, stageTableText, type GeneratorTimes } from './lib/checkin-stages-table.js';
 import { cpuByThreadName, cpuSecondsOf, threadDelta } from './lib/loadtest-timeline.js';
 import { repoRoot } from './lib/repo-root.js';
 
@@ -73,8 +77,16 @@ async function benchAttendance() {
   const heapProfDir = process.env['BENCH_HEAP_PROF'];
   // Garbage collections of the check-in phase, written to stderr by the server (scripts/lib/gc-stats.ts).
   const gcStats = process.env['BENCH_GC_STATS'] === '1';
+  const stagesDir = process.env['BENCH_STAGES'] ? path.resolve(process.env['BENCH_STAGES']) : null;
+  if (stagesDir) mkdirSync(stagesDir, { recursive: true });
+  const stagesFile = stagesDir ? path.join(stagesDir, 'bench-node-stages.json') : null;
+  /** BENCH_STAGES: the timed check-ins' own times (absolute ms), by `${sessionId}/${studentId}`. */
+  const generatorTimes = new Map<string, GeneratorTimes>();
+  /** BENCH_STAGES: when the teacher's screen showed each timed check-in (absolute ms). */
+  const seenAt = new Map<string, number>();
   const bench = await seedBenchClass('bench-checkins', STUDENTS, {
     CHECKIN_RATE_PER_MINUTE: '600',
+    ...(stagesFile ? { CHECKIN_STAGES_FILE: stagesFile } : {}),
     ...(heapProfDir ? { HEAP_PROF_DIR: heapProfDir } : {}),
   });
   const { teacher, students, subject, tokens } = bench;
@@ -118,8 +130,12 @@ async function benchAttendance() {
       if (warmupIds.includes(batch.sessionId)) return;
       rosterMessages += 1;
       for (const u of batch.updates) {
-        const t = submittedAt.get(`${batch.sessionId}/${u.entry.studentId}`);
-        if (t !== undefined) rosterLatency.push(performance.now() - t);
+        const key = `${batch.sessionId}/${u.entry.studentId}`;
+        const t = submittedAt.get(key);
+        if (t === undefined) continue;
+        const now = performance.now();
+        rosterLatency.push(now - t);
+        if (stagesDir) seenAt.set(key, performance.timeOrigin + now);
       }
     });
 
@@ -129,13 +145,20 @@ async function benchAttendance() {
       ids.flatMap((sessionId) =>
         studentSockets.map((s, i) => async () => {
           const t0 = performance.now();
-          if (timed) submittedAt.set(`${sessionId}/${students[i]!.id}`, t0);
+          const key = `${sessionId}/${students[i]!.id}`;
+          if (timed) submittedAt.set(key, t0);
           const ack = await emitAck(s, 'checkin:submit', {
             sessionId,
             location: { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15, timestamp: Date.now() },
           });
           if (!ack.ok) errors += 1;
-          if (timed) ackLatency.push(performance.now() - t0);
+          if (!timed) return;
+          const t1 = performance.now();
+          ackLatency.push(t1 - t0);
+          if (stagesDir && ack.ok) {
+            const sent = performance.timeOrigin + t0;
+            generatorTimes.set(key, { offered: sent, sent, acked: performance.timeOrigin + t1, screen: null });
+          }
         }),
       );
     await windowed(checkinJobs(warmupIds, false), WINDOW);
@@ -149,8 +172,15 @@ async function benchAttendance() {
     const perf = pid === undefined ? null : await startPerf(pid);
     const client0 = process.cpuUsage();
     const start = performance.now();
+    const monotonic0 = process.hrtime.bigint();
     await windowed(jobs, WINDOW);
     const elapsed = (performance.now() - start) / 1000;
+    // The timed check-ins on the clock of a .cpuprofile's startTime (CLOCK_MONOTONIC, µs), for
+    // scripts/profile-top.ts --at: the server's profile otherwise also holds its start-up, the
+    // connecting, the warm-up and the disconnecting.
+    if (process.env['BENCH_CPU_PROF']) {
+      process.stderr.write(`check-ins timed: --at ${monotonic0 / 1000n}-${process.hrtime.bigint() / 1000n}\n`);
+    }
     const clientCpuMsPerCheckin = cpuMs(process.cpuUsage(client0)) / jobs.length;
     if (heapProfDir || gcStats) server.child.kill('SIGUSR2');
     await perf?.stop();
@@ -188,6 +218,16 @@ async function benchAttendance() {
     for (const s of open) s.disconnect();
     await server.stop();
     bench.remove();
+    // The node writes its stage times as it exits; the batch count includes the warm-up's.
+    if (stagesDir && stagesFile) {
+      for (const [key, at] of seenAt) {
+        const g = generatorTimes.get(key);
+        if (g) g.screen = at;
+      }
+      const table = stageTableText(stageTable(generatorTimes, [stagesFile]), batchSizes([stagesFile]));
+      writeFileSync(path.join(stagesDir, 'bench-stages.md'), `${table}\n`);
+      process.stdout.write(`== stages of a timed check-in (closed loop)\n${table}\n\n`);
+    }
   }
 }
 
