@@ -19,7 +19,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { busiestWindow, profileTop, table, type CpuProfile } from './lib/cpu-profile.js';
+import { busiestWindow, profileTop, table, windowAt, type CpuProfile } from './lib/cpu-profile.js';
 import { repoRoot } from './lib/repo-root.js';
 
 const { values, positionals } = parseArgs({
@@ -50,11 +50,7 @@ for (const file of positionals) {
     from = busiestWindow(profile, Number(values.busiest));
     to = from + Number(values.busiest);
   }
-  if (values.at !== undefined) {
-    const [a, b] = values.at.split('-').map(Number);
-    from = (a! - profile.startTime) / 1e6;
-    to = (b! - profile.startTime) / 1e6;
-  }
+  if (values.at !== undefined) ({ from, to } = windowAt(profile, values.at));
   const window = from > 0 || to < Infinity ? ` (${from} s to ${to === Infinity ? 'end' : `${to} s`})` : '';
   process.stdout.write(`${path.basename(file)}${window}\n${table(profileTop(profile, root, from, to), n, values.by)}\n\n`);
 }
