@@ -11,17 +11,21 @@
  * the check-ins; BENCH_GC_STATS=1: its garbage collections over the check-ins (count and pause
  * time by kind, on stderr); BENCH_PERF=FILE: `perf record -g` of every thread of the server over
  * the check-ins (Linux perf on the PATH; add --node-flags=--perf-basic-prof to name its
- * JavaScript frames), for `perf report -i FILE --sort tid,sym`.
+ * JavaScript frames), for `perf report -i FILE --sort tid,sym`; BENCH_STAGES=DIR: the stage table
+ * of `scripts/loadtest.ts --stages` over the timed check-ins (where a closed-loop check-in waits:
+ * the node with CHECKIN_STAGES_FILE, "offered" being "sent"), on stdout and in DIR/bench-stages.md.
  *
  * Loopback only; the server runs in a child process so client and server each get a core.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Socket } from 'socket.io-client';
 import type { RosterUpdates } from '../src/shared/events.js';
 import { BENCH_ROOM as ROOM, connectBench, emitAck, seedBenchClass, startBenchNode } from './lib/bench-node.js';
+import { batchSizes, stageTable, stageTableText, type GeneratorTimes } from './lib/checkin-stages-table.js';
 import { cpuByThreadName, cpuSecondsOf, threadDelta } from './lib/loadtest-timeline.js';
 import { repoRoot } from './lib/repo-root.js';
 
@@ -30,19 +34,21 @@ const { values: args } = parseArgs({
     students: { type: 'string', default: '1000' },
     sessions: { type: 'string', default: '4' },
     window: { type: 'string', default: '200' },
+    warmup: { type: 'string', default: '0' },
     'node-flags': { type: 'string', default: '' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   process.stdout.write(
-    'usage: bench-checkins.ts [--students N] [--sessions M] [--window W] [--node-flags=F]\n  N students each check in to M concurrent sessions, at most W submissions in flight.\n  F: node options of the server (not of the echo server), space-separated, after the\n  service’s own (--max-semi-space-size=64, which both servers get).\n',
+    'usage: bench-checkins.ts [--students N] [--sessions M] [--window W] [--warmup K] [--node-flags=F]\n  N students each check in to M concurrent sessions, at most W submissions in flight.\n  K: first, untimed, each student checks in to K other sessions, and the echo server gets\n  K × N messages (default 0: both measured from cold, the optimising compiler at work).\n  F: node options of the server (not of the echo server), space-separated, after the\n  service’s own (--max-semi-space-size=64, which both servers get).\n',
   );
   process.exit(0);
 }
 const STUDENTS = Number(args.students);
 const SESSIONS = Number(args.sessions);
 const WINDOW = Number(args.window);
+const WARMUP = Number(args.warmup);
 const NODE_FLAGS = args['node-flags'].split(/\s+/).filter((f) => f !== '');
 const root = repoRoot(import.meta.url);
 
@@ -51,6 +57,8 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 const fmt = (n: number) => n.toFixed(1);
+/** This process's CPU time (the clients of either server: one socket.io-client per student), ms. */
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
 /** Runs `jobs` with at most `window` in flight; returns per-job latencies in ms. */
 async function windowed(jobs: (() => Promise<void>)[], window: number): Promise<void> {
@@ -69,8 +77,16 @@ async function benchAttendance() {
   const heapProfDir = process.env['BENCH_HEAP_PROF'];
   // Garbage collections of the check-in phase, written to stderr by the server (scripts/lib/gc-stats.ts).
   const gcStats = process.env['BENCH_GC_STATS'] === '1';
+  const stagesDir = process.env['BENCH_STAGES'] ? path.resolve(process.env['BENCH_STAGES']) : null;
+  if (stagesDir) mkdirSync(stagesDir, { recursive: true });
+  const stagesFile = stagesDir ? path.join(stagesDir, 'bench-node-stages.json') : null;
+  /** BENCH_STAGES: the timed check-ins' own times (absolute ms), by `${sessionId}/${studentId}`. */
+  const generatorTimes = new Map<string, GeneratorTimes>();
+  /** BENCH_STAGES: when the teacher's screen showed each timed check-in (absolute ms). */
+  const seenAt = new Map<string, number>();
   const bench = await seedBenchClass('bench-checkins', STUDENTS, {
     CHECKIN_RATE_PER_MINUTE: '600',
+    ...(stagesFile ? { CHECKIN_STAGES_FILE: stagesFile } : {}),
     ...(heapProfDir ? { HEAP_PROF_DIR: heapProfDir } : {}),
   });
   const { teacher, students, subject, tokens } = bench;
@@ -93,7 +109,7 @@ async function benchAttendance() {
     );
 
     const sessionIds: string[] = [];
-    for (let i = 0; i < SESSIONS; i += 1) {
+    for (let i = 0; i < WARMUP + SESSIONS; i += 1) {
       const opened = await emitAck<{ id: string }>(teacherSocket!, 'session:open', {
         subjectId: subject.id,
         policy: { geofence: true, rotatingCode: false },
@@ -105,34 +121,48 @@ async function benchAttendance() {
       const watched = await emitAck(teacherSocket!, 'session:watch', { sessionId: opened.data.id });
       if (!watched.ok) throw new Error(watched.error.code);
     }
+    // The warm-up's sessions first: their check-ins are neither timed nor counted.
+    const warmupIds = sessionIds.splice(0, WARMUP);
     const submittedAt = new Map<string, number>();
     const rosterLatency: number[] = [];
     let rosterMessages = 0;
     teacherSocket!.on('roster:updates', (batch: RosterUpdates) => {
+      if (warmupIds.includes(batch.sessionId)) return;
       rosterMessages += 1;
       for (const u of batch.updates) {
-        const t = submittedAt.get(`${batch.sessionId}/${u.entry.studentId}`);
-        if (t !== undefined) rosterLatency.push(performance.now() - t);
+        const key = `${batch.sessionId}/${u.entry.studentId}`;
+        const t = submittedAt.get(key);
+        if (t === undefined) continue;
+        const now = performance.now();
+        rosterLatency.push(now - t);
+        if (stagesDir) seenAt.set(key, performance.timeOrigin + now);
       }
     });
 
     const ackLatency: number[] = [];
     let errors = 0;
-    const jobs: (() => Promise<void>)[] = [];
-    for (const sessionId of sessionIds) {
-      studentSockets.forEach((s, i) => {
-        jobs.push(async () => {
+    const checkinJobs = (ids: readonly string[], timed: boolean) =>
+      ids.flatMap((sessionId) =>
+        studentSockets.map((s, i) => async () => {
           const t0 = performance.now();
-          submittedAt.set(`${sessionId}/${students[i]!.id}`, t0);
+          const key = `${sessionId}/${students[i]!.id}`;
+          if (timed) submittedAt.set(key, t0);
           const ack = await emitAck(s, 'checkin:submit', {
             sessionId,
             location: { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15, timestamp: Date.now() },
           });
-          ackLatency.push(performance.now() - t0);
           if (!ack.ok) errors += 1;
-        });
-      });
-    }
+          if (!timed) return;
+          const t1 = performance.now();
+          ackLatency.push(t1 - t0);
+          if (stagesDir && ack.ok) {
+            const sent = performance.timeOrigin + t0;
+            generatorTimes.set(key, { offered: sent, sent, acked: performance.timeOrigin + t1, screen: null });
+          }
+        }),
+      );
+    await windowed(checkinJobs(warmupIds, false), WINDOW);
+    const jobs = checkinJobs(sessionIds, true);
     const pid = server.child.pid;
     const cpu0 = pid === undefined ? null : cpuSecondsOf(pid);
     const main0 = pid === undefined ? null : cpuSecondsOf(pid, 'main');
@@ -140,9 +170,18 @@ async function benchAttendance() {
     // The allocation profile covers the check-ins only (scripts/lib/heap-sampling.ts).
     if (heapProfDir || gcStats) server.child.kill('SIGUSR2');
     const perf = pid === undefined ? null : await startPerf(pid);
+    const client0 = process.cpuUsage();
     const start = performance.now();
+    const monotonic0 = process.hrtime.bigint();
     await windowed(jobs, WINDOW);
     const elapsed = (performance.now() - start) / 1000;
+    // The timed check-ins on the clock of a .cpuprofile's startTime (CLOCK_MONOTONIC, µs), for
+    // scripts/profile-top.ts --at: the server's profile otherwise also holds its start-up, the
+    // connecting, the warm-up and the disconnecting.
+    if (process.env['BENCH_CPU_PROF']) {
+      process.stderr.write(`check-ins timed: --at ${monotonic0 / 1000n}-${process.hrtime.bigint() / 1000n}\n`);
+    }
+    const clientCpuMsPerCheckin = cpuMs(process.cpuUsage(client0)) / jobs.length;
     if (heapProfDir || gcStats) server.child.kill('SIGUSR2');
     await perf?.stop();
     const cpu1 = pid === undefined ? null : cpuSecondsOf(pid);
@@ -173,11 +212,22 @@ async function benchAttendance() {
       cpuMsPerCheckin,
       mainCpuMsPerCheckin,
       otherThreadsMsPerCheckin,
+      clientCpuMsPerCheckin,
     };
   } finally {
     for (const s of open) s.disconnect();
     await server.stop();
     bench.remove();
+    // The node writes its stage times as it exits; the batch count includes the warm-up's.
+    if (stagesDir && stagesFile) {
+      for (const [key, at] of seenAt) {
+        const g = generatorTimes.get(key);
+        if (g) g.screen = at;
+      }
+      const table = stageTableText(stageTable(generatorTimes, [stagesFile]), batchSizes([stagesFile]));
+      writeFileSync(path.join(stagesDir, 'bench-stages.md'), `${table}\n`);
+      process.stdout.write(`== stages of a timed check-in (closed loop)\n${table}\n\n`);
+    }
   }
 }
 
@@ -223,16 +273,25 @@ async function benchEcho(messages: number) {
       { into: sockets },
     );
     const latency: number[] = [];
-    const jobs = Array.from({ length: messages }, (_, i) => async () => {
-      const t0 = performance.now();
-      await emitAck(sockets[i % sockets.length]!, 'echo', { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15, timestamp: Date.now() });
-      latency.push(performance.now() - t0);
-    });
+    const echoJobs = (n: number, timed: boolean) =>
+      Array.from({ length: n }, (_, i) => async () => {
+        const t0 = performance.now();
+        await emitAck(sockets[i % sockets.length]!, 'echo', { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15, timestamp: Date.now() });
+        if (timed) latency.push(performance.now() - t0);
+      });
+    // The same warm-up as the service's: as many untimed messages as its untimed check-ins.
+    await windowed(echoJobs(WARMUP * STUDENTS, false), WINDOW);
+    const pid = server.child.pid;
+    const cpu0 = pid === undefined ? null : cpuSecondsOf(pid);
+    const client0 = process.cpuUsage();
     const start = performance.now();
-    await windowed(jobs, WINDOW);
+    await windowed(echoJobs(messages, true), WINDOW);
     const elapsed = (performance.now() - start) / 1000;
+    const clientCpuMsPerMessage = cpuMs(process.cpuUsage(client0)) / messages;
+    const cpu1 = pid === undefined ? null : cpuSecondsOf(pid);
+    const cpuMsPerMessage = cpu0 === null || cpu1 === null ? null : ((cpu1 - cpu0) * 1000) / messages;
     latency.sort((a, b) => a - b);
-    return { elapsed, latency };
+    return { elapsed, latency, cpuMsPerMessage, clientCpuMsPerMessage };
   } finally {
     for (const s of sockets) s.disconnect();
     await server.stop();
@@ -245,7 +304,7 @@ const serviceRate = result.checkins / result.elapsed;
 const echoRate = result.checkins / echo.elapsed;
 process.stdout.write(
   [
-    `students ${STUDENTS}, sessions ${SESSIONS}, in flight ${WINDOW}, check-ins ${result.checkins}, errors ${result.errors}${NODE_FLAGS.length > 0 ? `, node flags ${NODE_FLAGS.join(' ')}` : ''}`,
+    `students ${STUDENTS}, sessions ${SESSIONS}${WARMUP > 0 ? ` after ${WARMUP} of warm-up` : ''}, in flight ${WINDOW}, check-ins ${result.checkins}, errors ${result.errors}${NODE_FLAGS.length > 0 ? `, node flags ${NODE_FLAGS.join(' ')}` : ''}`,
     `attendance: ${fmt(serviceRate)} check-ins/s; ack p50 ${fmt(pct(result.ackLatency, 50))} ms, p99 ${fmt(pct(result.ackLatency, 99))} ms; roster update at teacher p50 ${fmt(pct(result.rosterLatency, 50))} ms, p99 ${fmt(pct(result.rosterLatency, 99))} ms (${result.rosterLatency.length} updates in ${result.rosterMessages} roster:updates messages)`,
     `server CPU per check-in: ${result.cpuMsPerCheckin === null ? 'n/a (no /proc)' : `${result.cpuMsPerCheckin.toFixed(3)} ms`}, of it the main thread ${result.mainCpuMsPerCheckin === null ? 'n/a' : `${result.mainCpuMsPerCheckin.toFixed(3)} ms`} (user + system, from /proc; 10 ms resolution over the run)`,
     `other threads per check-in, busiest first: ${
@@ -253,7 +312,9 @@ process.stdout.write(
         ? 'n/a'
         : result.otherThreadsMsPerCheckin.map(([name, ms]) => `${name} ${ms.toFixed(3)} ms`).join(', ')
     }`,
-    `socket.io echo (same run): ${fmt(echoRate)} msgs/s; ack p50 ${fmt(pct(echo.latency, 50))} ms, p99 ${fmt(pct(echo.latency, 99))} ms`,
+    `socket.io echo (same run): ${fmt(echoRate)} msgs/s; ack p50 ${fmt(pct(echo.latency, 50))} ms, p99 ${fmt(pct(echo.latency, 99))} ms; server CPU per message ${echo.cpuMsPerMessage === null ? 'n/a' : `${echo.cpuMsPerMessage.toFixed(3)} ms`}`,
+    // The clients share the closed loop with the server: their time per message bounds the rate too.
+    `client CPU (this process) per check-in ${result.clientCpuMsPerCheckin.toFixed(3)} ms, per echo message ${echo.clientCpuMsPerMessage.toFixed(3)} ms`,
     `ratio service / echo: ${(serviceRate / echoRate).toFixed(2)} (issue #20 target >= 0.5)`,
     '',
   ].join('\n'),

@@ -7,7 +7,9 @@
  *
  * `--from`/`--to` keep the samples taken between S seconds after the profile's start (the
  * load phase of a run, without the start-up and the connecting); `--busiest S` keeps the S
- * seconds with the least idle time.
+ * seconds with the least idle time; `--at A-B` keeps those between A and B on the profile's own clock
+ * (microseconds of CLOCK_MONOTONIC, as its startTime), which `BENCH_CPU_PROF=DIR
+ * scripts/bench-checkins.ts` prints for its timed check-ins.
  *
  * Frames are merged by function and file (and line, outside .ts files, whose lines under tsx are
  * those of the transpiled code), so one function reached by several paths is one row, and the
@@ -17,7 +19,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { busiestWindow, profileTop, table, type CpuProfile } from './lib/cpu-profile.js';
+import { busiestWindow, profileTop, table, windowAt, type CpuProfile } from './lib/cpu-profile.js';
 import { repoRoot } from './lib/repo-root.js';
 
 const { values, positionals } = parseArgs({
@@ -28,12 +30,15 @@ const { values, positionals } = parseArgs({
     from: { type: 'string' },
     to: { type: 'string' },
     busiest: { type: 'string' },
+    at: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 const n = Number(values.top);
 if (values.help || positionals.length === 0 || !Number.isInteger(n) || n < 1 || (values.by !== 'self' && values.by !== 'total')) {
-  process.stdout.write('usage: profile-top.ts FILE.cpuprofile... [--top N] [--by self|total] [--from S] [--to S | --busiest S]\n');
+  process.stdout.write(
+    'usage: profile-top.ts FILE.cpuprofile... [--top N] [--by self|total] [--from S] [--to S | --busiest S | --at A-B]\n',
+  );
   process.exit(values.help ? 0 : 1);
 }
 const root = repoRoot(import.meta.url);
@@ -45,6 +50,7 @@ for (const file of positionals) {
     from = busiestWindow(profile, Number(values.busiest));
     to = from + Number(values.busiest);
   }
+  if (values.at !== undefined) ({ from, to } = windowAt(profile, values.at));
   const window = from > 0 || to < Infinity ? ` (${from} s to ${to === Infinity ? 'end' : `${to} s`})` : '';
   process.stdout.write(`${path.basename(file)}${window}\n${table(profileTop(profile, root, from, to), n, values.by)}\n\n`);
 }

@@ -56,6 +56,17 @@ function sampleTimes(profile: CpuProfile): number[] {
   return times;
 }
 
+/**
+ * `A-B`, two instants on the profile's own clock (CLOCK_MONOTONIC microseconds, as its startTime:
+ * what `BENCH_CPU_PROF=DIR scripts/bench-checkins.ts` prints for its timed check-ins), as seconds
+ * since the profile's start.
+ */
+export function windowAt(profile: CpuProfile, at: string): { from: number; to: number } {
+  const m = /^(\d+)-(\d+)$/.exec(at);
+  if (!m || Number(m[2]) < Number(m[1])) throw new Error(`--at wants A-B, two instants in microseconds, A <= B: ${at}`);
+  return { from: (Number(m[1]) - profile.startTime) / 1e6, to: (Number(m[2]) - profile.startTime) / 1e6 };
+}
+
 /** The start of the `seconds`-long window, on whole seconds, with the fewest idle samples' time. */
 export function busiestWindow(profile: CpuProfile, seconds: number): number {
   const times = sampleTimes(profile);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { busiestWindow, profileTop, table, type CpuProfile } from '../../../scripts/lib/cpu-profile.js';
+import { busiestWindow, profileTop, table, windowAt, type CpuProfile } from '../../../scripts/lib/cpu-profile.js';
 
 const ROOT = '/repo';
 const frame = (functionName: string, url = '', lineNumber = 0) => ({ functionName, url, lineNumber });
@@ -33,6 +33,19 @@ describe('CPU profile summary (scripts/profile-top.ts)', () => {
     expect(row('query lib/q.js:9')).to.deep.equal({ frame: 'query lib/q.js:9', selfMs: 500, totalMs: 500 });
     expect(row('handler src/a.ts')).to.deep.equal({ frame: 'handler src/a.ts', selfMs: 200, totalMs: 700 });
     expect(top.rows.some((r) => r.frame.startsWith('(idle)'))).to.equal(false);
+  });
+
+  it('keeps the samples between two instants of the profile clock (--at), and refuses what is not A-B', () => {
+    // The same samples on a clock that did not start at 0, as a real profile's CLOCK_MONOTONIC.
+    const profile = { ...sample(), startTime: 5_000_000, endTime: 6_100_000 };
+    const { from, to } = windowAt(profile, '5000000-5600500');
+    expect([from, to]).to.deep.equal([0, 0.6005]);
+    // Sample i is at i ms: the busy first 0.6 s only, the later 0.1 s of handler outside.
+    const top = profileTop(profile, ROOT, from, to);
+    expect(top.sampledMs).to.equal(600);
+    expect(top.rows.find((r) => r.frame === 'handler src/a.ts')?.selfMs).to.equal(100);
+    expect(() => windowAt(profile, '5600000-5000000')).to.throw(/A <= B/);
+    expect(() => windowAt(profile, '--at')).to.throw(/A-B/);
   });
 
   it('keeps only the samples of a window, and finds the busiest one', () => {
