@@ -8,9 +8,11 @@ import { createModels, SCHEMAS } from '../../src/store/mongo/models.js';
 import { oneRosterRepository } from '../../src/store/mongo/oneroster.js';
 import { subjectRepository, userRepository } from '../../src/store/mongo/directory.js';
 import { recordRepository } from '../../src/store/mongo/attendance.js';
+import { excuseRepository } from '../../src/store/mongo/excuses.js';
 import { writeRecordBatch } from '../../src/store/mongo/record-batch.js';
 import { retentionRepository } from '../../src/store/mongo/retention.js';
 import { privacyRepository } from '../../src/store/mongo/privacy.js';
+import { ActorGoneError } from '../../src/domain/ports/common.js';
 import { truncateIp } from '../../src/domain/privacy/retention.js';
 import { personOf } from '../../src/domain/privacy/erasure-rules.js';
 import { useMongo } from '../support/ferretdb.js';
@@ -299,6 +301,114 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
         }) as typeof deleteMany;
         await privacyRepository({ ...models, users }).erase(personOf(ann!), 'tomb-ann');
         expect(await s.subjects.listEnrolled(org.id, subject.id)).to.deep.equal([]);
+      });
+    });
+
+    /** A pending excuse of a new organisation, the teacher who decides it, and its audit entry. */
+    async function anExcuse(s: Store) {
+      const org = await makeOrg(s);
+      const [teacher] = await s.users.createMany(org.id, [newUser({ role: 'teacher' })]);
+      const excuse = await s.excuses.create(org.id, {
+        studentId: 'st',
+        submittedBy: 'st',
+        subjectId: null,
+        sessionId: null,
+        fromDay: '2026-03-02',
+        toDay: '2026-03-06',
+        category: 'MEDICAL',
+        text: 'ill',
+      });
+      const decision = (by: string) => ({ status: 'approved' as const, decidedBy: by, decidedAt: new Date(), decisionNote: null });
+      const entry = (by: string) => ({
+        orgId: org.id,
+        entityType: 'excuse' as const,
+        entityId: excuse.id,
+        sessionId: null,
+        actorId: by,
+        action: 'excuse.approve' as const,
+        from: { status: 'pending' },
+        to: { status: 'approved' },
+        reason: null,
+        ip: null,
+        at: new Date(),
+      });
+      return { org, teacher: teacher!, excuse, decision, entry };
+    }
+
+    it('an excuse decision writes its audit entry first: a failure there leaves the excuse pending, never decided without its entry', async function () {
+      // No transaction: a node dying between the two writes must leave at most an entry over a
+      // decision not made (the MongoDB pattern), not a decided excuse with no entry. The failure
+      // of the entry's write stands for the crash.
+      await withConnection({}, async (o, conn) => {
+        const s = o.store;
+        const { org, teacher, excuse, decision, entry } = await anExcuse(s);
+        const models = createModels(conn);
+        const audit = Object.create(models.audit) as typeof models.audit;
+        audit.create = (() => Promise.reject(new Error('connection lost'))) as unknown as typeof audit.create;
+        const err = await excuseRepository({ ...models, audit }, () => new Date())
+          .decide(org.id, excuse.id, decision(teacher.id), entry(teacher.id))
+          .then(
+            () => null,
+            (e: unknown) => e,
+          );
+        expect(err).to.be.instanceOf(Error).with.property('message', 'connection lost');
+        expect(await s.excuses.get(org.id, excuse.id)).to.deep.equal(excuse);
+        expect(await s.audit.listForEntity(org.id, 'excuse', excuse.id)).to.deep.equal([]);
+      });
+    });
+
+    it('an excuse decided by someone else between the read and the write: refused, its entry taken back, the other decision and its entry kept', async function () {
+      await withConnection({}, async (o, conn) => {
+        const s = o.store;
+        const { org, teacher, excuse, decision, entry } = await anExcuse(s);
+        const [other] = await s.users.createMany(org.id, [newUser({ role: 'teacher' })]);
+        const models = createModels(conn);
+        const excuses = Object.create(models.excuses) as typeof models.excuses;
+        const updateOne = models.excuses.updateOne.bind(models.excuses);
+        let seen: string[] | null = null;
+        excuses.updateOne = (async (...args: Parameters<typeof updateOne>) => {
+          // The entry is already there when the excuse is written.
+          seen = (await s.audit.listForEntity(org.id, 'excuse', excuse.id)).map((a) => a.actorId!);
+          await s.excuses.decide(org.id, excuse.id, decision(other!.id), entry(other!.id));
+          return updateOne(...args);
+        }) as typeof updateOne;
+        expect(
+          await excuseRepository({ ...models, excuses }, () => new Date()).decide(
+            org.id,
+            excuse.id,
+            decision(teacher.id),
+            entry(teacher.id),
+          ),
+        ).to.equal(null);
+        expect(seen).to.deep.equal([teacher.id]);
+        expect(await s.excuses.get(org.id, excuse.id)).to.include({ status: 'approved', decidedBy: other!.id });
+        expect((await s.audit.listForEntity(org.id, 'excuse', excuse.id)).map((a) => a.actorId)).to.deep.equal([other!.id]);
+      });
+    });
+
+    it('an excuse whose decider is removed between the write and its check: put back pending, its entry taken back, refused', async function () {
+      await withConnection({}, async (o, conn) => {
+        const s = o.store;
+        const { org, teacher, excuse, decision, entry } = await anExcuse(s);
+        const models = createModels(conn);
+        const excuses = Object.create(models.excuses) as typeof models.excuses;
+        const updateOne = models.excuses.updateOne.bind(models.excuses);
+        excuses.updateOne = (async (...args: Parameters<typeof updateOne>) => {
+          excuses.updateOne = updateOne;
+          const written = await updateOne(...args);
+          // The account deleted as an erasure deletes it, after the decision's write.
+          await conn.db!.collection<{ _id: string }>('users').deleteOne({ _id: teacher.id });
+          return written;
+        }) as typeof updateOne;
+        const err = await excuseRepository({ ...models, excuses }, () => new Date())
+          .decide(org.id, excuse.id, decision(teacher.id), entry(teacher.id))
+          .then(
+            () => null,
+            (e: unknown) => e,
+          );
+        expect(err).to.be.instanceOf(ActorGoneError);
+        expect(await s.excuses.get(org.id, excuse.id)).to.deep.equal(excuse);
+        expect(await s.audit.listForEntity(org.id, 'excuse', excuse.id)).to.deep.equal([]);
       });
     });
 
