@@ -265,6 +265,16 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       await models.subjects.updateMany({ archivedAt: { $exists: false } }, { $set: { archivedAt: null } });
     },
   },
+  {
+    version: 22,
+    // Declared in record-schemas.ts: the records whose selfie verification is still queued, read
+    // once a minute by the search for verifications lost with their node (a partial index where
+    // the server has them; SQLite's migration 36).
+    name: 'records whose selfie verification is queued',
+    up: async ({ models }) => {
+      await buildIndexes(models);
+    },
+  },
 ];
 
 async function backfillSessionStarts(models: Models): Promise<void> {
