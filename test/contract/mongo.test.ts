@@ -259,6 +259,36 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
       });
     });
 
+    it('enrolMany reads the students once before its one insert and once after it, for all its subjects, not twice per subject', async function () {
+      // Each read of the users by their ids is a scan on FerretDB: an import of 10 classes read
+      // them 20 times. Counted on the wire.
+      await withConnection({ monitorCommands: true }, async (o, conn) => {
+        const s = o.store;
+        const org = await makeOrg(s);
+        const subjects = [];
+        for (let k = 0; k < 4; k++) subjects.push(await s.subjects.create(org.id, newSubject()));
+        const ids = (
+          await s.users.createMany(
+            org.id,
+            Array.from({ length: 12 }, () => newUser()),
+          )
+        ).map((u) => u.id);
+        const models = createModels(conn);
+        const ops = watchCommands(conn);
+        const outcomes = await subjectRepository(models, () => new Date()).enrolMany(org.id, new Map(subjects.map((sub) => [sub.id, ids])));
+        expect([...outcomes.values()]).to.deep.equal(subjects.map(() => ({ added: 12, refused: [] })));
+        const count = (command: string, collection: string) =>
+          ops.filter((op) => op.command === command && op.collection === collection).length;
+        expect(count('find', 'users'), 'reads of users').to.equal(2);
+        expect(count('find', 'subjects'), 'reads of subjects').to.equal(1);
+        expect(count('find', 'enrolments'), 'reads of enrolments').to.equal(1);
+        expect(
+          ops.filter((op) => op.command === 'insert' && op.collection === 'enrolments').map((op) => op.n),
+          'inserts',
+        ).to.deep.equal([48]);
+      });
+    });
+
     it('enrol takes back its insert of a student deactivated or erased between its check and its insert', async function () {
       // No multi-document transaction: the check is a read before the insert. What another admin
       // does in between is played inside the insert command itself, before it reaches the server.
