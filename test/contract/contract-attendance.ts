@@ -1077,12 +1077,17 @@ export function attendanceContract(ctx: ContractContext): void {
       const inRecent = await put(recent.id, 'st1', { submittedAt: sub(1) });
       await put(old.id, 'st1', { submittedAt: sub(1) });
       await put(cancelled.id, 'st1', { submittedAt: sub(1) });
+      // Queued longer ago, in sessions out of range (left for the teacher's review): they come
+      // first in submission order and must not fill a batch of their own.
+      await put(old.id, 'st2', { submittedAt: sub(0) });
+      await put(cancelled.id, 'st2', { submittedAt: sub(0) });
 
       const range = { submittedBefore: sub(10), sessionsClosingFrom: at(0) };
       const found = await s.records.listQueuedVerifications(range, 10);
       expect(found.map((r) => r.id)).to.deep.equal([inRecent.id, inOpen.id]);
       expect(found[1]).to.deep.equal(inOpen);
       expect((await s.records.listQueuedVerifications(range, 1)).map((r) => r.id)).to.deep.equal([inRecent.id]);
+      expect((await s.records.listQueuedVerifications(range, 2)).map((r) => r.id)).to.deep.equal([inRecent.id, inOpen.id]);
       expect(await s.records.listQueuedVerifications({ ...range, submittedBefore: sub(1) }, 10)).to.deep.equal([]);
     });
 

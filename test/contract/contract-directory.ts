@@ -696,6 +696,42 @@ export function directoryContract(ctx: ContractContext): void {
       expect(await s.transfer.count('enrolments')).to.equal(2);
     });
 
+    it('enrolMany enrols several subjects at once, each as enrol would: its own outcome, a foreign subject a no-op', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const [art, bio, empty] = [
+        await s.subjects.create(org.id, newSubject()),
+        await s.subjects.create(org.id, newSubject()),
+        await s.subjects.create(org.id, newSubject()),
+      ];
+      const theirs = await s.subjects.create(other.id, newSubject());
+      const [a, b, c, off] = (await studentIds(s, org.id, 4)) as [string, string, string, string];
+      await s.subjects.enrol(org.id, art.id, [a]);
+      await s.users.update(org.id, off, { active: false });
+      const outcomes = await s.subjects.enrolMany(
+        org.id,
+        new Map([
+          [art.id, [a, b, b, off]],
+          [bio.id, [a, c, 'nobody']],
+          [empty.id, []],
+          [theirs.id, [a]],
+          ['missing', [a]],
+        ]),
+      );
+      expect([...outcomes].map(([id, o]) => [id, o.added, [...o.refused].sort()])).to.deep.equal([
+        [art.id, 1, [off]],
+        [bio.id, 2, ['nobody']],
+        [empty.id, 0, []],
+        [theirs.id, 0, []],
+        ['missing', 0, []],
+      ]);
+      expect((await s.subjects.listEnrolled(org.id, art.id)).sort()).to.deep.equal([a, b].sort());
+      expect((await s.subjects.listEnrolled(org.id, bio.id)).sort()).to.deep.equal([a, c].sort());
+      expect(await s.subjects.listEnrolled(other.id, theirs.id)).to.deep.equal([]);
+      expect((await s.subjects.enrolMany(org.id, new Map([[art.id, [a, b]]]))).get(art.id)).to.deep.equal({ added: 0, refused: [] });
+    });
+
     it("reads the enrolments of several students at once, only this organisation's, none once unenrolled", async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

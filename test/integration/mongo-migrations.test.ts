@@ -123,6 +123,21 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     expect(names).not.to.include('org_student_created');
   });
 
+  it('indexes the records whose selfie verification is queued on a database of the release before (22)', async () => {
+    const dbUri = server.mongo.databaseUri('attendance_migrations');
+    const conn = await raw(dbUri);
+    // A database of the release before migration 22: every earlier migration applied, records there.
+    await conn
+      .db!.collection(LEDGER_COLLECTION)
+      .insertMany(ALL.filter((v) => v < 22).map((v) => ({ _id: v as never, name: `v${v}`, appliedAt: new Date() })));
+    await conn.db!.collection('records').createIndex({ sessionId: 1, studentId: 1 }, { name: 'record', unique: true });
+    const applied: number[] = [];
+    await start(dbUri, applied);
+    expect(applied).to.deep.equal(ALL.filter((v) => v >= 22));
+    const index = (await conn.db!.collection('records').indexes()).find((i) => i.name === 'verification_queued');
+    expect(index?.key).to.deep.equal({ status: 1, 'verification.state': 1, submittedAt: 1, _id: 1 });
+  });
+
   it("copies each session's start onto its records and indexes a student's history by it", async () => {
     const dbUri = server.mongo.databaseUri('attendance_migrations');
     const conn = await raw(dbUri);

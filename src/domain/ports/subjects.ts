@@ -120,6 +120,12 @@ export interface SubjectRepository {
    * another organisation (or none) enrols nobody and refuses nobody.
    */
   enrol(orgId: string, subjectId: string, studentIds: string[]): Promise<EnrolOutcome>;
+  /**
+   * enrol for several subjects at once (an import's classes), each as enrol says, answering each
+   * subject's outcome (every key of `bySubject`). SQLite: one transaction. MongoDB: one read of
+   * each kind for all the subjects rather than per subject (docs/mongodb.md).
+   */
+  enrolMany(orgId: string, bySubject: ReadonlyMap<string, readonly string[]>): Promise<Map<string, EnrolOutcome>>;
   /** Idempotent; returns how many were removed. */
   unenrol(orgId: string, subjectId: string, studentIds: string[]): Promise<number>;
   /** One student out of these subjects at once (one statement, all or nothing); returns how many were removed. */

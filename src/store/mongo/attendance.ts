@@ -247,20 +247,30 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
       return docs.map(toRecord);
     },
     async listQueuedVerifications({ submittedBefore, sessionsClosingFrom }, limit) {
-      // The sessions first, by their (status, closesAt) index; then their records, by the records' session key.
-      const sessions = await m.sessions.find(q.recentSessionsFilter(sessionsClosingFrom), { _id: 1 }).lean<Pick<SessionDoc, '_id'>[]>();
-      if (sessions.length === 0) return [];
-      const docs = await m.records
-        .find(
-          q.queuedVerificationsFilter(
-            sessions.map((d) => d._id),
-            submittedBefore,
-          ),
-        )
-        .sort(q.QUEUED_VERIFICATION_SORT)
-        .limit(limit)
-        .lean<RecordDoc[]>();
-      return docs.map(toRecord);
+      // From the records still queued (the partial index verification_queued, migration 22: a
+      // handful at any time) to their sessions, as SQLite does; reading the recent sessions'
+      // records instead read every record of the last day's sessions. A page whose sessions are
+      // older (left for the teacher's review) is followed by the next one.
+      const found: RecordDoc[] = [];
+      let next: { submittedAt: Date; _id: string } | null = null;
+      for (;;) {
+        const docs: RecordDoc[] = await m.records
+          .find(q.queuedVerificationsFilter(submittedBefore, next))
+          .sort(q.QUEUED_VERIFICATION_SORT)
+          .limit(limit)
+          .lean<RecordDoc[]>();
+        if (docs.length === 0) break;
+        const sessionIds = [...new Set(docs.map((d) => d.sessionId))];
+        const recent = await m.sessions
+          .find(q.recentSessionsAmongFilter(sessionIds, sessionsClosingFrom), { _id: 1, orgId: 1 })
+          .lean<Pick<SessionDoc, '_id' | 'orgId'>[]>();
+        const keys = new Set(recent.map((s) => `${s.orgId}/${s._id}`));
+        found.push(...docs.filter((d) => keys.has(`${d.orgId}/${d.sessionId}`)));
+        if (found.length >= limit || docs.length < limit) break;
+        const last: RecordDoc = docs[docs.length - 1]!;
+        next = { submittedAt: last.submittedAt!, _id: last._id };
+      }
+      return found.slice(0, limit).map(toRecord);
     },
     listByStudent: (orgId, studentId, page) => listRecordsOfStudent(m, orgId, studentId, page),
     async update(orgId, id, expectedVersion, patch) {

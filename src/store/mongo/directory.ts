@@ -3,7 +3,7 @@ import { newOrganisationEntity, newSubjectEntity, newUserEntity } from '../new-e
 import { LeaseLostError, StoreConflictError } from '../../domain/ports/common.js';
 import { lostLease, renewFence } from './jobs.js';
 import { type OrganisationRepository } from '../../domain/ports/organisations.js';
-import { type NewSubject, type SubjectRepository } from '../../domain/ports/subjects.js';
+import { type EnrolOutcome, type NewSubject, type SubjectRepository } from '../../domain/ports/subjects.js';
 import { type UserRepository } from '../../domain/ports/users.js';
 import { isDuplicateKeyError, mapConflicts } from './errors.js';
 import { fromAudit, fromEnrolment, fromOrganisation, fromSubject, fromUser, toOrganisation, toSubject, toUser } from './mapping.js';
@@ -166,13 +166,78 @@ export function userRepository(m: Models, clock: () => Date): UserRepository {
 }
 
 export function subjectRepository(m: Models, clock: () => Date): SubjectRepository {
-  const subjectExists = async (orgId: string, id: string) => (await m.subjects.exists(q.byOrgId<SubjectDoc>(orgId, id))) !== null;
   const activeStudents = async (orgId: string, ids: readonly string[]): Promise<Set<string>> => {
     if (ids.length === 0) return new Set();
     const docs = await m.users
       .find({ ...q.byOrgIds<UserDoc>(orgId, ids), role: 'student', active: true }, { _id: 1 })
       .lean<Pick<UserDoc, '_id'>[]>();
     return new Set(docs.map((d) => d._id));
+  };
+  /**
+   * The enrolments of several subjects (an import's classes) with one read of each kind for all
+   * of them: the subjects, the students (before the insert and, for those inserted, after it),
+   * the enrolments already there, and one unordered insert. Reads by anything but `_id` alone are
+   * scans on FerretDB (docs/mongodb.md): a class at a time made an import of 10 classes 50
+   * commands, 20 of them reads of the users.
+   */
+  const enrolMany = async (orgId: string, bySubject: ReadonlyMap<string, readonly string[]>): Promise<Map<string, EnrolOutcome>> => {
+    const outcomes = new Map<string, EnrolOutcome>([...bySubject.keys()].map((id) => [id, { added: 0, refused: [] }]));
+    const wanted = [...bySubject].filter(([, ids]) => ids.length > 0).map(([id, ids]) => [id, [...new Set(ids)]] as const);
+    if (wanted.length === 0) return outcomes;
+    // Enrolling into a subject of another organisation (or none) is a no-op.
+    const known = new Set(
+      (
+        await m.subjects
+          .find(
+            q.byOrgIds<SubjectDoc>(
+              orgId,
+              wanted.map(([id]) => id),
+            ),
+            { _id: 1 },
+          )
+          .lean<Pick<SubjectDoc, '_id'>[]>()
+      ).map((d) => d._id),
+    );
+    const subjects = wanted.filter(([id]) => known.has(id));
+    if (subjects.length === 0) return outcomes;
+    const everyone = [...new Set(subjects.flatMap(([, ids]) => ids))];
+    const able = await activeStudents(orgId, everyone);
+    const pair = (subjectId: string, studentId: string) => `${subjectId}/${studentId}`;
+    const present = new Set(
+      (
+        await m.enrolments
+          .find({ orgId, subjectId: { $in: subjects.map(([id]) => id) }, studentId: { $in: everyone } }, { subjectId: 1, studentId: 1 })
+          .lean<Pick<EnrolmentDoc, 'subjectId' | 'studentId'>[]>()
+      ).map((r) => pair(r.subjectId, r.studentId)),
+    );
+    const now = clock();
+    const fresh = subjects.flatMap(([subjectId, ids]) =>
+      ids
+        .filter((id) => able.has(id) && !present.has(pair(subjectId, id)))
+        .map((studentId) => fromEnrolment({ orgId, subjectId, studentId, createdAt: now })),
+    );
+    for (const [subjectId, ids] of subjects) outcomes.set(subjectId, { added: 0, refused: ids.filter((id) => !able.has(id)) });
+    if (fresh.length === 0) return outcomes;
+    // Inserts, not an upsert each (a scan and a transaction per student on FerretDB: a class of
+    // 50 took a second). One enrolled by a concurrent call meanwhile is refused by the unique
+    // key, which means it exists, as wanted: only this call's inserts are counted.
+    const inserted = await insertEach(m.enrolments, fresh);
+    const failed = inserted.find((o) => !o.stored && !o.duplicate);
+    if (failed && 'error' in failed) throw failed.error;
+    const stored = fresh.filter((_, i) => inserted[i]!.stored);
+    // No transaction: a student deactivated or erased between the read above and the insert is
+    // seen now, and this call's enrolment of them taken back (an erasure deletes the account
+    // before its enrolments' last sweep, privacy.ts, so one of the two always sees the other).
+    // Only the students this call inserted are read again, once for every subject.
+    const still = await activeStudents(orgId, [...new Set(stored.map((d) => d.studentId))]);
+    for (const [subjectId] of subjects) {
+      const mine = stored.filter((d) => d.subjectId === subjectId).map((d) => d.studentId);
+      const late = mine.filter((id) => !still.has(id));
+      if (late.length > 0) await m.enrolments.deleteMany(q.enrolmentFilter(orgId, subjectId, late));
+      const refused = outcomes.get(subjectId)!.refused;
+      outcomes.set(subjectId, { added: mine.length - late.length, refused: [...refused, ...late] });
+    }
+    return outcomes;
   };
   return {
     async create(orgId, input: NewSubject) {
@@ -294,37 +359,9 @@ export function subjectRepository(m: Models, clock: () => Date): SubjectReposito
       return true;
     },
     async enrol(orgId, subjectId, studentIds) {
-      if (studentIds.length === 0) return { added: 0, refused: [] };
-      // Enrolling into a subject of another organisation (or none) is a no-op.
-      if (!(await subjectExists(orgId, subjectId))) return { added: 0, refused: [] };
-      const ids = [...new Set(studentIds)];
-      const able = await activeStudents(orgId, ids);
-      const present = new Set(
-        (await m.enrolments.find(q.enrolmentFilter(orgId, subjectId, ids), { studentId: 1 }).lean<Pick<EnrolmentDoc, 'studentId'>[]>()).map(
-          (r) => r.studentId,
-        ),
-      );
-      const now = clock();
-      const fresh = ids
-        .filter((id) => able.has(id) && !present.has(id))
-        .map((studentId) => fromEnrolment({ orgId, subjectId, studentId, createdAt: now }));
-      const refused = ids.filter((id) => !able.has(id));
-      if (fresh.length === 0) return { added: 0, refused };
-      // Inserts, not an upsert each (a scan and a transaction per student on FerretDB: a class of
-      // 50 took a second). One enrolled by a concurrent call meanwhile is refused by the unique
-      // key, which means it exists, as wanted: only this call's inserts are counted.
-      const outcomes = await insertEach(m.enrolments, fresh);
-      const failed = outcomes.find((o) => !o.stored && !o.duplicate);
-      if (failed && 'error' in failed) throw failed.error;
-      const stored = fresh.filter((_, i) => outcomes[i]!.stored).map((d) => d.studentId);
-      // No transaction: a student deactivated or erased between the read above and the insert is
-      // seen now, and this call's enrolment of them taken back (an erasure deletes the account
-      // before its enrolments' last sweep, privacy.ts, so one of the two always sees the other).
-      const still = await activeStudents(orgId, stored);
-      const late = stored.filter((id) => !still.has(id));
-      if (late.length > 0) await m.enrolments.deleteMany(q.enrolmentFilter(orgId, subjectId, late));
-      return { added: stored.length - late.length, refused: [...refused, ...late] };
+      return (await enrolMany(orgId, new Map([[subjectId, studentIds]]))).get(subjectId)!;
     },
+    enrolMany,
     async unenrol(orgId, subjectId, studentIds) {
       if (studentIds.length === 0) return 0;
       const res = await m.enrolments.deleteMany(q.enrolmentFilter(orgId, subjectId, studentIds));

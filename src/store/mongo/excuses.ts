@@ -100,10 +100,15 @@ export function excuseRepository(m: Models, clock: () => Date): ExcuseRepository
     },
     // updateOne then a read rather than findOneAndUpdate: the filter on `pending` is the
     // compare-and-set, and findAndModify with a projection is not implemented on FerretDB.
-    // Without a transaction the decider is read before the write (gone: nothing written) and
-    // after it, as records.writeBatch reads its actors: a decider erased in between has the
-    // decision taken back (unless changed since: the erasure's sweep after the account's deletion
-    // then puts the tombstone in their place), and the call refused.
+    // No transaction: the audit entry goes first, as the decision's intent, as the other MongoDB
+    // writes do (subjects' teacher swaps, record batches). A node dying after it leaves an entry
+    // over a decision not made; one dying before it writes nothing; never a decided excuse
+    // without its entry. A refusal takes the entry back: the excuse no longer pending (decided by
+    // someone else meanwhile), or the decider gone. The decider is read before the write (gone:
+    // nothing written) and after it, as records.writeBatch reads its actors: a decider erased in
+    // between has the decision put back (unless changed since: the erasure's sweep after the
+    // account's deletion then puts the tombstone in their place), then its entry taken back, and
+    // the call refused.
     async decide(orgId, id, decision, entry) {
       const decider = decision.decidedBy;
       const present = async () => decider === null || (await m.users.exists({ _id: decider, orgId })) !== null;
@@ -112,17 +117,20 @@ export function excuseRepository(m: Models, clock: () => Date): ExcuseRepository
         .findOne({ _id: id, orgId, status: 'pending' }, { updatedAt: 1, pendingKey: 1 })
         .lean<Pick<ExcuseDoc, 'updatedAt' | 'pendingKey'>>();
       if (!before) return null;
+      const auditIds = entry ? [newTimeOrderedId()] : [];
+      if (entry) await m.audit.create(fromAudit({ id: auditIds[0]!, ...entry }, new Types.ObjectId()));
       const at = clock();
       // The key goes with the status, in one write: a new excuse of the scope may follow.
       const res = await m.excuses.updateOne(
         { _id: id, orgId, status: 'pending' },
         { $set: { ...decision, pendingKey: id, updatedAt: at } },
       );
-      if (res.matchedCount !== 1) return null;
-      const auditId = newTimeOrderedId();
-      if (entry) await m.audit.create(fromAudit({ id: auditId, ...entry }, new Types.ObjectId()));
+      if (res.matchedCount !== 1) {
+        await takeBackAuditEntries(m, auditIds);
+        return null;
+      }
       if (!(await present())) {
-        if (entry) await takeBackAuditEntries(m, [auditId]);
+        // The excuse put back before its entry is taken back: never a decision left without it.
         const undo = (pendingKey: string) =>
           m.excuses.updateOne(
             { _id: id, orgId, status: decision.status, decidedBy: decider, updatedAt: at },
@@ -134,6 +142,7 @@ export function excuseRepository(m: Models, clock: () => Date): ExcuseRepository
           if (!isDuplicateKeyError(err)) throw err;
           await undo(id);
         });
+        await takeBackAuditEntries(m, auditIds);
         throw new ActorGoneError(decider!);
       }
       return get(orgId, id);

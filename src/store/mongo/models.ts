@@ -168,25 +168,24 @@ export function createModels(conn: Connection): Models {
 
 const NOT_IMPLEMENTED = 238;
 
-function isTtlNotImplemented(err: unknown, options: Record<string, unknown>): boolean {
-  return (
-    options['expireAfterSeconds'] !== undefined &&
-    typeof err === 'object' &&
-    err !== null &&
-    (err as { code?: unknown }).code === NOT_IMPLEMENTED
-  );
+/** Index options some servers answer NotImplemented to (FerretDB 1.x): the index is built without them. */
+const OPTIONAL_INDEX_OPTIONS = ['expireAfterSeconds', 'partialFilterExpression'] as const;
+
+function isNotImplemented(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === NOT_IMPLEMENTED;
 }
 
 /**
  * Builds every declared index. `createIndex` rather than `syncIndexes`: it never drops an
  * index, so a replica still running the previous release keeps the indexes it relies on
- * during a rolling deploy; stale indexes are removed by hand. A server that has no TTL
- * indexes (it answers NotImplemented, as FerretDB 1.x does) gets the same index without
- * expiry: expired tokens then stay until the token purge job (docs/mongodb.md). Resolves to the
- * names (`collection.index`) of the indexes built without their TTL.
+ * during a rolling deploy; stale indexes are removed by hand. A server that has no TTL or no
+ * partial indexes (it answers NotImplemented, as FerretDB 1.x does) gets the same index without
+ * that option: expired tokens then stay until the token purge job, and a partial index holds
+ * every document (docs/mongodb.md). Resolves to the names (`collection.index`) of the indexes
+ * built without an option they declare.
  */
 export async function buildIndexes(models: Models): Promise<string[]> {
-  const withoutTtl: string[] = [];
+  const reduced: string[] = [];
   for (const model of Object.values(models) as unknown as Array<Pick<Model<unknown>, 'schema' | 'collection'>>) {
     // createIndex also creates the collection when it is missing.
     for (const [fields, declared] of model.schema.indexes()) {
@@ -194,12 +193,12 @@ export async function buildIndexes(models: Models): Promise<string[]> {
       try {
         await model.collection.createIndex(fields as Record<string, 1 | -1>, options);
       } catch (err) {
-        if (!isTtlNotImplemented(err, options)) throw err;
-        delete options['expireAfterSeconds'];
+        if (!isNotImplemented(err) || !OPTIONAL_INDEX_OPTIONS.some((o) => options[o] !== undefined)) throw err;
+        for (const o of OPTIONAL_INDEX_OPTIONS) delete options[o];
         await model.collection.createIndex(fields as Record<string, 1 | -1>, options);
-        withoutTtl.push(`${model.collection.collectionName}.${String(options['name'])}`);
+        reduced.push(`${model.collection.collectionName}.${String(options['name'])}`);
       }
     }
   }
-  return withoutTtl;
+  return reduced;
 }

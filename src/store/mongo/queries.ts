@@ -11,7 +11,7 @@ import type { AuditDoc } from './audit-schemas.js';
 import type { JobDoc } from './job-schemas.js';
 import type { EnrolmentDoc, SubjectDoc } from './subject-schemas.js';
 import type { FaceDoc, FaceProposalDoc } from './face-schemas.js';
-import type { RecordDoc, SummaryDoc } from './record-schemas.js';
+import { QUEUED_VERIFICATION_FILTER, type RecordDoc, type SummaryDoc } from './record-schemas.js';
 import type { RefreshTokenDoc, AccountTokenDoc } from './account-schemas.js';
 import type { SessionDoc } from './session-schemas.js';
 import type { UserDoc } from './organisation-schemas.js';
@@ -297,12 +297,20 @@ export const RECORD_SORT: Sort = { createdAt: 1, _id: 1 };
 export const recentSessionsFilter = (from: Date): QueryFilter<SessionDoc> => ({
   $or: [{ status: { $in: [...UNCLOSED_SESSION_STATES] } }, { status: 'closed', closesAt: { $gte: from } }],
 });
-/** Records of these sessions still pending on a selfie verification queued before `before`. */
-export const queuedVerificationsFilter = (sessionIds: readonly string[], before: Date): QueryFilter<RecordDoc> => ({
-  sessionId: { $in: [...sessionIds] },
-  status: 'pending',
-  'verification.state': 'queued',
+/**
+ * Records still pending on a selfie verification queued before `before`, of any session, after
+ * `after` in QUEUED_VERIFICATION_SORT's order when given: a range of the records' index
+ * verification_queued, whose partial filter these equalities imply.
+ */
+export const queuedVerificationsFilter = (before: Date, after: { submittedAt: Date; _id: string } | null): QueryFilter<RecordDoc> => ({
+  ...QUEUED_VERIFICATION_FILTER,
   submittedAt: { $lt: before },
+  ...(after ? { $or: [{ submittedAt: { $gt: after.submittedAt } }, { submittedAt: after.submittedAt, _id: { $gt: after._id } }] } : {}),
+});
+/** These sessions, by id, that are not closed or close (closesAt) at or after `from`. */
+export const recentSessionsAmongFilter = (ids: readonly string[], from: Date): QueryFilter<SessionDoc> => ({
+  _id: { $in: [...ids] },
+  ...recentSessionsFilter(from),
 });
 export const QUEUED_VERIFICATION_SORT: Sort = { submittedAt: 1, _id: 1 };
 

@@ -80,6 +80,17 @@ recordSchema.index({ orgId: 1, sessionId: 1, rosterVersion: 1 }, { name: 'org_se
 // A student's history, newest session first, ties by record id: a page is a range of it.
 recordSchema.index({ orgId: 1, studentId: 1, sessionStartsAt: -1, _id: -1 }, { name: 'org_student_session_start' });
 
+// The records whose selfie verification is still queued (a handful at any time), oldest
+// submission first: the once-a-minute search for verifications lost with their node reads them
+// here rather than every record of the last day's sessions (migration 22). Partial on MongoDB; a
+// server without partial indexes (FerretDB 1.x) gets it whole (buildIndexes), which still serves
+// the query by its equality prefix.
+export const QUEUED_VERIFICATION_FILTER = { status: 'pending', 'verification.state': 'queued' } as const;
+recordSchema.index(
+  { status: 1, 'verification.state': 1, submittedAt: 1, _id: 1 },
+  { name: 'verification_queued', partialFilterExpression: QUEUED_VERIFICATION_FILTER },
+);
+
 export type SummaryDoc = KeyedDoc<DailySummary>;
 
 const count = { type: Number, required: true, min: 0 };

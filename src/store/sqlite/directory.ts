@@ -1,6 +1,6 @@
 import { newOrganisationEntity, newSubjectEntity, newUserEntity } from '../new-entities.js';
 import type { Organisation, OrganisationPatch, OrganisationRepository } from '../../domain/ports/organisations.js';
-import type { NewSubject, Subject, SubjectFilter, SubjectPatch, SubjectRepository } from '../../domain/ports/subjects.js';
+import type { EnrolOutcome, NewSubject, Subject, SubjectFilter, SubjectPatch, SubjectRepository } from '../../domain/ports/subjects.js';
 import type { User, UserFilter, UserPatch, UserRepository } from '../../domain/ports/users.js';
 import { mapConflicts, toConflict, type SqliteDb } from './db.js';
 import { StoreConflictError, type Page } from '../../domain/ports/common.js';
@@ -217,6 +217,27 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
     const r = db.stmt('SELECT * FROM subjects WHERE org_id = ? AND id = ?').get(orgId, id);
     return r ? subjects.fromRow(r) : null;
   };
+  // Selecting the subject inside the org makes enrolling into a foreign subject a no-op; the
+  // students' join refuses, in the same write, one deactivated or deleted since a caller's check.
+  // Inside the caller's transaction.
+  const enrolIn = (orgId: string, subjectId: string, studentIds: readonly string[]): EnrolOutcome => {
+    if (studentIds.length === 0) return { added: 0, refused: [] };
+    const insert = `INSERT INTO enrolments (org_id, subject_id, student_id, created_at)
+      SELECT s.org_id, s.id, u.id, @now FROM subjects s
+      JOIN users u ON u.org_id = s.org_id AND u.id IN (SELECT value FROM json_each(@ids))
+      WHERE s.org_id = @orgId AND s.id = @subjectId AND u.role = 'student' AND u.active = 1
+      ON CONFLICT (subject_id, student_id) DO NOTHING`;
+    const refusedSql = `SELECT j.value AS id FROM json_each(@ids) j
+      WHERE EXISTS (SELECT 1 FROM subjects s WHERE s.org_id = @orgId AND s.id = @subjectId)
+      AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = j.value AND u.org_id = @orgId AND u.role = 'student' AND u.active = 1)`;
+    const ids = JSON.stringify([...new Set(studentIds)]);
+    const added = db.stmt(insert).run({ orgId, subjectId, ids, now: clock().getTime() }).changes;
+    const refused = db
+      .stmt<{ id: string }>(refusedSql)
+      .all({ orgId, subjectId, ids })
+      .map((r) => r.id);
+    return { added, refused };
+  };
   return {
     async create(orgId, input: NewSubject) {
       const s = newSubjectEntity(orgId, input, clock());
@@ -304,26 +325,10 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
       return db.stmt('DELETE FROM subjects WHERE org_id = ? AND id = ?').run(orgId, id).changes === 1;
     },
     async enrol(orgId, subjectId, studentIds) {
-      if (studentIds.length === 0) return { added: 0, refused: [] };
-      // Selecting the subject inside the org makes enrolling into a foreign subject a no-op; the
-      // students' join refuses, in the same write, one deactivated or deleted since a caller's check.
-      const insert = `INSERT INTO enrolments (org_id, subject_id, student_id, created_at)
-        SELECT s.org_id, s.id, u.id, @now FROM subjects s
-        JOIN users u ON u.org_id = s.org_id AND u.id IN (SELECT value FROM json_each(@ids))
-        WHERE s.org_id = @orgId AND s.id = @subjectId AND u.role = 'student' AND u.active = 1
-        ON CONFLICT (subject_id, student_id) DO NOTHING`;
-      const refusedSql = `SELECT j.value AS id FROM json_each(@ids) j
-        WHERE EXISTS (SELECT 1 FROM subjects s WHERE s.org_id = @orgId AND s.id = @subjectId)
-        AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = j.value AND u.org_id = @orgId AND u.role = 'student' AND u.active = 1)`;
-      const ids = JSON.stringify([...new Set(studentIds)]);
-      return db.tx(() => {
-        const added = db.stmt(insert).run({ orgId, subjectId, ids, now: clock().getTime() }).changes;
-        const refused = db
-          .stmt<{ id: string }>(refusedSql)
-          .all({ orgId, subjectId, ids })
-          .map((r) => r.id);
-        return { added, refused };
-      });
+      return db.tx(() => enrolIn(orgId, subjectId, studentIds));
+    },
+    async enrolMany(orgId, bySubject) {
+      return db.tx(() => new Map([...bySubject].map(([subjectId, ids]) => [subjectId, enrolIn(orgId, subjectId, ids)])));
     },
     async unenrol(orgId, subjectId, studentIds) {
       if (studentIds.length === 0) return 0;

@@ -21,14 +21,14 @@ describe('SubjectService: a student deactivated or erased between the check and 
   let late: User;
   let subjectId: string;
 
-  /** The store, its enrol preceded by `between` once: what another admin does meanwhile. */
+  /** The store, its enrolMany preceded by `between` once: what another admin does meanwhile. */
   function racing(between: () => Promise<unknown>): Store {
     let done = false;
     const enrolments = Object.create(store.subjects) as Store['subjects'];
-    enrolments.enrol = async (orgId, id, ids) => {
+    enrolments.enrolMany = async (orgId, bySubject) => {
       if (!done) await between();
       done = true;
-      return store.subjects.enrol(orgId, id, ids);
+      return store.subjects.enrolMany(orgId, bySubject);
     };
     return { ...store, subjects: enrolments };
   }
