@@ -339,7 +339,7 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
     async function anExcuse(s: Store) {
       const org = await makeOrg(s);
       const [teacher] = await s.users.createMany(org.id, [newUser({ role: 'teacher' })]);
-      const excuse = await s.excuses.create(org.id, {
+      const { excuse } = await s.excuses.create(org.id, {
         studentId: 'st',
         submittedBy: 'st',
         subjectId: null,

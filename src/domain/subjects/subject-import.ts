@@ -140,17 +140,26 @@ export class CsvSubjectImport {
     }
     const outcomes = new Map<string, EnrolOutcome>();
     const gone: SubjectImportRowError[] = [];
-    // One subject at a time: one deleted or archived by another admin since its row created it
-    // leaves that row's students out, named, instead of failing the request after earlier rows were written.
-    for (const [subjectId, studentIds] of bySubject) {
-      try {
-        for (const [id, outcome] of await this.deps.subjects.enrolChecked(actor, new Map([[subjectId, studentIds]])))
-          outcomes.set(id, outcome);
-      } catch (err) {
-        if (!(err instanceof AppError) || (err.code !== 'NOT_FOUND' && err.code !== 'SUBJECT_ARCHIVED')) throw err;
-        const row = rowOf.get(subjectId)!;
-        const problem = err.code === 'NOT_FOUND' ? 'subjectDeletedSince' : 'subjectArchivedSince';
-        gone.push(rowError(row.line, row.code, [rowProblem(problem, { count: studentIds.length })]));
+    const isGone = (err: unknown): err is AppError =>
+      err instanceof AppError && (err.code === 'NOT_FOUND' || err.code === 'SUBJECT_ARCHIVED');
+    try {
+      // Every class in one call (on MongoDB one read of the students for all of them).
+      for (const [id, outcome] of await this.deps.subjects.enrolChecked(actor, bySubject)) outcomes.set(id, outcome);
+    } catch (err) {
+      if (!isGone(err)) throw err;
+      // One subject at a time then: one deleted or archived by another admin since its row
+      // created it leaves that row's students out, named, instead of failing the request after
+      // earlier rows were written (what the first call wrote is enrolled already: not added twice).
+      for (const [subjectId, studentIds] of bySubject) {
+        try {
+          for (const [id, outcome] of await this.deps.subjects.enrolChecked(actor, new Map([[subjectId, studentIds]])))
+            outcomes.set(id, outcome);
+        } catch (err) {
+          if (!isGone(err)) throw err;
+          const row = rowOf.get(subjectId)!;
+          const problem = err.code === 'NOT_FOUND' ? 'subjectDeletedSince' : 'subjectArchivedSince';
+          gone.push(rowError(row.line, row.code, [rowProblem(problem, { count: studentIds.length })]));
+        }
       }
     }
     const enrolled = [...outcomes.values()].reduce((n, o) => n + o.added, 0);
