@@ -48,4 +48,11 @@ export const excuseSchema = new Schema<ExcuseDoc>(
 );
 excuseSchema.index({ orgId: 1, studentId: 1, createdAt: -1 }, { name: 'org_student_created' });
 excuseSchema.index({ orgId: 1, subjectId: 1, createdAt: -1 }, { name: 'org_subject_created' });
-excuseSchema.index({ orgId: 1, pendingKey: 1 }, { unique: true, name: 'pending' });
+// Partial: excuses written before migration 24 (or by a replica of the previous release during a
+// rolling deploy) have no key, and MongoDB indexes a missing field as null, so two of them in one
+// organisation would refuse the unique index. FerretDB 1.x has no partial index and builds it
+// whole (buildIndexes), where a missing field collides with nothing.
+excuseSchema.index(
+  { orgId: 1, pendingKey: 1 },
+  { unique: true, name: 'pending', partialFilterExpression: { pendingKey: { $exists: true } } },
+);

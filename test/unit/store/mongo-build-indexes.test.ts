@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { Schema } from 'mongoose';
+import { excuseSchema } from '../../../src/store/mongo/excuse-schemas.js';
 import { buildIndexes, type Models } from '../../../src/store/mongo/models.js';
 
 // buildIndexes on a server that answers NotImplemented to some index options (FerretDB 1.x: TTL
@@ -61,5 +62,36 @@ describe('mongo buildIndexes', () => {
       (e: unknown) => e,
     );
     expect(err).to.have.property('code', 238);
+  });
+
+  it("builds the excuses' unique pending index over excuses written before their key existed, as MongoDB indexes a missing field (null)", async () => {
+    // Migrations before 24 build every declared index while older excuses have no pendingKey yet
+    // (and a replica of the previous release goes on writing them during a rolling deploy).
+    // MongoDB puts a missing field in a unique index as null: two such excuses of one
+    // organisation would refuse the index, and the node would not start.
+    const docs: Record<string, unknown>[] = [
+      { orgId: 'o1', status: 'pending' },
+      { orgId: 'o1', status: 'approved' },
+    ];
+    const collection = {
+      collectionName: 'excuses',
+      createIndex: (keys: Record<string, unknown>, options: Record<string, unknown>) => {
+        const filter = options['partialFilterExpression'] as Record<string, { $exists?: boolean }> | undefined;
+        const indexed = docs.filter((d) => Object.entries(filter ?? {}).every(([f, c]) => c.$exists === undefined || f in d === c.$exists));
+        const seen = new Set<string>();
+        for (const d of indexed) {
+          const key = JSON.stringify(Object.keys(keys).map((k) => d[k] ?? null));
+          if (options['unique'] === true && seen.has(key)) {
+            return Promise.reject(
+              Object.assign(new Error(`E11000 duplicate key error index: ${String(options['name'])}`), { code: 11000 }),
+            );
+          }
+          seen.add(key);
+        }
+        return Promise.resolve(String(options['name']));
+      },
+    };
+    const models = { excuses: { schema: excuseSchema, collection } } as unknown as Models;
+    expect(await buildIndexes(models)).to.deep.equal([]);
   });
 });
