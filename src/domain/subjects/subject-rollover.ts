@@ -116,6 +116,7 @@ export class SubjectRollover {
       if (p.row.outcome === 'new') await this.write(actor, p, input);
       else if (p.row.outcome === 'finished') {
         await this.carry(actor, p.row.newSubjectId!, p, input);
+        await this.carried(actor, p);
         // What was left were only meetings the timetable refuses again (named): as complete as the first run made it.
         if (p.row.students === 0 && p.row.meetings === 0) p.row.outcome = 'exists';
       }
@@ -176,7 +177,7 @@ export class SubjectRollover {
       if (row.outcome !== 'new') row.renamedTo = null;
       const plan: Plan = { row, source, students: [], meetings: [] };
       if (row.outcome === 'new') await this.planClass(orgId, plan, input);
-      if (row.outcome === 'exists' && (await this.rolledFrom(orgId, holder!.id, source.id)))
+      if (row.outcome === 'exists' && (await this.cutShort(orgId, holder!.id, source.id)))
         await this.planLeft(orgId, plan, holder!.id, input);
       plans.push(plan);
     }
@@ -200,10 +201,30 @@ export class SubjectRollover {
     }
   }
 
-  /** Whether `subjectId` was made by a roll-over of `sourceId` (its `subject.rollover` entry). */
-  private async rolledFrom(orgId: string, subjectId: string, sourceId: string): Promise<boolean> {
+  /**
+   * Whether `subjectId` was made by a roll-over of `sourceId` that was cut before it carried its
+   * class: its `subject.rollover` entry of the create (`to.carried: false`) and none saying it
+   * carried it. A roll-over that finished is never carried again: students unenrolled and meetings
+   * moved by an admin since stay as the admin left them. (Entries without `carried`, from before the
+   * create had its own, were written once the class was carried.)
+   */
+  private async cutShort(orgId: string, subjectId: string, sourceId: string): Promise<boolean> {
     const trail = await this.deps.store.audit.listForEntity(orgId, 'subject', subjectId);
-    return trail.some((e) => e.action === 'subject.rollover' && (e.from as { subjectId?: string } | null)?.subjectId === sourceId);
+    const ofSource = trail.filter(
+      (e) => e.action === 'subject.rollover' && (e.from as { subjectId?: string } | null)?.subjectId === sourceId,
+    );
+    return ofSource.length > 0 && ofSource.every((e) => (e.to as { carried?: boolean } | null)?.carried === false);
+  }
+
+  /** The roll-over's class carried into its subject: its second `subject.rollover` entry, with what was done. */
+  private async carried(actor: Actor, { row }: Plan): Promise<void> {
+    await audit(this.deps.store, actor, this.deps.clock(), {
+      entityType: 'subject',
+      entityId: row.newSubjectId!,
+      action: 'subject.rollover',
+      from: { subjectId: row.subjectId, code: row.code },
+      to: { code: row.newCode, students: row.students, meetings: row.meetings, carried: true },
+    });
   }
 
   /**
@@ -254,9 +275,10 @@ export class SubjectRollover {
       entityId: subject.id,
       action: 'subject.rollover',
       from: { subjectId: row.subjectId, code: row.code },
-      to: { code: row.newCode, students: row.students, meetings: row.meetings, renamedTo: row.renamedTo },
+      to: { code: row.newCode, students: row.students, meetings: row.meetings, renamedTo: row.renamedTo, carried: false },
     });
     await this.carry(actor, subject.id, plan, input);
+    await this.carried(actor, plan);
     return true;
   }
 

@@ -258,7 +258,7 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       'a retry creates nothing twice; `finished` when that subject is an earlier roll-over of this one cut short (a node died or the store failed ' +
       'after its create): the students not yet enrolled and the meetings not yet copied (same term, weekday and times) are carried now, nothing twice. Codes stay unique over archived subjects too, so reports and exports name one subject: ' +
       "`previousSuffix` renames last year's so next year's may take its code. With `dryRun=true` nothing is written. " +
-      'Audited as `subject.create`, `subject.enrol`, `meeting.create`, plus one `subject.rollover` per new subject, written right after its create (what it is to carry), which is how a retry knows it.',
+      'Audited as `subject.create`, `subject.enrol`, `meeting.create`, plus two `subject.rollover` per new subject: one right after its create (what it is to carry, `carried: false`), which is how a retry knows a roll-over cut short and finishes it, and one once its class is carried (`carried: true`, what was done), after which a retry carries nothing again.',
     tags: ['subjects'],
     access: ['admin'],
     query: CsvImportQuery,

@@ -110,8 +110,12 @@ function rolloverSuite(setup: RaceStore): void {
     expect(row.meetingsRefused).to.deep.equal([{ meetingId: tuesday.id, code: 'TEACHER_DOUBLE_BOOKED' }]);
     const entries = await f.store.audit.listForEntity(f.org.id, 'subject', next.id);
     const rolled = entries.filter((e) => e.action === 'subject.rollover');
-    expect(rolled).to.have.length(1);
-    expect(rolled[0]!.from).to.deep.equal({ subjectId: physics.id, code: 'PHY1' });
+    // Made (what it is to carry), then carried (what it did).
+    // (The trail is newest first, and both may fall in one millisecond: compared in the order made.)
+    expect(rolled.map((e) => [e.from, (e.to as { carried: boolean }).carried]).sort((a, b) => Number(a[1]) - Number(b[1]))).to.deep.equal([
+      [{ subjectId: physics.id, code: 'PHY1' }, false],
+      [{ subjectId: physics.id, code: 'PHY1' }, true],
+    ]);
 
     // The same request again (a retry after a time-out): nothing new.
     const count = (await all()).length;
@@ -239,9 +243,40 @@ function rolloverSuite(setup: RaceStore): void {
       expect(await f.store.subjects.listEnrolled(f.org.id, made.id)).to.have.length(f.students.length);
       expect((await all()).filter((x) => x.code.startsWith('PHY1'))).to.have.length(2);
       const rolled = (await f.store.audit.listForEntity(f.org.id, 'subject', made.id)).filter((e) => e.action === 'subject.rollover');
-      expect(rolled, 'one entry: the retry finished the roll-over it names').to.have.length(1);
+      expect(
+        rolled.map((e) => (e.to as { carried: boolean }).carried).sort(),
+        'the cut run’s create, then the retry’s carry',
+      ).to.deep.equal([false, true]);
     });
   }
+
+  it('a roll-over that finished is not carried again: students unenrolled and meetings moved since stay as the admin left them', async () => {
+    const oldTerm = await f.domain.timetable.createTerm(admin(), { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-03' });
+    const newTerm = await f.domain.timetable.createTerm(admin(), { name: 'Autumn', startDay: '2026-09-01', endDay: '2026-12-18' });
+    await f.domain.timetable.createMeeting(admin(), f.subject.id, { termId: oldTerm.id, weekday: 1, startTime: '08:00', endTime: '09:00' });
+    await f.domain.subjectArchive.archive(admin(), [f.subject.id]);
+    const input = {
+      subjectIds: [f.subject.id],
+      codes: { suffix: '-27' },
+      carryStudents: true,
+      terms: [{ from: oldTerm.id, to: newTerm.id }],
+    };
+    const first = await f.domain.subjectRollover.run(admin(), input);
+    expect(outcomes(first.rows)).to.deep.equal([['PHY1', 'PHY1-27', 'new', null]]);
+    const made = first.rows[0]!.newSubjectId!;
+    // The admin moves the copied meeting to Tuesday and takes a student out of the class.
+    const [copy] = await f.store.timetable.listMeetings(f.org.id, made);
+    await f.domain.timetable.updateMeeting(admin(), copy!.id, { weekday: 2 });
+    await f.domain.subjects.unenrol(admin(), made, [f.students[0]!.id]);
+
+    // The same request again (to retry another row, or a time-out): nothing put back.
+    const again = await f.domain.subjectRollover.run(admin(), input);
+    expect(again.rows[0]).to.deep.include({ outcome: 'exists', newSubjectId: made, students: 0, meetings: 0 });
+    expect((await f.store.timetable.listMeetings(f.org.id, made)).map((m) => m.weekday)).to.deep.equal([2]);
+    expect(await f.store.subjects.listEnrolled(f.org.id, made))
+      .to.have.length(f.students.length - 1)
+      .and.not.include(f.students[0]!.id);
+  });
 
   it('a subject in use made by hand with the new code is not this one’s roll-over: exists, nothing carried into it', async () => {
     await f.domain.subjectArchive.archive(admin(), [f.subject.id]);
