@@ -23,6 +23,12 @@ export interface CheckpointIo {
   walBytes(): number;
   /** Milliseconds, any origin. */
   now(): number;
+  /**
+   * A PASSIVE with the record writer held between two batches (writer-gate.ts), so that no commit
+   * of it lands during the copy; null when it could not be held (its batch outlasted the wait, or
+   * it is gone). Absent without a record writer thread: a RESTART then, as before.
+   */
+  heldCheckpoint?(): CheckpointResult | null;
 }
 
 export interface CheckpointPolicyOptions {
@@ -69,7 +75,11 @@ export class CheckpointPolicy {
    * RESTART that keeps the WAL under its bound once the writes go on.
    */
   private readonly nextAttempt: Record<'RESTART' | 'TRUNCATE', number> = { RESTART: 0, TRUNCATE: 0 };
-  /** The WAL's frames when a pass at the bound left the start-over to the next commit; else null. */
+  /**
+   * The WAL's generation when a pass at the bound left the start-over to the next commit; else
+   * null. By generation, not size: at 5,000 check-ins/s a WAL started over grows past the bound
+   * again within two passes, and a size compared as "not started over" RESTARTed it for nothing.
+   */
   private leftAt: number | null = null;
   /** Whether the last checkpoint was a RESTART or TRUNCATE that succeeded. */
   private blockedSince = false;
@@ -117,20 +127,38 @@ export class CheckpointPolicy {
       this.leftAt = null;
       return;
     }
+    // The WAL did not start over since a pass left it to the next commit: a reader on its frames.
+    if (this.leftAt !== null && this.generation === this.leftAt) {
+      this.leftAt = null;
+      this.blocking('RESTART');
+      return;
+    }
     const allCopied = result.busy === 0 && result.checkpointed >= result.log;
-    if (allCopied && (this.leftAt === null || result.log < this.leftAt)) {
-      this.leftAt = result.log;
+    // With the writer's gate, "all" must still hold now: a commit that landed after the PASSIVE
+    // read the WAL keeps the next one from starting it over, and the WAL grows another pass.
+    const grownSince = this.io.heldCheckpoint !== undefined && this.io.walIndex().frames > result.log;
+    if (allCopied && !grownSince) {
+      this.leftAt = this.generation;
+      return;
+    }
+    const held = this.checkpoint('PASSIVE', true);
+    if (held && held.busy === 0 && held.checkpointed >= held.log) {
+      this.leftAt = this.generation;
       return;
     }
     this.leftAt = null;
     this.blocking('RESTART');
   }
 
-  private checkpoint(mode: CheckpointMode): CheckpointResult {
+  /** With `held`, a PASSIVE with the writer held (null when it could not be); never held without the io's support. */
+  private checkpoint(mode: CheckpointMode): CheckpointResult;
+  private checkpoint(mode: 'PASSIVE', held: true): CheckpointResult | null;
+  private checkpoint(mode: CheckpointMode, held = false): CheckpointResult | null {
     const before = this.io.walIndex().generation;
+    const result = held ? (this.io.heldCheckpoint?.() ?? null) : this.io.checkpoint(mode);
+    if (result === null) return null;
     // Started over since the last look, and not by a RESTART or TRUNCATE of this worker's.
     if (this.generation !== null && before !== this.generation && !this.blockedSince) this.startedOver += 1;
-    const result = this.io.checkpoint(mode);
     // A busy RESTART or TRUNCATE did not start the WAL over: what follows may still be a commit's.
     this.blockedSince = mode === 'PASSIVE' ? false : result.busy === 0 || this.blockedSince;
     this.generation = this.io.walIndex().generation;
