@@ -76,11 +76,14 @@ export class CheckpointPolicy {
    */
   private readonly nextAttempt: Record<'RESTART' | 'TRUNCATE', number> = { RESTART: 0, TRUNCATE: 0 };
   /**
-   * The WAL's generation when a pass at the bound left the start-over to the next commit; else
-   * null. By generation, not size: at 5,000 check-ins/s a WAL started over grows past the bound
-   * again within two passes, and a size compared as "not started over" RESTARTed it for nothing.
+   * The WAL when a pass at the bound left the start-over to the next commit (its generation and
+   * frames); else null. A commit since that appended to the same generation found a reader on
+   * the WAL's frames. By generation, not size alone: at 5,000 check-ins/s a WAL started over
+   * grows past its old size within two passes, and a size compared as "not started over"
+   * RESTARTed it for nothing; and a pass that comes right after (a held pass outlasting the
+   * interval) finds no commit since, which is no sign of a reader.
    */
-  private leftAt: number | null = null;
+  private leftAt: { generation: number; frames: number; quiet: number } | null = null;
   /** Whether the last checkpoint was a RESTART or TRUNCATE that succeeded. */
   private blockedSince = false;
   /** The WAL's generation when last looked at, and the start-overs counted since takeStartedOver. */
@@ -115,11 +118,23 @@ export class CheckpointPolicy {
       // again, instead of taking the commits as handled and leaving the bound to the idle TRUNCATE.
       if (result.busy === 0) this.seenVersion = version;
       this.atBound(result);
-    } else if (!this.blockedSince && io.walIndex().frames >= this.opts.hardBoundPages) {
+    } else if (!this.blockedSince && io.walIndex().frames >= this.opts.hardBoundPages && this.quietAtBound()) {
       this.blocking('RESTART');
     } else if (io.now() - this.changedAt >= this.opts.idleMs && io.walBytes() > 0) {
       this.blocking('TRUNCATE');
     }
+  }
+
+  /**
+   * Whether a pass without a commit may RESTART the WAL at the bound. Not the first one after a
+   * pass left the start-over to the next commit: that one often follows at once (a held pass
+   * outlasts the interval), and its RESTART would take the lock from the writer's next batch,
+   * which starts the WAL over by itself.
+   */
+  private quietAtBound(): boolean {
+    if (this.leftAt === null) return true;
+    this.leftAt.quiet += 1;
+    return this.leftAt.quiet > 1;
   }
 
   private atBound(result: CheckpointResult): void {
@@ -128,7 +143,8 @@ export class CheckpointPolicy {
       return;
     }
     // The WAL did not start over since a pass left it to the next commit: a reader on its frames.
-    if (this.leftAt !== null && this.generation === this.leftAt) {
+    if (this.leftAt !== null && this.generation === this.leftAt.generation) {
+      if (result.log <= this.leftAt.frames) return; // no commit since: the next one starts it over
       this.leftAt = null;
       this.blocking('RESTART');
       return;
@@ -138,12 +154,12 @@ export class CheckpointPolicy {
     // read the WAL keeps the next one from starting it over, and the WAL grows another pass.
     const grownSince = this.io.heldCheckpoint !== undefined && this.io.walIndex().frames > result.log;
     if (allCopied && !grownSince) {
-      this.leftAt = this.generation;
+      this.leftAt = { generation: this.generation ?? -1, frames: result.log, quiet: 0 };
       return;
     }
     const held = this.checkpoint('PASSIVE', true);
     if (held && held.busy === 0 && held.checkpointed >= held.log) {
-      this.leftAt = this.generation;
+      this.leftAt = { generation: this.generation ?? -1, frames: held.log, quiet: 0 };
       return;
     }
     this.leftAt = null;
