@@ -168,11 +168,15 @@ async function main(): Promise<void> {
     const cpuLine = tid !== null && flowStart ? `${writerCpuLine(schedstatDelta(flowStart, await sleepingSchedstat(tid)), batches)}\n` : '';
     const table = writerThreadTableText(transactionFigures(batches, passes), passes);
     const byMode = [...modes].map(([m, c]) => `${m} ${c}`).join(', ');
+    // A pass's sequence tells a RESTART after a held PASSIVE (the writer not held in time) from one without.
+    const sequences = new Map<string, number>();
+    for (const p of passes) sequences.set(p.modes, (sequences.get(p.modes) ?? 0) + 1);
+    const bySequence = [...sequences].map(([m, c]) => `${m} ${c}`).join(', ');
     const blocked = blockedByOverlap(transactionFigures(batches, []), batches, passes);
     process.stdout.write(
       `${total} check-ins in ${tookS.toFixed(1)} s (${(total / tookS).toFixed(0)}/s offered ${RATE}/s), ` +
         `${batches.length} transactions, load average ${load.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}\n` +
-        `checkpoints by mode: ${byMode}\n${blocked}\n${cpuLine}\n${table ?? 'no writer transactions'}\n`,
+        `checkpoints by mode: ${byMode}\npasses by their checkpoints: ${bySequence}\n${blocked}\n${cpuLine}\n${table ?? 'no writer transactions'}\n`,
     );
   } finally {
     await store.close();

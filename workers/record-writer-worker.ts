@@ -14,6 +14,7 @@ import { decodeWrites } from '../src/store/sqlite/record-write-wire.js';
 import { framesWritten, walFramesReader } from '../src/store/sqlite/wal-frames.js';
 import { kernelThreadId, schedstatDelta, threadSchedstatReader } from '../src/store/sqlite/thread-schedstat.js';
 import { nameThisThread } from '../src/observability/thread-name.js';
+import { WRITER_HOLD_MS, WriterGate } from '../src/store/sqlite/writer-gate.js';
 
 /**
  * Commits the group commit's batches of one SQLite file on a thread of its own, with a
@@ -37,6 +38,8 @@ const records = recordRepository(db, () => batchAt);
 // frames around each transaction. Opened after the connection, which made the wal-index.
 const schedstat = data.threadTimes ? threadSchedstatReader() : null;
 const walFrames = data.threadTimes ? walFramesReader(data.file) : null;
+// The checkpoint worker holds the next batch while it copies the WAL's last frames (writer-gate.ts).
+const gate = data.gate ? new WriterGate(data.gate) : null;
 
 function send(message: FromRecordWriter): void {
   port.postMessage(message);
@@ -54,7 +57,14 @@ port.on('message', (message: ToRecordWriter) => {
       // the next message is read.
       const fence = message.fence && { ...message.fence, until: new Date(message.fence.until) };
       const writes = decodeWrites(message.writes);
-      const written = records.writeBatch(writes, fence);
+      gate?.enter(WRITER_HOLD_MS);
+      let written: ReturnType<typeof records.writeBatch>;
+      try {
+        written = records.writeBatch(writes, fence);
+      } finally {
+        // Committed or rolled back by now (synchronous under the promise).
+        gate?.leave();
+      }
       written.then(
         (results) => {
           const committed = performance.timeOrigin + performance.now();

@@ -6,6 +6,7 @@ import { CheckpointPolicy, type CheckpointResult } from '../src/store/sqlite/che
 import { walIndexReader } from '../src/store/sqlite/wal-frames.js';
 import { schedstatDelta, threadSchedstatReader } from '../src/store/sqlite/thread-schedstat.js';
 import { nameThisThread } from '../src/observability/thread-name.js';
+import { WRITER_HOLD_MS, WriterGate } from '../src/store/sqlite/writer-gate.js';
 import type {
   CheckpointMode,
   CheckpointWorkerData,
@@ -28,21 +29,33 @@ const db = new Database(data.file, { fileMustExist: true, timeout: data.busyTime
 // automatic checkpoint of the main connection did with synchronous=NORMAL.
 db.pragma('synchronous = NORMAL');
 
-/** With threadTimes: the current pass's checkpoints, reported with its times (timedPass). */
-const passModes: CheckpointMode[] = [];
+/** With threadTimes: the current pass's checkpoints, reported with its times (timedPass); HELD a PASSIVE with the writer held. */
+const passModes: (CheckpointMode | 'HELD')[] = [];
 let passCheckpointed = 0;
 
-function checkpoint(mode: CheckpointMode): CheckpointResult {
+function checkpoint(mode: CheckpointMode, label: CheckpointMode | 'HELD' = mode): CheckpointResult {
   const row = db.pragma(`wal_checkpoint(${mode})`) as CheckpointResult[];
   const result = row[0] ?? { busy: 1, log: -1, checkpointed: -1 };
   send({ type: 'checkpoint', mode, ...result });
   // Only when timed: timedPass empties them each pass, and nothing else would (a list growing by
   // a mode per checkpoint filled the thread's heap within days).
   if (data.threadTimes) {
-    passModes.push(mode);
+    passModes.push(label);
     passCheckpointed += Math.max(0, result.checkpointed);
   }
   return result;
+}
+
+const gate = data.writerGate ? new WriterGate(data.writerGate) : null;
+
+/** A PASSIVE between two of the record writer's batches: what it copies is all the WAL holds. */
+function heldCheckpoint(writer: WriterGate): CheckpointResult | null {
+  if (!writer.hold(WRITER_HOLD_MS)) return null;
+  try {
+    return checkpoint('PASSIVE', 'HELD');
+  } finally {
+    writer.release();
+  }
 }
 
 function send(message: FromCheckpointWorker): void {
@@ -68,6 +81,7 @@ const policy = new CheckpointPolicy(
     walIndex: () => walIndex.read(),
     walBytes,
     now: () => Date.now(),
+    ...(gate ? { heldCheckpoint: () => heldCheckpoint(gate) } : {}),
   },
 );
 
@@ -111,6 +125,8 @@ const timer = setInterval(() => timed(() => policy.pass()), data.intervalMs);
 port.on('message', (message: ToCheckpointWorker) => {
   if (message.type !== 'stop') return;
   clearInterval(timer);
+  // Never leave the writer held behind a thread that is going.
+  gate?.release();
   schedstat?.close();
   walIndex.close();
   db.close();

@@ -119,12 +119,14 @@ export function writerThreadTableText(figures: readonly TransactionFigures[], pa
     const waits = passes.flatMap((p) => (p.sched ? [p.sched.waitNs / 1e6] : [])).sort((a, b) => a - b);
     const frames = passes.map((p) => p.checkpointed).sort((a, b) => a - b);
     const restarts = passes.filter((p) => /RESTART|TRUNCATE/.test(p.modes)).length;
+    // A PASSIVE with the record writer held between batches (writer-gate.ts), from round 27.
+    const held = passes.filter((p) => /HELD/.test(p.modes)).length;
     const startedOver = passes.some((p) => p.startedOver !== undefined)
       ? `; the WAL started over by a commit ${passes.reduce((n, p) => n + (p.startedOver ?? 0), 0)} times`
       : '';
     lines.push(
       '',
-      `${passes.length} checkpoint passes that checkpointed (${restarts} with a RESTART or TRUNCATE${startedOver}): ` +
+      `${passes.length} checkpoint passes that checkpointed (${restarts} with a RESTART or TRUNCATE${held > 0 ? `, ${held} with the writer held` : ''}${startedOver}): ` +
         `wall p50 ${f(percentile(walls, 50))} / p99 ${f(percentile(walls, 99))} / max ${f(walls.at(-1)!)} ms, ` +
         `on a core p50 ${f(percentile(cpus, 50))} / p99 ${f(percentile(cpus, 99))} ms, ` +
         `run queue p99 ${f(percentile(waits, 99))} ms, frames copied p50 ${f(percentile(frames, 50))} / p99 ${f(percentile(frames, 99))}`,

@@ -23,6 +23,12 @@ export interface CheckpointIo {
   walBytes(): number;
   /** Milliseconds, any origin. */
   now(): number;
+  /**
+   * A PASSIVE with the record writer held between two batches (writer-gate.ts), so that no commit
+   * of it lands during the copy; null when it could not be held (its batch outlasted the wait, or
+   * it is gone). Absent without a record writer thread: a RESTART then, as before.
+   */
+  heldCheckpoint?(): CheckpointResult | null;
 }
 
 export interface CheckpointPolicyOptions {
@@ -58,6 +64,13 @@ const BUSY_BACKOFF_MS = 1_000;
  * (not after one quiet pass: a batch under load can take longer than a pass, and the next ones
  * would wait for the TRUNCATE's lock and fsync). A blocking mode that found a reader in the way
  * is not tried again for a second; each mode on its own (nextAttempt).
+ *
+ * With a record writer thread (io.heldCheckpoint), a RESTART while commits flow is first replaced
+ * by a PASSIVE with the writer held between two batches (writer-gate.ts): nothing lands during
+ * it, so it copies every frame and the writer's next commit starts the WAL over, without the
+ * write lock and so without the busy handler's sleeps (round 27 measured those as the slowest
+ * commits' blocked time). A RESTART remains for a writer that could not be held and for a WAL
+ * that a reader kept from starting over.
  */
 export class CheckpointPolicy {
   private seenVersion = -1;
@@ -69,8 +82,15 @@ export class CheckpointPolicy {
    * RESTART that keeps the WAL under its bound once the writes go on.
    */
   private readonly nextAttempt: Record<'RESTART' | 'TRUNCATE', number> = { RESTART: 0, TRUNCATE: 0 };
-  /** The WAL's frames when a pass at the bound left the start-over to the next commit; else null. */
-  private leftAt: number | null = null;
+  /**
+   * The WAL when a pass at the bound left the start-over to the next commit (its generation and
+   * frames); else null. A commit since that appended to the same generation found a reader on
+   * the WAL's frames. By generation, not size alone: at 5,000 check-ins/s a WAL started over
+   * grows past its old size within two passes, and a size compared as "not started over"
+   * RESTARTed it for nothing; and a pass that comes right after (a held pass outlasting the
+   * interval) finds no commit since, which is no sign of a reader.
+   */
+  private leftAt: { generation: number; frames: number; quiet: number } | null = null;
   /** Whether the last checkpoint was a RESTART or TRUNCATE that succeeded. */
   private blockedSince = false;
   /** The WAL's generation when last looked at, and the start-overs counted since takeStartedOver. */
@@ -105,11 +125,23 @@ export class CheckpointPolicy {
       // again, instead of taking the commits as handled and leaving the bound to the idle TRUNCATE.
       if (result.busy === 0) this.seenVersion = version;
       this.atBound(result);
-    } else if (!this.blockedSince && io.walIndex().frames >= this.opts.hardBoundPages) {
+    } else if (!this.blockedSince && io.walIndex().frames >= this.opts.hardBoundPages && this.quietAtBound()) {
       this.blocking('RESTART');
     } else if (io.now() - this.changedAt >= this.opts.idleMs && io.walBytes() > 0) {
       this.blocking('TRUNCATE');
     }
+  }
+
+  /**
+   * Whether a pass without a commit may RESTART the WAL at the bound. Not the first one after a
+   * pass left the start-over to the next commit: that one often follows at once (a held pass
+   * outlasts the interval), and its RESTART would take the lock from the writer's next batch,
+   * which starts the WAL over by itself.
+   */
+  private quietAtBound(): boolean {
+    if (this.leftAt === null) return true;
+    this.leftAt.quiet += 1;
+    return this.leftAt.quiet > 1;
   }
 
   private atBound(result: CheckpointResult): void {
@@ -117,20 +149,39 @@ export class CheckpointPolicy {
       this.leftAt = null;
       return;
     }
+    // The WAL did not start over since a pass left it to the next commit: a reader on its frames.
+    if (this.leftAt !== null && this.generation === this.leftAt.generation) {
+      if (result.log <= this.leftAt.frames) return; // no commit since: the next one starts it over
+      this.leftAt = null;
+      this.blocking('RESTART');
+      return;
+    }
     const allCopied = result.busy === 0 && result.checkpointed >= result.log;
-    if (allCopied && (this.leftAt === null || result.log < this.leftAt)) {
-      this.leftAt = result.log;
+    // With the writer's gate, "all" must still hold now: a commit that landed after the PASSIVE
+    // read the WAL keeps the next one from starting it over, and the WAL grows another pass.
+    const grownSince = this.io.heldCheckpoint !== undefined && this.io.walIndex().frames > result.log;
+    if (allCopied && !grownSince) {
+      this.leftAt = { generation: this.generation ?? -1, frames: result.log, quiet: 0 };
+      return;
+    }
+    const held = this.checkpoint('PASSIVE', true);
+    if (held && held.busy === 0 && held.checkpointed >= held.log) {
+      this.leftAt = { generation: this.generation ?? -1, frames: held.log, quiet: 0 };
       return;
     }
     this.leftAt = null;
     this.blocking('RESTART');
   }
 
-  private checkpoint(mode: CheckpointMode): CheckpointResult {
+  /** With `held`, a PASSIVE with the writer held (null when it could not be); never held without the io's support. */
+  private checkpoint(mode: CheckpointMode): CheckpointResult;
+  private checkpoint(mode: 'PASSIVE', held: true): CheckpointResult | null;
+  private checkpoint(mode: CheckpointMode, held = false): CheckpointResult | null {
     const before = this.io.walIndex().generation;
+    const result = held ? (this.io.heldCheckpoint?.() ?? null) : this.io.checkpoint(mode);
+    if (result === null) return null;
     // Started over since the last look, and not by a RESTART or TRUNCATE of this worker's.
     if (this.generation !== null && before !== this.generation && !this.blockedSince) this.startedOver += 1;
-    const result = this.io.checkpoint(mode);
     // A busy RESTART or TRUNCATE did not start the WAL over: what follows may still be a commit's.
     this.blockedSince = mode === 'PASSIVE' ? false : result.busy === 0 || this.blockedSince;
     this.generation = this.io.walIndex().generation;

@@ -24,6 +24,8 @@ export interface RecordWriterWorkerData {
   autocheckpointPages: number;
   /** Read the thread's schedstat and the WAL's frames around each transaction (stage tables only). */
   threadTimes: boolean;
+  /** Shared with the checkpoint worker (writer-gate.ts): a batch waits while it is held. */
+  gate?: SharedArrayBuffer;
 }
 
 /**

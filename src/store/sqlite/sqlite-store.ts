@@ -21,6 +21,7 @@ import { guardianRepository } from './guardians.js';
 import { sqliteTransfer } from './transfer.js';
 import { timetableRepository } from './timetable.js';
 import { webhookRepository } from './webhooks.js';
+import { WriterGate } from './writer-gate.js';
 import { WalCheckpointer, type CheckpointLogger } from './wal-checkpointer.js';
 import { RecordWriter } from './record-writer.js';
 import type { SchemaMigrated } from '../schema-migration.js';
@@ -71,14 +72,22 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Sqlit
   const db = new SqliteDb(opts.path, opts.migrated ? { migrated: opts.migrated } : {});
   const clock = opts.now ?? (() => new Date());
   const log = opts.log ?? warningsLog;
+  const threads = db.file !== null && opts.checkpointWorker !== false && opts.writerWorker !== false;
+  // Both threads of a file store share it: at the WAL's bound the writer is held, not locked out.
+  const writerGate = threads ? WriterGate.buffer() : undefined;
   const checkpointer =
     db.file !== null && opts.checkpointWorker !== false
-      ? new WalCheckpointer(db, db.file, { log, threadTimes: opts.threadTimes ?? false, ...opts.checkpointTuning })
+      ? new WalCheckpointer(db, db.file, {
+          log,
+          threadTimes: opts.threadTimes ?? false,
+          ...(writerGate ? { writerGate } : {}),
+          ...opts.checkpointTuning,
+        })
       : null;
   const records = recordRepository(db, clock);
   const writer =
     db.file !== null && opts.writerWorker !== false
-      ? startRecordWriter(db, db.file, records, checkpointer, log, opts.threadTimes ?? false)
+      ? startRecordWriter(db, db.file, records, checkpointer, log, opts.threadTimes ?? false, writerGate)
       : null;
   // A full disk or a read-only file fails writes while reads still work: the readiness probe
   // then tries a small write, and reports the store ready again only when one commits.
@@ -162,15 +171,23 @@ function startRecordWriter(
   checkpointer: WalCheckpointer | null,
   log: CheckpointLogger,
   threadTimes: boolean,
+  gateBuffer: SharedArrayBuffer | undefined,
 ): RecordWriter {
   const pages = () => db.raw.pragma('wal_autocheckpoint', { simple: true }) as number;
   const writer = new RecordWriter(
-    { file: path.resolve(file), autocheckpointPages: pages(), threadTimes },
+    { file: path.resolve(file), autocheckpointPages: pages(), threadTimes, ...(gateBuffer ? { gate: gateBuffer } : {}) },
     (writes, fence) => records.writeBatch(writes, fence),
     log,
   );
+  const gate = gateBuffer ? new WriterGate(gateBuffer) : null;
   checkpointer?.on('running', () => writer.setAutocheckpoint(pages()));
-  checkpointer?.on('fallback', () => writer.setAutocheckpoint(pages()));
+  checkpointer?.on('fallback', () => {
+    // A checkpoint thread that died holding the writer must not keep it waiting.
+    gate?.release();
+    writer.setAutocheckpoint(pages());
+  });
+  // Batches on the main connection: the checkpoint worker has no writer thread to hold any more.
+  writer.on('fallback', () => gate?.off());
   return writer;
 }
 

@@ -26,6 +26,8 @@ export interface CheckpointWorkerData {
   idleMs: number;
   /** Report each pass that checkpointed with its times (stage tables only). */
   threadTimes: boolean;
+  /** Shared with the record writer thread (writer-gate.ts); absent without one. */
+  writerGate?: SharedArrayBuffer;
 }
 
 /**
@@ -38,7 +40,7 @@ export interface CheckpointPassTimes {
   sched: ThreadSchedstat | null;
   /** Frames copied into the database file by the pass's checkpoints. */
   checkpointed: number;
-  /** Its checkpoints' modes, in order: `PASSIVE`, `PASSIVE PASSIVE RESTART`... */
+  /** Its checkpoints' modes, in order: `PASSIVE`, `PASSIVE PASSIVE RESTART`, `PASSIVE HELD` (the writer held)... */
   modes: string;
   /**
    * Times the WAL started over by a commit (not after a RESTART or TRUNCATE) that this pass's
@@ -83,6 +85,8 @@ export interface WalCheckpointerOptions {
   idleMs?: number;
   /** Emit `pass` with each checkpointing pass's times (default false: a measuring tool). */
   threadTimes?: boolean;
+  /** The record writer thread's gate (writer-gate.ts): at the bound the writer is held, not locked out. */
+  writerGate?: SharedArrayBuffer;
 }
 
 /**
@@ -149,6 +153,7 @@ export class WalCheckpointer extends EventEmitter<{
       busyTimeoutMs: WORKER_BUSY_TIMEOUT_MS,
       idleMs: opts.idleMs ?? CHECKPOINT_IDLE_MS,
       threadTimes: opts.threadTimes ?? false,
+      ...(opts.writerGate ? { writerGate: opts.writerGate } : {}),
     };
     // No flags of the main thread: the worker needs none, and some (--input-type) fail it.
     this.worker = new Worker(workerFile(), { workerData, name: 'wal-checkpoint', execArgv: [], resourceLimits: WORKER_HEAP });

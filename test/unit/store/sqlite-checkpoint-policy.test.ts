@@ -78,6 +78,22 @@ class FakeWal implements CheckpointIo {
   }
 }
 
+/**
+ * The WAL of a store with a record writer thread: a held checkpoint is a PASSIVE during which
+ * no commit lands (the writer waits between batches), or null when the writer could not be held.
+ */
+class FakeWalWithWriter extends FakeWal {
+  holdable = true;
+  held = 0;
+
+  heldCheckpoint(): CheckpointResult | null {
+    if (!this.holdable) return null;
+    this.held += 1;
+    this.copied = this.frames;
+    return { busy: 0, log: this.frames, checkpointed: this.copied };
+  }
+}
+
 function policyOver(wal: FakeWal): CheckpointPolicy {
   return new CheckpointPolicy({ hardBoundPages: BOUND, idleMs: IDLE_MS }, wal);
 }
@@ -181,6 +197,67 @@ describe('the WAL checkpoint policy (fake WAL and clock)', () => {
     wal.clock += 100;
     policy.pass();
     expect(wal.blocking()).to.deep.equal(['RESTART']);
+  });
+
+  it('with a record writer thread, holds it for a last PASSIVE at the bound instead of a RESTART (the bound holds)', () => {
+    const wal = new FakeWalWithWriter();
+    const policy = policyOver(wal);
+    let largest = 0;
+    for (let tick = 0; tick < 100; tick += 1) {
+      wal.commit(80);
+      // As in the RESTART case above: a commit lands during every PASSIVE the writer is not held for.
+      wal.landDuring = [30, 30, 30, 30];
+      wal.clock += 100;
+      policy.pass();
+      largest = Math.max(largest, wal.frames);
+    }
+    expect(wal.blocking(), 'no RESTART or TRUNCATE while commits flow').to.deep.equal([]);
+    expect(wal.held, 'held once per time the WAL reached the bound').to.be.at.least(5);
+    expect(policy.takeStartedOver(), 'each held pass let the next commit start the WAL over').to.equal(wal.held);
+    expect(largest).to.be.at.most(BOUND + 80 + 4 * 30);
+  });
+
+  it('with a record writer thread that cannot be held (a batch outlasting the wait), RESTARTs as without one', () => {
+    const wal = new FakeWalWithWriter();
+    wal.holdable = false;
+    const policy = policyOver(wal);
+    for (let tick = 0; tick < 100; tick += 1) {
+      wal.commit(80);
+      wal.landDuring = [30, 30, 30, 30];
+      wal.clock += 100;
+      policy.pass();
+    }
+    expect(wal.blocking().length).to.be.at.least(1);
+    expect(new Set(wal.blocking())).to.deep.equal(new Set(['RESTART']));
+  });
+
+  it('with a record writer thread, still RESTARTs a WAL that a reader kept from starting over after a held pass', () => {
+    const wal = new FakeWalWithWriter();
+    const policy = policyOver(wal);
+    wal.readerOnOldFrames = true;
+    for (let tick = 0; tick < 40 && wal.blocking().length === 0; tick += 1) {
+      wal.commit(100);
+      wal.landDuring = [30, 30, 30];
+      wal.clock += 100;
+      policy.pass();
+    }
+    expect(wal.held).to.equal(1);
+    expect(wal.blocking()).to.deep.equal(['RESTART']);
+  });
+
+  it('does not RESTART on the pass right after a held one when no commit came in between (the next commit starts the WAL over)', () => {
+    const wal = new FakeWalWithWriter();
+    const policy = policyOver(wal);
+    wal.commit(BOUND + 50);
+    wal.landDuring = [30, 30, 30];
+    wal.clock += 100;
+    policy.pass(); // frames left behind by the PASSIVE rounds: held, every frame copied
+    expect(wal.held).to.equal(1);
+    policy.pass(); // at once (the held pass outlasted the interval): no commit yet
+    policy.pass(); // and once more before the writer's next batch
+    expect(wal.blocking()).to.deep.equal([]);
+    wal.commit(40);
+    expect(wal.generation, 'the next commit started the WAL over').to.equal(1);
   });
 
   it('counts the times it found the WAL started over by a commit, not by its own RESTART', () => {
