@@ -79,6 +79,7 @@ describe('mongo schemas', () => {
         .map(([, o]) => o.name),
     );
     // org_kind_sourced repeats the _id of a OneRoster object: a put upserts on it and never conflicts.
+    // pending (one pending excuse of a scope): a create that meets it answers the pending excuse.
     expect(names.sort()).to.deep.equal([
       'code',
       'email',
@@ -87,6 +88,7 @@ describe('mongo schemas', () => {
       'face',
       'oneroster',
       'org_kind_sourced',
+      'pending',
       'record',
       'slug',
       'summary',

@@ -79,15 +79,16 @@ describe("admin console: the IT person's week (Chromium)", function () {
     };
     // Deactivated inside the store's write, after the server's check: the answer's refusedStudentIds.
     const inStore = (await srv.store.users.getByEmail(org.id, 'student05@demo.school'))!;
-    const enrol = srv.store.subjects.enrol.bind(srv.store.subjects);
-    srv.store.subjects.enrol = async (orgId, subjectId, ids) => {
-      if (ids.includes(inStore.id)) await srv.store.users.update(orgId, inStore.id, { active: false });
-      return enrol(orgId, subjectId, ids);
+    const enrolMany = srv.store.subjects.enrolMany.bind(srv.store.subjects);
+    srv.store.subjects.enrolMany = async (orgId, bySubject) => {
+      if ([...bySubject.values()].some((ids) => ids.includes(inStore.id)))
+        await srv.store.users.update(orgId, inStore.id, { active: false });
+      return enrolMany(orgId, bySubject);
     };
     await page.fill('#enrol-numbers', 'S0004 S0005');
     await page.click('#enrol-form button[type="submit"]');
     await finished('3 enrolled students');
-    srv.store.subjects.enrol = enrol;
+    srv.store.subjects.enrolMany = enrolMany;
     expect(await page.textContent('#enrol-status')).to.equal('Enrolled 1 new student; 3 in total.');
     expect(await page.textContent('#enrol-error')).to.equal(
       `Not enrolled, deactivated or erased since they were looked up: ${inStore.name} (S0005)`,

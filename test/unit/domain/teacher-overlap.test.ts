@@ -218,6 +218,16 @@ function overlapSuite(setup: RaceStore): void {
         meetingIds: [phyMeeting.id],
         subjectIds: [f.subject.id],
         meetingClashes: [{ meetingId: bioMeeting.id, withMeetingIds: [phyMeeting.id] }],
+        // Each clash named for the admin page (a meeting against a meeting: no day).
+        doubleBookings: [
+          {
+            code: 'BIO1',
+            meeting: { weekday: 3, startTime: '09:00', endTime: '10:00' },
+            day: null,
+            withCode: f.subject.code,
+            withMeeting: { weekday: 3, startTime: '09:30', endTime: '10:30' },
+          },
+        ],
         field: 'teacherOverlap',
       });
       expect(err.message).to.contain(`BIO1 Wednesday 09:00–10:00 meets ${f.subject.code} Wednesday 09:30–10:30`);
