@@ -25,6 +25,7 @@ import { currentContext, joinLinkProblem, showProblem } from './lib/secure-conte
 import { command, CommandError, connect, type AppSocket } from './lib/socket.js';
 import { bindTimetablePanel } from './lib/timetable-panel.js';
 import { sendConfirmingClashes } from './lib/session-clashes.js';
+import { clearRoomFix, offerRoomFix } from './lib/missing-room.js';
 import { bindStaffExcuses } from './lib/staff-excuses.js';
 import { roomText } from './lib/session-room.js';
 import { POLICY_CHECKS, POLICY_PRESETS, PRESET_CHECKS, presetOf, type PolicyCheck, type PolicyPreset } from '../shared/policy-presets.js';
@@ -355,6 +356,7 @@ function bindOpenForm(socket: AppSocket): void {
     if (lateAfter) input.lateAfter = lateAfter;
     if (closesAt) input.closesAt = closesAt;
     byId('open-error').textContent = '';
+    clearRoomFix();
     sendConfirmingClashes(
       'open',
       (confirmed) => command(socket, 'session:open', { ...input, ...confirmed }),
@@ -363,7 +365,10 @@ function bindOpenForm(socket: AppSocket): void {
       .then((session) => watch(socket, session.id))
       .then(() => listActive(socket))
       .then(() => byId('session-title').focus())
-      .catch((err: unknown) => (byId('open-error').textContent = errorText(err, byId('open-form'))));
+      .catch((err: unknown) => {
+        byId('open-error').textContent = errorText(err, byId('open-form'));
+        offerRoomFix(err, input.subjectId, () => form.requestSubmit());
+      });
   });
 }
 

@@ -31,6 +31,18 @@ export const teacherEn = {
   'teacher.closes': 'Closes',
   'teacher.closesEmpty': '(empty: start + 60 min)',
   'teacher.open': 'Open session',
+  'room.useHere': 'Make where this device is the classroom location, and open the session',
+  'room.useMyNetwork': 'Allow the network this device is on, and open the session',
+  'room.noHttps':
+    'This page cannot read the device location (it needs an https:// address): ask an administrator to set it, or choose a verification without location.',
+  'room.reading': 'Reading this device’s location…',
+  'room.denied': 'The browser was not allowed to share the location: allow it and try again, or choose a verification without location.',
+  'room.unreadable': 'The location could not be read ({reason}): try again, or choose a verification without location.',
+  'room.coarse':
+    'This device’s position is accurate to ±{accuracy} m only, too coarse to place the classroom: try from a phone in the room, near a window, or choose a verification without location.',
+  'room.locationSaved': 'Classroom location saved: {radius} m around this device (read to ±{accuracy} m). Opening the session…',
+  'room.noAddress': 'The server cannot tell which address this device uses: ask an administrator to set the networks.',
+  'room.networkSaved': 'Allowed network saved: {range}. Opening the session…',
   'teacher.active': 'Active sessions',
   'teacher.watch': 'Watch',
   'teacher.watchLabel': 'Watch {session}',

@@ -34,6 +34,20 @@ const catalog: CatalogOf<typeof teacherEn> = {
   'teacher.closes': 'Clôture',
   'teacher.closesEmpty': '(vide : début + 60 min)',
   'teacher.open': 'Ouvrir la séance',
+  'room.useHere': 'Prendre la position de cet appareil comme emplacement de la salle, et ouvrir la séance',
+  'room.useMyNetwork': 'Autoriser le réseau de cet appareil, et ouvrir la séance',
+  'room.noHttps':
+    'Cette page ne peut pas lire la position de l’appareil (il lui faut une adresse https://) : demandez-la à un·e administrateur·rice, ou choisissez une vérification sans position.',
+  'room.reading': 'Lecture de la position de cet appareil…',
+  'room.denied':
+    'Le navigateur n’a pas été autorisé à partager la position : autorisez-le et réessayez, ou choisissez une vérification sans position.',
+  'room.unreadable': 'La position n’a pas pu être lue ({reason}) : réessayez, ou choisissez une vérification sans position.',
+  'room.coarse':
+    'La position de cet appareil n’est précise qu’à ±{accuracy} m, trop peu pour placer la salle : essayez depuis un téléphone dans la salle, près d’une fenêtre, ou choisissez une vérification sans position.',
+  'room.locationSaved':
+    'Emplacement de la salle enregistré : {radius} m autour de cet appareil (lu à ±{accuracy} m). Ouverture de la séance…',
+  'room.noAddress': 'Le serveur ne peut pas savoir quelle adresse cet appareil utilise : demandez les réseaux à un·e administrateur·rice.',
+  'room.networkSaved': 'Réseau autorisé enregistré : {range}. Ouverture de la séance…',
   'teacher.active': 'Séances en cours',
   'teacher.watch': 'Suivre',
   'teacher.watchLabel': 'Suivre {session}',
