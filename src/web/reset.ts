@@ -8,6 +8,7 @@ import { ApiError, changePassword, loadAuth } from './lib/auth.js';
 import { byId, errorText, show } from './lib/dom.js';
 import { initialLanguage, localise, t, useLanguage } from './lib/i18n.js';
 import { isLanguage } from '../shared/i18n/languages.js';
+import { withLoginEmail } from './lib/login-email.js';
 import type { ErrorBody } from '../shared/errors.js';
 
 const API = 'api/v1/';
@@ -42,7 +43,16 @@ function pageOfThisSite(back: string | null): string | null {
   return url.origin === location.origin ? url.href : null;
 }
 
-function readFragment(): { token: string | null; invite: boolean; change: boolean; back: string | null; lang: string | null } {
+interface Fragment {
+  token: string | null;
+  invite: boolean;
+  change: boolean;
+  back: string | null;
+  lang: string | null;
+  email: string | null;
+}
+
+function readFragment(): Fragment {
   const params = new URLSearchParams(location.hash.slice(1));
   // Relative to this page (a page name from an email, or the path a page sent us from), so it
   // stays under the prefix the service is published at. Only this site: the fragment must not
@@ -54,11 +64,12 @@ function readFragment(): { token: string | null; invite: boolean; change: boolea
     change: params.get('change') === '1',
     back,
     lang: params.get('lang'),
+    email: params.get('email'),
   };
 }
 
 function start(): void {
-  const { token, invite, change, back, lang } = readFragment();
+  const { token, invite, change, back, lang, email } = readFragment();
   // The emailed link names the language the email was written in; else the browser's.
   const language = isLanguage(lang) ? lang : initialLanguage();
   if (language !== 'en') void useLanguage(language);
@@ -67,6 +78,12 @@ function start(): void {
   if (invite) byId('title').dataset['i18n'] = 'reset.welcome';
   // The emailed link names the page of the user's role; older links name none (the student page).
   if (back !== null) byId<HTMLAnchorElement>('done-login').href = back;
+  // The emailed link names whose password this is: the password manager saves the new one with
+  // it, and the login page is filled with it (lib/login-email.ts).
+  if (email !== null) {
+    byId<HTMLInputElement>('set-username').value = email;
+    byId<HTMLAnchorElement>('done-login').href = withLoginEmail(byId<HTMLAnchorElement>('done-login').href, email);
+  }
   // An admin asked this logged-in user for a new password before anything else.
   const changing = change && token === null && loadAuth() !== null;
   if (changing) byId('title').dataset['i18n'] = 'reset.headingChange';

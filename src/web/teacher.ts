@@ -25,6 +25,8 @@ import { currentContext, joinLinkProblem, showProblem } from './lib/secure-conte
 import { command, CommandError, connect, type AppSocket } from './lib/socket.js';
 import { bindTimetablePanel } from './lib/timetable-panel.js';
 import { sendConfirmingClashes } from './lib/session-clashes.js';
+import { clearRoomFix, offerRoomFix } from './lib/missing-room.js';
+import { listClosed } from './lib/closed-sessions.js';
 import { bindStaffExcuses } from './lib/staff-excuses.js';
 import { roomText } from './lib/session-room.js';
 import { POLICY_CHECKS, POLICY_PRESETS, PRESET_CHECKS, presetOf, type PolicyCheck, type PolicyPreset } from '../shared/policy-presets.js';
@@ -298,6 +300,16 @@ async function listActive(socket: AppSocket): Promise<SessionView[]> {
   return sessions;
 }
 
+/** The chosen subject's closed sessions listed again, each one shown (with its correction form) on a tap. */
+function refreshClosed(socket: AppSocket): void {
+  const failed = (err: unknown) => (byId('open-error').textContent = errorText(err));
+  listClosed(byId<HTMLSelectElement>('subject-select').value, (id) => {
+    void watch(socket, id)
+      .then(() => byId('session-title').focus())
+      .catch(failed);
+  }).catch(failed);
+}
+
 function isoFrom(form: FormData, name: string): string | undefined {
   const value = String(form.get(name) ?? '');
   return value ? new Date(value).toISOString() : undefined;
@@ -355,6 +367,7 @@ function bindOpenForm(socket: AppSocket): void {
     if (lateAfter) input.lateAfter = lateAfter;
     if (closesAt) input.closesAt = closesAt;
     byId('open-error').textContent = '';
+    clearRoomFix();
     sendConfirmingClashes(
       'open',
       (confirmed) => command(socket, 'session:open', { ...input, ...confirmed }),
@@ -363,7 +376,10 @@ function bindOpenForm(socket: AppSocket): void {
       .then((session) => watch(socket, session.id))
       .then(() => listActive(socket))
       .then(() => byId('session-title').focus())
-      .catch((err: unknown) => (byId('open-error').textContent = errorText(err, byId('open-form'))));
+      .catch((err: unknown) => {
+        byId('open-error').textContent = errorText(err, byId('open-form'));
+        offerRoomFix(err, input.subjectId, () => form.requestSubmit());
+      });
   });
 }
 
@@ -384,6 +400,7 @@ function bindSessionControls(socket: AppSocket): void {
         if (roster.session) roster.session = result.session;
         renderSession(result.session);
         renderRoster(socket);
+        refreshClosed(socket);
       })
       .catch((err: unknown) => (byId('session-error').textContent = errorText(err)));
   });
@@ -596,6 +613,8 @@ async function main(): Promise<void> {
   });
   bindSessionControls(socket);
   bindSubjectAssigned(socket, live);
+  byId('subject-select').addEventListener('change', () => refreshClosed(socket));
+  refreshClosed(socket);
   socket.on('roster:updates', (batch) => feed.updates(batch));
   socket.on('roster:resync', (notice) => feed.resyncNotice(notice));
   socket.on('session:status', (session) => {
@@ -604,6 +623,8 @@ async function main(): Promise<void> {
     renderSession(session);
     renderRoster(socket);
     announce(live, tt('teacher.sessionNow', { status: t(`session.${session.status}`) }));
+    // Closed at close-at or by another teacher: it joins the list of sessions to correct.
+    if (session.status === 'closed') refreshClosed(socket);
   });
   // A close gave the session up, still closing (CLOSE_MAX_MS): the teacher may close it again.
   socket.on('session:close-failed', (notice) => {

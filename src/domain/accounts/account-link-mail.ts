@@ -159,7 +159,11 @@ export class AccountLinkMail {
     // The token rides in the fragment: browsers never send it, so no server or proxy logs it.
     // `back` is the page the user logs in on afterwards: the student page refuses staff.
     // `lang`: the page opens in the email's language, before any login could tell it.
-    const fragment = `token=${token}${purpose === 'invite' ? '&invite=1' : ''}&back=${LOGIN_PAGE[user.role]}&lang=${language}`;
+    // `email`: the login page afterwards comes filled with it (a phone's keyboard spared, and the
+    // password manager saves the new password with it); the fragment keeps it out of logs too.
+    const fragment =
+      `token=${token}${purpose === 'invite' ? '&invite=1' : ''}&back=${LOGIN_PAGE[user.role]}&lang=${language}` +
+      `&email=${encodeURIComponent(user.email)}`;
     return { link: `${this.deps.publicUrl()}/reset.html#${fragment}`, tokenHash, expiresAt };
   }
 }

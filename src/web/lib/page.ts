@@ -10,6 +10,7 @@ import type { Role } from '../../shared/events.js';
 import { isLanguage, LANGUAGE_NAMES, LANGUAGES, type Language } from '../../shared/i18n/languages.js';
 import { pageLanguage, rememberLanguage, useLanguage } from './i18n.js';
 import { t } from './pages-text.js';
+import { takeLoginEmail } from './login-email.js';
 
 /** Shows the connection state in #connection (a status region, announced politely). */
 export function showConnection(state: ConnectionState): void {
@@ -52,6 +53,8 @@ export function requireLogin(roles: Role[], opts: { onTimeZone?: () => void; loc
     } else void settings.finally(() => resolve(auth));
   };
   return new Promise((resolve) => {
+    // Taken out of the address even when a login is stored: the address bar keeps no one's email.
+    const email = takeLoginEmail();
     const stored = loadAuth();
     if (stored && roles.includes(stored.user.role)) {
       finish(stored, resolve);
@@ -60,7 +63,8 @@ export function requireLogin(roles: Role[], opts: { onTimeZone?: () => void; loc
     show(app, false);
     show(section, true);
     offerForgotPassword(form);
-    byId<HTMLInputElement>('login-email').focus();
+    if (email !== null) byId<HTMLInputElement>('login-email').value = email;
+    byId<HTMLInputElement>(email === null ? 'login-email' : 'login-password').focus();
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       const data = new FormData(form);

@@ -35,8 +35,8 @@ const catalog: CatalogOf<typeof staffEn> = {
   'error.POLICY_UNSUPPORTED': 'Ce service ne prend pas en charge ces contrôles.',
   'error.LIVENESS_NOT_REQUIRED': 'Cette séance ne demande pas de défi de présence.',
   'error.SUBJECT_LOCATION_MISSING':
-    'Le contrôle de position a besoin de l’emplacement de la salle de la matière ; un·e administrateur·rice le renseigne.',
-  'error.SUBJECT_NETWORK_MISSING': 'Le contrôle du réseau a besoin des réseaux de la matière ; un·e administrateur·rice les renseigne.',
+    'Le contrôle de position a besoin de l’emplacement de la salle de la matière, qui n’est pas encore renseigné.',
+  'error.SUBJECT_NETWORK_MISSING': 'Le contrôle du réseau a besoin des réseaux de la matière, qui ne sont pas encore renseignés.',
   'error.RECORD_NOT_FOUND': 'Fiche de présence introuvable.',
   'error.EXCUSE_NOT_FOUND': 'Justification introuvable.',
   'error.EXCUSE_DECIDED': 'La justification a déjà été acceptée ou refusée.',

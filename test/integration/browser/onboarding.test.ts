@@ -114,7 +114,7 @@ describe('a school onboards over HTTPS (Chromium): CSV import, emailed invitatio
     await admin.waitForSelector('#enrol-status:has-text("2 in total")');
 
     const mail = decodedMail((await smtp.next('ines@school.test')).raw);
-    const link = /https:\/\/\S+\/reset\.html#token=[A-Za-z0-9_-]{43}&invite=1/.exec(mail)?.[0];
+    const link = /https:\/\/\S+\/reset\.html#token=[A-Za-z0-9_-]{43}&invite=1\S*/.exec(mail)?.[0];
     expect(link, mail).to.be.a('string');
     expect(link!.startsWith(`${origin}/reset.html#`), 'the link leads to PUBLIC_URL').to.equal(true);
     expect(mail, "the expiry on the school's clock").to.match(/until \w+day, \d{1,2} [A-Z][a-z]+ \d{4} at \d{2}:\d{2} CES?T\./);
@@ -122,12 +122,20 @@ describe('a school onboards over HTTPS (Chromium): CSV import, emailed invitatio
     const phone = await newPage(PHONE, true);
     await phone.goto(link!);
     expect(await phone.evaluate(() => window.isSecureContext)).to.equal(true);
+    // The link names whose password it is, for the password manager beside the new password.
+    expect(link).to.match(/&email=ines%40school\.test$/);
+    expect(await phone.inputValue('#set-username')).to.equal('ines@school.test');
+    expect(phone.url(), 'the link out of the address bar').to.equal(`${origin}/reset.html`);
     await phone.fill('#new-password', 'ines-first-password');
     await phone.fill('#repeat-password', 'ines-first-password');
     await phone.click('#set-form button[type="submit"]');
     await phone.waitForSelector('#done-section:not([hidden])');
     await phone.click('#done-login');
     await phone.waitForURL(`${origin}/student.html`);
+    // The link named whose password it is: the login form comes filled with the email (out of the
+    // address bar again), the password next, on a phone's keyboard.
+    expect(await phone.inputValue('#login-email')).to.equal('ines@school.test');
+    expect(await phone.evaluate(() => document.activeElement?.id)).to.equal('login-password');
 
     const teacher = await newPage(LAPTOP);
     await teacher.goto('/teacher.html');
@@ -141,6 +149,7 @@ describe('a school onboards over HTTPS (Chromium): CSV import, emailed invitatio
     await rosa.click('#set-form button[type="submit"]');
     await rosa.click('#done-login');
     await rosa.waitForURL(`${origin}/teacher.html`);
+    expect(await rosa.inputValue('#login-email')).to.equal('rosa@school.test');
     await logIn(rosa, 'rosa@school.test', 'rosa-first-password');
     await teacher.waitForSelector('#subject-select option:has-text("MATH7")', { state: 'attached' });
     await teacher.uncheck('#open-form input[name="rotatingCode"]');

@@ -138,11 +138,11 @@ describe('AccountService (over the SQLite store)', () => {
     const to = (u: { email: string }) => mailer.sent.find((m) => m.to === u.email)!;
     expect(to(follows).subject).to.equal('Lycée Test\u00a0: votre compte de suivi des présences');
     expect(to(follows).text).to.contain('Bonjour ').and.contain('jusqu’au lundi 12 janvier 2026 à 10:00 UTC+1.');
-    expect(to(follows).text).to.match(/&lang=fr$/m);
+    expect(to(follows).text).to.match(/&lang=fr&email=\S+$/m);
     expect(to(ownEnglish).subject).to.equal('Your attendance account at Lycée Test');
     expect(to(ownEnglish).text)
       .to.contain('until Monday, 12 January 2026 at 10:00 CET.')
-      .and.match(/&lang=en$/m);
+      .and.match(/&lang=en&email=\S+$/m);
 
     // A stored language no catalog serves (an older row, a catalog withdrawn) reads as unset: English.
     const other = await store.organisations.create({
@@ -194,10 +194,15 @@ describe('AccountService (over the SQLite store)', () => {
     // The outbox sends in its own order: read each invitation by its recipient.
     const sent = [...order.map((to) => mailer.sent.find((m) => m.to === to)!), mailer.sent[3]!];
     const links = sent.map((m) => /https:\/\/\S+/.exec(m.text)?.[0]);
-    expect(links[0]).to.match(/^https:\/\/school\.example\/reset\.html#token=[\w-]{43}&invite=1&back=student\.html&lang=en$/);
-    expect(links[1]).to.match(/&invite=1&back=teacher\.html&lang=en$/);
-    expect(links[2]).to.match(/&invite=1&back=admin\.html&lang=en$/);
-    expect(links[3]).to.match(/#token=[\w-]{43}&back=admin\.html&lang=en$/);
+    // `email` last, percent-encoded: the login page after the password is set comes filled with it.
+    const email = (to: string) => `&email=${encodeURIComponent(to).replace(/\./g, '\\.')}$`;
+    expect(links[0]).to.match(
+      new RegExp(`^https://school\\.example/reset\\.html#token=[\\w-]{43}&invite=1&back=student\\.html&lang=en${email(order[0]!)}`),
+    );
+    expect(links[1]).to.match(new RegExp(`&invite=1&back=teacher\\.html&lang=en${email(order[1]!)}`));
+    expect(links[2]).to.match(new RegExp(`&invite=1&back=admin\\.html&lang=en${email(order[2]!)}`));
+    expect(links[3]).to.match(new RegExp(`#token=[\\w-]{43}&back=admin\\.html&lang=en${email(admin.email)}`));
+    expect(decodeURIComponent(/&email=([^&]+)$/.exec(links[0]!)![1]!)).to.equal(order[0]);
   });
 
   it("sends nothing for a deactivated account, and only the named organisation's with a slug", async () => {
