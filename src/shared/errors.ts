@@ -99,6 +99,10 @@ export const ErrorCodes = {
   EXCUSE_DECIDED: { status: 409, message: 'The excuse was already approved or declined.' },
   ABSENCE_CATEGORY_UNKNOWN: { status: 400, message: "The absence category is not one of the organisation's." },
   DOCUMENT_UNSUPPORTED_TYPE: { status: 415, message: 'Only PDF, JPEG and PNG documents are accepted.' },
+  EXCUSES_PENDING_LIMIT: {
+    status: 409,
+    message: 'Too many of your excuses are waiting for a decision; send more once staff have decided some.',
+  },
   RECORD_CHANGED: { status: 409, message: 'The record changed meanwhile; reload and retry.' },
   RETRY_LIMIT: { status: 409, message: 'No check-in attempts left for this session.' },
   ALREADY_DECIDED: { status: 409, message: 'The check-in was already decided.' },

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
-import { createSchool } from '../support/fixtures.js';
+import { createSchool, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { command, connectClient, nextEvent, ok, type ClientSocket } from '../support/sockets.js';
+import { command, connectClient, nextEvent, ok, waitFor, type ClientSocket } from '../support/sockets.js';
 
 describe('at-risk alerts over HTTP and the socket', function () {
   this.timeout(20_000);
@@ -82,5 +82,48 @@ describe('at-risk alerts over HTTP and the socket', function () {
     // The student is not told of their own alert (the teacher and admins are).
     expect(studentTold).to.equal(false);
     expect((await srv.request('GET', '/api/v1/me/notifications', { token: token(student) })).body.total).to.equal(0);
+  });
+
+  it('a teacher made a student, though the subject still names them, hears of no alert: no notification, no push, no email', async () => {
+    const school = await createSchool(srv.store);
+    const demoted = await createUser(srv.store, school.org.id, 'teacher');
+    const asAdmin = { token: token(school.admin) };
+    const coTaught = await srv.request('PATCH', `/api/v1/subjects/${school.subject.id}`, {
+      ...asAdmin,
+      body: { teacherIds: [school.teacher.id, demoted.id] },
+    });
+    expect(coTaught.status).to.equal(200);
+    expect(
+      (await srv.request('POST', '/api/v1/alert-rules', { ...asAdmin, body: { kind: 'consecutive-absences', count: 1 } })).status,
+    ).to.equal(201);
+    const made = await srv.request('PATCH', `/api/v1/users/${demoted.id}`, {
+      ...asAdmin,
+      body: { role: 'student', studentNumber: 'DEMOTED-1' },
+    });
+    expect(made.body.role).to.equal('student');
+    // A role change leaves the account among the subject's teachers: only an admin's change of them takes it out.
+    expect((await srv.store.subjects.get(school.org.id, school.subject.id))!.teacherIds).to.include(demoted.id);
+
+    const student = { ...demoted, role: 'student' as const };
+    const demotedSocket = await connectClient(srv.baseUrl, token(student));
+    const teacherSocket = await connectClient(srv.baseUrl, token(school.teacher));
+    sockets.push(demotedSocket, teacherSocket);
+    let pushed = false;
+    demotedSocket.on('notification:new', () => {
+      pushed = true;
+    });
+    const toTeacher = nextEvent(teacherSocket, 'notification:new');
+    const session = ok(await command(teacherSocket, 'session:open', { subjectId: school.subject.id }));
+    ok(await command(teacherSocket, 'session:close', { sessionId: session.id }));
+    await toTeacher;
+    // Staff emails are queued after the in-app ones, teachers first, the admins last.
+    const mailedTo = async () => (await srv.store.outbox.list(school.org.id, { limit: 50, offset: 0 })).items.map((m) => m.to);
+    await waitFor(async () => (await mailedTo()).includes(school.admin.email));
+
+    expect(await mailedTo())
+      .to.include(school.teacher.email)
+      .and.not.include(demoted.email);
+    expect((await srv.request('GET', '/api/v1/me/notifications', { token: token(student) })).body).to.deep.include({ total: 0, unread: 0 });
+    expect(pushed).to.equal(false);
   });
 });

@@ -270,6 +270,47 @@ describe('excuses', function () {
     }
   });
 
+  it('a student has at most 20 excuses waiting, 20 of them with a document: beyond, EXCUSES_PENDING_LIMIT; a decision makes room', async () => {
+    const heavy = await createUser(srv.store, org.id, 'student');
+    await srv.store.subjects.enrol(org.id, subject.id, [heavy.id]);
+    tokens.set(heavy.id, (await srv.login(heavy.email, PASSWORD)).accessToken);
+    const range = (day: number) => ({ subjectId: subject.id, fromDay: `2026-04-${String(day).padStart(2, '0')}`, toDay: '2026-04-30' });
+    const attach = (id: string, bytes = PDF) =>
+      srv.request('PUT', `/api/v1/excuses/${id}/document`, { token: token(heavy), ...upload(bytes) });
+    const ids: string[] = [];
+    for (let day = 1; day <= 20; day += 1) {
+      const res = await submit(heavy, { ...range(day), category: 'MEDICAL', text: 'x'.repeat(2_000) });
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      ids.push(res.body.id as string);
+      expect((await attach(res.body.id as string)).status).to.equal(200);
+    }
+
+    const beyond = await submit(heavy, { ...range(21), category: 'MEDICAL', text: '' });
+    expect(refusal(beyond)).to.deep.equal([409, 'EXCUSES_PENDING_LIMIT']);
+    expect(beyond.body.error.details).to.deep.equal({ maxPending: 20 });
+    // A scope already pending is still answered by its excuse, and its document may be replaced.
+    const again = await submit(heavy, { ...range(1), category: 'MEDICAL', text: '' });
+    expect([again.status, again.body.id]).to.deep.equal([200, ids[0]]);
+    expect((await attach(ids[0]!)).status).to.equal(200);
+    // One more pending excuse, as submissions sent at the same moment may leave: its document is refused.
+    const { excuse: extra } = await srv.store.excuses.create(org.id, {
+      studentId: heavy.id,
+      submittedBy: heavy.id,
+      subjectId: subject.id,
+      sessionId: null,
+      fromDay: '2026-05-04',
+      toDay: '2026-05-04',
+      category: 'MEDICAL',
+      text: '',
+    });
+    expect(refusal(await attach(extra.id))).to.deep.equal([409, 'EXCUSES_PENDING_LIMIT']);
+    expect((await srv.store.excuses.get(org.id, extra.id))!.document).to.equal(null);
+
+    const declined = await srv.request('POST', `/api/v1/excuses/${ids[1]}/decline`, { token: token(teacher), body: {} });
+    expect(declined.status).to.equal(200);
+    expect((await attach(extra.id)).status).to.equal(200);
+  });
+
   it('another student cannot see an excuse or its document; a teacher of another subject cannot decide it', async () => {
     const session = await closedSession('2026-01-14');
     const submitted = await submit(student, { sessionId: session.id, category: 'MEDICAL', text: 'private' });

@@ -107,6 +107,38 @@ describe('HTTP API', () => {
       expect(known.body.user.email).to.equal(email);
     });
 
+    it("counts guesses at an account against it, whatever device tokens another organisation's account of its email got", async () => {
+      const victimOrg = await createOrg(own.store);
+      const victim = await createUser(own.store, victimOrg.id, 'teacher');
+      const theirs = await createOrg(own.store);
+      const theirAdmin = await createUser(own.store, theirs.id, 'admin');
+      const asTheirAdmin = (await login('198.51.100.20', { email: theirAdmin.email, password: PASSWORD })).body.accessToken as string;
+      // Their admin gives an account of their own organisation the victim's email, and a password they chose.
+      const twin = await own.request('POST', `${API}/users`, {
+        token: asTheirAdmin,
+        body: { name: 'Twin', email: victim.email, role: 'teacher', password: 'twin-password-1' },
+      });
+      expect(twin.status).to.equal(201);
+      const attacker = '203.0.113.200';
+      let deviceToken: string | undefined;
+      /** A fresh device token from a login of the twin (each login hands out a new device). */
+      const mint = async () => {
+        const res = await login(attacker, { email: victim.email, password: 'twin-password-1', organisation: theirs.slug, deviceToken });
+        expect(res.status, JSON.stringify(res.body)).to.equal(200);
+        deviceToken = res.body.deviceToken as string;
+      };
+      const guessAtVictim = async (password: string) => {
+        await mint();
+        return login(attacker, { email: victim.email, password, organisation: victimOrg.slug, deviceToken });
+      };
+
+      const answers: number[] = [];
+      for (let i = 0; i < ACCOUNT_FREE + 3; i += 1) answers.push((await guessAtVictim(`guess-${i}`)).status);
+      expect(answers).to.deep.equal([...Array<number>(ACCOUNT_FREE).fill(401), 429, 429, 429]);
+      // Held back, the right password is not even checked.
+      expect(refusal(await guessAtVictim(PASSWORD))).to.deep.equal([429, 'RATE_LIMITED']);
+    });
+
     it('does not hold a NAT address back for the failures of other accounts behind it', async () => {
       const org = await createOrg(own.store);
       for (let i = 0; i < 25; i += 1) {

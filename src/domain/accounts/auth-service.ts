@@ -75,14 +75,20 @@ export class AuthService {
 
   async login(input: LoginInput): Promise<LoginResult> {
     const email = normaliseEmail(input.email);
-    const attempt = await this.deps.loginThrottle.admit({
-      email,
-      ip: input.ip ?? null,
-      device: this.deps.deviceTokens.verify(input.deviceToken, email),
-    });
+    const ip = input.ip ?? null;
+    const device = this.deps.deviceTokens.verify(input.deviceToken, email);
+    let attempt = await this.deps.loginThrottle.admit({ email, ip, device: device?.id ?? null });
 
     const named = input.organisation !== undefined && input.organisation !== '';
     const candidates = await this.candidates(email, named ? input.organisation : undefined);
+    // A known device spares the limits of its own account only. A token another account with this
+    // email got (in another organisation: one its admin made, with a password they chose) would
+    // let every guess at this one count against a fresh device; and a login that may mean
+    // several accounts checks the password against each of them.
+    if (device !== null && (candidates.length !== 1 || candidates[0]!.id !== device.userId)) {
+      await attempt.unchecked();
+      attempt = await this.deps.loginThrottle.admit({ email, ip, device: null });
+    }
     const matching = await this.matching(candidates, input.password).catch(async (err: unknown) => {
       if (err instanceof AppError && (err.code === 'BUSY' || err.code === 'UNAVAILABLE')) await attempt.unchecked();
       throw err;
@@ -104,7 +110,7 @@ export class AuthService {
       await this.deps.store.refreshTokens.revokeFamily(familyId, this.deps.clock());
       throw new AppError(current && !current.active ? 'ACCOUNT_DISABLED' : 'INVALID_CREDENTIALS');
     }
-    return { ...pair, deviceToken: this.deps.deviceTokens.issue(email) };
+    return { ...pair, deviceToken: this.deps.deviceTokens.issue(email, user.id) };
   }
 
   /** Rotates the refresh token. A second use of a rotated token revokes its whole family. */

@@ -182,7 +182,7 @@ export class AlertService {
     const { store, events, email } = this.deps;
     const org = await store.organisations.get(orgId);
     const admins = await store.users.list(orgId, { role: 'admin', active: true, limit: MAX_ADMINS, offset: 0 });
-    const staff = [...new Set([...subject.teacherIds, ...admins.items.map((a) => a.id)])];
+    const staff = [...new Set([...(await teachingNow(store, orgId, subject)), ...admins.items.map((a) => a.id)])];
     const settings: Pick<OrganisationSettings, 'notifyStudent' | 'notifyGuardians'> = org?.settings ?? {};
     const concerned =
       settings.notifyStudent === true || settings.notifyGuardians === true
@@ -206,6 +206,17 @@ export class AlertService {
       await email.guardianAlerts(orgId, student, await store.guardians.get(orgId, student.id), alerts);
     }
   }
+}
+
+/**
+ * The subject's teachers who are teachers still: a role change leaves the account in the subject's
+ * teacherIds (only an admin's change of the teachers takes it out), and a teacher made a student
+ * must not go on hearing of their former class's absences, in the app or by email.
+ */
+async function teachingNow(store: Store, orgId: string, subject: Subject): Promise<string[]> {
+  if (subject.teacherIds.length === 0) return [];
+  const teachers = await store.users.getMany(orgId, subject.teacherIds);
+  return teachers.filter((u) => u.role === 'teacher' && u.active).map((u) => u.id);
 }
 
 /** Who hears of one evaluation's alerts, besides the emails' own unsubscribes (EmailNotifications). */

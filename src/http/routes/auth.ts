@@ -21,7 +21,9 @@ const LoginBody = z.object({
     .string()
     .max(200)
     .optional()
-    .describe('The deviceToken of an earlier login on this device: logins from a known device are limited per device, not per account'),
+    .describe(
+      'The deviceToken of an earlier login on this device: logins of its account from a known device are limited per device, not per account',
+    ),
 });
 
 const RefreshBody = z.object({ refreshToken: z.string().min(1).max(200) });
@@ -35,7 +37,7 @@ const TokenPairSchema = z.object({
 });
 
 const LoginResponse = TokenPairSchema.extend({
-  deviceToken: z.string().describe('Keep it on this device and send it with the next login of this email'),
+  deviceToken: z.string().describe('Keep it on this device and send it with the next login of this account'),
 });
 
 /** The client's address and User-Agent, kept on the login for its owner's list of logins. */
@@ -53,7 +55,7 @@ export function authRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     summary: 'Log in with email and password',
     description:
       'Attempts are counted before the password is checked: per client address (a one-minute throttle), per account and ' +
-      'per address and account (exponential back-off), or only per device when a valid deviceToken for the email is sent. ' +
+      'per address and account (exponential back-off), or only per device when a valid deviceToken of the account is sent (one another account of the email got counts for nothing). ' +
       'Over a limit: 429 RATE_LIMITED with Retry-After and details.retryAfterMs. ORGANISATION_REQUIRED, ACCOUNT_DISABLED and ' +
       'ORGANISATION_DISABLED need the right password. When the node has more password checks waiting than BCRYPT_MAX_QUEUE ' +
       '(a whole class logging in at once): 503 BUSY with Retry-After and details.retryAfterMs.',

@@ -136,7 +136,8 @@ export function excuseRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       'Pending until a teacher of the subject or an admin decides. Attach a document with PUT /excuses/{id}/document. ' +
       'While the student has a pending excuse of the same scope (the same session; or the same subject, or all, and the same ' +
       'days), a submission creates nothing and answers that excuse, unchanged, with 200 (a double tap, a retry): staff decide ' +
-      'it once. Once it is decided, a new one may be submitted.',
+      'it once. Once it is decided, a new one may be submitted. A student has at most MAX_PENDING_EXCUSES (20) excuses waiting: ' +
+      'a new scope beyond answers 409 EXCUSES_PENDING_LIMIT (details.maxPending) until staff decide some.',
     tags: ['excuses'],
     access: ['student'],
     body: SubmitBody,
@@ -146,7 +147,7 @@ export function excuseRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       schema: ExcuseSchema,
       also: [{ status: 200, description: 'The pending excuse of the same scope already submitted, unchanged (nothing created)' }],
     },
-    errors: ['ABSENCE_CATEGORY_UNKNOWN', 'SESSION_NOT_FOUND', 'NOT_ENROLLED'],
+    errors: ['ABSENCE_CATEGORY_UNKNOWN', 'SESSION_NOT_FOUND', 'NOT_ENROLLED', 'EXCUSES_PENDING_LIMIT'],
     handler: async ({ actor, body, setStatus }) => {
       const { excuse, created } = await excuses.submit(actor, body);
       if (!created) setStatus(200);
@@ -191,7 +192,8 @@ export function excuseRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     summary: 'Attach the document of a pending excuse (its student)',
     description:
       'One file under `document`: a PDF, JPEG or PNG of at most 5 MB, recognised by its first bytes (the name and type ' +
-      'sent are ignored). It replaces an earlier one. Stored in the store; never opened by the server.',
+      'sent are ignored). It replaces an earlier one. Stored in the store; never opened by the server. At most 20 of a ' +
+      "student's pending excuses carry a document: a document for another answers 409 EXCUSES_PENDING_LIMIT before it is read.",
     tags: ['excuses'],
     access: ['student'],
     params: IdParams,
@@ -204,7 +206,7 @@ export function excuseRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       admit: async (actor, params) => void (await excuses.assertMayAttach(actor, params.id)),
     },
     response: { status: 200, description: 'The excuse with its document', schema: ExcuseSchema },
-    errors: ['EXCUSE_NOT_FOUND', 'EXCUSE_DECIDED', 'DOCUMENT_UNSUPPORTED_TYPE', 'PAYLOAD_TOO_LARGE'],
+    errors: ['EXCUSE_NOT_FOUND', 'EXCUSE_DECIDED', 'DOCUMENT_UNSUPPORTED_TYPE', 'PAYLOAD_TOO_LARGE', 'EXCUSES_PENDING_LIMIT'],
     handler: ({ actor, params, files }) => excuses.attachDocument(actor, params.id, files[0]!),
   });
 

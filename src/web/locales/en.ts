@@ -122,6 +122,7 @@ export const pageEn = {
   'error.ALREADY_DECIDED': 'The check-in was already decided.',
   'error.ABSENCE_CATEGORY_UNKNOWN': "The reason is not one of the school's.",
   'error.DOCUMENT_UNSUPPORTED_TYPE': 'Only PDF, JPEG and PNG documents are accepted.',
+  'error.EXCUSES_PENDING_LIMIT': 'Too many of your excuses are waiting for a decision; send more once staff have decided some.',
 
   // A refused request's bad fields: "field: problem", joined; a field of a list named with its item's number.
   'issues.refused': 'The request is invalid: {problems}.',

@@ -65,6 +65,7 @@ const catalog: CatalogOf<typeof pageEn> = {
   'error.ALREADY_DECIDED': 'Une décision a déjà été prise sur ce pointage.',
   'error.ABSENCE_CATEGORY_UNKNOWN': 'Ce motif ne fait pas partie de ceux de l’établissement.',
   'error.DOCUMENT_UNSUPPORTED_TYPE': 'Seuls les documents PDF, JPEG et PNG sont acceptés.',
+  'error.EXCUSES_PENDING_LIMIT': 'Trop de vos justifications attendent une décision ; envoyez-en d’autres quand l’équipe en aura traité.',
 
   'issues.refused': 'La demande n’est pas valide : {problems}.',
   'issues.field': '{field} : {problem}',

@@ -202,6 +202,27 @@ describe('AuthService', () => {
       }
     });
 
+    it("spares only the limits of the account it logged in to: not another organisation's account of the email, nor a login that may mean both", async () => {
+      const beta = await createOrg(store, 'beta');
+      await createUser(store, beta.id, 'teacher', { email: 'ada@alpha.test', password: 'twin-password-1' });
+      for (const organisation of ['alpha', undefined]) {
+        const auth = build({ LOGIN_BACKOFF_BASE_MS: String(10 * 60_000) });
+        let deviceToken: string | undefined;
+        const answers: string[] = [];
+        for (let i = 0; i < 8; i += 1) {
+          // Each login of the twin hands out a fresh device.
+          ({ deviceToken } = await auth.login({ email: 'ada@alpha.test', password: 'twin-password-1', organisation: 'beta', deviceToken }));
+          const guess = auth.login({ email: 'ada@alpha.test', password: `guess-${i}`, ip: '10.8.0.1', deviceToken, organisation });
+          answers.push(...Object.keys(await codes([guess])));
+        }
+        // The address and account pair's budget, as without any token.
+        expect(answers, String(organisation)).to.deep.equal([
+          ...Array<string>(PAIR_FREE).fill('INVALID_CREDENTIALS'),
+          ...Array<string>(8 - PAIR_FREE).fill('RATE_LIMITED'),
+        ]);
+      }
+    });
+
     it('does not accept an expired device token', async () => {
       const known = await auth.login({ email: 'ada@alpha.test', password: PASSWORD });
       const later = build({ LOGIN_BACKOFF_BASE_MS: String(10 * 60_000) }, () => new Date(Date.now() + 91 * 24 * 3_600_000));
