@@ -215,7 +215,9 @@ export class CheckinBatcher {
     ahead: Map<string, PeerIndex>,
     handedOver: () => void,
   ): Promise<RecordWriteResult[]> {
-    const peers = new Map<string, { lookup: PeerLookup; ahead: PeerIndex }>();
+    // By organisation, then session: a key string built per check-in was a new string to hash at
+    // each lookup (docs/multi-node.md, "What holds the closed loop", round 28).
+    const peers = new Map<string, Map<string, { lookup: PeerLookup; ahead: PeerIndex }>>();
     const settings = new Map<string, OrganisationSettings | null>();
     const sessionsOf = new Map<string, string[]>();
     for (const it of items) {
@@ -225,6 +227,8 @@ export class CheckinBatcher {
     }
     // Each organisation's sessions of the batch brought up to date with one read of their changes.
     for (const [orgId, sessionIds] of sessionsOf) {
+      const ofOrg = new Map<string, { lookup: PeerLookup; ahead: PeerIndex }>();
+      peers.set(orgId, ofOrg);
       for (const [sessionId, stored] of await this.peers.currentAll(orgId, sessionIds)) {
         const key = `${orgId}\n${sessionId}`;
         const mine = new PeerIndex();
@@ -235,12 +239,12 @@ export class CheckinBatcher {
           if (theirs) lookups.push(theirs);
         }
         lookups.push(mine);
-        peers.set(key, { lookup: new PeerLookups(lookups), ahead: mine });
+        ofOrg.set(sessionId, { lookup: new PeerLookups(lookups), ahead: mine });
       }
       settings.set(orgId, (await this.store.organisations.get(orgId))?.settings ?? null);
     }
     const writes = items.map((it, i) => {
-      const session = peers.get(`${it.orgId}\n${it.sessionId}`)!;
+      const session = peers.get(it.orgId)!.get(it.sessionId)!;
       const w = it.write(session.lookup, settings.get(it.orgId)!);
       // A later check-in of the same batch sees this one, as it would after a separate commit;
       // apart from the stored index, which the next batch reads back from the store.
@@ -265,16 +269,24 @@ export class CheckinBatcher {
    * not read them back (./session-peers.ts): one call per session, its records in batch order.
    */
   private keepStored(items: readonly BatchItem[], results: readonly RecordWriteResult[]): void {
-    const bySession = new Map<string, { orgId: string; sessionId: string; records: AttendanceRecord[] }>();
+    type Group = { orgId: string; sessionId: string; records: AttendanceRecord[] };
+    // In the order the batch first names each session; found by organisation, then session (no key string per check-in).
+    const groups: Group[] = [];
+    const byOrg = new Map<string, Map<string, Group>>();
     results.forEach((r, i) => {
       if (!r.written) return;
       const { orgId, sessionId } = items[i]!;
-      const key = `${orgId}\n${sessionId}`;
-      const group = bySession.get(key);
+      let ofOrg = byOrg.get(orgId);
+      if (!ofOrg) byOrg.set(orgId, (ofOrg = new Map()));
+      const group = ofOrg.get(sessionId);
       if (group) group.records.push(r.record);
-      else bySession.set(key, { orgId, sessionId, records: [r.record] });
+      else {
+        const made = { orgId, sessionId, records: [r.record] };
+        ofOrg.set(sessionId, made);
+        groups.push(made);
+      }
     });
-    for (const g of bySession.values()) this.peers.wrote(g.orgId, g.sessionId, g.records);
+    for (const g of groups) this.peers.wrote(g.orgId, g.sessionId, g.records);
   }
 
   /** `handedOver` once the store has the batch's first try: the next batch may be built then. */
