@@ -28,6 +28,7 @@ import { SqliteDb } from '../src/store/sqlite/db.js';
 import { recordRepository } from '../src/store/sqlite/attendance.js';
 import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { seedCheckinSessions } from './lib/bench-checkin-seed.js';
+import { walFramesByBtree } from './lib/wal-pages-by-btree.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,6 +42,7 @@ const { values: args } = parseArgs({
     pragma: { type: 'string', default: '' },
     'page-size': { type: 'string', default: '' },
     'skip-audit-insert': { type: 'boolean', default: false },
+    'by-btree': { type: 'boolean', default: false },
   },
 });
 const BATCHES = Number(args.batches);
@@ -131,7 +133,13 @@ async function seed(store: SqliteStore) {
   return { ...seeded, next: 0 };
 }
 
-async function run(): Promise<{ cpuMs: number; wallMs: number; walPages: number; byStatement: Map<string, bigint> }> {
+async function run(): Promise<{
+  cpuMs: number;
+  wallMs: number;
+  walPages: number;
+  byStatement: Map<string, bigint>;
+  byBtree: Map<string, number> | null;
+}> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-record-writer-'));
   const file = path.join(dir, 'store.db');
   const store = await createSqliteStore({ path: file, writerWorker: false });
@@ -175,7 +183,8 @@ async function run(): Promise<{ cpuMs: number; wallMs: number; walPages: number;
     const cpu = process.cpuUsage(cpu0);
     skippingAuditInserts = false;
     const walPages = statSync(`${file}-wal`).size / (pageSize + 24);
-    return { cpuMs: (cpu.user + cpu.system) / 1000, wallMs, walPages, byStatement: new Map(statementNs) };
+    const byBtree = args['by-btree'] ? walFramesByBtree(file, db.raw) : null;
+    return { cpuMs: (cpu.user + cpu.system) / 1000, wallMs, walPages, byStatement: new Map(statementNs), byBtree };
   } finally {
     db.raw.close();
     rmSync(dir, { recursive: true, force: true });
@@ -193,7 +202,7 @@ console.log(
   `batches ${BATCHES} of ${BATCH}, sessions ${SESSIONS}, preload ${PRELOAD}${DROP.length ? `, dropped ${DROP.join(', ')}` : ''}${PRAGMAS.length ? `, ${PRAGMAS.join(', ')}` : ''}${PAGE_SIZE ? `, page size ${PAGE_SIZE}` : ''}${SKIP_AUDIT_INSERT ? ', audit insert skipped' : ''}, load average ${loadavg()[0]!.toFixed(1)}`,
 );
 for (let r = 0; r < RUNS; r += 1) {
-  const { cpuMs, wallMs, walPages, byStatement } = await run();
+  const { cpuMs, wallMs, walPages, byStatement, byBtree } = await run();
   console.log(
     `run ${r + 1}: CPU per check-in ${((cpuMs * 1000) / checkins).toFixed(1)} µs, wall ${((wallMs * 1000) / checkins).toFixed(1)} µs, WAL pages ${(walPages / checkins).toFixed(2)} per check-in`,
   );
@@ -205,5 +214,10 @@ for (let r = 0; r < RUNS; r += 1) {
     console.log(
       `  ${(Number(total) / 1000 / checkins).toFixed(2).padStart(7)} µs  all statements (the rest of the wall time: the commit, rows, bindings)`,
     );
+  }
+  if (byBtree) {
+    for (const [name, frames] of [...byBtree].sort((a, b) => b[1] - a[1])) {
+      console.log(`  ${(frames / checkins).toFixed(3).padStart(7)} pages  ${name}`);
+    }
   }
 }

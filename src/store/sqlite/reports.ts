@@ -26,7 +26,7 @@ interface TallyRow {
  *
  * By actor, two disjoint parts in one order: the student's check-in entries, which audit_actor
  * leaves out while their record leads to them (migration 31), reached from the student's
- * records (records_student, then audit_entity); and the rest from the partial audit_actor, whose
+ * records (the unique key's student_id, then audit_entity); and the rest from the partial audit_actor, whose
  * condition the query repeats word for word, or the planner would not take the index.
  */
 export function auditQuery(orgId: string, f: Omit<AuditFilter, 'limit' | 'offset'>): { count: string; page: string; params: object } {
@@ -61,7 +61,8 @@ export function auditQuery(orgId: string, f: Omit<AuditFilter, 'limit' | 'offset
     return { count: indexed('count(*) AS n'), page: `${indexed('*')} ORDER BY at, seq LIMIT @limit OFFSET @offset`, params };
   }
   const byRecordWhere = [
-    'r.org_id = @orgId',
+    // Unary +: by the unique key's student_id, not the organisation's records by records_session_roster.
+    '+r.org_id = @orgId',
     'r.student_id = @actorId',
     `a.action = '${REACHED_BY_RECORD}'`,
     'a.orphaned = 0',
@@ -100,10 +101,10 @@ export function reportRepository(db: SqliteDb): ReportRepository {
     async studentTallies(orgId, f) {
       if (f.subjectId === undefined && f.studentId === undefined) throw new Error('studentTallies needs a subject or a student');
       // CROSS JOIN fixes the join order (SQLite keeps it): from a subject's sessions to their
-      // records by the (session_id, student_id) key, or from a student's records to their
-      // sessions. From sessions, the unary + keeps the planner off the (org_id, student_id, ...)
-      // index of records.
-      const where = [SETTLED, 's.org_id = @orgId', f.subjectId !== undefined ? '+r.org_id = @orgId' : 'r.org_id = @orgId'];
+      // records by records_session_roster (org_id, session_id), or by the (student_id,
+      // session_id) key with a student too; or from a student's records (the key's student_id) to
+      // their sessions, where the unary + keeps the planner off records_session_roster's org_id.
+      const where = [SETTLED, 's.org_id = @orgId', f.subjectId !== undefined ? 'r.org_id = @orgId' : '+r.org_id = @orgId'];
       if (f.subjectId !== undefined) where.push('s.subject_id = @subjectId');
       if (f.studentId !== undefined) where.push('r.student_id = @studentId');
       if (f.fromDay !== undefined) where.push('s.day >= @fromDay');
