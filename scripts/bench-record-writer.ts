@@ -9,7 +9,7 @@
  *
  *   node --import tsx scripts/bench-record-writer.ts [--batches 200] [--batch 20] [--sessions 4]
  *     [--preload 20000] [--runs 3] [--by-statement] [--drop INDEX,...] [--pragma 'cache_size=-65536,...']
- *     [--page-size 8192] [--skip-audit-insert]
+ *     [--page-size 8192] [--skip-audit-insert] [--history-sessions 0] [--by-btree]
  *
  * --drop removes indexes from the benchmark's own file before it writes, to price each one (what
  * an index costs is the figure with it minus the figure without). --pragma sets each pragma on the
@@ -17,6 +17,9 @@
  * rebuilds the file at that page size first (VACUUM, out of WAL mode and back).
  * --skip-audit-insert builds each check-in's audit row but does not insert it: what a check-in
  * would save if its record carried its own audit fact (docs/multi-node.md, "Load"), at most.
+ * --history-sessions N puts the preloaded records in N sessions of their own (a term's history),
+ * so the timed writes' sessions hold only their own, as a lecture's do. --by-btree counts the
+ * WAL's frames after the timed writes by the table or index that owns each page.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -43,11 +46,14 @@ const { values: args } = parseArgs({
     'page-size': { type: 'string', default: '' },
     'skip-audit-insert': { type: 'boolean', default: false },
     'by-btree': { type: 'boolean', default: false },
+    'history-sessions': { type: 'string', default: '0' },
   },
 });
 const BATCHES = Number(args.batches);
 const BATCH = Number(args.batch);
 const SESSIONS = Number(args.sessions);
+/** --history-sessions 400: the preloaded records go to that many other sessions, the timed writes' start empty. */
+const HISTORY_SESSIONS = Number(args['history-sessions']);
 const PRELOAD = Number(args.preload);
 const RUNS = Number(args.runs);
 const DROP = args.drop ? args.drop.split(',') : [];
@@ -129,8 +135,9 @@ function checkin(orgId: string, sessionId: string, subjectId: string, studentId:
 }
 
 async function seed(store: SqliteStore) {
-  const seeded = await seedCheckinSessions(store, { sessions: SESSIONS, students: PRELOAD + BATCHES * BATCH });
-  return { ...seeded, next: 0 };
+  const seeded = await seedCheckinSessions(store, { sessions: SESSIONS + HISTORY_SESSIONS, students: PRELOAD + BATCHES * BATCH });
+  const history = seeded.sessions.slice(SESSIONS);
+  return { ...seeded, sessions: seeded.sessions.slice(0, SESSIONS), history: history.length > 0 ? history : seeded.sessions, next: 0 };
 }
 
 async function run(): Promise<{
@@ -146,7 +153,8 @@ async function run(): Promise<{
   let seeded: Awaited<ReturnType<typeof seed>>;
   try {
     seeded = await seed(store);
-    for (let done = 0; done < PRELOAD; done += 500) await store.records.writeBatch(batchOf(seeded, Math.min(500, PRELOAD - done)));
+    for (let done = 0; done < PRELOAD; done += 500)
+      await store.records.writeBatch(batchOf(seeded, Math.min(500, PRELOAD - done), seeded.history));
   } finally {
     await store.close();
   }
@@ -191,8 +199,8 @@ async function run(): Promise<{
   }
 }
 
-function batchOf(seeded: Awaited<ReturnType<typeof seed>>, n: number): RecordWrite[] {
-  const { orgId, subjectId, sessions, students } = seeded;
+function batchOf(seeded: Awaited<ReturnType<typeof seed>>, n: number, sessions = seeded.sessions): RecordWrite[] {
+  const { orgId, subjectId, students } = seeded;
   const at = new Date();
   return Array.from({ length: n }, (_, i) => checkin(orgId, sessions[i % sessions.length]!, subjectId, students[seeded.next++]!, at));
 }

@@ -872,9 +872,15 @@ ${standingTrigger(
     // is the same uniqueness and serves both: a student's records by its first column, a record
     // by both. A session's records are read through records_session_roster, which has the
     // session's organisation. SQLite cannot change a table's constraint in place, so the table is
-    // copied (rowids kept); its indexes and triggers are made again as before, and the audit
-    // trigger that reads records is dropped while the table is renamed.
-    name: 'the unique key of records by student first, records_student dropped',
+    // copied (rowids kept); its indexes are made again as before, and the audit trigger that
+    // reads records is dropped while the table is renamed.
+    // audit_session leaves out a check-in's entry while its record leads to it, as audit_actor
+    // does since 31 (0.4 to 1 page per check-in, by the sessions a batch spans): a session's
+    // trail reaches those through the session's records (records_session_roster, then
+    // audit_entity: reports.ts). \`orphaned\` now also means the record is another session's:
+    // the triggers are made again watching session_id too, and the entries already stored are
+    // marked by the same rule.
+    name: 'the unique key of records by student first, records_student dropped; audit_session without check-ins',
     sql: `
       CREATE TABLE records_new (
         id TEXT PRIMARY KEY,
@@ -916,17 +922,26 @@ ${standingTrigger(
         UPDATE audit SET orphaned = 1
          WHERE org_id = OLD.org_id AND entity_type = 'record' AND entity_id = OLD.id AND action = 'checkin.submit' AND orphaned = 0;
       END;
-      CREATE TRIGGER records_restudent_checkin_entries AFTER UPDATE OF id, org_id, student_id ON records
-       WHEN OLD.id IS NOT NEW.id OR OLD.org_id IS NOT NEW.org_id OR OLD.student_id IS NOT NEW.student_id BEGIN
+      CREATE TRIGGER records_restudent_checkin_entries AFTER UPDATE OF id, org_id, student_id, session_id ON records
+       WHEN OLD.id IS NOT NEW.id OR OLD.org_id IS NOT NEW.org_id OR OLD.student_id IS NOT NEW.student_id
+         OR OLD.session_id IS NOT NEW.session_id BEGIN
         UPDATE audit SET orphaned = 1
          WHERE org_id = OLD.org_id AND entity_type = 'record' AND entity_id = OLD.id AND action = 'checkin.submit' AND orphaned = 0
-           AND (actor_id IS NOT NEW.student_id OR NEW.org_id IS NOT OLD.org_id OR NEW.id IS NOT OLD.id);
+           AND (actor_id IS NOT NEW.student_id OR session_id IS NOT NEW.session_id OR NEW.org_id IS NOT OLD.org_id OR NEW.id IS NOT OLD.id);
       END;
-      CREATE TRIGGER audit_orphan_checkin_entry AFTER UPDATE OF org_id, entity_type, entity_id, actor_id, action ON audit
+      CREATE TRIGGER audit_orphan_checkin_entry AFTER UPDATE OF org_id, entity_type, entity_id, actor_id, action, session_id ON audit
        WHEN NEW.action = 'checkin.submit' AND NEW.orphaned = 0 AND NOT (NEW.entity_type = 'record' AND EXISTS (
-         SELECT 1 FROM records r WHERE r.id = NEW.entity_id AND r.org_id = NEW.org_id AND r.student_id = NEW.actor_id)) BEGIN
+         SELECT 1 FROM records r WHERE r.id = NEW.entity_id AND r.org_id = NEW.org_id AND r.student_id = NEW.actor_id
+           AND r.session_id IS NEW.session_id)) BEGIN
         UPDATE audit SET orphaned = 1 WHERE seq = NEW.seq;
       END;
+      UPDATE audit SET orphaned = 1
+       WHERE action = 'checkin.submit' AND orphaned = 0
+         AND NOT (entity_type = 'record' AND EXISTS (
+           SELECT 1 FROM records r WHERE r.id = audit.entity_id AND r.org_id = audit.org_id AND r.student_id = audit.actor_id
+             AND r.session_id IS audit.session_id));
+      DROP INDEX audit_session;
+      CREATE INDEX audit_session ON audit (org_id, session_id, at) WHERE action <> 'checkin.submit' OR orphaned = 1;
     `,
   },
 ];

@@ -54,7 +54,8 @@ export function privacyRepository(db: SqliteDb): PrivacyRepository {
     new Set(
       db
         .stmt<{ id: string }>(
-          'SELECT id FROM records WHERE org_id = ? AND student_id = ? UNION ALL SELECT id FROM excuses WHERE org_id = ? AND student_id = ?',
+          // Records by the unique key's student_id (`+org_id`: not the organisation's records_session_roster prefix).
+          'SELECT id FROM records WHERE +org_id = ? AND student_id = ? UNION ALL SELECT id FROM excuses WHERE org_id = ? AND student_id = ?',
         )
         .all(p.orgId, p.userId, p.orgId, p.userId)
         .map((r) => r.id),
