@@ -343,7 +343,7 @@ describe('sqlite store specifics', function () {
     }
   });
 
-  it("migration 38 keeps every record and its rowid, the key's refusal and the records' and audit's triggers, with the key by student first", async function () {
+  it("migration 38 keeps every record and its rowid, the key's refusal and the triggers, with the key by student first, and marks the check-ins another session's record leads to", async function () {
     await opened.store.close();
     const file = path.join(opened.dir, 'v37.db');
     const db = new Database(file);
@@ -362,10 +362,13 @@ describe('sqlite store specifics', function () {
     record.run(12, 'r3', 'o2', 's1', 'st3', 3000, 3000, 1);
     const entry = db.prepare(
       `INSERT INTO audit (id, org_id, entity_type, entity_id, session_id, actor_id, action, at)
-       VALUES (?, 'o1', 'record', ?, 's1', ?, 'checkin.submit', 1000)`,
+       VALUES (?, ?, 'record', ?, ?, ?, 'checkin.submit', 1000)`,
     );
-    entry.run('a1', 'r1', 'st1');
-    entry.run('a2', 'r2', 'st2');
+    entry.run('a1', 'o1', 'r1', 's1', 'st1');
+    entry.run('a2', 'o1', 'r2', 's1', 'st2');
+    // Its record is the student's but of another session: audit_session must hold it from now on.
+    entry.run('a3', 'o1', 'r2', 's9', 'st2');
+    entry.run('a4', 'o2', 'r3', 's1', 'st3');
     const dump = (d: Database.Database) => d.prepare('SELECT rowid AS rid, * FROM records ORDER BY rowid').all();
     const before = dump(db);
     db.close();
@@ -396,23 +399,29 @@ describe('sqlite store specifics', function () {
       }
       expect(await store.records.getForStudent('o1', 's1', 'st2')).to.include({ id: 'r2', rosterVersion: 2 });
       expect((await store.records.listByStudent('o1', 'st1', { limit: 10, offset: 0 })).items.map((r) => r.id)).to.deep.equal(['r1']);
-      // The delete trigger puts the removed record's check-in entry back in audit_actor.
-      expect(await store.records.remove('o1', 'r1', 1)).to.equal(true);
       const orphaned = () =>
-        inspect(file, (d) => d.prepare('SELECT id, orphaned FROM audit ORDER BY id').all()) as { id: string; orphaned: number }[];
-      expect(orphaned()).to.deep.equal([
-        { id: 'a1', orphaned: 1 },
-        { id: 'a2', orphaned: 0 },
-      ]);
-      // The audit trigger, made again after the copy, reads the new table: an entry whose actor
-      // is no longer its record's student is marked.
+        (inspect(file, (d) => d.prepare('SELECT id, orphaned FROM audit ORDER BY id').all()) as { id: string; orphaned: number }[]).map(
+          (r) => `${r.id}:${r.orphaned}`,
+        );
+      expect(orphaned()).to.deep.equal(['a1:0', 'a2:0', 'a3:1', 'a4:0']);
+      expect(
+        (await store.audit.listForSession('o1', 's9')).map((e) => e.id),
+        'the entry marked is in its own session trail',
+      ).to.deep.equal(['a3']);
+      // The delete trigger puts the removed record's check-in entry back in audit_actor and audit_session.
+      expect(await store.records.remove('o1', 'r1', 1)).to.equal(true);
+      expect(orphaned()).to.deep.equal(['a1:1', 'a2:0', 'a3:1', 'a4:0']);
+      // The triggers made again watch the session too: a record moved to another session, and an
+      // entry moved to another session than its record's (the audit trigger reads the new table).
       const rw = new Database(file);
       try {
-        rw.prepare("UPDATE audit SET actor_id = 'someone' WHERE id = 'a2'").run();
+        rw.prepare("UPDATE records SET session_id = 's2' WHERE id = 'r2'").run();
+        expect(orphaned()).to.deep.equal(['a1:1', 'a2:1', 'a3:1', 'a4:0']);
+        rw.prepare("UPDATE audit SET session_id = 's7' WHERE id = 'a4'").run();
       } finally {
         rw.close();
       }
-      expect(orphaned()[1]).to.deep.equal({ id: 'a2', orphaned: 1 });
+      expect(orphaned()).to.deep.equal(['a1:1', 'a2:1', 'a3:1', 'a4:1']);
     } finally {
       await store.close();
     }
