@@ -9,7 +9,7 @@
  *
  *   node --import tsx scripts/bench-record-writer.ts [--batches 200] [--batch 20] [--sessions 4]
  *     [--preload 20000] [--runs 3] [--by-statement] [--drop INDEX,...] [--pragma 'cache_size=-65536,...']
- *     [--page-size 8192] [--skip-audit-insert]
+ *     [--page-size 8192] [--skip-audit-insert] [--history-sessions 0] [--by-btree]
  *
  * --drop removes indexes from the benchmark's own file before it writes, to price each one (what
  * an index costs is the figure with it minus the figure without). --pragma sets each pragma on the
@@ -17,6 +17,9 @@
  * rebuilds the file at that page size first (VACUUM, out of WAL mode and back).
  * --skip-audit-insert builds each check-in's audit row but does not insert it: what a check-in
  * would save if its record carried its own audit fact (docs/multi-node.md, "Load"), at most.
+ * --history-sessions N puts the preloaded records in N sessions of their own (a term's history),
+ * so the timed writes' sessions hold only their own, as a lecture's do. --by-btree counts the
+ * WAL's frames after the timed writes by the table or index that owns each page.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -28,6 +31,7 @@ import { SqliteDb } from '../src/store/sqlite/db.js';
 import { recordRepository } from '../src/store/sqlite/attendance.js';
 import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { seedCheckinSessions } from './lib/bench-checkin-seed.js';
+import { walFramesByBtree } from './lib/wal-pages-by-btree.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,11 +45,15 @@ const { values: args } = parseArgs({
     pragma: { type: 'string', default: '' },
     'page-size': { type: 'string', default: '' },
     'skip-audit-insert': { type: 'boolean', default: false },
+    'by-btree': { type: 'boolean', default: false },
+    'history-sessions': { type: 'string', default: '0' },
   },
 });
 const BATCHES = Number(args.batches);
 const BATCH = Number(args.batch);
 const SESSIONS = Number(args.sessions);
+/** --history-sessions 400: the preloaded records go to that many other sessions, the timed writes' start empty. */
+const HISTORY_SESSIONS = Number(args['history-sessions']);
 const PRELOAD = Number(args.preload);
 const RUNS = Number(args.runs);
 const DROP = args.drop ? args.drop.split(',') : [];
@@ -127,18 +135,26 @@ function checkin(orgId: string, sessionId: string, subjectId: string, studentId:
 }
 
 async function seed(store: SqliteStore) {
-  const seeded = await seedCheckinSessions(store, { sessions: SESSIONS, students: PRELOAD + BATCHES * BATCH });
-  return { ...seeded, next: 0 };
+  const seeded = await seedCheckinSessions(store, { sessions: SESSIONS + HISTORY_SESSIONS, students: PRELOAD + BATCHES * BATCH });
+  const history = seeded.sessions.slice(SESSIONS);
+  return { ...seeded, sessions: seeded.sessions.slice(0, SESSIONS), history: history.length > 0 ? history : seeded.sessions, next: 0 };
 }
 
-async function run(): Promise<{ cpuMs: number; wallMs: number; walPages: number; byStatement: Map<string, bigint> }> {
+async function run(): Promise<{
+  cpuMs: number;
+  wallMs: number;
+  walPages: number;
+  byStatement: Map<string, bigint>;
+  byBtree: Map<string, number> | null;
+}> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-record-writer-'));
   const file = path.join(dir, 'store.db');
   const store = await createSqliteStore({ path: file, writerWorker: false });
   let seeded: Awaited<ReturnType<typeof seed>>;
   try {
     seeded = await seed(store);
-    for (let done = 0; done < PRELOAD; done += 500) await store.records.writeBatch(batchOf(seeded, Math.min(500, PRELOAD - done)));
+    for (let done = 0; done < PRELOAD; done += 500)
+      await store.records.writeBatch(batchOf(seeded, Math.min(500, PRELOAD - done), seeded.history));
   } finally {
     await store.close();
   }
@@ -175,15 +191,16 @@ async function run(): Promise<{ cpuMs: number; wallMs: number; walPages: number;
     const cpu = process.cpuUsage(cpu0);
     skippingAuditInserts = false;
     const walPages = statSync(`${file}-wal`).size / (pageSize + 24);
-    return { cpuMs: (cpu.user + cpu.system) / 1000, wallMs, walPages, byStatement: new Map(statementNs) };
+    const byBtree = args['by-btree'] ? walFramesByBtree(file, db.raw) : null;
+    return { cpuMs: (cpu.user + cpu.system) / 1000, wallMs, walPages, byStatement: new Map(statementNs), byBtree };
   } finally {
     db.raw.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function batchOf(seeded: Awaited<ReturnType<typeof seed>>, n: number): RecordWrite[] {
-  const { orgId, subjectId, sessions, students } = seeded;
+function batchOf(seeded: Awaited<ReturnType<typeof seed>>, n: number, sessions = seeded.sessions): RecordWrite[] {
+  const { orgId, subjectId, students } = seeded;
   const at = new Date();
   return Array.from({ length: n }, (_, i) => checkin(orgId, sessions[i % sessions.length]!, subjectId, students[seeded.next++]!, at));
 }
@@ -193,7 +210,7 @@ console.log(
   `batches ${BATCHES} of ${BATCH}, sessions ${SESSIONS}, preload ${PRELOAD}${DROP.length ? `, dropped ${DROP.join(', ')}` : ''}${PRAGMAS.length ? `, ${PRAGMAS.join(', ')}` : ''}${PAGE_SIZE ? `, page size ${PAGE_SIZE}` : ''}${SKIP_AUDIT_INSERT ? ', audit insert skipped' : ''}, load average ${loadavg()[0]!.toFixed(1)}`,
 );
 for (let r = 0; r < RUNS; r += 1) {
-  const { cpuMs, wallMs, walPages, byStatement } = await run();
+  const { cpuMs, wallMs, walPages, byStatement, byBtree } = await run();
   console.log(
     `run ${r + 1}: CPU per check-in ${((cpuMs * 1000) / checkins).toFixed(1)} µs, wall ${((wallMs * 1000) / checkins).toFixed(1)} µs, WAL pages ${(walPages / checkins).toFixed(2)} per check-in`,
   );
@@ -205,5 +222,10 @@ for (let r = 0; r < RUNS; r += 1) {
     console.log(
       `  ${(Number(total) / 1000 / checkins).toFixed(2).padStart(7)} µs  all statements (the rest of the wall time: the commit, rows, bindings)`,
     );
+  }
+  if (byBtree) {
+    for (const [name, frames] of [...byBtree].sort((a, b) => b[1] - a[1])) {
+      console.log(`  ${(frames / checkins).toFixed(3).padStart(7)} pages  ${name}`);
+    }
   }
 }

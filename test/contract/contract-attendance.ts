@@ -621,7 +621,7 @@ export function attendanceContract(ctx: ContractContext): void {
     // SQLite reaches a student's check-in entries through their records, not audit_actor
     // (migration 31): the page by actor must still list them among the student's other entries,
     // in the trail's order, under every filter, and keep them once the record is gone.
-    it("the audit page by actor has a student's check-ins among their other entries in time order, under every filter, after the record's removal and the erasure", async function () {
+    it("the audit pages by actor and by session have their check-ins among their other entries in time order, under every filter, after the record's removal and the erasure", async function () {
       this.timeout(60_000);
       // The check-ins' times are the store clock's: set here, so that entries fall between them.
       let clock = T0;
@@ -680,6 +680,8 @@ export function attendanceContract(ctx: ContractContext): void {
         await append(st.tea, 'record.correct', ['record', r1.id], s1.id, e1 + 3);
         await append(st.tea, 'session.open', ['session', s2.id], s2.id, e2);
         await append(st.ada, 'checkin.retry', ['record', r2.id], s2.id, e2 + 5);
+        // A check-in entry of the student's record of another session (imported so): in its own session's trail.
+        await append(st.ada, 'checkin.submit', ['record', r1.id], s2.id, e2 + 1);
         await append(st.bob, 'user.update', ['user', st.bob], null, e2 + 6);
 
         type Filter = Omit<AuditFilter, 'limit' | 'offset' | 'actorId'>;
@@ -712,6 +714,30 @@ export function attendanceContract(ctx: ContractContext): void {
         // The organisation's whole trail (read without an actor) filtered here is what each page must be.
         const checkPages = async (actors: readonly string[]) => {
           const whole = (await s.reports.audit(org.id, page(1000))).items;
+          // By session alone (the actor's selectors hold a session each): the page and a session's trail.
+          for (const sessionId of [s1.id, s2.id]) {
+            const trail = whole.filter((e) => e.sessionId === sessionId).map((e) => e.id);
+            expect((await s.audit.listForSession(org.id, sessionId)).map((e) => e.id)).to.deep.equal(trail);
+            for (const sel of [{}, { entityType: 'record' as const, entityId: r1.id }])
+              for (const acts of actionSets)
+                for (const win of windows) {
+                  const f = { sessionId, ...sel, ...acts, ...win };
+                  const want = whole.filter((e) => matches(e, f)).map((e) => e.id);
+                  const label = JSON.stringify(f);
+                  const all = await s.reports.audit(org.id, { ...f, ...page(1000) });
+                  expect(
+                    all.items.map((e) => e.id),
+                    label,
+                  ).to.deep.equal(want);
+                  expect(all.total, label).to.equal(want.length);
+                  const mid = await s.reports.audit(org.id, { ...f, ...page(2, 1) });
+                  expect(
+                    mid.items.map((e) => e.id),
+                    label,
+                  ).to.deep.equal(want.slice(1, 3));
+                  if (want.length >= 3) expect(mid.total, label).to.equal(want.length);
+                }
+          }
           for (const actorId of actors)
             for (const sel of selectors)
               for (const acts of actionSets)
@@ -741,6 +767,7 @@ export function attendanceContract(ctx: ContractContext): void {
           'checkin.submit',
           'user.update',
           'checkin.retry',
+          'checkin.submit',
           'checkin.submit',
           'checkin.submit',
           'checkin.retry',

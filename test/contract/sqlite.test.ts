@@ -4,6 +4,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { applyMigrations, MIGRATIONS, SchemaTooNewError } from '../../src/store/sqlite/migrations.js';
+import { toConflict } from '../../src/store/sqlite/db.js';
+import { StoreConflictError } from '../../src/domain/ports/common.js';
 import { auditQuery } from '../../src/store/sqlite/reports.js';
 import { USERS_BY_STUDENT_NUMBERS } from '../../src/store/sqlite/directory.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -336,6 +338,90 @@ describe('sqlite store specifics', function () {
       });
       expect(again).to.deep.include({ created: false });
       expect(again.excuse.id).to.equal('e-oldest');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("migration 38 keeps every record and its rowid, the key's refusal and the triggers, with the key by student first, and marks the check-ins another session's record leads to", async function () {
+    await opened.store.close();
+    const file = path.join(opened.dir, 'v37.db');
+    const db = new Database(file);
+    applyMigrations(
+      db,
+      MIGRATIONS.filter((m) => m.version <= 37),
+    );
+    const record = db.prepare(
+      `INSERT INTO records (rowid, id, org_id, session_id, subject_id, student_id, status, flags, location, ip, attempts, version,
+         created_at, updated_at, roster_version, device_id, user_agent, absence_category)
+       VALUES (?, ?, ?, ?, 'sub', ?, 'present', '[]', '{"lat":1,"lon":2}', '10.0.0.1', 1, 1, ?, ?, ?, 'dev', 'ua', NULL)`,
+    );
+    record.run(7, 'r1', 'o1', 's1', 'st1', 1000, 1000, 1);
+    record.run(3, 'r2', 'o1', 's1', 'st2', 2000, 2500, 2);
+    // The same session id in another organisation (a session id reused), another student.
+    record.run(12, 'r3', 'o2', 's1', 'st3', 3000, 3000, 1);
+    const entry = db.prepare(
+      `INSERT INTO audit (id, org_id, entity_type, entity_id, session_id, actor_id, action, at)
+       VALUES (?, ?, 'record', ?, ?, ?, 'checkin.submit', 1000)`,
+    );
+    entry.run('a1', 'o1', 'r1', 's1', 'st1');
+    entry.run('a2', 'o1', 'r2', 's1', 'st2');
+    // Its record is the student's but of another session: audit_session must hold it from now on.
+    entry.run('a3', 'o1', 'r2', 's9', 'st2');
+    entry.run('a4', 'o2', 'r3', 's1', 'st3');
+    const dump = (d: Database.Database) => d.prepare('SELECT rowid AS rid, * FROM records ORDER BY rowid').all();
+    const before = dump(db);
+    db.close();
+    const store = await createSqliteStore({ path: file });
+    try {
+      const raw = new Database(file);
+      try {
+        expect(dump(raw)).to.deep.equal(before);
+        const unique = raw.prepare("SELECT name FROM pragma_index_list('records') WHERE origin = 'u'").get() as { name: string };
+        const cols = raw.prepare('SELECT name FROM pragma_index_info(?) ORDER BY seqno').all(unique.name) as { name: string }[];
+        expect(cols.map((c) => c.name)).to.deep.equal(['student_id', 'session_id']);
+        // A second record of a (session, student) is refused as the record key, whatever the organisation.
+        let refused: unknown;
+        try {
+          raw
+            .prepare(
+              `INSERT INTO records (id, org_id, session_id, subject_id, student_id, status, flags, attempts, version, created_at, updated_at)
+               VALUES ('r4', 'o2', 's1', 'sub', 'st1', 'present', '[]', 1, 1, 1, 1)`,
+            )
+            .run();
+        } catch (err) {
+          refused = toConflict(err);
+        }
+        expect(refused).to.be.instanceOf(StoreConflictError);
+        expect((refused as StoreConflictError).key).to.equal('record');
+      } finally {
+        raw.close();
+      }
+      expect(await store.records.getForStudent('o1', 's1', 'st2')).to.include({ id: 'r2', rosterVersion: 2 });
+      expect((await store.records.listByStudent('o1', 'st1', { limit: 10, offset: 0 })).items.map((r) => r.id)).to.deep.equal(['r1']);
+      const orphaned = () =>
+        (inspect(file, (d) => d.prepare('SELECT id, orphaned FROM audit ORDER BY id').all()) as { id: string; orphaned: number }[]).map(
+          (r) => `${r.id}:${r.orphaned}`,
+        );
+      expect(orphaned()).to.deep.equal(['a1:0', 'a2:0', 'a3:1', 'a4:0']);
+      expect(
+        (await store.audit.listForSession('o1', 's9')).map((e) => e.id),
+        'the entry marked is in its own session trail',
+      ).to.deep.equal(['a3']);
+      // The delete trigger puts the removed record's check-in entry back in audit_actor and audit_session.
+      expect(await store.records.remove('o1', 'r1', 1)).to.equal(true);
+      expect(orphaned()).to.deep.equal(['a1:1', 'a2:0', 'a3:1', 'a4:0']);
+      // The triggers made again watch the session too: a record moved to another session, and an
+      // entry moved to another session than its record's (the audit trigger reads the new table).
+      const rw = new Database(file);
+      try {
+        rw.prepare("UPDATE records SET session_id = 's2' WHERE id = 'r2'").run();
+        expect(orphaned()).to.deep.equal(['a1:1', 'a2:1', 'a3:1', 'a4:0']);
+        rw.prepare("UPDATE audit SET session_id = 's7' WHERE id = 'a4'").run();
+      } finally {
+        rw.close();
+      }
+      expect(orphaned()).to.deep.equal(['a1:1', 'a2:1', 'a3:1', 'a4:1']);
     } finally {
       await store.close();
     }

@@ -282,7 +282,7 @@ function peerMark(r: PeerMarkRow): VersionedPeerMark {
 
 export function recordRepository(db: SqliteDb, clock: () => Date): RecordRepository {
   const insert = insertSql(records, false);
-  // The unique key is (session_id, student_id) across organisations.
+  // The unique key is (student_id, session_id) across organisations (migration 38).
   const byKey = 'SELECT * FROM records WHERE session_id = ? AND student_id = ?';
   const byStudent = 'SELECT * FROM records WHERE org_id = ? AND session_id = ? AND student_id = ?';
   const get = (orgId: string, id: string): AttendanceRecord | null => {
@@ -449,7 +449,7 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
     },
     async getForStudents(orgId, sessionId, studentIds) {
       if (studentIds.length === 0) return [];
-      // By the (session_id, student_id) key, not records_session_roster (every record of the session):
+      // By the (student_id, session_id) key, not records_session_roster (every record of the session):
       // `+org_id` is filtered, not searched.
       return db
         .stmt('SELECT * FROM records WHERE session_id = ? AND student_id IN (SELECT value FROM json_each(?)) AND +org_id = ?')
@@ -458,7 +458,7 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
     },
     async getForSessionStudents(orgId, keys) {
       if (keys.length === 0) return [];
-      // Each key by the (session_id, student_id) unique index, json_each's rows first.
+      // Each key by the (student_id, session_id) unique index, json_each's rows first.
       return db
         .stmt(
           `SELECT r.* FROM json_each(?) AS k CROSS JOIN records AS r
@@ -528,20 +528,21 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
     },
     async listByStudent(orgId, studentId, page) {
       // Session order, not write order: a late correction must not lift an old session to the
-      // top. The student's rows come from records_student, each session by its primary key; a
-      // record whose session is gone sorts last (NULL), the record id breaks ties so pages
-      // neither repeat nor skip.
+      // top. The student's rows come from the unique key's student_id, each session by its
+      // primary key (`+r.org_id` is filtered: on org_id SQLite would read the organisation's
+      // records by records_session_roster); a record whose session is gone sorts last (NULL), the
+      // record id breaks ties so pages neither repeat nor skip.
       const items = db
         .stmt(
           `SELECT r.* FROM records r LEFT JOIN sessions s ON s.id = r.session_id AND s.org_id = r.org_id
-           WHERE r.org_id = ? AND r.student_id = ?
+           WHERE +r.org_id = ? AND r.student_id = ?
            ORDER BY s.starts_at DESC NULLS LAST, r.id DESC LIMIT ? OFFSET ?`,
         )
         .all(orgId, studentId, page.limit, page.offset)
         .map(records.fromRow);
       const total =
         totalFromPage(items.length, page) ??
-        db.stmt<{ n: number }>('SELECT count(*) AS n FROM records WHERE org_id = ? AND student_id = ?').get(orgId, studentId)!.n;
+        db.stmt<{ n: number }>('SELECT count(*) AS n FROM records WHERE +org_id = ? AND student_id = ?').get(orgId, studentId)!.n;
       return { items, total };
     },
     async update(orgId, id, expectedVersion, patch: RecordPatch) {

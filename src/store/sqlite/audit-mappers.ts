@@ -7,17 +7,21 @@ import { date, json, ms, oneOf, parseOrNull, str, strOrNull, type TableSpec } fr
 const auditAction = oneOf(AUDIT_ACTIONS, 'audit.action');
 const auditEntityType = oneOf(AUDIT_ENTITY_TYPES, 'audit.entity_type');
 
-/** The action whose entries audit_actor leaves out while their record leads to them (migration 31). */
+/**
+ * The action whose entries audit_actor (migration 31) and audit_session (38) leave out while their
+ * record leads to them: the record of the entry's id, organisation and session, the actor its student.
+ */
 export const REACHED_BY_RECORD = 'checkin.submit';
 
 /**
- * Whether an entry must be in audit_actor because its record does not lead its actor to it:
- * the record is not stored (yet or any more) or is another student's. Computed by the insert
+ * Whether an entry must be in audit_actor and audit_session because its record does not lead to
+ * it: the record is not stored (yet or any more), is another student's or another session's. Computed by the insert
  * itself wherever an entry may arrive without its record (an append, an import); the record
  * writer, which writes both together, decides it without the read (attendance.ts).
  */
 const ORPHANED_AT_INSERT = `CASE WHEN @action = '${REACHED_BY_RECORD}' AND NOT (@entity_type = 'record' AND EXISTS (
-  SELECT 1 FROM records r WHERE r.id = @entity_id AND r.org_id = @org_id AND r.student_id = @actor_id)) THEN 1 ELSE 0 END`;
+  SELECT 1 FROM records r WHERE r.id = @entity_id AND r.org_id = @org_id AND r.student_id = @actor_id
+    AND r.session_id IS @session_id)) THEN 1 ELSE 0 END`;
 
 export const audit: TableSpec<AuditEntry> = {
   table: 'audit',

@@ -57,6 +57,11 @@ function standingTrigger(name: string, event: string, ...orgIds: string[]): stri
 `;
 }
 
+/** Every column of records as of migration 37, in the table's order: what migration 38 copies. */
+const RECORD_COLUMNS = `id, org_id, session_id, subject_id, student_id, status, reason, flags, distance_m, location, ip, attempts,
+        submitted_at, decided_at, decided_by, note, verification, version, created_at, updated_at, roster_version,
+        correction_reason, device_id, user_agent, absence_category`;
+
 // Dates are INTEGER epoch milliseconds; arrays and objects are JSON text.
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -855,6 +860,88 @@ ${standingTrigger(
         ) AS k
        WHERE k.id = excuses.id AND k.nth = 1;
       CREATE UNIQUE INDEX excuses_pending ON excuses (org_id, pending_key) WHERE pending_key IS NOT NULL;
+    `,
+  },
+  {
+    version: 38,
+    // Two indexes of records were keyed by the student: the unique key (session_id, student_id)
+    // at random among a session's entries, and records_student (org_id, student_id, created_at) at
+    // random among the organisation's. Each dirtied a leaf page of its own per check-in in the
+    // record writer's commit: 1.4 and 1.4 of the 4.3 pages a check-in wrote to the WAL
+    // (docs/multi-node.md, "Load", round 28). The key's columns swapped, (student_id, session_id)
+    // is the same uniqueness and serves both: a student's records by its first column, a record
+    // by both. A session's records are read through records_session_roster, which has the
+    // session's organisation. SQLite cannot change a table's constraint in place, so the table is
+    // copied (rowids kept); its indexes are made again as before, and the audit trigger that
+    // reads records is dropped while the table is renamed.
+    // audit_session leaves out a check-in's entry while its record leads to it, as audit_actor
+    // does since 31 (0.4 to 1 page per check-in, by the sessions a batch spans): a session's
+    // trail reaches those through the session's records (records_session_roster, then
+    // audit_entity: reports.ts). \`orphaned\` now also means the record is another session's:
+    // the triggers are made again watching session_id too, and the entries already stored are
+    // marked by the same rule.
+    name: 'the unique key of records by student first, records_student dropped; audit_session without check-ins',
+    sql: `
+      CREATE TABLE records_new (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        student_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT,
+        flags TEXT NOT NULL,
+        distance_m REAL,
+        location TEXT,
+        ip TEXT,
+        attempts INTEGER NOT NULL,
+        submitted_at INTEGER,
+        decided_at INTEGER,
+        decided_by TEXT,
+        note TEXT,
+        verification TEXT,
+        version INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        roster_version INTEGER NOT NULL DEFAULT 0,
+        correction_reason TEXT,
+        device_id TEXT,
+        user_agent TEXT,
+        absence_category TEXT,
+        UNIQUE (student_id, session_id)
+      );
+      INSERT INTO records_new (rowid, ${RECORD_COLUMNS})
+        SELECT rowid, ${RECORD_COLUMNS} FROM records;
+      DROP TRIGGER audit_orphan_checkin_entry;
+      DROP TABLE records;
+      ALTER TABLE records_new RENAME TO records;
+      CREATE INDEX records_session_roster ON records (org_id, session_id, roster_version);
+      CREATE INDEX records_verification_queued ON records (submitted_at, id)
+        WHERE status = 'pending' AND json_extract(verification, '$.state') = 'queued';
+      CREATE TRIGGER records_orphan_checkin_entries AFTER DELETE ON records BEGIN
+        UPDATE audit SET orphaned = 1
+         WHERE org_id = OLD.org_id AND entity_type = 'record' AND entity_id = OLD.id AND action = 'checkin.submit' AND orphaned = 0;
+      END;
+      CREATE TRIGGER records_restudent_checkin_entries AFTER UPDATE OF id, org_id, student_id, session_id ON records
+       WHEN OLD.id IS NOT NEW.id OR OLD.org_id IS NOT NEW.org_id OR OLD.student_id IS NOT NEW.student_id
+         OR OLD.session_id IS NOT NEW.session_id BEGIN
+        UPDATE audit SET orphaned = 1
+         WHERE org_id = OLD.org_id AND entity_type = 'record' AND entity_id = OLD.id AND action = 'checkin.submit' AND orphaned = 0
+           AND (actor_id IS NOT NEW.student_id OR session_id IS NOT NEW.session_id OR NEW.org_id IS NOT OLD.org_id OR NEW.id IS NOT OLD.id);
+      END;
+      CREATE TRIGGER audit_orphan_checkin_entry AFTER UPDATE OF org_id, entity_type, entity_id, actor_id, action, session_id ON audit
+       WHEN NEW.action = 'checkin.submit' AND NEW.orphaned = 0 AND NOT (NEW.entity_type = 'record' AND EXISTS (
+         SELECT 1 FROM records r WHERE r.id = NEW.entity_id AND r.org_id = NEW.org_id AND r.student_id = NEW.actor_id
+           AND r.session_id IS NEW.session_id)) BEGIN
+        UPDATE audit SET orphaned = 1 WHERE seq = NEW.seq;
+      END;
+      UPDATE audit SET orphaned = 1
+       WHERE action = 'checkin.submit' AND orphaned = 0
+         AND NOT (entity_type = 'record' AND EXISTS (
+           SELECT 1 FROM records r WHERE r.id = audit.entity_id AND r.org_id = audit.org_id AND r.student_id = audit.actor_id
+             AND r.session_id IS audit.session_id));
+      DROP INDEX audit_session;
+      CREATE INDEX audit_session ON audit (org_id, session_id, at) WHERE action <> 'checkin.submit' OR orphaned = 1;
     `,
   },
 ];

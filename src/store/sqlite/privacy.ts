@@ -54,7 +54,8 @@ export function privacyRepository(db: SqliteDb): PrivacyRepository {
     new Set(
       db
         .stmt<{ id: string }>(
-          'SELECT id FROM records WHERE org_id = ? AND student_id = ? UNION ALL SELECT id FROM excuses WHERE org_id = ? AND student_id = ?',
+          // Records by the unique key's student_id (`+org_id`: not the organisation's records_session_roster prefix).
+          'SELECT id FROM records WHERE +org_id = ? AND student_id = ? UNION ALL SELECT id FROM excuses WHERE org_id = ? AND student_id = ?',
         )
         .all(p.orgId, p.userId, p.orgId, p.userId)
         .map((r) => r.id),
@@ -97,7 +98,8 @@ export function privacyRepository(db: SqliteDb): PrivacyRepository {
         // Each erased record takes a new roster version, as any change of a record does: the
         // group commit's peer index (domain/checkins/session-peers.ts) reads changes by it.
         const erased = db.stmt<{ id: string; session_id: string }>(
-          'SELECT id, session_id FROM records WHERE org_id = ? AND student_id = ?',
+          // By the unique key's student_id: on org_id SQLite would read the organisation's records.
+          'SELECT id, session_id FROM records WHERE +org_id = ? AND student_id = ?',
         );
         for (const r of erased.all(orgId, userId)) {
           const v = db
@@ -112,7 +114,7 @@ export function privacyRepository(db: SqliteDb): PrivacyRepository {
         counts.records = run(
           `UPDATE records SET student_id = ?, version = version + 1, location = NULL, ip = NULL, note = NULL, correction_reason = NULL, device_id = NULL, user_agent = NULL, verification = NULL,
              decided_by = CASE WHEN decided_by = ? THEN ? ELSE decided_by END
-           WHERE org_id = ? AND student_id = ?`,
+           WHERE +org_id = ? AND student_id = ?`,
           tombstoneId,
           userId,
           tombstoneId,

@@ -5,6 +5,7 @@ import { type DailySummary, type SummaryRepository } from '../../domain/ports/su
 import type { SqliteDb } from './db.js';
 import { renewFence } from './jobs.js';
 import { audit } from './audit-mappers.js';
+import { SESSION_TRAIL } from './reports.js';
 import { insertSql } from './common-mappers.js';
 import { summaries } from './record-mappers.js';
 
@@ -67,7 +68,8 @@ export function auditRepository(db: SqliteDb): AuditRepository {
         .map(audit.fromRow);
     },
     async listForSession(orgId, sessionId) {
-      return db.stmt('SELECT * FROM audit WHERE org_id = ? AND session_id = ? ORDER BY at, seq').all(orgId, sessionId).map(audit.fromRow);
+      // In two parts, as audit_session leaves out the check-ins their records lead to (migration 38).
+      return db.stmt(SESSION_TRAIL).all({ orgId, sessionId }).map(audit.fromRow);
     },
   };
 }

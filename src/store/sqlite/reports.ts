@@ -24,10 +24,11 @@ interface TallyRow {
  * The count and the page (with @limit and @offset) of an audit query, and their parameters.
  * Apart so that a test can read their plans (test/contract/sqlite.test.ts).
  *
- * By actor, two disjoint parts in one order: the student's check-in entries, which audit_actor
- * leaves out while their record leads to them (migration 31), reached from the student's
- * records (records_student, then audit_entity); and the rest from the partial audit_actor, whose
- * condition the query repeats word for word, or the planner would not take the index.
+ * By actor or by session, two disjoint parts in one order: the check-in entries that audit_actor
+ * and audit_session leave out while their record leads to them (migrations 31 and 38), reached
+ * from the records (the student's by the unique key's student_id, the session's by
+ * records_session_roster), then each one's entries by audit_entity; and the rest from the
+ * partial index, whose condition the query repeats word for word, or the planner would not take it.
  */
 export function auditQuery(orgId: string, f: Omit<AuditFilter, 'limit' | 'offset'>): { count: string; page: string; params: object } {
   const params = {
@@ -40,7 +41,7 @@ export function auditQuery(orgId: string, f: Omit<AuditFilter, 'limit' | 'offset
     from: f.from?.getTime() ?? null,
     before: f.before?.getTime() ?? null,
   };
-  if (f.actorId === undefined) {
+  if (f.actorId === undefined && f.sessionId === undefined) {
     const cond = ['org_id = @orgId', ...entryFilters(f, '')].join(' AND ');
     return {
       count: `SELECT count(*) AS n FROM audit WHERE ${cond}`,
@@ -50,8 +51,8 @@ export function auditQuery(orgId: string, f: Omit<AuditFilter, 'limit' | 'offset
   }
   const indexedWhere = [
     'org_id = @orgId',
-    'actor_id = @actorId',
-    `(action <> '${REACHED_BY_RECORD}' OR orphaned = 1)`,
+    ...(f.actorId !== undefined ? ['actor_id = @actorId'] : []),
+    NOT_REACHED_BY_RECORD,
     ...entryFilters(f, ''),
   ].join(' AND ');
   const indexed = (what: string) => `SELECT ${what} FROM audit WHERE ${indexedWhere}`;
@@ -61,23 +62,39 @@ export function auditQuery(orgId: string, f: Omit<AuditFilter, 'limit' | 'offset
     return { count: indexed('count(*) AS n'), page: `${indexed('*')} ORDER BY at, seq LIMIT @limit OFFSET @offset`, params };
   }
   const byRecordWhere = [
-    'r.org_id = @orgId',
-    'r.student_id = @actorId',
+    ...(f.actorId !== undefined
+      ? // Unary +: by the unique key's student_id, not the organisation's records by records_session_roster.
+        ['+r.org_id = @orgId', 'r.student_id = @actorId', 'a.actor_id = @actorId']
+      : ['r.org_id = @orgId', 'r.session_id = @sessionId']),
     `a.action = '${REACHED_BY_RECORD}'`,
     'a.orphaned = 0',
-    'a.actor_id = @actorId',
     ...entryFilters(f, 'a.'),
   ].join(' AND ');
-  // CROSS JOIN keeps the order: the student's records, then each one's entries by its key (named:
-  // with a session or a time range the planner, knowing no better, took audit_session per record).
-  const byRecord = (what: string) => `SELECT ${what} FROM records r CROSS JOIN audit a INDEXED BY audit_entity
-     ON a.org_id = @orgId AND a.entity_type = 'record' AND a.entity_id = r.id WHERE ${byRecordWhere}`;
   return {
-    count: `SELECT (${byRecord('count(*)')}) + (${indexed('count(*)')}) AS n`,
-    page: `${byRecord('a.*')} UNION ALL ${indexed('*')} ORDER BY at, seq LIMIT @limit OFFSET @offset`,
+    count: `SELECT (${byRecord('count(*)', byRecordWhere)}) + (${indexed('count(*)')}) AS n`,
+    page: `${byRecord('a.*', byRecordWhere)} UNION ALL ${indexed('*')} ORDER BY at, seq LIMIT @limit OFFSET @offset`,
     params,
   };
 }
+
+/** The condition of the partial audit_actor and audit_session, as their readers must spell it. */
+const NOT_REACHED_BY_RECORD = `(action <> '${REACHED_BY_RECORD}' OR orphaned = 1)`;
+
+/**
+ * The entries of the records `where` selects (alias r, the entry a), each record's by its key.
+ * CROSS JOIN keeps the order: the records, then each one's entries by audit_entity (named: with
+ * a session or a time range the planner, knowing no better, took audit_session per record).
+ */
+function byRecord(what: string, where: string): string {
+  return `SELECT ${what} FROM records r CROSS JOIN audit a INDEXED BY audit_entity
+     ON a.org_id = @orgId AND a.entity_type = 'record' AND a.entity_id = r.id WHERE ${where}`;
+}
+
+/** A session's whole trail in the order `at, seq`: the two parts of auditQuery's by session, unpaged. */
+export const SESSION_TRAIL = `${byRecord(
+  'a.*',
+  `r.org_id = @orgId AND r.session_id = @sessionId AND a.action = '${REACHED_BY_RECORD}' AND a.orphaned = 0 AND a.session_id = @sessionId`,
+)} UNION ALL SELECT * FROM audit WHERE org_id = @orgId AND session_id = @sessionId AND ${NOT_REACHED_BY_RECORD} ORDER BY at, seq`;
 
 /** The filters of an audit query besides its organisation and actor, on the columns of `alias`. */
 function entryFilters(f: Omit<AuditFilter, 'limit' | 'offset' | 'actorId'>, alias: string): string[] {
@@ -100,10 +117,10 @@ export function reportRepository(db: SqliteDb): ReportRepository {
     async studentTallies(orgId, f) {
       if (f.subjectId === undefined && f.studentId === undefined) throw new Error('studentTallies needs a subject or a student');
       // CROSS JOIN fixes the join order (SQLite keeps it): from a subject's sessions to their
-      // records by the (session_id, student_id) key, or from a student's records to their
-      // sessions. From sessions, the unary + keeps the planner off the (org_id, student_id, ...)
-      // index of records.
-      const where = [SETTLED, 's.org_id = @orgId', f.subjectId !== undefined ? '+r.org_id = @orgId' : 'r.org_id = @orgId'];
+      // records by records_session_roster (org_id, session_id), or by the (student_id,
+      // session_id) key with a student too; or from a student's records (the key's student_id) to
+      // their sessions, where the unary + keeps the planner off records_session_roster's org_id.
+      const where = [SETTLED, 's.org_id = @orgId', f.subjectId !== undefined ? 'r.org_id = @orgId' : '+r.org_id = @orgId'];
       if (f.subjectId !== undefined) where.push('s.subject_id = @subjectId');
       if (f.studentId !== undefined) where.push('r.student_id = @studentId');
       if (f.fromDay !== undefined) where.push('s.day >= @fromDay');
@@ -154,8 +171,10 @@ export function reportRepository(db: SqliteDb): ReportRepository {
       if (sessionIds.length === 0) return counts;
       const rows = db
         .stmt<{ status: string; n: number }>(
+          // Each session's records by records_session_roster (org_id, session_id): the unique key
+          // no longer starts with the session (migration 38).
           `SELECT r.status, count(*) AS n FROM json_each(?) j CROSS JOIN records r ON r.session_id = j.value
-           WHERE +r.org_id = ? GROUP BY r.status`,
+           WHERE r.org_id = ? GROUP BY r.status`,
         )
         .all(JSON.stringify(sessionIds), orgId);
       for (const r of rows) if (isRecordStatus(r.status)) counts[r.status] += r.n;

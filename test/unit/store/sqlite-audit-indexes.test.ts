@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { SqliteDb } from '../../../src/store/sqlite/db.js';
-import { auditQuery } from '../../../src/store/sqlite/reports.js';
+import { auditQuery, SESSION_TRAIL } from '../../../src/store/sqlite/reports.js';
 
 // Every check-in appends an audit entry, which pays for each index of the table in the record
 // writer's commit (docs/multi-node.md, "Load"): each index must be the one a reader searches.
@@ -22,7 +22,7 @@ describe('SQLite indexes of the audit trail', function () {
     return plan(q.page, { ...q.params, limit: 50, offset: 0 });
   };
 
-  it('has the rowid, the unique id and four indexes, audit_actor without the check-ins their records lead to', function () {
+  it('has the rowid, the unique id and four indexes, audit_actor and audit_session without the check-ins their records lead to', function () {
     const rows = db.raw.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit' ORDER BY name").all() as {
       name: string;
       sql: string | null;
@@ -36,15 +36,16 @@ describe('SQLite indexes of the audit trail', function () {
     ]);
     // Each check-in's entry dirtied a leaf page of audit_actor of its own (keyed by the student's
     // random id): the page by actor reaches those through the student's records (migration 31).
+    // audit_session's tail pages, one or more per session a batch spans: the session's records (38).
     for (const r of rows) {
-      if (r.name === 'audit_actor') expect(r.sql).to.match(/ WHERE action <> 'checkin\.submit' OR orphaned = 1$/);
+      if (r.name === 'audit_actor' || r.name === 'audit_session')
+        expect(r.sql, r.name).to.match(/ WHERE action <> 'checkin\.submit' OR orphaned = 1$/);
       else expect(r.sql ?? '', r.name).not.to.match(/\bWHERE\b/i);
     }
   });
 
-  it('serves each selector of the audit page but the actor from its own index, in time order without a sort', function () {
+  it('serves each selector of the audit page but the actor and the session from its own index, in time order without a sort', function () {
     const cases: [Parameters<typeof auditQuery>[1], string][] = [
-      [{ sessionId: 's1' }, 'SEARCH audit USING INDEX audit_session (org_id=? AND session_id=?)'],
       [{ entityType: 'record', entityId: 'r1' }, 'SEARCH audit USING INDEX audit_entity (org_id=? AND entity_type=? AND entity_id=?)'],
       [{}, 'SEARCH audit USING INDEX audit_org_at (org_id=?)'],
     ];
@@ -67,13 +68,19 @@ describe('SQLite indexes of the audit trail', function () {
     for (const f of forms) {
       const q = auditQuery('o1', f);
       for (const detail of [pagePlan(f), plan(q.count, q.params)]) {
-        expect(detail, JSON.stringify(f)).to.contain('SEARCH r USING INDEX');
+        // With an entity, the record by its id.
+        expect(detail, JSON.stringify(f)).to.contain(
+          f.entityId === undefined ? 'SEARCH r USING INDEX sqlite_autoindex_records_2 (student_id=?)' : 'SEARCH r USING INDEX',
+        );
         expect(detail, JSON.stringify(f)).to.contain('SEARCH a USING INDEX audit_entity (org_id=? AND entity_type=? AND entity_id=?');
         expect(detail, JSON.stringify(f)).not.to.match(/SCAN (audit|a|r)\b/);
       }
-      // Only the check-ins, a student's few, are sorted; the rest comes in order from audit_actor.
+      // Only the check-ins, a student's few, are sorted; the rest comes in order from audit_actor
+      // (or, with a session, from audit_session, which has the same condition).
       if (f.entityType === undefined)
-        expect(pagePlan(f), JSON.stringify(f)).to.contain('SEARCH audit USING INDEX audit_actor (org_id=? AND actor_id=?');
+        expect(pagePlan(f), JSON.stringify(f)).to.match(
+          /SEARCH audit USING INDEX (audit_actor \(org_id=\? AND actor_id=\?|audit_session \(org_id=\? AND session_id=\?)/,
+        );
     }
     // Without check-ins among the actions or entities asked for, the page is audit_actor's alone.
     for (const f of [
@@ -87,6 +94,32 @@ describe('SQLite indexes of the audit trail', function () {
     }
   });
 
+  it('reads the page and count by session in two parts, neither scanning the audit table: check-ins through records, the rest from audit_session', function () {
+    const forms: Parameters<typeof auditQuery>[1][] = [
+      { sessionId: 's1' },
+      { sessionId: 's1', actions: ['checkin.submit', 'record.correct'] },
+      { sessionId: 's1', from: new Date(0), before: new Date(1) },
+      { sessionId: 's1', entityType: 'record', entityId: 'r1' },
+    ];
+    for (const f of forms) {
+      const q = auditQuery('o1', f);
+      for (const detail of [pagePlan(f), plan(q.count, q.params)]) {
+        expect(detail, JSON.stringify(f)).to.contain(
+          f.entityId === undefined ? 'SEARCH r USING INDEX records_session_roster (org_id=? AND session_id=?)' : 'SEARCH r USING INDEX',
+        );
+        expect(detail, JSON.stringify(f)).to.contain('SEARCH a USING INDEX audit_entity (org_id=? AND entity_type=? AND entity_id=?');
+        expect(detail, JSON.stringify(f)).not.to.match(/SCAN (audit|a|r)\b/);
+      }
+      if (f.entityType === undefined)
+        expect(pagePlan(f), JSON.stringify(f)).to.contain('SEARCH audit USING INDEX audit_session (org_id=? AND session_id=?');
+    }
+    // Without check-ins among the actions asked for, the page is audit_session's alone, in order.
+    const detail = pagePlan({ sessionId: 's1', actions: ['session.close'] });
+    expect(detail).to.contain('SEARCH audit USING INDEX audit_session (org_id=? AND session_id=?)');
+    expect(detail).not.to.contain('SEARCH r ');
+    expect(detail).not.to.contain('TEMP B-TREE');
+  });
+
   it("reads a record's and a session's trail, and rewrites an entry, by an index", function () {
     expect(
       plan('SELECT * FROM audit WHERE org_id = @o AND entity_type = @t AND entity_id = @e ORDER BY at, seq', {
@@ -97,9 +130,12 @@ describe('SQLite indexes of the audit trail', function () {
     )
       .to.contain('INDEX audit_entity (org_id=? AND entity_type=? AND entity_id=?)')
       .and.not.contain('TEMP B-TREE');
-    expect(plan('SELECT * FROM audit WHERE org_id = @o AND session_id = @s ORDER BY at, seq', { o: 'o', s: 's' }))
-      .to.contain('INDEX audit_session (org_id=? AND session_id=?)')
-      .and.not.contain('TEMP B-TREE');
+    // A session's trail in two parts, as its page (reporting.ts).
+    const trail = plan(SESSION_TRAIL, { orgId: 'o', sessionId: 's' });
+    expect(trail).to.contain('SEARCH r USING INDEX records_session_roster (org_id=? AND session_id=?)');
+    expect(trail).to.contain('SEARCH a USING INDEX audit_entity (org_id=? AND entity_type=? AND entity_id=?)');
+    expect(trail).to.contain('SEARCH audit USING INDEX audit_session (org_id=? AND session_id=?)');
+    expect(trail).not.to.match(/SCAN (audit|a|r)\b/);
     // Erasure's scrub and retention's address cut rewrite entries by their id.
     expect(plan('UPDATE audit SET ip = @ip WHERE id = @id AND ip = @old', { ip: 'x', id: 'a', old: 'y' })).to.contain(
       'INDEX sqlite_autoindex_audit_1 (id=?)',
