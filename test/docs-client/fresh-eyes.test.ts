@@ -2,6 +2,8 @@
 // admin CLI, an admin's onboarding script over HTTP, a teacher's console and students' phones over
 // Socket.IO, against a production node in its own process. Each assertion is a sentence of the docs.
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Socket } from 'socket.io-client';
 import { Http, login } from './fresh/http.js';
 import { ask, connect, must, nextEvent, OwnRecords, RosterFeed, studentReaction, type RefusedConnection } from './fresh/live.js';
@@ -15,6 +17,7 @@ import {
   invite,
   setClassroom,
   usersCsv,
+  unQuote,
   type ImportedUser,
   type Subject,
 } from './fresh/onboarding.js';
@@ -126,6 +129,16 @@ describe('docs client: a first day written from the docs alone', function () {
       const h = await acceptInvitation(node.baseUrl, node.dataDir, user.email, PASSWORD, ORG);
       const socket = await connect(node.baseUrl, () => h.token ?? '');
       students.push({ http: h, socket, own: new OwnRecords(socket), user });
+    }
+    // README "Without SMTP": the link sits in a quoted-printable body, cut across lines.
+    const outbox = join(node.dataDir, 'outbox');
+    const raw = readdirSync(outbox)
+      .filter((f) => f.endsWith('.eml'))
+      .map((f) => readFileSync(join(outbox, f), 'utf8'));
+    assert.equal(raw.length, 5);
+    for (const eml of raw) {
+      assert.match(eml, /^Content-Transfer-Encoding: quoted-printable\r?$/m);
+      assert.match(unQuote(eml), /reset\.html#token=[A-Za-z0-9_-]{20,}&invite=1/);
     }
     await assert.rejects(
       connect(node.baseUrl, () => ''),

@@ -37,7 +37,7 @@ export async function importUsers(http: Http, csv: string): Promise<ImportedUser
     undefined,
     { raw: csv, contentType: 'text/csv' },
   );
-  if (dry.created !== 0) throw new Error(`a dry run created ${dry.created}`);
+  if (dry.created !== 0 || dry.users.length !== 0) throw new Error(`a dry run created ${dry.created}`);
   const done = await http.expect<{ created: number; users: ImportedUser[]; checked: number }>(201, 'POST', '/users/import', undefined, {
     raw: csv,
     contentType: 'text/csv',
@@ -49,8 +49,8 @@ export async function invite(http: Http, userIds: string[]): Promise<{ queued: n
   return http.expect(202, 'POST', '/users/invitations', { userIds });
 }
 
-/** Decodes quoted-printable soft breaks and escapes, as an email's body may carry them. */
-function unQuote(eml: string): string {
+/** Undoes quoted-printable as README "Without SMTP" says: soft line breaks, then `=XX`. */
+export function unQuote(eml: string): string {
   return eml.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
