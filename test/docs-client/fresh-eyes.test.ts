@@ -90,6 +90,27 @@ describe('docs client: a first day written from the docs alone', function () {
     admin = new Http(node.baseUrl);
     const answer = await login(admin, 'head@fresh.example', PASSWORD, ORG);
     assert.equal(answer.user.role, 'admin');
+    assert.deepEqual(Object.keys(answer).sort(), [
+      'accessToken',
+      'accessTokenExpiresAt',
+      'deviceToken',
+      'refreshToken',
+      'refreshTokenExpiresAt',
+      'user',
+    ]);
+    assert.deepEqual(Object.keys(answer.user).sort(), [
+      'active',
+      'createdAt',
+      'email',
+      'hasPassword',
+      'id',
+      'mustChangePassword',
+      'name',
+      'orgId',
+      'role',
+      'studentNumber',
+      'updatedAt',
+    ]);
     assert.equal(typeof answer.deviceToken, 'string');
   });
 
@@ -341,6 +362,22 @@ describe('docs client: a first day written from the docs alone', function () {
     const fresh = await must<{ version: number; entries: RosterEntry[] }>(teacher.socket, 'session:watch', { sessionId: session.id });
     assert.equal(feed.version, fresh.version);
     assert.deepEqual(new Map(fresh.entries.map((e) => [e.studentId, e])), feed.entries);
+  });
+
+  it('a reopening sends roster:resync: the feed takes the snapshot whole, then the session closes again', async () => {
+    const [, s2, , s4] = students;
+    assert.ok(s2 && s4);
+    const before = feed.snapshots;
+    const resync = nextEvent<{ sessionId: string }>(teacher.socket, 'roster:resync', (m) => m.sessionId === session.id);
+    const reopened = await must<SessionView>(teacher.socket, 'session:reopen', { sessionId: session.id, reason: 'a late group' });
+    assert.equal(reopened.status, 'open');
+    assert.equal(reopened.closedAt, null);
+    await resync;
+    await waitUntil(() => feed.snapshots > before && feed.entry(s2.user.id).status === 'rejected');
+    assert.equal(feed.entry(s2.user.id).reason, 'CODE_INVALID', 'a settled rejection gets its state from before closing');
+    assert.equal(feed.entry(s4.user.id).reason, 'CORRECTED_BY_TEACHER', 'a correction after closing stays');
+    const again = await must<CloseResult>(teacher.socket, 'session:close', { sessionId: session.id });
+    assert.equal(again.session.status, 'closed');
     await must(teacher.socket, 'session:unwatch', { sessionId: session.id });
   });
 
@@ -371,8 +408,38 @@ describe('docs client: a first day written from the docs alone', function () {
       assert.equal(lines[0], header, path);
       assert.equal(lines.length, 5, path);
     }
-    const mine = await students[0]!.http.expect<{ items: unknown[] }>(200, 'GET', '/me/attendance');
-    assert.ok(Array.isArray(mine.items));
+    // README "Attendance reports": the student page's My attendance, from these two routes.
+    const s1 = students[0]!;
+    const mine = await s1.http.expect<{ items: Record<string, unknown>[]; total: number; limit: number; offset: number }>(
+      200,
+      'GET',
+      '/me/attendance?limit=20',
+    );
+    assert.equal(mine.total, 1);
+    assert.equal(mine.limit, 20);
+    assert.deepEqual(Object.keys(mine.items[0]!).sort(), [
+      'day',
+      'decidedAt',
+      'note',
+      'reason',
+      'sessionId',
+      'sessionStatus',
+      'startsAt',
+      'status',
+      'subjectCode',
+      'subjectId',
+      'subjectName',
+      'submittedAt',
+    ]);
+    assert.equal(mine.items[0]!.status, 'present');
+    assert.equal(mine.items[0]!.sessionStatus, 'closed');
+    const figures = await s1.http.expect<{ items: { percentage: number }[] }>(
+      200,
+      'GET',
+      `/reports/students/${s1.user.id}?from=${day}&to=${day}`,
+    );
+    assert.equal(figures.items.length, 1);
+    assert.equal(figures.items[0]!.percentage, 100);
   });
 });
 
