@@ -112,6 +112,13 @@ describe('docs client: a first day written from the docs alone', function () {
       'updatedAt',
     ]);
     assert.equal(typeof answer.deviceToken, 'string');
+    const organisation = await admin.expect<Record<string, unknown>>(200, 'PATCH', '/organisation', {
+      name: 'Fresh School (day one)',
+      timezone: 'Europe/Paris',
+      settings: { lateGraceMinutes: 5 },
+    });
+    assert.deepEqual(Object.keys(organisation).sort(), ['active', 'id', 'name', 'settings', 'slug', 'timezone']);
+    assert.equal((organisation.settings as { lateGraceMinutes: number }).lateGraceMinutes, 5);
   });
 
   it('the admin imports a teacher and four students from CSV and invites them', async () => {
@@ -178,8 +185,10 @@ describe('docs client: a first day written from the docs alone', function () {
     assert.equal(feed.entries.size, 4);
     assert.deepEqual(feed.counts(), { present: 0, late: 0, pending: 0, rejected: 0, excused: 0, absent: 0, notYet: 4, total: 4 });
     sameKeys(feed.entry(students[0]!.user.id), documentedKeys.RosterEntry, 'RosterEntry');
-    const snap = await must<{ counts: object }>(teacher.socket, 'session:watch', { sessionId: session.id });
+    const snap = await must<{ counts: object; entries: RosterEntry[] }>(teacher.socket, 'session:watch', { sessionId: session.id });
     sameKeys(snap, documentedKeys.RosterSnapshot, 'RosterSnapshot');
+    const names = snap.entries.map((e) => e.name);
+    assert.deepEqual(names, [...names].sort(), 'entries sorted by name (§5.2)');
     sameKeys(snap.counts, documentedKeys.RosterCounts, 'RosterCounts');
     code = await must<CodeView>(teacher.socket, 'session:code', { sessionId: session.id });
     sameKeys(code, documentedKeys.CodeView, 'CodeView');
