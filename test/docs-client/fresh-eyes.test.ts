@@ -357,6 +357,9 @@ describe('docs client: a first day written from the docs alone', function () {
     const again = await must<CloseResult>(teacher.socket, 'session:close', { sessionId: session.id });
     assert.equal(again.session.status, 'closed');
     await must(teacher.socket, 'session:unwatch', { sessionId: session.id });
+    // §5.2, §5.6: null whether or not the socket was in the room.
+    assert.equal(await must(teacher.socket, 'session:unwatch', { sessionId: session.id }), null);
+    assert.equal(await must(s2.socket, 'session:leave', { sessionId: session.id }), null);
   });
 
   it('the admin reads the results back: records, summaries and CSV exports', async () => {
