@@ -251,7 +251,7 @@ describe('docs client: a first day written from the docs alone', function () {
     assert.equal(coarse.reason, 'GEOFENCE_IMPRECISE');
   });
 
-  it('the roster follows by the rules of §8, and the teacher decides with expectedVersion', async () => {
+  it('the roster follows by the rules of §8; the teacher accepts, then rejects, with expectedVersion', async () => {
     const [s1, s2, s3, s4] = students;
     assert.ok(s1 && s2 && s3 && s4);
     await waitUntil(() => feed.entry(s3.user.id).status === 'pending');
@@ -279,6 +279,23 @@ describe('docs client: a first day written from the docs alone', function () {
     assert.equal(accepted.decidedBy, users.find((u) => u.role === 'teacher')?.id);
     const pushed = await verdict;
     assert.equal(pushed.note, 'seen in class');
+
+    // §10: a decision can be turned round while open; a teacher's rejection is final for the student.
+    const rejectedPush = nextEvent<CheckinView>(s3.socket, 'checkin:decision', (v) => v.status === 'rejected');
+    const rejected = await must<RosterEntry>(teacher.socket, 'checkin:decide', {
+      sessionId: session.id,
+      studentId: s3.user.id,
+      decision: 'reject',
+      note: 'not in the room after all',
+      expectedVersion: accepted.recordVersion,
+    });
+    assert.equal(rejected.status, 'rejected');
+    assert.equal(rejected.reason, 'REJECTED_BY_TEACHER');
+    const told = await rejectedPush;
+    assert.equal(told.attemptsLeft, 0);
+    const retry = await must<CheckinView>(s3.socket, 'checkin:submit', { sessionId: session.id, code: code.code, location: fix() });
+    assert.equal(retry.reason, 'REJECTED_BY_TEACHER', 'no retry after a teacher rejected');
+    assert.equal(retry.recordVersion, told.recordVersion);
   });
 
   it('a dropped link comes back: the student reads the record again, the teacher watches again', async () => {
@@ -305,7 +322,7 @@ describe('docs client: a first day written from the docs alone', function () {
     const closed = await must<CloseResult>(teacher.socket, 'session:close', { sessionId: session.id });
     sameKeys(closed, documentedKeys.CloseResult, 'CloseResult');
     assert.equal(closed.session.status, 'closed');
-    assert.deepEqual(closed.counts, { present: 2, late: 0, pending: 0, rejected: 0, excused: 0, absent: 2, notYet: 0, total: 4 });
+    assert.deepEqual(closed.counts, { present: 1, late: 0, pending: 0, rejected: 0, excused: 0, absent: 3, notYet: 0, total: 4 });
     await closedSeen;
     const absent = await absentPush;
     assert.equal(absent.reason, 'NO_CHECKIN');
@@ -366,15 +383,28 @@ describe('docs client: a first day written from the docs alone', function () {
     const day = session.day;
     const records = await admin.expect<{ session: SessionView; entries: RosterEntry[] }>(200, 'GET', `/sessions/${session.id}/records`);
     assert.equal(records.entries.length, 4);
+    assert.deepEqual(Object.keys(records).sort(), ['entries', 'session']);
+    sameKeys(records.entries[0]!, documentedKeys.RosterEntry, 'a record of GET /sessions/{id}/records');
     const summaries = await admin.expect<{ items: { present: number; absent: number; total: number; percentage: number }[] }>(
       200,
       'GET',
       `/subjects/${subject.id}/summaries?from=${day}&to=${day}`,
     );
     assert.equal(summaries.items.length, 1);
-    assert.equal(summaries.items[0]?.present, 3);
-    assert.equal(summaries.items[0]?.absent, 1);
-    assert.equal(summaries.items[0]?.percentage, 75);
+    assert.deepEqual(Object.keys(summaries.items[0]!).sort(), [
+      'absent',
+      'day',
+      'excused',
+      'late',
+      'percentage',
+      'present',
+      'subjectId',
+      'total',
+      'updatedAt',
+    ]);
+    assert.equal(summaries.items[0]?.present, 2);
+    assert.equal(summaries.items[0]?.absent, 2);
+    assert.equal(summaries.items[0]?.percentage, 50);
     const header =
       'day,sessionId,startsAt,subjectCode,studentNumber,name,status,reason,flags,submittedAt,decidedAt,note,correctionReason,absenceCategory';
     for (const path of [
