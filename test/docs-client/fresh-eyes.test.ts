@@ -452,6 +452,28 @@ describe('docs client: a first day written from the docs alone', function () {
     assert.equal(figures.items.length, 1);
     assert.equal(figures.items[0]!.percentage, 100);
   });
+
+  it("the classroom screen follows the rotating code (§7 step 4); the previous period's code still passes (§9)", async () => {
+    const s4 = students[3];
+    assert.ok(s4);
+    const next = await must<SessionView>(teacher.socket, 'session:open', {
+      subjectId: subject.id,
+      policy: { preset: 'location-code', codePeriodS: 5 },
+    });
+    const first = await must<CodeView>(teacher.socket, 'session:code', { sessionId: next.id });
+    assert.equal(first.periodS, 5);
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(first.expiresAt) - Date.now())));
+    let second = await must<CodeView>(teacher.socket, 'session:code', { sessionId: next.id });
+    while (second.expiresAt === first.expiresAt) {
+      await new Promise((r) => setTimeout(r, 250));
+      second = await must<CodeView>(teacher.socket, 'session:code', { sessionId: next.id });
+    }
+    assert.equal(Date.parse(second.expiresAt) - Date.parse(first.expiresAt), 5_000);
+    const previous = await must<CheckinView>(s4.socket, 'checkin:submit', { sessionId: next.id, code: first.code, location: fix() });
+    assert.equal(previous.status, 'present');
+    const cancelled = await must<SessionView>(teacher.socket, 'session:cancel', { sessionId: next.id, reason: 'a rehearsal' });
+    assert.equal(cancelled.status, 'cancelled');
+  });
 });
 
 async function waitUntil(test: () => boolean, ms = 5_000): Promise<void> {
