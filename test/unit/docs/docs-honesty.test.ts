@@ -163,6 +163,25 @@ describe('what README and docs/*.md point readers to', () => {
     expect(missing).to.deep.equal([]);
   });
 
+  it('gives each error code it writes with an HTTP status (`409 EMAIL_TAKEN`) the status of the shared table', () => {
+    const table = ErrorCodes as Record<string, { status: number }>;
+    const found: string[] = [];
+    const wrong: string[] = [];
+    for (const { file, text } of texts) {
+      // `409 EMAIL_TAKEN`, 409 `EMAIL_TAKEN`, `409` `EMAIL_TAKEN`; a word without `_` that is no
+      // code (`404` JSON) is prose, and so is a setting after a port.
+      for (const m of text.matchAll(/\b([45]\d\d)`? `?([A-Z][A-Z_]{3,})\b/g)) {
+        const entry = table[m[2]!];
+        if (entry === undefined && (!m[2]!.includes('_') || m[2]! in EnvSchema.shape)) continue; // port 587 `MAIL_FROM`
+        found.push(m[0]);
+        if (entry === undefined) wrong.push(`${file}: ${m[0]} is no error code`);
+        else if (entry.status !== Number(m[1])) wrong.push(`${file}: ${m[0]}, the table says ${entry.status}`);
+      }
+    }
+    expect(found.length).to.be.greaterThan(50);
+    expect(wrong).to.deep.equal([]);
+  });
+
   it('names only npm scripts package.json has', () => {
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
     const used = texts.flatMap(({ file, text }) => [...text.matchAll(/npm run ([a-z:-]+)/g)].map((m) => `${file}: ${m[1]!}`));
