@@ -152,7 +152,7 @@ export function excuseRoutes(routes: RouteRegistry, ctx: HttpContext): void {
         },
       ],
     },
-    errors: ['ABSENCE_CATEGORY_UNKNOWN', 'SESSION_NOT_FOUND', 'NOT_ENROLLED'],
+    errors: ['ABSENCE_CATEGORY_UNKNOWN', 'SESSION_NOT_FOUND', 'NOT_ENROLLED', 'CONFLICT'],
     handler: async ({ actor, body, setStatus }) => {
       const { excuse, created } = await excuses.submit(actor, body);
       if (!created) setStatus(200);
