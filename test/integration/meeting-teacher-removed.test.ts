@@ -144,6 +144,28 @@ describe('a meeting whose own teacher was taken off its subject', function () {
     });
   }
 
+  it("taking the meeting's own teacher off is refused TEACHER_DOUBLE_BOOKED where the first teacher, who would take it, meets another class then; teacherOverlap keeps it", async () => {
+    const term = (await srv.store.timetable.listTerms(subject.orgId))[0]!;
+    const other = await createSubject(srv.store, subject.orgId, [first.id]);
+    const theirs = await srv.request('POST', `/api/v1/subjects/${other.id}/meetings`, {
+      token: token.first,
+      body: { termId: term.id, weekday: 4, startTime: '09:30', endTime: '10:30' },
+    });
+    expect(theirs.status, JSON.stringify(theirs.body)).to.equal(201);
+    const refused = await srv.request('PATCH', `/api/v1/subjects/${subject.id}`, { token: token.admin, body: { teacherIds: [first.id] } });
+    expect([refused.status, refused.body.error?.code, refused.body.error?.details?.meetingIds]).to.deep.equal([
+      409,
+      'TEACHER_DOUBLE_BOOKED',
+      [theirs.body.id],
+    ]);
+    expect((await srv.store.subjects.get(subject.orgId, subject.id))!.teacherIds).to.deep.equal([first.id, removed.id]);
+    const kept = await srv.request('PATCH', `/api/v1/subjects/${subject.id}`, {
+      token: token.admin,
+      body: { teacherIds: [first.id], teacherOverlap: true },
+    });
+    expect(kept.status, JSON.stringify(kept.body)).to.equal(200);
+  });
+
   it("taken off the subject: the meeting counts against the first teacher's other meetings at its time, no longer the removed teacher's", async () => {
     const changed = await srv.request('PATCH', `/api/v1/subjects/${subject.id}`, { token: token.admin, body: { teacherIds: [first.id] } });
     expect(changed.status).to.equal(200);
