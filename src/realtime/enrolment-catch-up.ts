@@ -8,6 +8,14 @@ import type { AppServer, AppSocket } from './types.js';
 export const CATCH_UP_RETRY_MS = 5_000;
 /** How long a request of another node waits for others arriving with it, so that they make one pass. */
 export const CATCH_UP_GATHER_MS = 200;
+/**
+ * How long this node's own catch-up waits once its link is back. After a Redis restart every node
+ * comes back, each at its next reconnection attempt, at most 2 s apart (retryDelay's cap,
+ * cluster/redis.ts), and each asks the others (peer-catch-up.ts): their requests, and the answers
+ * to this node's, arrive within this wait and make one pass with its own, where each arriving
+ * after a pass began would make one more.
+ */
+export const CATCH_UP_SETTLE_MS = 2_500;
 
 /**
  * What the catch-up reads (SessionService): by student, the subjects they are enrolled in now;
@@ -55,7 +63,8 @@ export class EnrolmentCatchUp {
   /** Whether the next pass reads the enrolments too: after this node's own outage, not another's. */
   private rejoin = false;
   private retry: NodeJS.Timeout | null = null;
-  private gather: NodeJS.Timeout | null = null;
+  /** The pass waiting for requests arriving with the one that set it, and when it starts (ms since the epoch). */
+  private gather: { timer: NodeJS.Timeout; at: number } | null = null;
   private readonly stop: () => void;
 
   constructor(
@@ -64,7 +73,14 @@ export class EnrolmentCatchUp {
     private readonly reads: StudentEnrolmentReads,
     private readonly logger: Logger,
   ) {
-    this.stop = link ? link.onRestored((outage) => void this.run(outage)) : () => undefined;
+    this.stop = link ? link.onRestored((outage) => this.restored(outage)) : () => undefined;
+  }
+
+  /** This node's link is back: one pass, once the other nodes' requests of the same outage are in (CATCH_UP_SETTLE_MS). */
+  private restored(outage: LinkOutage): void {
+    this.missedSince(outage.since);
+    this.rejoin = true;
+    this.startIn(CATCH_UP_SETTLE_MS);
   }
 
   /**
@@ -86,12 +102,22 @@ export class EnrolmentCatchUp {
    */
   tellSince(since: Date): void {
     this.missedSince(since);
-    if (this.gather) return;
-    this.gather = setTimeout(() => {
+    this.startIn(CATCH_UP_GATHER_MS);
+  }
+
+  /** A pass in `ms`, or when the one already waiting starts if that is later: what arrives meanwhile joins it. */
+  private startIn(ms: number): void {
+    const at = Date.now() + ms;
+    if (this.gather) {
+      if (this.gather.at >= at) return;
+      clearTimeout(this.gather.timer);
+    }
+    const timer = setTimeout(() => {
       this.gather = null;
       void this.start();
-    }, CATCH_UP_GATHER_MS);
-    this.gather.unref();
+    }, ms);
+    timer.unref();
+    this.gather = { timer, at };
   }
 
   private start(): Promise<void> {
@@ -108,7 +134,7 @@ export class EnrolmentCatchUp {
   close(): void {
     this.stop();
     if (this.retry) clearTimeout(this.retry);
-    if (this.gather) clearTimeout(this.gather);
+    if (this.gather) clearTimeout(this.gather.timer);
     this.retry = null;
     this.gather = null;
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
 import { CLOCK_SKEW_LIMIT_MS } from '../cluster/node-registry.js';
@@ -13,9 +14,14 @@ export const PEER_ANSWER_MS = 8_000;
 export const PEER_REQUEST_ATTEMPTS = 3;
 /** How many of its own past outages a node remembers, to answer a node that missed their requests. */
 export const REMEMBERED_OUTAGES = 16;
+/** How many requests' ids a node remembers, to answer a request's later attempts without another pass. */
+export const REMEMBERED_REQUESTS = 64;
 
-/** The inter-server request, validated as it arrives: it comes from Redis, not from this process. */
-const requestSchema = z.object({ since: z.string().datetime() });
+/**
+ * The inter-server request, validated as it arrives: it comes from Redis, not from this process.
+ * Without `id` from a node of the release before, whose every attempt is told as a new request.
+ */
+const requestSchema = z.object({ since: z.string().datetime(), id: z.string().min(1).max(100).optional() });
 const answerSchema = z.object({ since: z.string().datetime().nullable() });
 
 /** What this node's student catch-up does with a request (EnrolmentCatchUp). */
@@ -37,7 +43,8 @@ export interface StudentsTold {
  * request of a node whose outage overlapped its own, and asks in its turn; each answer names the
  * start of the answering node's outages that ended since the asker's began, and the asker tells
  * its own students the changes since the earliest of those. A request some node did not answer
- * (lost to a flaky link) is sent again, PEER_REQUEST_ATTEMPTS in all, then logged as lost: a
+ * (lost to a flaky link) is sent again with the same id, PEER_REQUEST_ATTEMPTS in all (a node that
+ * heard an earlier attempt answers without telling its students again), then logged as lost: a
  * repeated push is harmless (docs/protocol.md §8: the newer `recordVersion` wins), a missing one
  * leaves a phone stale until its next `session:join`.
  */
@@ -45,6 +52,8 @@ export class PeerCatchUp {
   /** This node's recent outages (ms since the epoch, its clock), the latest last. */
   private readonly outages: { since: number; restoredAt: number }[] = [];
   private readonly pending = new Set<NodeJS.Timeout>();
+  /** The ids of requests heard lately, the latest last: what their attempts were sent for is being told already. */
+  private readonly heard: string[] = [];
   private readonly stop: () => void;
   private closed = false;
 
@@ -70,7 +79,7 @@ export class PeerCatchUp {
     // Remembered before the request is sent: a node that hears it only later asks, and is answered with it.
     this.outages.push({ since: outage.since.getTime(), restoredAt: this.now() });
     if (this.outages.length > REMEMBERED_OUTAGES) this.outages.shift();
-    void this.ask(outage.since.toISOString(), 1);
+    void this.ask({ since: outage.since.toISOString(), id: randomUUID() }, 1);
   }
 
   private received(request: unknown, answer: unknown): void {
@@ -79,8 +88,15 @@ export class PeerCatchUp {
       this.logger.warn({ issues: parsed.error.issues }, 'students:catch-up request refused: not a valid request');
       return;
     }
+    const { id } = parsed.data;
     const since = Date.parse(parsed.data.since);
-    this.students.tellSince(new Date(since));
+    // A later attempt of a request heard before (another node did not answer it in time): answered
+    // again, its changes told once.
+    if (id === undefined || !this.heard.includes(id)) {
+      if (id !== undefined) this.heard.push(id);
+      if (this.heard.length > REMEMBERED_REQUESTS) this.heard.shift();
+      this.students.tellSince(new Date(since));
+    }
     if (typeof answer === 'function') answer({ since: this.overlapping(since) });
   }
 
@@ -94,16 +110,17 @@ export class PeerCatchUp {
     return earliest === null ? null : new Date(earliest).toISOString();
   }
 
-  private async ask(since: string, attempt: number): Promise<void> {
+  private async ask(request: { since: string; id: string }, attempt: number): Promise<void> {
     if (this.closed) return;
+    const { since } = request;
     let answers: unknown[];
     try {
-      answers = await this.sent(since);
+      answers = await this.sent(request);
     } catch (err) {
       const answered = (err as { responses?: unknown[] }).responses?.length ?? 0;
       if (attempt < PEER_REQUEST_ATTEMPTS) {
         this.logger.warn({ err, answered, attempt }, 'students:catch-up request not answered by every node; sending it again');
-        this.later(() => void this.ask(since, attempt + 1));
+        this.later(() => void this.ask(request, attempt + 1));
       } else {
         this.logger.error(
           { err, answered, since },
@@ -124,14 +141,14 @@ export class PeerCatchUp {
   }
 
   /** Sends the request; answers the other nodes' answers, or throws when some did not answer in time. */
-  private sent(since: string): Promise<unknown[]> {
+  private sent(request: { since: string; id: string }): Promise<unknown[]> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(timer);
         reject(new Error(`no answer from every node within ${PEER_ANSWER_MS} ms`));
       }, PEER_ANSWER_MS);
       this.pending.add(timer);
-      this.io.serverSideEmitWithAck('students:catch-up', { since }).then(
+      this.io.serverSideEmitWithAck('students:catch-up', request).then(
         (answers) => {
           clearTimeout(timer);
           this.pending.delete(timer);

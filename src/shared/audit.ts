@@ -76,6 +76,7 @@ export const AUDIT_ACTIONS = [
   // excuses (docs/absences.md)
   'excuse.submit',
   'excuse.document',
+  'excuse.edit',
   'excuse.approve',
   'excuse.decline',
   // timetable

@@ -414,9 +414,10 @@ export interface InterServerEvents {
    * 8601): its pushes meanwhile reached no socket of another node, so each node tells its
    * students what changed in their sessions since then (realtime/peer-catch-up.ts). Answered
    * with the start of the receiver's own earliest outage that ended after `since` (its request
-   * then could not reach the asker), or null.
+   * then could not reach the asker), or null. `id` names the request across its attempts: a node
+   * that heard an attempt answers the next ones without telling its students again.
    */
-  'students:catch-up': (request: { since: string }, answer: (reply: { since: string | null }) => void) => void;
+  'students:catch-up': (request: { since: string; id?: string }, answer: (reply: { since: string | null }) => void) => void;
 }
 
 export interface SocketData {

@@ -169,6 +169,38 @@ export function excusesContract(ctx: ContractContext): void {
       );
     });
 
+    it('edits the category and text while pending only, inside its organisation, keeping its scope, key and document', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const [tch] = await staffOf(s, org.id, 1);
+      const { excuse: e } = await s.excuses.create(org.id, base());
+      await s.excuses.putDocument(
+        org.id,
+        e.id,
+        { fileName: `excuse-${e.id}.pdf`, contentType: 'application/pdf', size: 4 },
+        Buffer.from('%PDF'),
+      );
+      expect(await s.excuses.edit(other.id, e.id, { category: 'SCHOOL_TRIP', text: 'trip' })).to.equal(null);
+      const edited = await s.excuses.edit(org.id, e.id, { category: 'SCHOOL_TRIP', text: 'trip' });
+      expect(edited).to.deep.include({
+        id: e.id,
+        status: 'pending',
+        category: 'SCHOOL_TRIP',
+        text: 'trip',
+        subjectId: 'subj',
+        fromDay: '2026-03-02',
+      });
+      expect(edited!.document).to.deep.equal({ fileName: `excuse-${e.id}.pdf`, contentType: 'application/pdf', size: 4 });
+      expect(await s.excuses.get(org.id, e.id)).to.deep.equal(edited);
+      // Still the scope's one pending excuse.
+      expect(await s.excuses.create(org.id, base())).to.deep.equal({ excuse: edited, created: false });
+      await s.excuses.decide(org.id, e.id, { status: 'approved', decidedBy: tch!, decidedAt: new Date(), decisionNote: null });
+      expect(await s.excuses.edit(org.id, e.id, { category: 'MEDICAL', text: 'late' })).to.equal(null);
+      expect(await s.excuses.get(org.id, e.id)).to.include({ status: 'approved', category: 'SCHOOL_TRIP', text: 'trip' });
+      expect(await s.excuses.edit(org.id, 'missing', { category: 'MEDICAL', text: '' })).to.equal(null);
+    });
+
     it('refuses a decision by a user who is not one of the organisation (a teacher erased meanwhile), leaving it pending', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

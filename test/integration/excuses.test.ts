@@ -131,9 +131,8 @@ describe('excuses', function () {
   it('submissions of one scope at the same moment make one pending excuse, decided once; after the decision a new one may be sent', async () => {
     const session = await closedSession('2026-01-14');
     // A double tap, two tabs, a retry: eight requests in flight at once.
-    const answers = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => submit(student, { sessionId: session.id, category: 'MEDICAL', text: `tap ${i}` })),
-    );
+    const sent = { sessionId: session.id, category: 'MEDICAL', text: 'Flu' };
+    const answers = await Promise.all(Array.from({ length: 8 }, () => submit(student, sent)));
     expect(answers.map((a) => a.status).sort()).to.deep.equal([200, 200, 200, 200, 200, 200, 200, 201]);
     const created = answers.find((a) => a.status === 201)!.body;
     for (const a of answers) expect(a.body).to.deep.equal(created);
@@ -145,10 +144,9 @@ describe('excuses', function () {
     // The same days as a range are another scope; sent twice in a row, it is one excuse too.
     const range = { subjectId: subject.id, fromDay: '2026-01-14', toDay: '2026-01-15', category: 'MEDICAL', text: '' };
     const first = await submit(student, range);
-    const second = await submit(student, { ...range, text: 'again' });
+    const second = await submit(student, range);
     expect([first.status, second.status]).to.deep.equal([201, 200]);
     expect(second.body).to.deep.equal(first.body);
-
     const declined = await srv.request('POST', `/api/v1/excuses/${created.id}/decline`, {
       token: token(teacher),
       body: { note: 'A note, please' },
@@ -158,6 +156,39 @@ describe('excuses', function () {
     expect(resent.status, JSON.stringify(resent.body)).to.equal(201);
     expect(resent.body.id).to.not.equal(created.id);
     expect(resent.body).to.include({ status: 'pending', text: 'With the note' });
+  });
+
+  it("a pending excuse sent again with another reason or text takes the student's edit, audited; a decided one is never changed", async () => {
+    const session = await closedSession('2026-01-27');
+    const first = await submit(student, { sessionId: session.id, category: 'MEDICAL', text: 'Flu' });
+    expect(first.status, JSON.stringify(first.body)).to.equal(201);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const edited = await submit(student, { sessionId: session.id, category: 'SCHOOL_TRIP', text: 'The museum trip, in fact' });
+    expect(edited.status, JSON.stringify(edited.body)).to.equal(200);
+    expect(edited.body).to.include({ id: first.body.id, status: 'pending', category: 'SCHOOL_TRIP', text: 'The museum trip, in fact' });
+    expect(edited.body.updatedAt).to.not.equal(first.body.updatedAt);
+    // What the student and staff read afterwards is the edit.
+    const read = await srv.request('GET', `/api/v1/excuses/${first.body.id}`, { token: token(teacher) });
+    expect(read.body).to.deep.equal(edited.body);
+    // The edit sent again (a retry of it): answered as it stands, nothing written.
+    const again = await submit(student, { sessionId: session.id, category: 'SCHOOL_TRIP', text: 'The museum trip, in fact' });
+    expect([again.status, again.body]).to.deep.equal([200, edited.body]);
+    const trail = await srv.store.audit.listForEntity(org.id, 'excuse', first.body.id as string);
+    expect(
+      trail.map((e) => [e.action, e.actorId, (e.from as { category?: string } | null)?.category, (e.to as { category: string }).category]),
+    ).to.deep.equal([
+      ['excuse.submit', student.id, undefined, 'MEDICAL'],
+      ['excuse.edit', student.id, 'MEDICAL', 'SCHOOL_TRIP'],
+    ]);
+
+    // Approved with the edited category; the next submission of the scope is a new excuse, and the decided one stays.
+    const approved = await srv.request('POST', `/api/v1/excuses/${first.body.id}/approve`, { token: token(teacher), body: {} });
+    expect(approved.status, JSON.stringify(approved.body)).to.equal(200);
+    expect(await srv.store.records.getForStudent(org.id, session.id, student.id)).to.include({ absenceCategory: 'SCHOOL_TRIP' });
+    const after = await submit(student, { sessionId: session.id, category: 'MEDICAL', text: 'Flu' });
+    expect(after.status).to.equal(201);
+    expect(after.body.id).to.not.equal(first.body.id);
+    expect((await srv.store.excuses.get(org.id, first.body.id as string))!).to.include({ status: 'approved', category: 'SCHOOL_TRIP' });
   });
 
   it('an excuse approved before the session closes applies when it closes', async () => {

@@ -3,6 +3,7 @@ import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createSubject, createUser, PASSWORD } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
+import { command, connectClient } from '../support/sockets.js';
 
 const MINUTE = 60_000;
 
@@ -87,6 +88,83 @@ describe('a meeting whose own teacher was taken off its subject', function () {
       expect([run!.teacherId, (run!.lateAfter.getTime() - run!.startsAt.getTime()) / MINUTE]).to.deep.equal([first.id, 5]);
     });
   }
+
+  for (const how of ['taken off the subject', 'handed over to a colleague'] as const) {
+    it(`${how}: the meeting's session already scheduled becomes the first teacher's, and the removed teacher reaches nothing of it`, async () => {
+      // Tomorrow's session, made by the run while the meeting's own teacher still taught the subject.
+      expect(await srv.app.timetableJob.tick()).to.equal(true);
+      const scheduled = (await srv.store.sessions.list(subject.orgId, { subjectId: subject.id, limit: 10, offset: 0 })).items.find(
+        (s) => s.day === tomorrow,
+      );
+      expect([scheduled?.teacherId, scheduled?.status]).to.deep.equal([removed.id, 'scheduled']);
+      const graceBefore = (scheduled!.lateAfter.getTime() - scheduled!.startsAt.getTime()) / MINUTE;
+
+      const change =
+        how === 'taken off the subject'
+          ? await srv.request('PATCH', `/api/v1/subjects/${subject.id}`, { token: token.admin, body: { teacherIds: [first.id] } })
+          : await srv.request('POST', `/api/v1/users/${removed.id}/handover`, {
+              token: token.admin,
+              body: { toTeacherId: (await createUser(srv.store, subject.orgId, 'teacher')).id },
+            });
+      expect(change.status, JSON.stringify(change.body)).to.equal(200);
+
+      // The first teacher's now (the meeting's own teacher teaches the subject no more), keeping its time and grace.
+      const after = (await srv.store.sessions.get(subject.orgId, scheduled!.id))!;
+      expect([
+        after.teacherId,
+        after.status,
+        after.startsAt.getTime(),
+        (after.lateAfter.getTime() - after.startsAt.getTime()) / MINUTE,
+      ]).to.deep.equal([first.id, 'scheduled', scheduled!.startsAt.getTime(), graceBefore]);
+      const trail = await srv.store.audit.listForEntity(subject.orgId, 'session', scheduled!.id);
+      expect(trail.at(-1)).to.deep.include({ action: 'session.reschedule' });
+
+      // The removed teacher: neither the session's records nor the subject's sessions.
+      for (const path of [`/api/v1/sessions/${scheduled!.id}/records`, `/api/v1/subjects/${subject.id}/sessions`]) {
+        const res = await srv.request('GET', path, { token: token.removed });
+        expect([res.status, res.body.error?.code], path).to.deep.equal([403, 'NOT_SUBJECT_TEACHER']);
+      }
+      // Nor is the session still theirs when they book their own time: a class of another subject
+      // they open by hand at that hour is free for them, whereas the first teacher, who holds it
+      // now, is told of the double booking.
+      const window = { startsAt: scheduled!.startsAt.toISOString(), closesAt: scheduled!.closesAt.toISOString() };
+      for (const [who, expected] of [
+        ['removed', 'ok'],
+        ['first', 'TEACHER_DOUBLE_BOOKED'],
+      ] as const) {
+        const other = await createSubject(srv.store, subject.orgId, [who === 'first' ? first.id : removed.id]);
+        const socket = await connectClient(srv.baseUrl, token[who]);
+        try {
+          const ack = await command(socket, 'session:open', { subjectId: other.id, ...window });
+          expect(ack.ok ? 'ok' : ack.error.code, `${who}: ${JSON.stringify(ack)}`).to.equal(expected);
+        } finally {
+          socket.disconnect();
+        }
+      }
+    });
+  }
+
+  it("taking the meeting's own teacher off is refused TEACHER_DOUBLE_BOOKED where the first teacher, who would take it, meets another class then; teacherOverlap keeps it", async () => {
+    const term = (await srv.store.timetable.listTerms(subject.orgId))[0]!;
+    const other = await createSubject(srv.store, subject.orgId, [first.id]);
+    const theirs = await srv.request('POST', `/api/v1/subjects/${other.id}/meetings`, {
+      token: token.first,
+      body: { termId: term.id, weekday: 4, startTime: '09:30', endTime: '10:30' },
+    });
+    expect(theirs.status, JSON.stringify(theirs.body)).to.equal(201);
+    const refused = await srv.request('PATCH', `/api/v1/subjects/${subject.id}`, { token: token.admin, body: { teacherIds: [first.id] } });
+    expect([refused.status, refused.body.error?.code, refused.body.error?.details?.meetingIds]).to.deep.equal([
+      409,
+      'TEACHER_DOUBLE_BOOKED',
+      [theirs.body.id],
+    ]);
+    expect((await srv.store.subjects.get(subject.orgId, subject.id))!.teacherIds).to.deep.equal([first.id, removed.id]);
+    const kept = await srv.request('PATCH', `/api/v1/subjects/${subject.id}`, {
+      token: token.admin,
+      body: { teacherIds: [first.id], teacherOverlap: true },
+    });
+    expect(kept.status, JSON.stringify(kept.body)).to.equal(200);
+  });
 
   it("taken off the subject: the meeting counts against the first teacher's other meetings at its time, no longer the removed teacher's", async () => {
     const changed = await srv.request('PATCH', `/api/v1/subjects/${subject.id}`, { token: token.admin, body: { teacherIds: [first.id] } });

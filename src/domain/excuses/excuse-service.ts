@@ -28,6 +28,8 @@ const PENDING_READ = 1_000;
 const SESSIONS_PER_SUBJECT = 1_000;
 /** Attempts at one record that keeps changing under the approval (a teacher marking it meanwhile). */
 const RECORD_RETRIES = 3;
+/** Submissions of a scope whose pending excuse was decided just as the student's edit reached it. */
+const EDIT_ATTEMPTS = 3;
 
 export interface SubmitExcuseInput {
   /** One session; otherwise fromDay..toDay, of one subject or (subjectId absent) of all. */
@@ -62,7 +64,9 @@ export class ExcuseService {
 
   /**
    * A new pending excuse (`created`), or the student's pending one of the same scope (the same
-   * session, or the same subject or all and days), answered unchanged: a decision frees the scope.
+   * session, or the same subject or all and days): unchanged when sent again as it stands (a
+   * double tap, a retry), else with the category and text just sent (the student's edit, audited
+   * `excuse.edit`). A decision frees the scope: the next submission of it is a new excuse.
    */
   async submit(actor: Actor, input: SubmitExcuseInput): Promise<{ excuse: ExcuseView; created: boolean }> {
     if (actor.role !== 'student') throw new AppError('FORBIDDEN', 'Students submit excuses for themselves.');
@@ -91,16 +95,35 @@ export class ExcuseService {
       scope = { sessionId: null, subjectId: input.subjectId ?? null, fromDay: input.fromDay, toDay: input.toDay };
     }
     await this.assertRoomToWait(actor, scope);
-    const { excuse, created } = await store.excuses.create(actor.orgId, {
-      studentId: actor.id,
-      submittedBy: actor.id,
-      ...scope,
-      category,
-      text: input.text.trim(),
-    });
-    // A second send while the first waits (a double tap, a retry after a lost answer): the one
-    // pending excuse, unchanged, so staff decide it once.
-    if (!created) return { excuse: await this.view(excuse), created };
+    const fields = { category, text: input.text.trim() };
+    for (let attempt = 0; attempt < EDIT_ATTEMPTS; attempt++) {
+      const { excuse, created } = await store.excuses.create(actor.orgId, {
+        studentId: actor.id,
+        submittedBy: actor.id,
+        ...scope,
+        ...fields,
+      });
+      if (created) return { excuse: await this.submitted(actor, excuse), created };
+      // The one pending excuse of the scope, so staff decide it once: as it stands when sent again
+      // unchanged, with what the student changed otherwise.
+      if (excuse.category === fields.category && excuse.text === fields.text) return { excuse: await this.view(excuse), created };
+      const edited = await store.excuses.edit(actor.orgId, excuse.id, fields);
+      // Decided between the read and the edit: the scope is free, and this submission a new excuse.
+      if (!edited) continue;
+      await audit(store, actor, this.deps.now(), {
+        entityType: 'excuse',
+        entityId: excuse.id,
+        action: 'excuse.edit',
+        from: { ...auditState(excuse), textLength: excuse.text.length },
+        to: { ...auditState(edited), textLength: edited.text.length },
+      });
+      return { excuse: await this.view(edited), created };
+    }
+    throw new AppError('CONFLICT', 'Your pending excuse for these days kept being decided as you changed it: send it again.');
+  }
+
+  private async submitted(actor: Actor, excuse: Excuse): Promise<ExcuseView> {
+    const { store } = this.deps;
     await audit(store, actor, this.deps.now(), {
       entityType: 'excuse',
       entityId: excuse.id,
@@ -108,7 +131,7 @@ export class ExcuseService {
       from: null,
       to: auditState(excuse),
     });
-    return { excuse: await this.view(excuse), created };
+    return this.view(excuse);
   }
 
   /** Students see their own; teachers those of subjects they teach; admins all. */

@@ -96,6 +96,11 @@ export interface ExcuseRepository {
     decision: Pick<Excuse, 'status' | 'decidedBy' | 'decidedAt' | 'decisionNote'>,
     audit?: Omit<AuditEntry, 'id'>,
   ): Promise<Excuse | null>;
+  /**
+   * Compare-and-set: replaces the category and text while the excuse is pending (its student's
+   * edit, sent as a new submission of its scope); null otherwise (decided meanwhile, or missing).
+   */
+  edit(orgId: string, id: string, fields: Pick<Excuse, 'category' | 'text'>): Promise<Excuse | null>;
   /** Attaches (or replaces) the document while the excuse is pending; null otherwise. */
   putDocument(orgId: string, id: string, info: ExcuseDocumentInfo, bytes: Buffer): Promise<Excuse | null>;
   getDocument(orgId: string, id: string): Promise<{ info: ExcuseDocumentInfo; bytes: Buffer } | null>;

@@ -7,6 +7,7 @@ import type { Meeting } from '../ports/timetable.js';
 import { withSlotLocks, type SlotFence, type SlotLockKey } from '../sessions/slot-locks.js';
 import type { SessionLifecycle } from '../sessions/session-lifecycle.js';
 import { MeetingFollower, type FollowPlan } from './meeting-edits.js';
+import { meetingTeacherId } from './meeting-teacher.js';
 import { clashesAmong, slotOf, when, type DoubleBooking, type SubjectHanded } from './handed-together.js';
 
 /** One subject's teachers as a change leaves them. */
@@ -96,18 +97,25 @@ export class FirstTeacherChange {
     for (const { subjectId, teacherIds } of changes) {
       const current = await this.deps.store.subjects.get(actor.orgId, subjectId);
       before.set(subjectId, current);
-      const previous = current?.teacherIds[0];
       const next = teacherIds[0];
-      if (!current || previous === next) continue;
-      const meetings = (await this.deps.store.timetable.listMeetings(actor.orgId, subjectId)).filter((m) => m.teacherId === null);
-      if (meetings.length === 0) continue;
+      if (!current) continue;
       const after: Subject = { ...current, teacherIds: [...teacherIds] };
-      const plans = await this.handovers(actor, after, meetings, previous);
+      const all = await this.deps.store.timetable.listMeetings(actor.orgId, subjectId);
+      // The meetings that become the new first teacher's: those without a teacher of their own,
+      // and those whose own teacher leaves the subject (meetingTeacherId).
+      const meetings = all.filter((m) => meetingTeacherId(m, after) === next && meetingTeacherId(m, current) !== next);
+      const plans = await this.handovers(actor, current, after, all);
+      if (plans.length === 0 && meetings.length === 0) continue;
       try {
         if (next !== undefined && !teacherOverlap) {
           await this.assertMeetingsFree(actor, after, next, meetings);
           await this.assertSessionsFree(actor, after, plans);
-          handed.push({ subject: after, teacherId: next, meetings, moves: plans.flatMap((p) => p.moves) });
+          handed.push({
+            subject: after,
+            teacherId: next,
+            meetings,
+            moves: plans.flatMap((p) => p.moves).filter((m) => m.change.teacherId === next),
+          });
         }
         planned.push(...plans);
       } catch (err) {
@@ -124,14 +132,23 @@ export class FirstTeacherChange {
     return { refused, before };
   }
 
-  /** Each meeting's scheduled sessions that were the previous first teacher's, to become the new one's. */
-  private async handovers(actor: Actor, after: Subject, meetings: Meeting[], previous: string | undefined): Promise<FollowPlan[]> {
+  /**
+   * Each meeting's scheduled sessions that change hands: those the rule gave its teacher before
+   * (meetingTeacherId), when that is no longer its teacher, and those held by a teacher leaving
+   * the subject, who keeps nothing of it (docs/authorization.md: a removal takes effect at once).
+   */
+  private async handovers(actor: Actor, before: Subject, after: Subject, meetings: Meeting[]): Promise<FollowPlan[]> {
     const plans: FollowPlan[] = [];
+    const staying = new Set(after.teacherIds);
     for (const meeting of meetings) {
+      const previous = meetingTeacherId(meeting, before);
+      if (meetingTeacherId(meeting, after) === previous && before.teacherIds.every((t) => staying.has(t))) continue;
       const plan = await this.follower.plan(actor, after, meeting, meeting);
-      // A session someone else holds stays theirs, as it was not the rule's (a co-teacher's,
-      // tapped before the tap made the meeting's teacher's session: TimetableService.start).
-      const moves = plan.moves.filter((m) => m.session.teacherId === previous && m.change.teacherId !== previous);
+      // A session another teacher of the subject holds stays theirs, as it was not the rule's (a
+      // co-teacher's, tapped before the tap made the meeting's teacher's session: TimetableService.start).
+      const moves = plan.moves.filter(
+        (m) => m.change.teacherId !== m.session.teacherId && (m.session.teacherId === previous || !staying.has(m.session.teacherId)),
+      );
       if (moves.length > 0) plans.push({ meetingId: meeting.id, moves, cancels: [] });
     }
     return plans;

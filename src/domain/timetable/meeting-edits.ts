@@ -92,7 +92,7 @@ export class MeetingFollower {
     m: Pick<Meeting, 'termId' | 'weekday' | 'startTime' | 'endTime' | 'teacherId'>,
     selfId: string | null,
   ): Promise<void> {
-    const teacherId = m.teacherId ?? subject.teacherIds[0];
+    const teacherId = meetingTeacherId(m, subject);
     if (teacherId === undefined) return;
     const { timetable, subjects } = this.deps.store;
     const [meetings, terms] = await Promise.all([timetable.listMeetings(actor.orgId), timetable.listTerms(actor.orgId)]);
@@ -272,7 +272,8 @@ export class MeetingFollower {
     // The session keeps the grace it was given: the teacher's or organisation's at creation.
     const graceMs = session.lateAfter.getTime() - session.startsAt.getTime();
     const lateAfter = new Date(Math.min(startsAt.getTime() + graceMs, closesAt.getTime()));
-    const teacherId = after.teacherId ?? subject.teacherIds[0] ?? session.teacherId;
+    // The meeting's teacher while they teach the subject, else its first teacher's (meetingTeacherId).
+    const teacherId = meetingTeacherId(after, subject) ?? session.teacherId;
     const room = roomOrNull(after.location, after.allowedIpRanges);
     const same = (k: keyof Meeting) => JSON.stringify(before[k]) === JSON.stringify(after[k]);
     let { policy } = session;

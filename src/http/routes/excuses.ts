@@ -135,9 +135,11 @@ export function excuseRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     description:
       'Pending until a teacher of the subject or an admin decides. Attach a document with PUT /excuses/{id}/document. ' +
       'While the student has a pending excuse of the same scope (the same session; or the same subject, or all, and the same ' +
-      'days), a submission creates nothing and answers that excuse, unchanged, with 200 (a double tap, a retry): staff decide ' +
-      'it once. Once it is decided, a new one may be submitted. A student has at most MAX_PENDING_EXCUSES (20) excuses waiting: ' +
-      'a new scope beyond answers 409 EXCUSES_PENDING_LIMIT (details.maxPending) until staff decide some.',
+      'days), a submission creates nothing and answers that excuse with 200, so staff decide it once: unchanged when sent again ' +
+      "as it stands (a double tap, a retry); with the category and text just sent otherwise (the student's edit, audited " +
+      '`excuse.edit`; a document attached stays). Once it is decided, a new one may be submitted. A student has at most ' +
+      'MAX_PENDING_EXCUSES (20) excuses waiting: a new scope beyond answers 409 EXCUSES_PENDING_LIMIT (details.maxPending) ' +
+      'until staff decide some.',
     tags: ['excuses'],
     access: ['student'],
     body: SubmitBody,
@@ -145,9 +147,14 @@ export function excuseRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       status: 201,
       description: 'The new pending excuse',
       schema: ExcuseSchema,
-      also: [{ status: 200, description: 'The pending excuse of the same scope already submitted, unchanged (nothing created)' }],
+      also: [
+        {
+          status: 200,
+          description: 'The pending excuse of the same scope already submitted (nothing created), with the category and text just sent',
+        },
+      ],
     },
-    errors: ['ABSENCE_CATEGORY_UNKNOWN', 'SESSION_NOT_FOUND', 'NOT_ENROLLED', 'EXCUSES_PENDING_LIMIT'],
+    errors: ['ABSENCE_CATEGORY_UNKNOWN', 'SESSION_NOT_FOUND', 'NOT_ENROLLED', 'EXCUSES_PENDING_LIMIT', 'CONFLICT'],
     handler: async ({ actor, body, setStatus }) => {
       const { excuse, created } = await excuses.submit(actor, body);
       if (!created) setStatus(200);

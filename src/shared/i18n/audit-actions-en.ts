@@ -67,6 +67,7 @@ export const auditActionsEn = {
   'organisation.absenceCategories': 'Absence categories changed',
   'excuse.submit': 'Excuse sent',
   'excuse.document': 'Excuse document added',
+  'excuse.edit': 'Excuse changed by its student',
   'excuse.approve': 'Excuse approved',
   'excuse.decline': 'Excuse declined',
   'term.create': 'Term added',

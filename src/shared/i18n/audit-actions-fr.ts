@@ -67,6 +67,7 @@ export const auditActionsFr: Readonly<Record<AuditAction, string>> = {
   'organisation.absenceCategories': 'Motifs d’absence modifiés',
   'excuse.submit': 'Justificatif envoyé',
   'excuse.document': 'Pièce justificative ajoutée',
+  'excuse.edit': 'Justificatif modifié par l’élève',
   'excuse.approve': 'Justificatif accepté',
   'excuse.decline': 'Justificatif refusé',
   'term.create': 'Période ajoutée',

@@ -147,6 +147,13 @@ export function excuseRepository(m: Models, clock: () => Date): ExcuseRepository
       }
       return get(orgId, id);
     },
+    async edit(orgId, id, fields) {
+      const res = await m.excuses.updateOne(
+        { _id: id, orgId, status: 'pending' },
+        { $set: { category: fields.category, text: fields.text, updatedAt: clock() } },
+      );
+      return res.matchedCount === 1 ? get(orgId, id) : null;
+    },
     async putDocument(orgId, id, info, bytes) {
       const res = await m.excuses.updateOne(
         { _id: id, orgId, status: 'pending' },

@@ -139,6 +139,14 @@ export function excuseRepository(db: SqliteDb, clock: () => Date): ExcuseReposit
         return fromRow(r);
       });
     },
+    async edit(orgId, id, fields) {
+      const r = db
+        .stmt(
+          `UPDATE excuses SET category = ?, text = ?, updated_at = ? WHERE org_id = ? AND id = ? AND status = 'pending' RETURNING ${COLUMNS}`,
+        )
+        .get(fields.category, fields.text, clock().getTime(), orgId, id);
+      return r ? fromRow(r) : null;
+    },
     async putDocument(orgId, id, info, bytes) {
       const r = db
         .stmt(

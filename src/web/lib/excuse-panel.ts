@@ -89,7 +89,7 @@ export async function bindStudentExcuses(): Promise<void> {
           body.append('document', file);
           await apiFetch(`api/v1/excuses/${encodeURIComponent(excuse.id)}/document`, { method: 'PUT', body });
         }
-        // 200, not 201: the pending excuse of these days, sent before (another tab, a retry), unchanged.
+        // 200, not 201: the pending excuse of these days, sent before (another tab, a retry), now as just sent.
         if (res.status === 200) notice.textContent = t('excuse.alreadyPending');
         form.reset();
         await renderMine();

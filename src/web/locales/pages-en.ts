@@ -74,6 +74,6 @@ export const pagesEn = {
   'excuse.approved': 'approved',
   'excuse.declined': 'declined',
   'excuse.alreadyPending':
-    'You already have a pending excuse for these days: nothing new was sent, and its reason and explanation stay as first sent. A document you chose is attached to it.',
+    'You already had a pending excuse for these days: it now carries the reason and explanation you just sent. A document you chose is attached to it.',
   ...reasons,
 } as const;

@@ -74,7 +74,7 @@ const catalog: CatalogOf<typeof pagesEn> = {
   'excuse.approved': 'acceptée',
   'excuse.declined': 'refusée',
   'excuse.alreadyPending':
-    'Vous avez déjà une justification en attente pour ces jours : rien de nouveau n’a été envoyé, et son motif et son explication restent ceux du premier envoi. Le document choisi y est joint.',
+    'Vous aviez déjà une justification en attente pour ces jours : elle porte maintenant le motif et l’explication que vous venez d’envoyer. Le document choisi y est joint.',
   ...reasonLabels,
 };
 

@@ -57,14 +57,19 @@ describe('excuse pages (Chromium)', function () {
     expect(excuse).to.include({ subjectId: subject.id, category: 'MEDICAL', text: 'Flu' });
     expect(excuse!.document).to.include({ contentType: 'application/pdf' });
 
-    // Sent again while it waits (another tab, a retry): the page says so, and staff still have one to decide.
+    // Sent again while it waits, with more to say: the page says the pending excuse now carries it,
+    // and staff still have one to decide, with its document.
     await page.fill('#excuse-from', day);
     await page.fill('#excuse-to', day);
     await page.selectOption('#excuse-subject', subject.id);
     await page.selectOption('#excuse-category', 'MEDICAL');
+    await page.fill('#excuse-text', 'Flu, two days in bed');
     await page.click('#excuse-form button[type="submit"]');
-    await page.waitForSelector('#excuse-notice:has-text("already have a pending excuse")');
-    expect((await srv.store.excuses.list(org.id, { limit: 10, offset: 0, studentId: student.id })).total).to.equal(1);
+    await page.waitForSelector('#excuse-notice:has-text("already had a pending excuse for these days: it now carries")');
+    const mine = await srv.store.excuses.list(org.id, { limit: 10, offset: 0, studentId: student.id });
+    expect(mine.total).to.equal(1);
+    expect(mine.items[0]).to.include({ id: excuse!.id, text: 'Flu, two days in bed' });
+    expect(mine.items[0]!.document).to.include({ contentType: 'application/pdf' });
 
     const desk = await browser.newContext({ baseURL: srv.baseUrl, viewport: { width: 1366, height: 900 }, bypassCSP: true });
     contexts.push(desk);
