@@ -267,7 +267,9 @@ describe('CsvSubjectImport: a year’s subjects with their teachers and classes 
     failing.append = async () => {
       throw new Error('audit write failed');
     };
-    failing.appendMany = failing.append;
+    failing.appendMany = async () => {
+      throw new Error('audit write failed');
+    };
     const raced = Object.create(store.subjects) as Store['subjects'];
     raced.enrolMany = async (orgId, bySubject, entry) =>
       store.subjects.enrolMany(
