@@ -3,7 +3,13 @@ import { newOrganisationEntity, newSubjectEntity, newUserEntity } from '../new-e
 import { LeaseLostError, StoreConflictError } from '../../domain/ports/common.js';
 import { lostLease, renewFence } from './jobs.js';
 import { type OrganisationRepository } from '../../domain/ports/organisations.js';
-import { type EnrolEntry, type EnrolGone, type EnrolOutcome, type NewSubject, type SubjectRepository } from '../../domain/ports/subjects.js';
+import {
+  type EnrolEntry,
+  type EnrolGone,
+  type EnrolOutcome,
+  type NewSubject,
+  type SubjectRepository,
+} from '../../domain/ports/subjects.js';
 import { type UserRepository } from '../../domain/ports/users.js';
 import { isDuplicateKeyError, mapConflicts } from './errors.js';
 import { fromAudit, fromEnrolment, fromOrganisation, fromSubject, fromUser, toOrganisation, toSubject, toUser } from './mapping.js';
@@ -233,7 +239,10 @@ export function subjectRepository(m: Models, clock: () => Date): SubjectReposito
     const inserted = await insertEach(m.enrolments, fresh);
     const failed = inserted.find((o) => !o.stored && !o.duplicate);
     if (failed && 'error' in failed) {
-      await takeBackAuditEntries(m, [...intents.values()].map((i) => i.id));
+      await takeBackAuditEntries(
+        m,
+        [...intents.values()].map((i) => i.id),
+      );
       throw failed.error;
     }
     const stored = fresh.filter((_, i) => inserted[i]!.stored);
@@ -257,7 +266,8 @@ export function subjectRepository(m: Models, clock: () => Date): SubjectReposito
         const refused = outcomes.get(subjectId)!.refused;
         outcomes.set(subjectId, { added: mine.length - late.length, refused: [...refused, ...late] });
       }
-      if (late.length > 0 && intents.has(subjectId)) redone.push([subjectId, gone ? [] : ids.filter((id) => able.has(id) && !late.includes(id))]);
+      if (late.length > 0 && intents.has(subjectId))
+        redone.push([subjectId, gone ? [] : ids.filter((id) => able.has(id) && !late.includes(id))]);
     }
     await redoIntents(intents, redone, entry);
     return outcomes;

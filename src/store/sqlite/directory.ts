@@ -1,6 +1,14 @@
 import { newOrganisationEntity, newSubjectEntity, newUserEntity } from '../new-entities.js';
 import type { Organisation, OrganisationPatch, OrganisationRepository } from '../../domain/ports/organisations.js';
-import type { EnrolEntry, EnrolOutcome, NewSubject, Subject, SubjectFilter, SubjectPatch, SubjectRepository } from '../../domain/ports/subjects.js';
+import type {
+  EnrolEntry,
+  EnrolOutcome,
+  NewSubject,
+  Subject,
+  SubjectFilter,
+  SubjectPatch,
+  SubjectRepository,
+} from '../../domain/ports/subjects.js';
 import type { User, UserFilter, UserPatch, UserRepository } from '../../domain/ports/users.js';
 import { mapConflicts, toConflict, type SqliteDb } from './db.js';
 import { StoreConflictError, type Page } from '../../domain/ports/common.js';
@@ -222,7 +230,9 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
   // write, one deactivated or deleted since. Inside the caller's transaction, with the audit entry.
   const enrolIn = (orgId: string, subjectId: string, studentIds: readonly string[], entry?: EnrolEntry): EnrolOutcome => {
     // Read in the write's transaction: a subject deleted or archived since the caller's check enrols nobody.
-    const live = db.stmt<{ archived_at: number | null }>('SELECT archived_at FROM subjects WHERE org_id = ? AND id = ?').get(orgId, subjectId);
+    const live = db
+      .stmt<{ archived_at: number | null }>('SELECT archived_at FROM subjects WHERE org_id = ? AND id = ?')
+      .get(orgId, subjectId);
     if (!live) return { added: 0, refused: [], gone: 'deleted' };
     if (live.archived_at !== null) return { added: 0, refused: [], gone: 'archived' };
     if (studentIds.length === 0) return { added: 0, refused: [] };
