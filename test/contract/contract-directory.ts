@@ -786,6 +786,40 @@ export function directoryContract(ctx: ContractContext): void {
       expect((await s.subjects.enrol(org.id, archived.id, [b])).gone).to.equal('archived');
     });
 
+    it("lists the roll-over entries of several subjects, oldest first: only those, only the organisation's", async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const entry = (orgId: string, entityId: string, action: AuditEntry['action'], at: string): Omit<AuditEntry, 'id'> => ({
+        orgId,
+        entityType: 'subject',
+        entityId,
+        sessionId: null,
+        actorId: 'admin-1',
+        action,
+        from: { subjectId: 'src' },
+        to: { carried: false },
+        reason: null,
+        ip: null,
+        at: new Date(at),
+      });
+      await s.audit.appendMany([
+        entry(org.id, 'a', 'subject.rollover', '2026-09-01T08:00:02Z'),
+        entry(org.id, 'a', 'subject.enrol', '2026-09-01T08:00:03Z'),
+        entry(org.id, 'b', 'subject.rollover', '2026-09-01T08:00:01Z'),
+        entry(org.id, 'a', 'subject.rollover', '2026-09-01T08:00:04Z'),
+        entry(org.id, 'c', 'subject.rollover', '2026-09-01T08:00:05Z'),
+        entry(other.id, 'a', 'subject.rollover', '2026-09-01T08:00:00Z'),
+      ]);
+      const listed = await s.audit.listRollovers(org.id, ['a', 'b', 'nobody']);
+      expect(listed.map((e) => [e.entityId, e.action, e.at.toISOString()])).to.deep.equal([
+        ['b', 'subject.rollover', '2026-09-01T08:00:01.000Z'],
+        ['a', 'subject.rollover', '2026-09-01T08:00:02.000Z'],
+        ['a', 'subject.rollover', '2026-09-01T08:00:04.000Z'],
+      ]);
+      expect(await s.audit.listRollovers(org.id, [])).to.deep.equal([]);
+    });
+
     it('enrolMany leaves no enrolment without its entry: an entry that cannot be written enrols nobody', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);
