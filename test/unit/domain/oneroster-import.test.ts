@@ -217,13 +217,13 @@ describe('OneRoster import', () => {
     // import checked the rows, before it writes them.
     let raced = false;
     const racingSubjects = Object.create(store.subjects) as Store['subjects'];
-    racingSubjects.enrolMany = async (orgId, bySubject) => {
+    racingSubjects.enrolMany = async (orgId, bySubject, entry) => {
       if (!raced) {
         raced = true;
         const cleo = await store.users.getByEmail(org.id, 'cleo@springfield.test');
         await store.users.update(org.id, cleo!.id, { active: false });
       }
-      return store.subjects.enrolMany(orgId, bySubject);
+      return store.subjects.enrolMany(orgId, bySubject, entry);
     };
     const events = { publish: () => undefined };
     const clock = () => T;
