@@ -91,6 +91,7 @@ export const ROW_PROBLEMS = {
   classNotImported: 'class {sourcedId} was not imported (see its row)',
   userNotImported: 'user {sourcedId} was not imported (see its row)',
   classUnknown: 'class {sourcedId} is neither in {file}.csv nor imported before',
+  classGoneSince: 'the class was deleted or archived by another admin during this import: the student was not enrolled',
   userUnknown: 'user {sourcedId} is neither in {file}.csv nor imported before',
   subjectDeleted: "the class's subject was deleted meanwhile",
   subjectLinkedElsewhere: 'the local subject was linked to another sourcedId meanwhile',

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { DEFAULT_RETENTION } from '../../src/domain/ports/organisations.js';
 import { LeaseLostError, StoreConflictError } from '../../src/domain/ports/common.js';
 import { personOf } from '../../src/domain/privacy/erasure-rules.js';
+import type { AuditEntry } from '../../src/domain/ports/audit.js';
 import type { ContractContext } from './store-contract.js';
 import { expectConflict, makeOrg, newSubject, newUser, page, studentIds } from './fixtures.js';
 
@@ -719,17 +720,118 @@ export function directoryContract(ctx: ContractContext): void {
           ['missing', [a]],
         ]),
       );
-      expect([...outcomes].map(([id, o]) => [id, o.added, [...o.refused].sort()])).to.deep.equal([
-        [art.id, 1, [off]],
-        [bio.id, 2, ['nobody']],
-        [empty.id, 0, []],
-        [theirs.id, 0, []],
-        ['missing', 0, []],
+      expect([...outcomes].map(([id, o]) => [id, o.added, [...o.refused].sort(), o.gone])).to.deep.equal([
+        [art.id, 1, [off], undefined],
+        [bio.id, 2, ['nobody'], undefined],
+        [empty.id, 0, [], undefined],
+        [theirs.id, 0, [], 'deleted'],
+        ['missing', 0, [], 'deleted'],
       ]);
       expect((await s.subjects.listEnrolled(org.id, art.id)).sort()).to.deep.equal([a, b].sort());
       expect((await s.subjects.listEnrolled(org.id, bio.id)).sort()).to.deep.equal([a, c].sort());
       expect(await s.subjects.listEnrolled(other.id, theirs.id)).to.deep.equal([]);
       expect((await s.subjects.enrolMany(org.id, new Map([[art.id, [a, b]]]))).get(art.id)).to.deep.equal({ added: 0, refused: [] });
+    });
+
+    it('enrolMany enrols nobody in a subject deleted or archived since the caller read it (gone), and writes each entry with its enrolments', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const [kept, archived, deleted] = [
+        await s.subjects.create(org.id, newSubject()),
+        await s.subjects.create(org.id, newSubject()),
+        await s.subjects.create(org.id, newSubject()),
+      ];
+      const [a, b, off] = (await studentIds(s, org.id, 3)) as [string, string, string];
+      await s.users.update(org.id, off, { active: false });
+      await s.subjects.enrol(org.id, kept.id, [a]);
+      // What another admin does between an import's check and its write.
+      await s.subjects.update(org.id, archived.id, { archivedAt: new Date() });
+      await s.subjects.delete(org.id, deleted.id);
+      const at = new Date('2026-09-07T08:00:00.000Z');
+      const entry = (id: string, ids: string[]): Omit<AuditEntry, 'id'> => ({
+        orgId: org.id,
+        entityType: 'subject',
+        entityId: id,
+        sessionId: null,
+        actorId: 'admin-1',
+        action: 'subject.enrol',
+        from: null,
+        to: { studentIds: ids },
+        reason: null,
+        ip: null,
+        at,
+      });
+      const outcomes = await s.subjects.enrolMany(
+        org.id,
+        new Map([
+          [kept.id, [a, b, off]],
+          [archived.id, [a, b]],
+          [deleted.id, [a]],
+        ]),
+        entry,
+      );
+      expect(Object.fromEntries(outcomes)).to.deep.equal({
+        [kept.id]: { added: 1, refused: [off] },
+        [archived.id]: { added: 0, refused: [], gone: 'archived' },
+        [deleted.id]: { added: 0, refused: [], gone: 'deleted' },
+      });
+      expect(await s.subjects.listEnrolled(org.id, archived.id)).to.deep.equal([]);
+      expect(await s.subjects.listEnrolled(org.id, deleted.id)).to.deep.equal([]);
+      const enrolEntries = async (id: string) =>
+        (await s.audit.listForEntity(org.id, 'subject', id)).filter((e) => e.action === 'subject.enrol').map((e) => e.to);
+      // Those already enrolled included, as the single route's entry names them.
+      expect(await enrolEntries(kept.id)).to.deep.equal([{ studentIds: [a, b] }]);
+      expect(await enrolEntries(archived.id)).to.deep.equal([]);
+      expect(await enrolEntries(deleted.id)).to.deep.equal([]);
+      expect((await s.subjects.enrol(org.id, archived.id, [b])).gone).to.equal('archived');
+    });
+
+    it("lists the roll-over entries of several subjects, oldest first: only those, only the organisation's", async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const entry = (orgId: string, entityId: string, action: AuditEntry['action'], at: string): Omit<AuditEntry, 'id'> => ({
+        orgId,
+        entityType: 'subject',
+        entityId,
+        sessionId: null,
+        actorId: 'admin-1',
+        action,
+        from: { subjectId: 'src' },
+        to: { carried: false },
+        reason: null,
+        ip: null,
+        at: new Date(at),
+      });
+      await s.audit.appendMany([
+        entry(org.id, 'a', 'subject.rollover', '2026-09-01T08:00:02Z'),
+        entry(org.id, 'a', 'subject.enrol', '2026-09-01T08:00:03Z'),
+        entry(org.id, 'b', 'subject.rollover', '2026-09-01T08:00:01Z'),
+        entry(org.id, 'a', 'subject.rollover', '2026-09-01T08:00:04Z'),
+        entry(org.id, 'c', 'subject.rollover', '2026-09-01T08:00:05Z'),
+        entry(other.id, 'a', 'subject.rollover', '2026-09-01T08:00:00Z'),
+      ]);
+      const listed = await s.audit.listRollovers(org.id, ['a', 'b', 'nobody']);
+      expect(listed.map((e) => [e.entityId, e.action, e.at.toISOString()])).to.deep.equal([
+        ['b', 'subject.rollover', '2026-09-01T08:00:01.000Z'],
+        ['a', 'subject.rollover', '2026-09-01T08:00:02.000Z'],
+        ['a', 'subject.rollover', '2026-09-01T08:00:04.000Z'],
+      ]);
+      expect(await s.audit.listRollovers(org.id, [])).to.deep.equal([]);
+    });
+
+    it('enrolMany leaves no enrolment without its entry: an entry that cannot be written enrols nobody', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const sub = await s.subjects.create(org.id, newSubject());
+      const [a] = await studentIds(s, org.id, 1);
+      const failing = (): Omit<AuditEntry, 'id'> => {
+        throw new Error('entry not written');
+      };
+      let error: unknown = null;
+      await s.subjects.enrolMany(org.id, new Map([[sub.id, [a!]]]), failing).catch((err: unknown) => (error = err));
+      expect((error as Error | null)?.message).to.equal('entry not written');
+      expect(await s.subjects.listEnrolled(org.id, sub.id)).to.deep.equal([]);
     });
 
     it("reads the enrolments of several students at once, only this organisation's, none once unenrolled", async function () {
@@ -801,7 +903,7 @@ export function directoryContract(ctx: ContractContext): void {
       expect(await s.subjects.list(a.id, { ...page(), studentId: st1 })).to.deep.equal({ items: [], total: 0 });
       expect(await s.subjects.update(a.id, theirs.id, { name: 'x' })).to.equal(null);
       expect(await s.subjects.delete(a.id, theirs.id)).to.equal(false);
-      expect(await s.subjects.enrol(a.id, theirs.id, [st2])).to.deep.equal({ added: 0, refused: [] });
+      expect(await s.subjects.enrol(a.id, theirs.id, [st2])).to.deep.equal({ added: 0, refused: [], gone: 'deleted' });
       expect(await s.subjects.unenrol(a.id, theirs.id, [st1])).to.equal(0);
       expect(await s.subjects.listEnrolled(a.id, theirs.id)).to.deep.equal([]);
       expect(await s.subjects.isEnrolled(a.id, theirs.id, st1)).to.equal(false);

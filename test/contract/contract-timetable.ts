@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { LeaseLostError } from '../../src/domain/ports/common.js';
+import { LeaseLostError, StoreConflictError } from '../../src/domain/ports/common.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, newSession, newSubject, POLICY } from './fixtures.js';
 
@@ -53,6 +53,22 @@ export function timetableContract(ctx: ContractContext): void {
       expect((await s.timetable.listMeetings(org.id)).map((m) => m.id)).to.deep.equal([monday.id, early.id, late.id]);
       expect(await s.timetable.deleteMeeting(org.id, monday.id)).to.equal(true);
       expect(await s.timetable.deleteMeeting(org.id, monday.id)).to.equal(false);
+    });
+
+    it("stores a meeting with the caller's id once: a second with that id is refused, nothing stored", async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const base = { termId: 't', endTime: '09:00', teacherId: null, preset: null, location: null, allowedIpRanges: [] };
+      const id = '0f1e2d3c-4b5a-8697-a8b9-cadbecfd0e1f';
+      const first = await s.timetable.createMeeting(org.id, { ...base, id, subjectId: 'a', weekday: 1, startTime: '08:00' });
+      expect(first.id).to.equal(id);
+      let refused: unknown = null;
+      await s.timetable
+        .createMeeting(org.id, { ...base, id, subjectId: 'a', weekday: 3, startTime: '10:00' })
+        .catch((err: unknown) => (refused = err));
+      expect(refused).to.be.instanceOf(StoreConflictError);
+      expect((refused as StoreConflictError).key).to.equal('id');
+      expect(await s.timetable.listMeetings(org.id, 'a')).to.deep.equal([first]);
     });
 
     it('claims a dated meeting once, lets a stale claim be taken over, and keeps created and cancelled ones', async function () {

@@ -281,7 +281,8 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
         const count = (command: string, collection: string) =>
           ops.filter((op) => op.command === command && op.collection === collection).length;
         expect(count('find', 'users'), 'reads of users').to.equal(2);
-        expect(count('find', 'subjects'), 'reads of subjects').to.equal(1);
+        // Before the insert and after it: one deleted or archived meanwhile is taken back out.
+        expect(count('find', 'subjects'), 'reads of subjects').to.equal(2);
         expect(count('find', 'enrolments'), 'reads of enrolments').to.equal(1);
         expect(
           ops.filter((op) => op.command === 'insert' && op.collection === 'enrolments').map((op) => op.n),
@@ -311,6 +312,60 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
         expect(await s.subjects.listEnrolled(org.id, subject.id)).to.deep.equal([fine!.id]);
       });
     });
+
+    for (const [what, between] of [
+      ['deleted', (s: Store, orgId: string, id: string) => s.subjects.delete(orgId, id)],
+      ['archived', (s: Store, orgId: string, id: string) => s.subjects.update(orgId, id, { archivedAt: new Date() })],
+    ] as const) {
+      it(`enrolMany takes back its insert into a subject ${what} between its check and its insert, and its entry with it`, async function () {
+        await withConnection({}, async (o, conn) => {
+          const s = o.store;
+          const org = await makeOrg(s);
+          const [kept, raced] = [await s.subjects.create(org.id, newSubject()), await s.subjects.create(org.id, newSubject())];
+          const [fine, late] = await s.users.createMany(org.id, [newUser(), newUser()]);
+          const models = createModels(conn);
+          const insert = models.enrolments.bulkWrite.bind(models.enrolments);
+          models.enrolments.bulkWrite = (async (...args: Parameters<typeof insert>) => {
+            await between(s, org.id, raced.id);
+            await s.users.update(org.id, late!.id, { active: false });
+            return insert(...args);
+          }) as typeof insert;
+          const entry = (id: string, ids: string[]) => ({
+            orgId: org.id,
+            entityType: 'subject' as const,
+            entityId: id,
+            sessionId: null,
+            actorId: 'admin-1',
+            action: 'subject.enrol' as const,
+            from: null,
+            to: { studentIds: ids },
+            reason: null,
+            ip: null,
+            at: new Date(),
+          });
+          const ids = [fine!.id, late!.id];
+          const outcomes = await subjectRepository(models, () => new Date()).enrolMany(
+            org.id,
+            new Map([
+              [kept.id, ids],
+              [raced.id, ids],
+            ]),
+            entry,
+          );
+          expect(Object.fromEntries(outcomes)).to.deep.equal({
+            [kept.id]: { added: 1, refused: [late!.id] },
+            [raced.id]: { added: 0, refused: [], gone: what },
+          });
+          expect(await s.subjects.listEnrolled(org.id, raced.id)).to.deep.equal([]);
+          expect(await s.subjects.listEnrolled(org.id, kept.id)).to.deep.equal([fine!.id]);
+          const entries = async (id: string) =>
+            (await s.audit.listForEntity(org.id, 'subject', id)).filter((e) => e.action === 'subject.enrol').map((e) => e.to);
+          // The intent named both; the entry left names what was written.
+          expect(await entries(kept.id)).to.deep.equal([{ studentIds: [fine!.id] }]);
+          expect(await entries(raced.id)).to.deep.equal([]);
+        });
+      });
+    }
 
     it("an enrol landing inside an erasure, after its enrolments' sweep and before the account goes, is swept after it", async function () {
       // The enrol read the student before the erasure deleted the account, and its check after

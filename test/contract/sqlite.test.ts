@@ -8,6 +8,7 @@ import { toConflict } from '../../src/store/sqlite/db.js';
 import { StoreConflictError } from '../../src/domain/ports/common.js';
 import { auditQuery } from '../../src/store/sqlite/reports.js';
 import { USERS_BY_STUDENT_NUMBERS } from '../../src/store/sqlite/directory.js';
+import { AUDIT_ROLLOVERS } from '../../src/store/sqlite/reporting.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { DEFAULT_RETENTION } from '../../src/domain/ports/organisations.js';
 import { pendingScopeKey } from '../../src/domain/ports/excuses.js';
@@ -451,6 +452,16 @@ describe('sqlite store specifics', function () {
         .join('\n'),
     );
     expect(plan).to.contain('INDEX users_org_student_number (org_id=? AND student_number=?)');
+  });
+
+  it("reads a subject's roll-over entries through audit_rollover, not its whole trail through audit_entity", async function () {
+    await opened.store.close();
+    const plan = inspect(opened.file, (db) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${AUDIT_ROLLOVERS}`).all('o1', '["s1","s2"]') as Array<{ detail: string }>)
+        .map((r) => r.detail)
+        .join('\n'),
+    );
+    expect(plan).to.contain('INDEX audit_rollover (org_id=? AND entity_id=?)');
   });
 
   it('declares the enrolments-to-subjects foreign key that subject delete cascades through', async function () {

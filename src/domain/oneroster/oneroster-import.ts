@@ -548,6 +548,14 @@ class ImportRun {
     outcomes: ReadonlyMap<string, EnrolOutcome>,
     rowOf: ReadonlyMap<string, { line: number; sourcedId: string }>,
   ): Promise<void> {
+    // A class deleted or archived by another admin after its rows were checked: the store enrolled
+    // nobody in it, in the write itself, and each of its rows says so.
+    for (const [key, row] of rowOf) {
+      if (!outcomes.get(key.slice(0, key.indexOf(' ')))?.gone) continue;
+      const report = this.rows.find((r) => r.file === 'enrollments' && r.line === row.line);
+      const problem = rowProblem('classGoneSince');
+      if (report) Object.assign(report, { action: 'error', reason: englishProblem(problem), problem });
+    }
     const ids = [...new Set([...outcomes.values()].flatMap((o) => o.refused))];
     if (ids.length === 0) return;
     const now = new Map<string, User>();

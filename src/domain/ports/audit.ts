@@ -27,6 +27,12 @@ export interface AuditRepository {
   appendMany(entries: readonly Omit<AuditEntry, 'id'>[]): Promise<AuditEntry[]>;
   /** Oldest first. */
   listForEntity(orgId: string, entityType: AuditEntry['entityType'], entityId: string): Promise<AuditEntry[]>;
+  /**
+   * The `subject.rollover` entries of these subjects, oldest first: one read of those entries
+   * alone, through an index holding only them (SQLite migration 39, MongoDB 25), however long the
+   * rest of the subjects' trails (a roll-over's retry asks it for every row already rolled over).
+   */
+  listRollovers(orgId: string, subjectIds: readonly string[]): Promise<AuditEntry[]>;
   /** Oldest first. */
   listForSession(orgId: string, sessionId: string): Promise<AuditEntry[]>;
 }

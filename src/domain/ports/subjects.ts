@@ -51,11 +51,26 @@ export interface Enrolment {
   createdAt: Date;
 }
 
-/** What one enrol wrote: `added` newly enrolled; `refused` the ids not an active student of the organisation at the write, in no order. */
+/** Why a subject enrolled nobody at the write: no subject of the organisation has its id (`deleted`), or it is `archived`. */
+export type EnrolGone = 'deleted' | 'archived';
+
+/**
+ * What one enrol wrote: `added` newly enrolled; `refused` the ids not an active student of the
+ * organisation at the write, in no order; `gone`, present only then, when the subject was not in
+ * use at the write (nobody enrolled, nobody refused, no audit entry).
+ */
 export interface EnrolOutcome {
   added: number;
   refused: string[];
+  gone?: EnrolGone;
 }
+
+/**
+ * The audit entry of one subject's enrolment, made from the students the write enrolled (those
+ * already enrolled included, refused ones left out; never empty): written with the enrolments
+ * (enrolMany), so that none is left without its entry.
+ */
+export type EnrolEntry = (subjectId: string, studentIds: string[]) => Omit<AuditEntry, 'id'>;
 
 export interface SubjectFilter extends PageQuery {
   teacherId?: string;
@@ -115,17 +130,22 @@ export interface SubjectRepository {
    * Idempotent. Enrols only the ids that are active students of the organisation at the write:
    * one deactivated, deleted, of another role or unknown is refused in the same write, never
    * enrolled (a check made before the call cannot see an admin deactivating one meanwhile).
-   * SQLite: one transaction. MongoDB: checked before the insert and again after it, the ones
-   * refused then taken back out (a reader may see them enrolled until then). A subject of
-   * another organisation (or none) enrols nobody and refuses nobody.
+   * Likewise a subject deleted or archived since the caller's check (or of another organisation)
+   * enrols nobody and refuses nobody, and its outcome says `gone`. SQLite: one transaction.
+   * MongoDB: students and subject checked before the insert and again after it, the enrolments
+   * refused then taken back out (a reader may see them enrolled until then).
    */
   enrol(orgId: string, subjectId: string, studentIds: string[]): Promise<EnrolOutcome>;
   /**
    * enrol for several subjects at once (an import's classes), each as enrol says, answering each
-   * subject's outcome (every key of `bySubject`). SQLite: one transaction. MongoDB: one read of
+   * subject's outcome (every key of `bySubject`). With `entry`, each subject that enrolled anyone
+   * gets its audit entry with the write: SQLite in its one transaction; MongoDB before the
+   * enrolments, as their intent, then replaced by one naming what was written (or taken back
+   * when nothing was) once the write is checked: a node dying in between leaves an entry over an
+   * enrolment made in part or not at all, never an enrolment without one. MongoDB: one read of
    * each kind for all the subjects rather than per subject (docs/mongodb.md).
    */
-  enrolMany(orgId: string, bySubject: ReadonlyMap<string, readonly string[]>): Promise<Map<string, EnrolOutcome>>;
+  enrolMany(orgId: string, bySubject: ReadonlyMap<string, readonly string[]>, entry?: EnrolEntry): Promise<Map<string, EnrolOutcome>>;
   /** Idempotent; returns how many were removed. */
   unenrol(orgId: string, subjectId: string, studentIds: string[]): Promise<number>;
   /** One student out of these subjects at once (one statement, all or nothing); returns how many were removed. */

@@ -96,9 +96,14 @@ export function defaultTeacherSettings(orgId: string, userId: string): TeacherSe
   return { orgId, userId, timetableOpen: 'auto', defaultPolicy: {}, lateGraceMinutes: null, codePeriodS: null };
 }
 
-export type NewMeeting = Omit<Meeting, 'id' | 'orgId' | 'createdAt' | 'revision'>;
+/**
+ * `id`, when the caller gives one, makes the write once whoever repeats it (a roll-over's copy of a
+ * meeting, src/domain/subjects/subject-rollover.ts): a second with the same id is refused
+ * (StoreConflictError('id')); absent, the store makes a new one.
+ */
+export type NewMeeting = Omit<Meeting, 'id' | 'orgId' | 'createdAt' | 'revision'> & { id?: string | undefined };
 /** The fields an edit may change; the term and the subject stay. */
-export type MeetingPatch = Partial<Omit<NewMeeting, 'subjectId' | 'termId'>>;
+export type MeetingPatch = Partial<Omit<NewMeeting, 'id' | 'subjectId' | 'termId'>>;
 
 export interface TimetableRepository {
   createTerm(orgId: string, input: Pick<Term, 'name' | 'startDay' | 'endDay'>): Promise<Term>;
@@ -110,7 +115,10 @@ export interface TimetableRepository {
   /** Ordered by start day. */
   listHolidays(orgId: string): Promise<Holiday[]>;
   deleteHoliday(orgId: string, id: string): Promise<boolean>;
-  /** Stored only while `fence`'s leases hold (LeaseLostError otherwise, nothing stored): the adder's slot locks. */
+  /**
+   * Stored only while `fence`'s leases hold (LeaseLostError otherwise, nothing stored): the adder's
+   * slot locks. A meeting with the input's `id` already stored: StoreConflictError('id'), nothing stored.
+   */
   createMeeting(orgId: string, input: NewMeeting, fence?: LeaseFence): Promise<Meeting>;
   getMeeting(orgId: string, id: string): Promise<Meeting | null>;
   /** All of the organisation's meetings, or one subject's; by weekday then start time. */

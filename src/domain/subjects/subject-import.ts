@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { readCsvTable, rowsRefused, type CsvRow } from '../csv-table.js';
 import { type Store } from '../ports/store.js';
-import { type EnrolOutcome, type Subject } from '../ports/subjects.js';
+import { type EnrolGone, type EnrolOutcome, type Subject } from '../ports/subjects.js';
 import { type User } from '../ports/users.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
@@ -156,12 +156,13 @@ export class CsvSubjectImport {
             outcomes.set(id, outcome);
         } catch (err) {
           if (!isGone(err)) throw err;
-          const row = rowOf.get(subjectId)!;
-          const problem = err.code === 'NOT_FOUND' ? 'subjectDeletedSince' : 'subjectArchivedSince';
-          gone.push(rowError(row.line, row.code, [rowProblem(problem, { count: studentIds.length })]));
+          gone.push(goneRow(rowOf.get(subjectId)!, err.code === 'NOT_FOUND' ? 'deleted' : 'archived', studentIds.length));
         }
       }
     }
+    // Gone after the service's check, before the store's write: the store refused it in that write.
+    for (const [subjectId, outcome] of outcomes)
+      if (outcome.gone) gone.push(goneRow(rowOf.get(subjectId)!, outcome.gone, bySubject.get(subjectId)!.length));
     const enrolled = [...outcomes.values()].reduce((n, o) => n + o.added, 0);
     const studentsRefused = [...(await this.studentsRefused(actor.orgId, outcomes, rowOf)), ...gone].sort((a, b) => a.line - b.line);
     return { created: subjects.length, enrolled, subjects, checked: planned.length, refused, studentsRefused };
@@ -206,6 +207,10 @@ export class CsvSubjectImport {
     return taken;
   }
 }
+
+/** A created row whose subject another admin deleted or archived before its students were enrolled: none was. */
+const goneRow = (row: PlannedRow, gone: EnrolGone, count: number): SubjectImportRowError =>
+  rowError(row.line, row.code, [rowProblem(gone === 'deleted' ? 'subjectDeletedSince' : 'subjectArchivedSince', { count })]);
 
 function parseCsv(csv: string): CsvRow[] {
   return readCsvTable(csv, {

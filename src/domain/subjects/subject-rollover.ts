@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
 import { requireRole, type Actor } from '../actor.js';
 import { audit } from '../audit-log.js';
+import { StoreConflictError } from '../ports/common.js';
+import type { AuditEntry } from '../ports/audit.js';
 import type { Store } from '../ports/store.js';
 import type { Subject } from '../ports/subjects.js';
 import type { Meeting } from '../ports/timetable.js';
@@ -146,6 +149,9 @@ export class SubjectRollover {
       orgId,
       sources.flatMap((s) => s.teacherIds),
     );
+    // The roll-over entries of the subjects already holding a new code, in one read for every row.
+    const made = targets.map((c) => holders.get(c)?.id).filter((id): id is string => id !== undefined);
+    const rollovers = await this.rolloversOf(orgId, made);
     const seen = new Set<string>();
     const plans: Plan[] = [];
     for (const [i, source] of sources.entries()) {
@@ -177,7 +183,7 @@ export class SubjectRollover {
       if (row.outcome !== 'new') row.renamedTo = null;
       const plan: Plan = { row, source, students: [], meetings: [] };
       if (row.outcome === 'new') await this.planClass(orgId, plan, input);
-      if (row.outcome === 'exists' && (await this.cutShort(orgId, holder!.id, source.id)))
+      if (row.outcome === 'exists' && cutShort(rollovers.get(holder!.id) ?? [], source.id))
         await this.planLeft(orgId, plan, holder!.id, input);
       plans.push(plan);
     }
@@ -201,19 +207,12 @@ export class SubjectRollover {
     }
   }
 
-  /**
-   * Whether `subjectId` was made by a roll-over of `sourceId` that was cut before it carried its
-   * class: its `subject.rollover` entry of the create (`to.carried: false`) and none saying it
-   * carried it. A roll-over that finished is never carried again: students unenrolled and meetings
-   * moved by an admin since stay as the admin left them. (Entries without `carried`, from before the
-   * create had its own, were written once the class was carried.)
-   */
-  private async cutShort(orgId: string, subjectId: string, sourceId: string): Promise<boolean> {
-    const trail = await this.deps.store.audit.listForEntity(orgId, 'subject', subjectId);
-    const ofSource = trail.filter(
-      (e) => e.action === 'subject.rollover' && (e.from as { subjectId?: string } | null)?.subjectId === sourceId,
-    );
-    return ofSource.length > 0 && ofSource.every((e) => (e.to as { carried?: boolean } | null)?.carried === false);
+  /** Each subject's `subject.rollover` entries, oldest first: those entries alone, not the subjects' whole trails. */
+  private async rolloversOf(orgId: string, subjectIds: readonly string[]): Promise<Map<string, AuditEntry[]>> {
+    const found = new Map<string, AuditEntry[]>();
+    for (const part of chunked([...new Set(subjectIds)]))
+      for (const e of await this.deps.store.audit.listRollovers(orgId, part)) found.set(e.entityId, [...(found.get(e.entityId) ?? []), e]);
+    return found;
   }
 
   /** The roll-over's class carried into its subject: its second `subject.rollover` entry, with what was done. */
@@ -291,7 +290,8 @@ export class SubjectRollover {
       // refusal of the whole request after earlier rows were written (which a retry, answering
       // `exists`, would never finish).
       const outcome = (await subjects.enrolChecked(actor, new Map([[subject.id, students]]))).get(subject.id);
-      const refused = outcome?.refused ?? [];
+      // The new subject deleted or archived by another admin since: nobody enrolled.
+      const refused = outcome?.gone ? students : (outcome?.refused ?? []);
       if (refused.length > 0) {
         row.studentsLeftOut = [...row.studentsLeftOut, ...refused];
         row.students -= refused.length;
@@ -299,20 +299,33 @@ export class SubjectRollover {
     }
     const terms = new Map((input.terms ?? []).map((p) => [p.from, p.to]));
     const kept = new Set(row.teacherIds);
+    let copiedElsewhere = 0;
     for (const m of meetings) {
       try {
-        await timetable.createMeeting(actor, subject.id, {
-          termId: terms.get(m.termId)!,
-          weekday: m.weekday,
-          startTime: m.startTime,
-          endTime: m.endTime,
-          // A teacher left out (deactivated, or no longer the subject's): the subject's first teaches it.
-          teacherId: m.teacherId !== null && kept.has(m.teacherId) ? m.teacherId : null,
-          preset: m.preset,
-          location: m.location,
-          allowedIpRanges: m.allowedIpRanges,
-        });
+        await timetable.createMeeting(
+          actor,
+          subject.id,
+          {
+            termId: terms.get(m.termId)!,
+            weekday: m.weekday,
+            startTime: m.startTime,
+            endTime: m.endTime,
+            // A teacher left out (deactivated, or no longer the subject's): the subject's first teaches it.
+            teacherId: m.teacherId !== null && kept.has(m.teacherId) ? m.teacherId : null,
+            preset: m.preset,
+            location: m.location,
+            allowedIpRanges: m.allowedIpRanges,
+          },
+          copyId(subject.id, m.id),
+        );
       } catch (err) {
+        // Copied since this run read the subject's meetings: by a retry of the same roll-over
+        // running at once (another admin, another node). The copy's id is the store's key: one of
+        // the two writes it, the other counts it as done by the first.
+        if (err instanceof StoreConflictError && err.key === 'id') {
+          copiedElsewhere += 1;
+          continue;
+        }
         // The new term's timetable already has its teacher busy then (TEACHER_DOUBLE_BOOKED), or
         // last year's checks no longer fit the organisation's: that meeting alone is left out,
         // named with the code, for the admin to place by hand.
@@ -320,7 +333,7 @@ export class SubjectRollover {
         row.meetingsRefused.push({ meetingId: m.id, code: err.code });
       }
     }
-    row.meetings = meetings.length - row.meetingsRefused.length;
+    row.meetings = meetings.length - row.meetingsRefused.length - copiedElsewhere;
   }
 
   private async byCodes(orgId: string, codes: string[]): Promise<Map<string, Subject>> {
@@ -335,6 +348,18 @@ export class SubjectRollover {
     for (const part of chunked([...new Set(ids)])) for (const u of await this.deps.store.users.getMany(orgId, part)) found.set(u.id, u);
     return found;
   }
+}
+
+/**
+ * Whether the subject of these roll-over entries was made by a roll-over of `sourceId` that was cut
+ * before it carried its class: its `subject.rollover` entry of the create (`to.carried: false`) and
+ * none saying it carried it. A roll-over that finished is never carried again: students unenrolled
+ * and meetings moved by an admin since stay as the admin left them. (Entries without `carried`,
+ * from before the create had its own, were written once the class was carried.)
+ */
+function cutShort(rollovers: readonly AuditEntry[], sourceId: string): boolean {
+  const ofSource = rollovers.filter((e) => (e.from as { subjectId?: string } | null)?.subjectId === sourceId);
+  return ofSource.length > 0 && ofSource.every((e) => (e.to as { carried?: boolean } | null)?.carried === false);
 }
 
 function problemOf(
@@ -367,6 +392,17 @@ function validCode(code: string): boolean {
 export function nextCode(code: string, rule: RolloverCodeRule): string {
   const replaced = rule.replace && rule.replace.from !== '' ? code.split(rule.replace.from).join(rule.replace.to) : code;
   return `${rule.prefix ?? ''}${replaced}${rule.suffix ?? ''}`;
+}
+
+/**
+ * The id of `meetingId`'s copy into `subjectId`, the same on every run: a meeting is copied into a
+ * subject once, however many runs of its roll-over copy it at once (the store refuses a second
+ * meeting with the id). A UUID (version 8 of RFC 9562) made of a SHA-256 of the pair.
+ */
+export function copyId(subjectId: string, meetingId: string): string {
+  const h = createHash('sha256').update(`${subjectId}\n${meetingId}`).digest('hex');
+  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** A meeting's term, weekday and times: one of them copied already has the same. */

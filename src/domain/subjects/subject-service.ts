@@ -262,6 +262,9 @@ export class SubjectService {
     }
     refuseDeactivated(found);
     const outcome = (await this.writeEnrolments(actor, new Map([[id, ids]]))).get(id)!;
+    // Deleted or archived by another admin since the check: answered as it would have been before it.
+    if (outcome.gone === 'deleted') throw new AppError('NOT_FOUND');
+    if (outcome.gone === 'archived') throw new AppError('SUBJECT_ARCHIVED', undefined, { subjectIds: [id] });
     const total = (await this.deps.store.subjects.listEnrolled(actor.orgId, id)).length;
     return outcome.refused.length === 0
       ? { enrolled: outcome.added, total }
@@ -302,21 +305,26 @@ export class SubjectService {
   }
 
   /**
-   * The store's write of each subject's enrolments, audited and announced for those it enrolled.
-   * One store call for all the subjects: on MongoDB one read of the students for all of them
-   * rather than two per subject, each a scan of the users on FerretDB.
+   * The store's write of each subject's enrolments with their audit entries (one write: none left
+   * unaudited by a crash after it), announced for those it enrolled. One store call for all the
+   * subjects: on MongoDB one read of the students for all of them rather than two per subject,
+   * each a scan of the users on FerretDB. A subject deleted or archived since the caller's check
+   * enrols nobody: its outcome says `gone`.
    */
   private async writeEnrolments(actor: Actor, bySubject: ReadonlyMap<string, readonly string[]>): Promise<Map<string, EnrolOutcome>> {
     const lists = new Map([...bySubject].map(([id, studentIds]) => [id, unique([...studentIds])]));
     const befores = new Map<string, Set<string>>();
     for (const [id, list] of lists) befores.set(id, await this.enrolledAmong(actor.orgId, id, list));
-    const outcomes = await this.deps.store.subjects.enrolMany(actor.orgId, lists);
+    const at = this.deps.clock();
+    const outcomes = await this.deps.store.subjects.enrolMany(actor.orgId, lists, (id, studentIds) =>
+      auditEntry(actor, at, { entityType: 'subject', entityId: id, action: 'subject.enrol', from: null, to: { studentIds } }),
+    );
     for (const [id, list] of lists) {
-      const refused = new Set(outcomes.get(id)!.refused);
+      const outcome = outcomes.get(id)!;
+      if (outcome.gone) continue;
+      const refused = new Set(outcome.refused);
       const written = list.filter((s) => !refused.has(s));
-      if (written.length === 0) continue;
-      await this.audit(actor, id, 'subject.enrol', null, { studentIds: written });
-      this.publishAdded(actor, id, written, befores.get(id)!);
+      if (written.length > 0) this.publishAdded(actor, id, written, befores.get(id)!);
     }
     return outcomes;
   }

@@ -165,7 +165,11 @@ export class TimetableService {
     return this.deps.store.timetable.listMeetings(actor.orgId, subjectId);
   }
 
-  async createMeeting(actor: Actor, subjectId: string, input: MeetingInput): Promise<Meeting> {
+  /**
+   * `id` (a roll-over's copy, made once whoever repeats it): a meeting stored with it already
+   * refuses this one with StoreConflictError('id'), nothing written or audited.
+   */
+  async createMeeting(actor: Actor, subjectId: string, input: MeetingInput, id?: string): Promise<Meeting> {
     const subject = await this.subjectForStaff(actor, subjectId);
     assertInUse([subject]);
     const terms = await this.deps.store.timetable.listTerms(actor.orgId);
@@ -202,7 +206,7 @@ export class TimetableService {
           if (!input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, read, { termId: input.termId, ...fields }, null);
           // The locks go with the write and are checked in it: a pause after this fence is caught
           // too (LeaseLostError: withSlotLocks runs this again, and the check sees the other's meeting).
-          return this.deps.store.timetable.createMeeting(actor.orgId, { subjectId, termId: input.termId, ...fields }, await fence());
+          return this.deps.store.timetable.createMeeting(actor.orgId, { id, subjectId, termId: input.termId, ...fields }, await fence());
         },
       );
       if (meeting === null && attempt >= EDIT_TRIES)

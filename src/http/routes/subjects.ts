@@ -139,8 +139,8 @@ const ImportResult = z.object({
     .describe(
       'Rows created whose students were not all enrolled: a student deactivated or removed by another admin between the check and the write ' +
         "(problems studentNumbersDeactivated, studentNumbersUnknown, naming the numbers); the row's other students are enrolled. " +
-        'Also a row whose subject another admin deleted or archived after this import created it (problem subjectDeletedSince or ' +
-        'subjectArchivedSince, with the count): none of its students is enrolled, the subject stays counted in `created`',
+        "Also a row whose subject another admin deleted or archived after this import created it, up to the enrolment's own write (problem subjectDeletedSince or " +
+        'subjectArchivedSince, with the count): none of its students is enrolled or counted in `enrolled`, the subject stays counted in `created`',
     ),
 });
 
@@ -256,7 +256,8 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       '`refused` for a new code invalid (`codeInvalid`), made by two rows (`codeRepeated`), held by an archived subject (`codeTaken`), ' +
       "equal to the source's own (`codeUnchanged`), or a source in use to rename (`sourceInUse`); `exists` when a subject in use already has it: " +
       'a retry creates nothing twice; `finished` when that subject is an earlier roll-over of this one cut short (a node died or the store failed ' +
-      'after its create): the students not yet enrolled and the meetings not yet copied (same term, weekday and times) are carried now, nothing twice. Codes stay unique over archived subjects too, so reports and exports name one subject: ' +
+      'after its create): the students not yet enrolled and the meetings not yet copied (same term, weekday and times) are carried now, nothing twice; ' +
+      'two retries at once (two admins, two nodes) copy each meeting once, each counting in `meetings` the copies it made. Codes stay unique over archived subjects too, so reports and exports name one subject: ' +
       "`previousSuffix` renames last year's so next year's may take its code. With `dryRun=true` nothing is written. " +
       'Audited as `subject.create`, `subject.enrol`, `meeting.create`, plus two `subject.rollover` per new subject: one right after its create (what it is to carry, `carried: false`), which is how a retry knows a roll-over cut short and finishes it, and one once its class is carried (`carried: true`, what was done), after which a retry carries nothing again.',
     tags: ['subjects'],
@@ -340,7 +341,8 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       'All or nothing: ids that are not students of the organisation are listed in details.unknownStudentIds, deactivated ' +
       'students (who cannot log in, and would be marked absent at every close) in details.deactivatedStudentIds. An archived subject refuses (409 SUBJECT_ARCHIVED). ' +
       'A student deactivated or removed by another admin between that check and the write is not enrolled (the store refuses them in the write): ' +
-      'the answer lists them in `refusedStudentIds` (present only then), the others are enrolled.',
+      'the answer lists them in `refusedStudentIds` (present only then), the others are enrolled. ' +
+      'A subject another admin deleted or archived in that time enrols nobody, checked in the same write: 404 NOT_FOUND or 409 SUBJECT_ARCHIVED, as before the check.',
     tags: ['subjects'],
     access: STAFF,
     params: IdParams,

@@ -33,3 +33,10 @@ auditSchema.index({ orgId: 1, sessionId: 1, at: 1, seq: 1 }, { name: 'org_sessio
 auditSchema.index({ orgId: 1, actorId: 1, at: 1, seq: 1 }, { name: 'org_actor_at' });
 // The organisation's whole trail (an admin's audit page without a selector), by day range.
 auditSchema.index({ orgId: 1, at: 1, seq: 1 }, { name: 'org_at' });
+// A subject's roll-over entries (audit.listRollovers, migration 25), without the rest of its trail:
+// led by the filter's equalities, so that where partial indexes are refused (FerretDB 1.x, built
+// whole) it still serves the query.
+auditSchema.index(
+  { orgId: 1, action: 1, entityType: 1, entityId: 1, at: 1, seq: 1 },
+  { name: 'org_rollover', partialFilterExpression: { action: 'subject.rollover' } },
+);

@@ -3,7 +3,13 @@ import { newOrganisationEntity, newSubjectEntity, newUserEntity } from '../new-e
 import { LeaseLostError, StoreConflictError } from '../../domain/ports/common.js';
 import { lostLease, renewFence } from './jobs.js';
 import { type OrganisationRepository } from '../../domain/ports/organisations.js';
-import { type EnrolOutcome, type NewSubject, type SubjectRepository } from '../../domain/ports/subjects.js';
+import {
+  type EnrolEntry,
+  type EnrolGone,
+  type EnrolOutcome,
+  type NewSubject,
+  type SubjectRepository,
+} from '../../domain/ports/subjects.js';
 import { type UserRepository } from '../../domain/ports/users.js';
 import { isDuplicateKeyError, mapConflicts } from './errors.js';
 import { fromAudit, fromEnrolment, fromOrganisation, fromSubject, fromUser, toOrganisation, toSubject, toUser } from './mapping.js';
@@ -173,32 +179,38 @@ export function subjectRepository(m: Models, clock: () => Date): SubjectReposito
       .lean<Pick<UserDoc, '_id'>[]>();
     return new Set(docs.map((d) => d._id));
   };
+  /** Whether each of these subjects is in use (null), archived (its date), or none of the organisation's (left out). */
+  const subjectStates = async (orgId: string, ids: readonly string[]): Promise<Map<string, Date | null>> => {
+    const docs = await m.subjects
+      .find(q.byOrgIds<SubjectDoc>(orgId, [...ids]), { _id: 1, archivedAt: 1 })
+      .lean<Pick<SubjectDoc, '_id' | 'archivedAt'>[]>();
+    return new Map(docs.map((d) => [d._id, d.archivedAt ?? null]));
+  };
+  const goneOf = (states: ReadonlyMap<string, Date | null>, id: string): EnrolGone | undefined =>
+    !states.has(id) ? 'deleted' : states.get(id) !== null ? 'archived' : undefined;
   /**
    * The enrolments of several subjects (an import's classes) with one read of each kind for all
-   * of them: the subjects, the students (before the insert and, for those inserted, after it),
+   * of them: the subjects and the students (before the insert and, for those inserted, after it),
    * the enrolments already there, and one unordered insert. Reads by anything but `_id` alone are
    * scans on FerretDB (docs/mongodb.md): a class at a time made an import of 10 classes 50
    * commands, 20 of them reads of the users.
    */
-  const enrolMany = async (orgId: string, bySubject: ReadonlyMap<string, readonly string[]>): Promise<Map<string, EnrolOutcome>> => {
+  const enrolMany = async (
+    orgId: string,
+    bySubject: ReadonlyMap<string, readonly string[]>,
+    entry?: EnrolEntry,
+  ): Promise<Map<string, EnrolOutcome>> => {
     const outcomes = new Map<string, EnrolOutcome>([...bySubject.keys()].map((id) => [id, { added: 0, refused: [] }]));
-    const wanted = [...bySubject].filter(([, ids]) => ids.length > 0).map(([id, ids]) => [id, [...new Set(ids)]] as const);
-    if (wanted.length === 0) return outcomes;
-    // Enrolling into a subject of another organisation (or none) is a no-op.
-    const known = new Set(
-      (
-        await m.subjects
-          .find(
-            q.byOrgIds<SubjectDoc>(
-              orgId,
-              wanted.map(([id]) => id),
-            ),
-            { _id: 1 },
-          )
-          .lean<Pick<SubjectDoc, '_id'>[]>()
-      ).map((d) => d._id),
-    );
-    const subjects = wanted.filter(([id]) => known.has(id));
+    if (bySubject.size === 0) return outcomes;
+    // A subject of another organisation (or none), or archived, enrols nobody.
+    const before = await subjectStates(orgId, [...bySubject.keys()]);
+    for (const id of bySubject.keys()) {
+      const gone = goneOf(before, id);
+      if (gone) outcomes.set(id, { added: 0, refused: [], gone });
+    }
+    const subjects = [...bySubject]
+      .filter(([id, ids]) => ids.length > 0 && !goneOf(before, id))
+      .map(([id, ids]) => [id, [...new Set(ids)]] as const);
     if (subjects.length === 0) return outcomes;
     const everyone = [...new Set(subjects.flatMap(([, ids]) => ids))];
     const able = await activeStudents(orgId, everyone);
@@ -217,27 +229,82 @@ export function subjectRepository(m: Models, clock: () => Date): SubjectReposito
         .map((studentId) => fromEnrolment({ orgId, subjectId, studentId, createdAt: now })),
     );
     for (const [subjectId, ids] of subjects) outcomes.set(subjectId, { added: 0, refused: ids.filter((id) => !able.has(id)) });
+    // The entries first, as the enrolments' intent (no transaction): a node dying after them
+    // leaves them over an enrolment made in part or not at all, never an enrolment unaudited.
+    const intents = entry ? await writeIntents(subjects, able, entry) : new Map<string, Intent>();
     if (fresh.length === 0) return outcomes;
     // Inserts, not an upsert each (a scan and a transaction per student on FerretDB: a class of
     // 50 took a second). One enrolled by a concurrent call meanwhile is refused by the unique
     // key, which means it exists, as wanted: only this call's inserts are counted.
     const inserted = await insertEach(m.enrolments, fresh);
     const failed = inserted.find((o) => !o.stored && !o.duplicate);
-    if (failed && 'error' in failed) throw failed.error;
-    const stored = fresh.filter((_, i) => inserted[i]!.stored);
-    // No transaction: a student deactivated or erased between the read above and the insert is
-    // seen now, and this call's enrolment of them taken back (an erasure deletes the account
-    // before its enrolments' last sweep, privacy.ts, so one of the two always sees the other).
-    // Only the students this call inserted are read again, once for every subject.
-    const still = await activeStudents(orgId, [...new Set(stored.map((d) => d.studentId))]);
-    for (const [subjectId] of subjects) {
-      const mine = stored.filter((d) => d.subjectId === subjectId).map((d) => d.studentId);
-      const late = mine.filter((id) => !still.has(id));
-      if (late.length > 0) await m.enrolments.deleteMany(q.enrolmentFilter(orgId, subjectId, late));
-      const refused = outcomes.get(subjectId)!.refused;
-      outcomes.set(subjectId, { added: mine.length - late.length, refused: [...refused, ...late] });
+    if (failed && 'error' in failed) {
+      await takeBackAuditEntries(
+        m,
+        [...intents.values()].map((i) => i.id),
+      );
+      throw failed.error;
     }
+    const stored = fresh.filter((_, i) => inserted[i]!.stored);
+    // No transaction: a student deactivated or erased, or a subject deleted or archived, between
+    // the reads above and the insert is seen now, and this call's enrolments of them taken back
+    // (an erasure deletes the account before its enrolments' last sweep, privacy.ts, and a
+    // subject's deletion the subject before its enrolments: one of the two always sees the
+    // other). Only the students and subjects this call inserted are read again, once for all.
+    const still = await activeStudents(orgId, [...new Set(stored.map((d) => d.studentId))]);
+    const after = await subjectStates(orgId, [...new Set(stored.map((d) => d.subjectId))]);
+    const redone: Array<[string, string[]]> = [];
+    for (const [subjectId, ids] of subjects) {
+      const mine = stored.filter((d) => d.subjectId === subjectId).map((d) => d.studentId);
+      if (mine.length === 0) continue;
+      const gone = goneOf(after, subjectId);
+      const late = gone ? mine : mine.filter((id) => !still.has(id));
+      if (late.length > 0) await m.enrolments.deleteMany(q.enrolmentFilter(orgId, subjectId, late));
+      if (gone) {
+        outcomes.set(subjectId, { added: 0, refused: [], gone });
+      } else {
+        const refused = outcomes.get(subjectId)!.refused;
+        outcomes.set(subjectId, { added: mine.length - late.length, refused: [...refused, ...late] });
+      }
+      if (late.length > 0 && intents.has(subjectId))
+        redone.push([subjectId, gone ? [] : ids.filter((id) => able.has(id) && !late.includes(id))]);
+    }
+    await redoIntents(intents, redone, entry);
     return outcomes;
+  };
+  type Intent = { id: string };
+  /** Each subject's entry for the students it is to enrol (the active ones), inserted at once. */
+  const writeIntents = async (
+    subjects: ReadonlyArray<readonly [string, readonly string[]]>,
+    able: ReadonlySet<string>,
+    entry: EnrolEntry,
+  ): Promise<Map<string, Intent>> => {
+    const intents = new Map<string, Intent>();
+    const docs = [];
+    for (const [subjectId, ids] of subjects) {
+      const written = ids.filter((id) => able.has(id));
+      if (written.length === 0) continue;
+      const id = newTimeOrderedId();
+      intents.set(subjectId, { id });
+      docs.push(fromAudit({ id, ...entry(subjectId, written) }, new Types.ObjectId()));
+    }
+    if (docs.length > 0) await m.audit.insertMany(docs, { ordered: true });
+    return intents;
+  };
+  /**
+   * The entries of the subjects whose enrolment was taken back in part or whole: one naming what
+   * was written inserted first (none when nothing was), then the intent taken back.
+   */
+  const redoIntents = async (intents: ReadonlyMap<string, Intent>, redone: Array<[string, string[]]>, entry?: EnrolEntry) => {
+    if (!entry || redone.length === 0) return;
+    const docs = redone
+      .filter(([, written]) => written.length > 0)
+      .map(([subjectId, written]) => fromAudit({ id: newTimeOrderedId(), ...entry(subjectId, written) }, new Types.ObjectId()));
+    if (docs.length > 0) await m.audit.insertMany(docs, { ordered: true });
+    await takeBackAuditEntries(
+      m,
+      redone.map(([subjectId]) => intents.get(subjectId)!.id),
+    );
   };
   return {
     async create(orgId, input: NewSubject) {

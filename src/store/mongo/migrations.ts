@@ -289,6 +289,15 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       await buildIndexes(models);
     },
   },
+  {
+    version: 25,
+    // Declared in audit-schemas.ts: a roll-over retried reads its new subjects' subject.rollover
+    // entries; through org_entity_at that was each subject's whole trail (SQLite's migration 39).
+    name: "subjects' roll-over entries",
+    up: async ({ models }) => {
+      await buildIndexes(models);
+    },
+  },
 ];
 
 async function backfillPendingKeys(models: Models): Promise<void> {

@@ -352,6 +352,13 @@ export const auditEntityFilter = (orgId: string, entityType: AuditDoc['entityTyp
   entityType,
   entityId,
 });
+/** audit.listRollovers: served by the audit's `org_rollover` (migration 25), whose partial filter its equalities imply. */
+export const auditRolloversFilter = (orgId: string, subjectIds: readonly string[]): QueryFilter<AuditDoc> => ({
+  orgId,
+  action: 'subject.rollover',
+  entityType: 'subject',
+  entityId: { $in: [...subjectIds] },
+});
 export const auditSessionFilter = (orgId: string, sessionId: string): QueryFilter<AuditDoc> => ({ orgId, sessionId });
 export const AUDIT_SORT: Sort = { at: 1, seq: 1 };
 

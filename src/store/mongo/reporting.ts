@@ -72,6 +72,11 @@ export function auditRepository(m: Models): AuditRepository {
         .lean<AuditDoc[]>();
       return docs.map(toAudit);
     },
+    async listRollovers(orgId, subjectIds) {
+      if (subjectIds.length === 0) return [];
+      const docs = await m.audit.find(q.auditRolloversFilter(orgId, subjectIds)).sort(q.AUDIT_SORT).lean<AuditDoc[]>();
+      return docs.map(toAudit);
+    },
     async listForSession(orgId, sessionId) {
       const docs = await m.audit.find(q.auditSessionFilter(orgId, sessionId)).sort(q.AUDIT_SORT).lean<AuditDoc[]>();
       return docs.map(toAudit);

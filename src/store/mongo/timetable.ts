@@ -9,7 +9,7 @@ import {
   type TimetableRepository,
 } from '../../domain/ports/timetable.js';
 import { LeaseLostError } from '../../domain/ports/common.js';
-import { isDuplicateKeyError } from './errors.js';
+import { isDuplicateKeyError, mapConflicts } from './errors.js';
 import { lostLease, renewFence } from './jobs.js';
 import type { Models } from './models.js';
 import type { DayRangeDoc, MeetingDoc, OccurrenceDoc } from './timetable-schemas.js';
@@ -77,9 +77,10 @@ export function timetableRepository(m: Models): TimetableRepository {
       return (await m.holidays.deleteOne({ orgId, _id: id })).deletedCount === 1;
     },
     async createMeeting(orgId, input, fence) {
-      const doc: MeetingDoc = { _id: newId(), orgId, ...input, revision: 0, createdAt: new Date() };
+      const { id, ...fields } = input;
+      const doc: MeetingDoc = { _id: id ?? newId(), orgId, ...fields, revision: 0, createdAt: new Date() };
       if (fence) await renewFence(m, fence);
-      await m.meetings.create(doc);
+      await mapConflicts(() => m.meetings.create(doc), 'id');
       // As sessions.create's fence: no transaction holds the leases across the insert, so they
       // are read again after it; held then, no other owner's clash check ran without seeing it.
       if (fence) {

@@ -93,6 +93,7 @@ const UNIQUE_KEYS: Record<string, string> = {
   'subjects.id': 'id',
   'enrolments.subject_id, enrolments.student_id': 'enrolment',
   'sessions.id': 'id',
+  'meetings.id': 'id',
   'records.student_id, records.session_id': 'record',
   'records.id': 'id',
   'summaries.subject_id, summaries.day': 'summary',

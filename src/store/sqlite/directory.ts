@@ -1,6 +1,14 @@
 import { newOrganisationEntity, newSubjectEntity, newUserEntity } from '../new-entities.js';
 import type { Organisation, OrganisationPatch, OrganisationRepository } from '../../domain/ports/organisations.js';
-import type { EnrolOutcome, NewSubject, Subject, SubjectFilter, SubjectPatch, SubjectRepository } from '../../domain/ports/subjects.js';
+import type {
+  EnrolEntry,
+  EnrolOutcome,
+  NewSubject,
+  Subject,
+  SubjectFilter,
+  SubjectPatch,
+  SubjectRepository,
+} from '../../domain/ports/subjects.js';
 import type { User, UserFilter, UserPatch, UserRepository } from '../../domain/ports/users.js';
 import { mapConflicts, toConflict, type SqliteDb } from './db.js';
 import { StoreConflictError, type Page } from '../../domain/ports/common.js';
@@ -217,10 +225,16 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
     const r = db.stmt('SELECT * FROM subjects WHERE org_id = ? AND id = ?').get(orgId, id);
     return r ? subjects.fromRow(r) : null;
   };
-  // Selecting the subject inside the org makes enrolling into a foreign subject a no-op; the
-  // students' join refuses, in the same write, one deactivated or deleted since a caller's check.
-  // Inside the caller's transaction.
-  const enrolIn = (orgId: string, subjectId: string, studentIds: readonly string[]): EnrolOutcome => {
+  // The subject read inside the org makes enrolling into a foreign subject a no-op (`gone`), as
+  // into one deleted or archived since a caller's check; the students' join refuses, in the same
+  // write, one deactivated or deleted since. Inside the caller's transaction, with the audit entry.
+  const enrolIn = (orgId: string, subjectId: string, studentIds: readonly string[], entry?: EnrolEntry): EnrolOutcome => {
+    // Read in the write's transaction: a subject deleted or archived since the caller's check enrols nobody.
+    const live = db
+      .stmt<{ archived_at: number | null }>('SELECT archived_at FROM subjects WHERE org_id = ? AND id = ?')
+      .get(orgId, subjectId);
+    if (!live) return { added: 0, refused: [], gone: 'deleted' };
+    if (live.archived_at !== null) return { added: 0, refused: [], gone: 'archived' };
     if (studentIds.length === 0) return { added: 0, refused: [] };
     const insert = `INSERT INTO enrolments (org_id, subject_id, student_id, created_at)
       SELECT s.org_id, s.id, u.id, @now FROM subjects s
@@ -236,6 +250,9 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
       .stmt<{ id: string }>(refusedSql)
       .all({ orgId, subjectId, ids })
       .map((r) => r.id);
+    const refusedSet = new Set(refused);
+    const written = [...new Set(studentIds)].filter((id) => !refusedSet.has(id));
+    if (entry && written.length > 0) db.stmt(auditInsert).run(audit.toRow({ id: newTimeOrderedId(), ...entry(subjectId, written) }));
     return { added, refused };
   };
   return {
@@ -327,8 +344,8 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
     async enrol(orgId, subjectId, studentIds) {
       return db.tx(() => enrolIn(orgId, subjectId, studentIds));
     },
-    async enrolMany(orgId, bySubject) {
-      return db.tx(() => new Map([...bySubject].map(([subjectId, ids]) => [subjectId, enrolIn(orgId, subjectId, ids)])));
+    async enrolMany(orgId, bySubject, entry) {
+      return db.tx(() => new Map([...bySubject].map(([subjectId, ids]) => [subjectId, enrolIn(orgId, subjectId, ids, entry)])));
     },
     async unenrol(orgId, subjectId, studentIds) {
       if (studentIds.length === 0) return 0;

@@ -944,6 +944,16 @@ ${standingTrigger(
       CREATE INDEX audit_session ON audit (org_id, session_id, at) WHERE action <> 'checkin.submit' OR orphaned = 1;
     `,
   },
+  {
+    version: 39,
+    // A roll-over retried reads whether each new subject's class was carried from its
+    // subject.rollover entries (audit.listRollovers): through audit_entity that was the subject's
+    // whole trail (every enrolment and meeting entry) per row. This index holds those entries alone.
+    name: "subjects' roll-over entries",
+    sql: `
+      CREATE INDEX audit_rollover ON audit (org_id, entity_id, at) WHERE action = 'subject.rollover';
+    `,
+  },
 ];
 
 /**

@@ -11,6 +11,14 @@ import { summaries } from './record-mappers.js';
 
 // Daily summaries and the audit trail.
 
+/**
+ * audit.listRollovers: by audit_rollover (migration 39), which holds the roll-over entries alone.
+ * Named, as audit_entity would serve the same equalities by reading each subject's whole trail.
+ */
+export const AUDIT_ROLLOVERS = `SELECT * FROM audit INDEXED BY audit_rollover
+  WHERE org_id = ? AND action = 'subject.rollover' AND entity_type = 'subject' AND entity_id IN (SELECT value FROM json_each(?))
+  ORDER BY at, seq`;
+
 export function summaryRepository(db: SqliteDb, clock: () => Date): SummaryRepository {
   // The WHERE keeps a summary of another organisation from being overwritten.
   const upsert = `${insertSql(summaries, false)}
@@ -66,6 +74,10 @@ export function auditRepository(db: SqliteDb): AuditRepository {
         .stmt('SELECT * FROM audit WHERE org_id = ? AND entity_type = ? AND entity_id = ? ORDER BY at, seq')
         .all(orgId, entityType, entityId)
         .map(audit.fromRow);
+    },
+    async listRollovers(orgId, subjectIds) {
+      if (subjectIds.length === 0) return [];
+      return db.stmt(AUDIT_ROLLOVERS).all(orgId, JSON.stringify(subjectIds)).map(audit.fromRow);
     },
     async listForSession(orgId, sessionId) {
       // In two parts, as audit_session leaves out the check-ins their records lead to (migration 38).

@@ -10,7 +10,7 @@ import {
   type TimetableRepository,
 } from '../../domain/ports/timetable.js';
 import type { ClassroomLocation } from '../../domain/ports/subjects.js';
-import type { SqliteDb } from './db.js';
+import { mapConflicts, type SqliteDb } from './db.js';
 import { renewFence } from './jobs.js';
 
 // Terms, holidays, weekly meetings, their dated occurrences and teachers' timetable settings.
@@ -111,29 +111,32 @@ export function timetableRepository(db: SqliteDb): TimetableRepository {
       return db.stmt('DELETE FROM holidays WHERE org_id = ? AND id = ?').run(orgId, id).changes === 1;
     },
     async createMeeting(orgId, input, fence) {
-      const m: Meeting = { id: randomUUID(), orgId, ...input, revision: 0, createdAt: new Date() };
+      const { id, ...fields } = input;
+      const m: Meeting = { id: id ?? randomUUID(), orgId, ...fields, revision: 0, createdAt: new Date() };
       // The leases renewed in the insert's transaction: no other writer comes between them.
-      db.tx(() => {
-        if (fence) renewFence(db, fence);
-        db.stmt(
-          `INSERT INTO meetings (id, org_id, subject_id, term_id, weekday, start_time, end_time, teacher_id, preset, location,
+      mapConflicts(() =>
+        db.tx(() => {
+          if (fence) renewFence(db, fence);
+          db.stmt(
+            `INSERT INTO meetings (id, org_id, subject_id, term_id, weekday, start_time, end_time, teacher_id, preset, location,
            allowed_ip_ranges, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(
-          m.id,
-          orgId,
-          m.subjectId,
-          m.termId,
-          m.weekday,
-          m.startTime,
-          m.endTime,
-          m.teacherId,
-          m.preset,
-          meetingValue('location', m.location),
-          meetingValue('allowedIpRanges', m.allowedIpRanges),
-          m.createdAt.getTime(),
-        );
-      });
+          ).run(
+            m.id,
+            orgId,
+            m.subjectId,
+            m.termId,
+            m.weekday,
+            m.startTime,
+            m.endTime,
+            m.teacherId,
+            m.preset,
+            meetingValue('location', m.location),
+            meetingValue('allowedIpRanges', m.allowedIpRanges),
+            m.createdAt.getTime(),
+          );
+        }),
+      );
       return m;
     },
     async updateMeeting(orgId, id, patch, fence) {

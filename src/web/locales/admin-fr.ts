@@ -981,6 +981,8 @@ const catalog: CatalogOf<typeof adminEn> = {
   'rowProblem.roleMismatch': 'l’utilisateur {sourcedId} est {role}, pas {expected}',
   'rowProblem.classNotImported': 'la classe {sourcedId} n’a pas été importée (voir sa ligne)',
   'rowProblem.userNotImported': 'l’utilisateur {sourcedId} n’a pas été importé (voir sa ligne)',
+  'rowProblem.classGoneSince':
+    'la classe a été supprimée ou archivée par un autre administrateur pendant cet import : l’élève n’a pas été inscrit',
   'rowProblem.classUnknown': 'la classe {sourcedId} n’est ni dans {file}.csv ni importée auparavant',
   'rowProblem.userUnknown': 'l’utilisateur {sourcedId} n’est ni dans {file}.csv ni importé auparavant',
   'rowProblem.subjectDeleted': 'la matière de la classe a été supprimée entre-temps',

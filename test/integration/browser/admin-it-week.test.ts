@@ -80,10 +80,10 @@ describe("admin console: the IT person's week (Chromium)", function () {
     // Deactivated inside the store's write, after the server's check: the answer's refusedStudentIds.
     const inStore = (await srv.store.users.getByEmail(org.id, 'student05@demo.school'))!;
     const enrolMany = srv.store.subjects.enrolMany.bind(srv.store.subjects);
-    srv.store.subjects.enrolMany = async (orgId, bySubject) => {
+    srv.store.subjects.enrolMany = async (orgId, bySubject, entry) => {
       if ([...bySubject.values()].some((ids) => ids.includes(inStore.id)))
         await srv.store.users.update(orgId, inStore.id, { active: false });
-      return enrolMany(orgId, bySubject);
+      return enrolMany(orgId, bySubject, entry);
     };
     await page.fill('#enrol-numbers', 'S0004 S0005');
     await page.click('#enrol-form button[type="submit"]');

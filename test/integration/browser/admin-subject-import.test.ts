@@ -115,9 +115,9 @@ describe('admin console: a year’s subjects imported from CSV on the Subjects p
       // subjects' students: played inside the store's write.
       const [late] = (await srv.store.users.list(org.id, { limit: 1, offset: 0, q: 'S0002' })).items;
       const enrolMany = srv.store.subjects.enrolMany.bind(srv.store.subjects);
-      srv.store.subjects.enrolMany = async (orgId, bySubject) => {
+      srv.store.subjects.enrolMany = async (orgId, bySubject, entry) => {
         if ([...bySubject.values()].some((ids) => ids.includes(late!.id))) await srv.store.users.update(orgId, late!.id, { active: false });
-        return enrolMany(orgId, bySubject);
+        return enrolMany(orgId, bySubject, entry);
       };
       await page.click('#subject-import-go');
       await page.waitForSelector('#subject-import-errors-block:not([hidden])');

@@ -217,13 +217,13 @@ describe('OneRoster import', () => {
     // import checked the rows, before it writes them.
     let raced = false;
     const racingSubjects = Object.create(store.subjects) as Store['subjects'];
-    racingSubjects.enrolMany = async (orgId, bySubject) => {
+    racingSubjects.enrolMany = async (orgId, bySubject, entry) => {
       if (!raced) {
         raced = true;
         const cleo = await store.users.getByEmail(org.id, 'cleo@springfield.test');
         await store.users.update(org.id, cleo!.id, { active: false });
       }
-      return store.subjects.enrolMany(orgId, bySubject);
+      return store.subjects.enrolMany(orgId, bySubject, entry);
     };
     const events = { publish: () => undefined };
     const clock = () => T;
@@ -243,6 +243,38 @@ describe('OneRoster import', () => {
     const ids = new Map((await store.users.list(org.id, { limit: 100, offset: 0 })).items.map((u) => [u.email, u.id]));
     const [algebra] = await store.oneroster.getMany(org.id, 'class', ['cls-1']);
     expect(await store.subjects.listEnrolled(org.id, algebra!.entityId!)).to.deep.equal([ids.get('ben@springfield.test')]);
+  });
+
+  it('a class another admin archives after the enrollments were checked enrols nobody, and each of its rows says so', async () => {
+    // The store's enrolMany, preceded once by another admin archiving Algebra (cls-1).
+    let raced = false;
+    const racingSubjects = Object.create(store.subjects) as Store['subjects'];
+    racingSubjects.enrolMany = async (orgId, bySubject, entry) => {
+      if (!raced) {
+        raced = true;
+        const [algebra] = await store.oneroster.getMany(org.id, 'class', ['cls-1']);
+        await store.subjects.update(org.id, algebra!.entityId!, { archivedAt: T });
+      }
+      return store.subjects.enrolMany(orgId, bySubject, entry);
+    };
+    const events = { publish: () => undefined };
+    const clock = () => T;
+    const racing = new OneRosterImport({
+      store,
+      users: new UserService({ store, passwords: cheapPasswordHasher(), clock, events }),
+      subjects: new SubjectService({ store: { ...store, subjects: racingSubjects }, clock, events }),
+      clock,
+    });
+    const report = await racing.run(admin, sampleBundle(), { dryRun: false });
+    expect(raced).to.equal(true);
+    for (const sourcedId of ['e-2', 'e-3'])
+      expect(report.rows.find((r) => r.sourcedId === sourcedId)).to.deep.include({
+        action: 'error',
+        problem: { code: 'classGoneSince', params: {} },
+      });
+    expect(report.rows.find((r) => r.sourcedId === 'e-4')).to.deep.include({ action: 'created' });
+    const [algebra] = await store.oneroster.getMany(org.id, 'class', ['cls-1']);
+    expect(await store.subjects.listEnrolled(org.id, algebra!.entityId!)).to.deep.equal([]);
   });
 
   it('links a class to the subject of its exact code when more than 100 other codes contain it', async () => {

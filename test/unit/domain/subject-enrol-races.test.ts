@@ -25,10 +25,10 @@ describe('SubjectService: a student deactivated or erased between the check and 
   function racing(between: () => Promise<unknown>): Store {
     let done = false;
     const enrolments = Object.create(store.subjects) as Store['subjects'];
-    enrolments.enrolMany = async (orgId, bySubject) => {
+    enrolments.enrolMany = async (orgId, bySubject, entry) => {
       if (!done) await between();
       done = true;
-      return store.subjects.enrolMany(orgId, bySubject);
+      return store.subjects.enrolMany(orgId, bySubject, entry);
     };
     return { ...store, subjects: enrolments };
   }

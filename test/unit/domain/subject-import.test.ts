@@ -224,4 +224,75 @@ describe('CsvSubjectImport: a year’s subjects with their teachers and classes 
       expect(result.refused).to.deep.equal([]);
     });
   }
+
+  /** An import whose store runs `between` once, right before its enrolMany: after the service's check of the subjects. */
+  function racingWrite(between: () => Promise<unknown>): CsvSubjectImport {
+    let done = false;
+    const raced = Object.create(store.subjects) as Store['subjects'];
+    raced.enrolMany = async (orgId, bySubject, entry) => {
+      if (!done) await between();
+      done = true;
+      return store.subjects.enrolMany(orgId, bySubject, entry);
+    };
+    const racedStore = { ...store, subjects: raced };
+    const subjects = new SubjectService({ store: racedStore, clock: () => T, events: { publish: (e) => events.push(e) } });
+    return new CsvSubjectImport({ store: racedStore, subjects });
+  }
+  for (const [what, between, problem] of [
+    ['deleted', (id: string) => store.subjects.delete(admin.orgId, id), 'subjectDeletedSince'],
+    ['archived', (id: string) => store.subjects.update(admin.orgId, id, { archivedAt: T }), 'subjectArchivedSince'],
+  ] as const) {
+    it(`a subject ${what} after the service's check, before the store's write, is named and nobody is enrolled in it, audited or announced`, async () => {
+      const [s1, s2] = students;
+      const early = async () => (await store.subjects.getByCodes(admin.orgId, ['EARLY']))[0]!.id;
+      const importer = racingWrite(async () => between(await early()));
+      const result = await importer.run(admin, `${HEADER}\nEARLY,Early,,,S1\nLATE,Late,,,S1 S2`);
+      expect(result).to.include({ created: 2, enrolled: 2, checked: 2 });
+      expect(result.studentsRefused.map((r) => [r.line, r.code, r.problems.map((p) => [p.code, p.params])])).to.deep.equal([
+        [2, 'EARLY', [[problem, { count: 1 }]]],
+      ]);
+      const earlyId = result.subjects.find((x) => x.code === 'EARLY')!.id;
+      expect(await store.subjects.listEnrolled(admin.orgId, earlyId)).to.deep.equal([]);
+      const entries = await store.audit.listForEntity(admin.orgId, 'subject', earlyId);
+      expect(entries.filter((e) => e.action === 'subject.enrol')).to.deep.equal([]);
+      expect(events.filter((e) => e.type === 'subject.enrolled' && e.subjectId === earlyId)).to.deep.equal([]);
+      const late = result.subjects.find((x) => x.code === 'LATE')!;
+      expect((await store.subjects.listEnrolled(admin.orgId, late.id)).sort()).to.deep.equal([s1!.id, s2!.id].sort());
+    });
+  }
+
+  it('no enrolment is left without its audit entry: an audit write that fails takes the enrolments with it', async () => {
+    // What a crash between the two writes left: the enrolments stored, their entries never.
+    const failing = Object.create(store.audit) as Store['audit'];
+    failing.append = async () => {
+      throw new Error('audit write failed');
+    };
+    failing.appendMany = async () => {
+      throw new Error('audit write failed');
+    };
+    const raced = Object.create(store.subjects) as Store['subjects'];
+    raced.enrolMany = async (orgId, bySubject, entry) =>
+      store.subjects.enrolMany(
+        orgId,
+        bySubject,
+        entry &&
+          ((id, ids) => {
+            throw new Error(`audit write failed for ${id} (${ids.length})`);
+          }),
+      );
+    const quiet = { publish: () => undefined };
+    const creator = new SubjectService({ store, clock: () => T, events: quiet });
+    const enroller = new SubjectService({ store: { ...store, audit: failing, subjects: raced }, clock: () => T, events: quiet });
+    // The subjects created as usual; the entries of their enrolments fail.
+    const importer = new CsvSubjectImport({
+      store,
+      subjects: { create: (a, input) => creator.create(a, input), enrolChecked: (a, m) => enroller.enrolChecked(a, m) },
+    });
+    await importer.run(admin, `${HEADER}\nMATH,Maths,,,S1 S2`).then(
+      () => expect.fail('the import answered although its audit entries were not written'),
+      (err: Error) => expect(err.message).to.match(/audit write failed/),
+    );
+    const math = (await store.subjects.getByCodes(admin.orgId, ['MATH']))[0]!;
+    expect(await store.subjects.listEnrolled(admin.orgId, math.id)).to.deep.equal([]);
+  });
 });

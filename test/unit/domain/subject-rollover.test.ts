@@ -250,6 +250,109 @@ function rolloverSuite(setup: RaceStore): void {
     });
   }
 
+  it('two retries of a cut roll-over at once (two admins, two nodes) copy each meeting once', async () => {
+    const oldTerm = await f.domain.timetable.createTerm(admin(), { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-03' });
+    const newTerm = await f.domain.timetable.createTerm(admin(), { name: 'Autumn', startDay: '2026-09-01', endDay: '2026-12-18' });
+    for (const weekday of [1, 3]) {
+      await f.domain.timetable.createMeeting(admin(), f.subject.id, { termId: oldTerm.id, weekday, startTime: '08:00', endTime: '09:00' });
+    }
+    await f.domain.subjectArchive.archive(admin(), [f.subject.id]);
+    const input = {
+      subjectIds: [f.subject.id],
+      codes: { suffix: '-27' },
+      carryStudents: true,
+      terms: [{ from: oldTerm.id, to: newTerm.id }],
+    };
+    const { subjects, timetable } = f.domain;
+    const rollover = (createMeeting: SubjectRollover['deps']['timetable']['createMeeting']) =>
+      new SubjectRollover({
+        store: f.store,
+        clock: () => new Date(),
+        subjects: {
+          create: (...args) => subjects.create(...args),
+          update: (...args) => subjects.update(...args),
+          enrolChecked: (...args) => subjects.enrolChecked(...args),
+        },
+        timetable: { createMeeting },
+      });
+    let failed: unknown = null;
+    await rollover(() => Promise.reject(new Error('node died')))
+      .run(admin(), input)
+      .catch((err: unknown) => (failed = err));
+    expect(failed).to.be.an('error');
+    const made = await byCode('PHY1-27');
+    // Both retries planned (each read the two meetings as still to copy) before either copies one.
+    let arrived = 0;
+    let release: () => void = () => undefined;
+    const bothPlanned = new Promise<void>((resolve) => (release = resolve));
+    const meeting: SubjectRollover['deps']['timetable']['createMeeting'] = async (...args) => {
+      if (++arrived === 2) release();
+      await bothPlanned;
+      return timetable.createMeeting(...args);
+    };
+    const [a, b] = await Promise.all([rollover(meeting).run(admin(), input), rollover(meeting).run(admin(), input)]);
+    const copied = await f.store.timetable.listMeetings(f.org.id, made.id);
+    expect(copied.map((m) => [m.termId, m.weekday, m.startTime])).to.deep.equal([
+      [newTerm.id, 1, '08:00'],
+      [newTerm.id, 3, '08:00'],
+    ]);
+    // Each copy counted by the run that made it, neither refused.
+    expect(a.rows[0]!.meetings + b.rows[0]!.meetings).to.equal(2);
+    expect([...a.rows[0]!.meetingsRefused, ...b.rows[0]!.meetingsRefused]).to.deep.equal([]);
+    const created = (await f.store.audit.listForEntity(f.org.id, 'subject', made.id)).filter((e) => e.action === 'meeting.create');
+    expect(created).to.have.length(2);
+  });
+
+  it("a retry reads the new subjects' roll-over entries once for all its rows, not each subject's whole trail", async () => {
+    const others = [];
+    for (const code of ['BIO1', 'CHE1'])
+      others.push(await f.store.subjects.create(f.org.id, { code, name: code, teacherIds: [], location: null, allowedIpRanges: [] }));
+    const sources = [f.subject, ...others];
+    await f.domain.subjectArchive.archive(
+      admin(),
+      sources.map((x) => x.id),
+    );
+    const input = { subjectIds: sources.map((x) => x.id), codes: { suffix: '-27' }, carryStudents: true };
+    const first = await f.domain.subjectRollover.run(admin(), input);
+    expect(first.rows.map((r) => r.outcome)).to.deep.equal(['new', 'new', 'new']);
+    // A long trail on each new subject: enrolled and taken out again, many times.
+    for (const row of first.rows) {
+      for (let k = 0; k < 5; k++) {
+        await f.domain.subjects.unenrol(admin(), row.newSubjectId!, [f.students[0]!.id]);
+        await f.domain.subjects.enrol(admin(), row.newSubjectId!, [f.students[0]!.id]);
+      }
+    }
+    const reads: string[] = [];
+    const audit = Object.create(f.store.audit) as typeof f.store.audit;
+    audit.listForEntity = async (...args) => {
+      reads.push('listForEntity');
+      return f.store.audit.listForEntity(...args);
+    };
+    audit.listRollovers = async (orgId, ids) => {
+      reads.push(`listRollovers:${ids.length}`);
+      return f.store.audit.listRollovers(orgId, ids);
+    };
+    const counted = new SubjectRollover({
+      store: { ...f.store, audit },
+      clock: () => new Date(),
+      subjects: f.domain.subjects,
+      timetable: f.domain.timetable,
+    });
+    const again = await counted.run(admin(), input);
+    expect(again.rows.map((r) => r.outcome)).to.deep.equal(['exists', 'exists', 'exists']);
+    expect(reads).to.deep.equal(['listRollovers:3']);
+    const rolled = await f.store.audit.listRollovers(
+      f.org.id,
+      first.rows.map((r) => r.newSubjectId!),
+    );
+    expect(rolled.map((e) => [e.entityId, e.action, (e.to as { carried: boolean }).carried])).to.have.deep.members(
+      first.rows.flatMap((r) => [
+        [r.newSubjectId, 'subject.rollover', false],
+        [r.newSubjectId, 'subject.rollover', true],
+      ]),
+    );
+  });
+
   it('a roll-over that finished is not carried again: students unenrolled and meetings moved since stay as the admin left them', async () => {
     const oldTerm = await f.domain.timetable.createTerm(admin(), { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-03' });
     const newTerm = await f.domain.timetable.createTerm(admin(), { name: 'Autumn', startDay: '2026-09-01', endDay: '2026-12-18' });
