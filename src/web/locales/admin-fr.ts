@@ -261,6 +261,7 @@ const catalog: CatalogOf<typeof adminEn> = {
     one: '# ligne n’a pas été importée (voir le tableau).',
     other: '# lignes n’ont pas été importées (voir le tableau).',
   },
+  'import.notesCaption': { one: '# ligne à noter (la ligne 1 est l’en-tête)', other: '# lignes à noter (la ligne 1 est l’en-tête)' },
   'import.notImportedCaption': { one: '# ligne non importée', other: '# lignes non importées' },
   'import.notImportedReason': 'non importée : {reason}',
   'import.incomplete': {
@@ -410,6 +411,24 @@ const catalog: CatalogOf<typeof adminEn> = {
     'L’e-mail d’enseignant est celui du premier enseignant (vide : aucun pour l’instant) ; plusieurs co-enseignants ou numéros d’élève dans une cellule sont séparés par des espaces.',
   'subjectImport.goAll': { one: 'Importer # matière', other: 'Importer # matières' },
   'subjectImport.done': { one: '{imported} matière importée sur #.', other: '{imported} matières importées sur #.' },
+  'subjectImport.room':
+    'En option, la salle : latitude, longitude et radius_m (en mètres ; les trois ou aucune) et allowed_networks (plages IP, séparées par des espaces).',
+  'meetingImport.title': 'Importer les créneaux de la semaine depuis un CSV',
+  'meetingImport.cells':
+    'La matière par son code, la période par son nom, le jour de 1 (lundi) à 7 ou par son nom, les heures en HH:MM. L’e-mail de l’enseignant est celui d’un enseignant de la matière (vide : le premier) ; preset, latitude, longitude, radius_m et allowed_networks fixent la salle (vides : celle de la matière).',
+  'meetingImport.rerun':
+    'Une ligne identique à un créneau existant est ignorée, si bien qu’un fichier envoyé deux fois n’ajoute rien deux fois ; un enseignant qui a déjà un autre cours à cette heure est signalé, et le créneau est ajouté quand même.',
+  'meetingImport.example': 'Télécharger un fichier d’exemple',
+  'meetingImport.checked': {
+    one: '# créneau à ajouter, {skipped} déjà présent(s) (ignoré(s)), {doubleBooked} dont l’enseignant a déjà un cours. Rien n’est encore importé.',
+    other:
+      '# créneaux à ajouter, {skipped} déjà présent(s) (ignoré(s)), {doubleBooked} dont l’enseignant a déjà un cours. Rien n’est encore importé.',
+  },
+  'meetingImport.goAll': { one: 'Importer # ligne', other: 'Importer # lignes' },
+  'meetingImport.done': {
+    one: '{imported} créneau(x) ajouté(s) depuis # ligne.',
+    other: '{imported} créneau(x) ajouté(s) depuis # lignes.',
+  },
   'subjects.confirmRemove': { one: 'Retirer # élève de {subject} ?', other: 'Retirer # élèves de {subject} ?' },
   'subjects.theSubject': 'la matière',
   'subjects.removed': { one: '# élève retiré.', other: '# élèves retirés.' },
