@@ -221,13 +221,20 @@ export class TimetableService {
    * What adding the meeting would meet, nothing written (an import's dry run): the refusals of
    * createMeeting's checks, thrown as it throws them, and the other subjects' meetings its
    * teacher already has at that time, counted (the double booking createMeeting refuses unless
-   * confirmed with `teacherOverlap`). Read without the leases: a check, not a reservation.
+   * confirmed with `teacherOverlap`), unless `teacherMeetings` is false (the add that follows
+   * checks them itself). Read without the leases: a check, not a reservation.
    */
-  async checkMeeting(actor: Actor, subjectId: string, input: MeetingInput): Promise<{ doubleBookedWith: number }> {
+  async checkMeeting(
+    actor: Actor,
+    subjectId: string,
+    input: MeetingInput,
+    opts: { teacherMeetings?: boolean } = {},
+  ): Promise<{ doubleBookedWith: number }> {
     const subject = await this.subjectForStaff(actor, subjectId);
     assertInUse([subject]);
     const fields = await this.newMeetingFields(actor, input);
     await this.follower.assertFits(actor, subject, fields);
+    if (opts.teacherMeetings === false) return { doubleBookedWith: 0 };
     try {
       await this.follower.assertTeacherMeetingsFree(actor, subject, { termId: input.termId, ...fields }, null);
       return { doubleBookedWith: 0 };

@@ -193,7 +193,7 @@ describe('CsvMeetingImport: a school’s week of meetings from one CSV', () => {
     const racing = new CsvMeetingImport({
       store,
       timetable: {
-        checkMeeting: (a, id, input) => timetable.checkMeeting(a, id, input),
+        checkMeeting: (a, id, input, opts) => timetable.checkMeeting(a, id, input, opts),
         createMeeting: async (a, id, input) => {
           // The term is deleted between the check and the second row's write.
           if (++calls === 2) await store.timetable.deleteTerm(admin.orgId, autumn.id);
