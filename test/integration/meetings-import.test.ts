@@ -97,6 +97,21 @@ describe('POST /timetable/meetings/import: a school’s week from CSV over HTTP'
     expect(await meetingsOf(maths)).to.equal(0);
   });
 
+  it('reads a file a French spreadsheet saved: semicolons, day names in French, decimal commas in the room', async () => {
+    const french =
+      '\uFEFFsubject_code;term;weekday;start;end;latitude;longitude;radius_m;allowed_networks\r\n' +
+      'MATH-7A;Autumn;lundi;8:30;9:25;48,8566;2,3522;75;10.0.0.0/8 192.168.1.0/24\r\n';
+    const res = await post(admin, french);
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    expect(res.body.meetings[0]).to.deep.include({
+      weekday: 1,
+      startTime: '08:30',
+      endTime: '09:25',
+      location: { lat: 48.8566, lon: 2.3522, radiusM: 75 },
+      allowedIpRanges: ['10.0.0.0/8', '192.168.1.0/24'],
+    });
+  });
+
   it('a teacher is refused', async () => {
     const asTeacher = await post((await srv.login(teacher.email, PASSWORD)).accessToken, week(), true);
     expect(refusal(asTeacher)).to.deep.equal([403, 'FORBIDDEN']);
