@@ -42,6 +42,7 @@ import { OutboxDispatcher, type OutboxHoldEvent, type OutboxSettings } from './n
 import { UnsubscribeTokens } from './notifications/unsubscribe-tokens.js';
 import { CsvUserImport } from './users/csv-import.js';
 import { CsvSubjectImport } from './subjects/subject-import.js';
+import { CsvMeetingImport } from './timetable/meeting-import.js';
 import { UserService } from './users/user-service.js';
 import { AbsenceCategoryService } from './excuses/absence-categories.js';
 import { ExcuseService } from './excuses/excuse-service.js';
@@ -94,6 +95,8 @@ export interface Domain extends Services {
   reports: ReportService;
   /** Terms, holidays, weekly meetings and the sessions made from them (docs/timetable.md). */
   timetable: TimetableService;
+  /** Weekly meetings from one CSV file, each added as a single add is. */
+  meetingImport: CsvMeetingImport;
   /** Alert rules, their crossings and the in-app notifications (docs/notifications.md). */
   alerts: AlertService;
   /** Notification emails (alerts, digests) and their per-category preferences. */
@@ -312,6 +315,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     queries: new AttendanceQueries(live),
     reports: new ReportService({ store, now: clock, defaultTimezone: settings.defaultTimezone }),
     timetable,
+    meetingImport: new CsvMeetingImport({ store, timetable }),
     webhooks: new WebhookService({ store, clock }),
   };
 }

@@ -23,6 +23,7 @@ import { bindOrganisation, loadOrganisation } from './admin/organisation.js';
 import { loadProposals } from './admin/proposals.js';
 import { bindSubjects, loadSubjects } from './admin/subjects.js';
 import { bindSubjectImport } from './admin/subject-import.js';
+import { bindMeetingImport } from './admin/meeting-import.js';
 import { bindUsers, loadUsers } from './admin/users.js';
 import { bindWebhooks, loadWebhooks } from './admin/webhooks.js';
 import { byId, errorText, show } from './lib/dom.js';
@@ -115,6 +116,7 @@ async function main(): Promise<void> {
   bindOneRosterExport();
   bindSubjects();
   bindSubjectImport();
+  bindMeetingImport();
   bindFaces();
   bindClassPhoto();
   bindCalendar();

@@ -742,6 +742,24 @@ const MATRIX: Row[] = [
     }),
     expect: ADMIN_OBJECT(204),
   },
+  // The file names this organisation's subject and term: another organisation's admin is refused
+  // them (400, each unknown by line), nothing added in either organisation.
+  {
+    op: 'POST /api/v1/timetable/meetings/import',
+    request: async (fx) => {
+      const term = await fx.srv.store.timetable.createTerm(fx.subject.orgId, {
+        name: unique('TERM'),
+        startDay: '2026-09-01',
+        endDay: '2026-12-18',
+      });
+      return {
+        path: '/timetable/meetings/import',
+        raw: `subject_code,term,weekday,start,end\n${fx.subject.code},${term.name},2,13:00,14:00\n`,
+        contentType: 'text/csv',
+      };
+    },
+    expect: { ...ADMIN_COLLECTION(201), otherAdmin: 400 },
+  },
   { op: 'GET /api/v1/timetable/settings', request: () => ({ path: '/timetable/settings' }), expect: { ...ANY_USER(200), student: 403 } },
   {
     op: 'PUT /api/v1/timetable/settings',

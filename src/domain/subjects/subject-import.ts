@@ -9,6 +9,8 @@ import { englishReason, rowProblem, type RowProblem } from '../../shared/row-pro
 import { normaliseEmail } from '../users/public-user.js';
 import { chunked, usersByKeys } from '../users/user-lookup.js';
 import { SubjectCodeSchema, SubjectNameSchema } from './subject-input.js';
+import { readRoomCells } from './room-columns.js';
+import { type ClassroomLocation } from '../ports/subjects.js';
 import type { SubjectService } from './subject-service.js';
 
 export const SUBJECT_IMPORT_COLUMNS = ['code', 'name', 'teacher_email'] as const;
@@ -66,6 +68,8 @@ interface ParsedRow {
   name: string;
   teacherEmails: string[];
   numbers: string[];
+  location: ClassroomLocation | null;
+  allowedIpRanges: string[];
   problems: RowProblem[];
 }
 
@@ -75,13 +79,16 @@ interface PlannedRow {
   name: string;
   teacherIds: string[];
   studentIds: string[];
+  location: ClassroomLocation | null;
+  allowedIpRanges: string[];
   /** Each student's number as the row gave it, to name one refused at the write. */
   numberOf: Map<string, string>;
 }
 
 /**
  * Subjects with their teachers and students from CSV: columns code,name,teacher_email, and
- * optionally co_teacher_emails and student_numbers (several per cell). Checked whole before
+ * optionally co_teacher_emails and student_numbers (several per cell) and the classroom
+ * (room-columns.ts: latitude, longitude, radius_m, allowed_networks). Checked whole before
  * anything is written: any bad row refuses the file with every bad row by line
  * (VALIDATION_FAILED, `details.rows`), as the users import does; a dry run writes nothing.
  * Each subject is then created and its students enrolled through SubjectService, so the
@@ -112,7 +119,16 @@ export class CsvSubjectImport {
       const teacherIds = resolveTeachers(row, byEmail);
       const numberOf = resolveStudents(row, byNumber);
       if (row.problems.length === 0)
-        planned.push({ line: row.line, code: row.code!, name: row.name, teacherIds, studentIds: [...numberOf.keys()], numberOf });
+        planned.push({
+          line: row.line,
+          code: row.code!,
+          name: row.name,
+          teacherIds,
+          studentIds: [...numberOf.keys()],
+          location: row.location,
+          allowedIpRanges: row.allowedIpRanges,
+          numberOf,
+        });
     }
     const errors = parsed.filter((r) => r.problems.length > 0).map((r) => rowError(r.line, r.code, r.problems));
     if (errors.length > 0) throw rowsRefused(errors);
@@ -127,7 +143,8 @@ export class CsvSubjectImport {
     const rowOf = new Map<string, PlannedRow>();
     for (const row of planned) {
       try {
-        const subject = await this.deps.subjects.create(actor, { code: row.code, name: row.name, teacherIds: row.teacherIds });
+        const { code, name, teacherIds, location, allowedIpRanges } = row;
+        const subject = await this.deps.subjects.create(actor, { code, name, teacherIds, location, allowedIpRanges });
         subjects.push(subject);
         if (row.studentIds.length > 0) bySubject.set(subject.id, row.studentIds);
         rowOf.set(subject.id, row);
@@ -237,7 +254,18 @@ function parseRow({ line, fields }: CsvRow): ParsedRow {
   if (invalid > 0) problems.push(rowProblem('teacherEmailsInvalid', { count: invalid }));
   const numbers = listOf(fields.student_numbers);
   if (numbers.length > MAX_ROW_STUDENTS) problems.push(rowProblem('tooManyStudentNumbers', { max: MAX_ROW_STUDENTS }));
-  return { line, code: code.success ? code.data : null, name: name.success ? name.data : '', teacherEmails, numbers, problems };
+  const room = readRoomCells(fields);
+  problems.push(...room.problems);
+  return {
+    line,
+    code: code.success ? code.data : null,
+    name: name.success ? name.data : '',
+    teacherEmails,
+    numbers,
+    location: room.location,
+    allowedIpRanges: room.allowedIpRanges,
+    problems,
+  };
 }
 
 /** A code on two rows: the second and later ones are refused, naming the first. */

@@ -19,7 +19,10 @@ export const CidrSchema = z
   .refine(isValidCidr, issueRule('cidr', 'Expected an IPv4 or IPv6 CIDR range or a bare address.'))
   .describe('IPv4 or IPv6 CIDR range, e.g. 10.0.0.0/8, or a bare address (= /32 or /128)');
 
-export const AllowedIpRangesSchema = z.array(CidrSchema).max(100);
+/** Networks a classroom or room lists. */
+export const MAX_ALLOWED_NETWORKS = 100;
+
+export const AllowedIpRangesSchema = z.array(CidrSchema).max(MAX_ALLOWED_NETWORKS);
 
 export const SubjectCodeSchema = codedPattern(
   z.string().trim().min(1).max(32),

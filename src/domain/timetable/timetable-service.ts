@@ -172,20 +172,7 @@ export class TimetableService {
   async createMeeting(actor: Actor, subjectId: string, input: MeetingInput, id?: string): Promise<Meeting> {
     const subject = await this.subjectForStaff(actor, subjectId);
     assertInUse([subject]);
-    const terms = await this.deps.store.timetable.listTerms(actor.orgId);
-    if (!terms.some((t) => t.id === input.termId)) {
-      throw new AppError('NOT_FOUND', 'No such term.', { issues: [issue('termId', 'no such term', 'notFound')] });
-    }
-    const room = roomOrNull(input.location, input.allowedIpRanges);
-    const fields = {
-      weekday: input.weekday,
-      startTime: input.startTime,
-      endTime: input.endTime,
-      teacherId: input.teacherId ?? null,
-      preset: input.preset ?? null,
-      location: room?.location ?? null,
-      allowedIpRanges: room?.allowedIpRanges ?? [],
-    };
+    const fields = await this.newMeetingFields(actor, input);
     await this.follower.assertFits(actor, subject, fields);
     let meeting: Meeting | null = null;
     for (let attempt = 1, read = subject; meeting === null; attempt += 1) {
@@ -214,6 +201,51 @@ export class TimetableService {
     }
     await this.audit(actor, 'subject', subjectId, 'meeting.create', null, meeting);
     return meeting;
+  }
+
+  /** A new meeting's stored fields, its term checked to be the organisation's. */
+  private async newMeetingFields(actor: Actor, input: MeetingInput) {
+    const terms = await this.deps.store.timetable.listTerms(actor.orgId);
+    if (!terms.some((t) => t.id === input.termId)) {
+      throw new AppError('NOT_FOUND', 'No such term.', { issues: [issue('termId', 'no such term', 'notFound')] });
+    }
+    const room = roomOrNull(input.location, input.allowedIpRanges);
+    return {
+      weekday: input.weekday,
+      startTime: input.startTime,
+      endTime: input.endTime,
+      teacherId: input.teacherId ?? null,
+      preset: input.preset ?? null,
+      location: room?.location ?? null,
+      allowedIpRanges: room?.allowedIpRanges ?? [],
+    };
+  }
+
+  /**
+   * What adding the meeting would meet, nothing written (an import's dry run): the refusals of
+   * createMeeting's checks, thrown as it throws them, and the other subjects' meetings its
+   * teacher already has at that time, counted (the double booking createMeeting refuses unless
+   * confirmed with `teacherOverlap`), unless `teacherMeetings` is false (the add that follows
+   * checks them itself). Read without the leases: a check, not a reservation.
+   */
+  async checkMeeting(
+    actor: Actor,
+    subjectId: string,
+    input: MeetingInput,
+    opts: { teacherMeetings?: boolean } = {},
+  ): Promise<{ doubleBookedWith: number }> {
+    const subject = await this.subjectForStaff(actor, subjectId);
+    assertInUse([subject]);
+    const fields = await this.newMeetingFields(actor, input);
+    await this.follower.assertFits(actor, subject, fields);
+    if (opts.teacherMeetings === false) return { doubleBookedWith: 0 };
+    try {
+      await this.follower.assertTeacherMeetingsFree(actor, subject, { termId: input.termId, ...fields }, null);
+      return { doubleBookedWith: 0 };
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'TEACHER_DOUBLE_BOOKED') throw err;
+      return { doubleBookedWith: doubleBookedCount(err) };
+    }
   }
 
   /**
@@ -542,6 +574,13 @@ export class TimetableService {
 
 /** Reads of a meeting addition or edit before it gives up when the subject's first teacher keeps changing under it. */
 const EDIT_TRIES = 3;
+
+/** How many meetings a TEACHER_DOUBLE_BOOKED refusal of a meeting met: those named and those withheld from the caller. */
+export function doubleBookedCount(err: AppError): number {
+  const named = err.details?.['meetingIds'];
+  const withheld = err.details?.['withheld'];
+  return (Array.isArray(named) ? named.length : 0) + (typeof withheld === 'number' ? withheld : 0);
+}
 
 /** What an edit changes in `meeting`, the meeting after it, and the teacher its sessions will have (its own, else the subject's first). */
 function assertNotOver(slot: Pick<Slot, 'closesAt'>, at: Date): void {

@@ -189,6 +189,8 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     description:
       'Columns: code,name,teacher_email (the first teacher; empty: none yet) and optionally co_teacher_emails and student_numbers ' +
       `(several in a cell, separated by spaces; at most ${MAX_ROW_STUDENTS} numbers a row, ${MAX_SUBJECT_IMPORT_ROWS} rows a request). ` +
+      'Optionally the classroom too: latitude,longitude,radius_m (all three or none; radius in metres, at most 10000) and allowed_networks ' +
+      "(IP ranges or addresses, several in a cell), checked as the subject form's `location` and `allowedIpRanges`. " +
       'Checked whole first: when any row is bad (a code taken or repeated in the file, an email of no teacher of the organisation or of a deactivated one, ' +
       'a student number of no active student), nothing is written and the 400 answer lists the first 100 bad rows in `details.rows` as { line, code, reason, problems }, ' +
       'with `details.rowsInvalid`, `details.problemCounts` and `details.lines`, as the users import does. Each subject is then created and its students enrolled ' +

@@ -7,7 +7,8 @@ import { MAX_UPCOMING_DAYS } from '../../domain/timetable/timetable-service.js';
 import { codedPattern } from '../../shared/coded-pattern.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
-import { IdParams, CalendarDay as Day } from '../schemas.js';
+import { CsvImportBody, CsvImportQuery, IdParams, RowProblemSchema, CalendarDay as Day } from '../schemas.js';
+import { MAX_MEETING_IMPORT_ROWS } from '../../domain/timetable/meeting-import.js';
 import { AllowedIpRangesSchema, LocationSchema } from '../../domain/subjects/subject-input.js';
 import { SessionViewSchema } from './attendance.js';
 
@@ -148,11 +149,40 @@ const DayBody = z.object({ day: Day });
 const UpcomingQuery = z.object({ days: z.coerce.number().int().min(1).max(MAX_UPCOMING_DAYS).default(7) });
 
 const STAFF = ['admin', 'teacher'] as const;
+const MeetingImportRow = z.object({
+  line: z.number().int().describe('The row in the file (the header is line 1)'),
+  subjectCode: z.string().nullable(),
+  reason: z.string(),
+  problems: z.array(RowProblemSchema),
+});
+const MeetingImportResult = z.object({
+  added: z.number().int().describe('Meetings added (0 on a dry run)'),
+  toAdd: z.number().int().describe('Rows that add a meeting (a dry run: would), the skipped ones not counted'),
+  checked: z.number().int().describe('Rows found fine: all of them (nothing is written otherwise)'),
+  doubleBooked: z.number().int().describe('Rows in `warnings`'),
+  meetings: z.array(MeetingSchema),
+  skipped: z
+    .array(MeetingImportRow)
+    .describe(
+      'Rows the same as a meeting the subject already has (problem meetingExists): not added again, so a file sent twice adds nothing twice',
+    ),
+  warnings: z
+    .array(MeetingImportRow)
+    .describe(
+      "Rows whose teacher has another subject's meeting at that time (problem teacherDoubleBooked, with the count; on a dry run also an earlier row of the file): added all the same",
+    ),
+  refused: z
+    .array(MeetingImportRow)
+    .describe(
+      'Rows not added because another admin changed something between the check and the write (problem refused with the coded error: the subject archived, the term deleted, the teacher taken off the subject); the others are added',
+    ),
+});
+
 const SUBJECT_ERRORS = ['NOT_SUBJECT_TEACHER' as const, 'NOT_FOUND' as const];
 
 /** Terms, holidays, subjects' weekly meetings and the sessions they become (docs/timetable.md). */
 export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
-  const { timetable } = ctx.services;
+  const { timetable, meetingImport } = ctx.services;
   {
     routes.define({
       method: 'get',
@@ -194,6 +224,37 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
         handler: ({ actor, params }) => remove(actor, params.id),
       });
     }
+
+    routes.define({
+      method: 'post',
+      path: '/timetable/meetings/import',
+      cost: 'heavy',
+      summary: 'Import weekly meetings from CSV',
+      description:
+        'Columns: subject_code,term,weekday,start,end (the subject by its code, the term by its name, weekday 1 = Monday to 7 or a day name, times HH:MM) ' +
+        "and optionally teacher_email (one of the subject's teachers; empty: its first), preset, latitude,longitude,radius_m and allowed_networks (the room; empty: the subject's classroom). " +
+        `At most ${MAX_MEETING_IMPORT_ROWS} rows a request. Checked whole first: when any row is bad (no such subject or term, a bad time, a teacher not of the subject, a preset the room cannot run), ` +
+        'nothing is written and the 400 answer lists the first 100 bad rows in `details.rows` as { line, subjectCode, reason, problems }, with `details.rowsInvalid`, ' +
+        '`details.problemCounts` and `details.lines`, as the subjects import does. Each meeting is then added as `POST /subjects/{id}/meetings` adds one (its checks, ' +
+        "under the teacher's lease, audited `meeting.create`). A row the same as a meeting the subject already has is skipped (`skipped`); a teacher double-booked " +
+        "(another subject's meeting at that time) is a warning on the row (`warnings`), the meeting added as with `teacherOverlap: true`. With `dryRun=true` nothing is written.",
+      tags: ['timetable'],
+      access: ['admin'],
+      query: CsvImportQuery,
+      body: CsvImportBody,
+      textBody: { contentType: 'text/csv', field: 'csv' },
+      response: {
+        status: 201,
+        description: 'The meetings were added (those not skipped)',
+        schema: MeetingImportResult,
+        also: [{ status: 200, description: 'Dry run: every row is fine and nothing was written (`added` 0)' }],
+      },
+      handler: async ({ actor, query, body, setStatus }) => {
+        const result = await meetingImport.run(actor, body.csv, { dryRun: query.dryRun === true });
+        if (query.dryRun) setStatus(200);
+        return result;
+      },
+    });
 
     routes.define({
       method: 'get',

@@ -1,5 +1,5 @@
 /**
- * A CSV import with a progress bar, for an import route that checks a file whole (users,
+ * A CSV import with a progress bar, for an import route that checks a file whole (users, meetings,
  * subjects). The route is all or nothing per request, so the page first sends the whole file as a
  * dry run (the bad rows at once, in a table, nothing written; past the first the server describes,
  * a count), then sends the good rows in chunks (at most 10, each with the header), advancing the
@@ -34,6 +34,8 @@ export interface ImportRowError {
   inPart?: boolean;
 }
 
+type AnswerRow = Record<string, unknown> & { line: number };
+
 export interface ChunkedImportSetup<A> {
   /** The section's elements are `${prefix}-progress`, `${prefix}-errors-body`, `${prefix}-go`... */
   prefix: string;
@@ -51,9 +53,16 @@ export interface ChunkedImportSetup<A> {
    */
   accept: (answer: A) => {
     imported: number;
-    refused?: Array<Record<string, unknown> & { line: number }>;
-    inPart?: Array<Record<string, unknown> & { line: number }>;
+    refused?: AnswerRow[];
+    inPart?: AnswerRow[];
+    /** Rows taken as they are, with a word on each (a meeting already there skipped, a teacher double-booked). */
+    notes?: AnswerRow[];
   };
+  /**
+   * A dry run that found no bad row: its summary and the rows it has a word on (the meetings
+   * import's skips and warnings); left out, "all N rows are fine".
+   */
+  checked?: (answer: A) => { text: string; notes: AnswerRow[] };
   /** When a new check starts: what the last import offered goes. */
   checking?: () => void;
   /** After the last chunk, with how many were imported. */
@@ -138,9 +147,15 @@ export function chunkedImport<A>(setup: ChunkedImportSetup<A>): ChunkedImport {
     const rows = file.rows.length;
     progress(null, rows, at('import.checking', { count: rows }));
     try {
-      const answer = (await (await post(text, true)).json()) as { checked: number };
+      const answer = (await (await post(text, true)).json()) as A & { checked: number };
       toImport = file.rows;
-      progress(0, rows, at('import.allFine', { count: answer.checked }));
+      const said = setup.checked?.(answer);
+      progress(0, rows, said?.text ?? at('import.allFine', { count: answer.checked }));
+      if (said && said.notes.length > 0)
+        showErrors(
+          said.notes.map((r) => toRowError(r, r.line)),
+          at('import.notesCaption', { count: said.notes.length }),
+        );
     } catch (err) {
       const refused: RefusedRows<Record<string, unknown> & { line: number }> | null =
         err instanceof ApiError ? refusedRows(err.body.details) : null;
@@ -180,6 +195,7 @@ export function chunkedImport<A>(setup: ChunkedImportSetup<A>): ChunkedImport {
     const chunks = chunkCsv(header, toImport, chunkSize(toImport.length));
     const failed: ImportRowError[] = [];
     const inPart: ImportRowError[] = [];
+    const noted: ImportRowError[] = [];
     let imported = 0;
     let done = 0;
     progress(0, toImport.length, at('import.started', { total: formatNumber(toImport.length) }));
@@ -189,6 +205,7 @@ export function chunkedImport<A>(setup: ChunkedImportSetup<A>): ChunkedImport {
         imported += answer.imported;
         failed.push(...leftOut(header, chunk, answer.refused ?? [], null));
         inPart.push(...leftOut(header, chunk, answer.inPart ?? [], null).map((e) => ({ ...e, inPart: true })));
+        noted.push(...leftOut(header, chunk, answer.notes ?? [], null));
       } catch (err) {
         // Every row of a refused chunk is left out; the ones at fault say why.
         const refused = err instanceof ApiError ? refusedRows<Record<string, unknown> & { line: number }>(err.body.details) : null;
@@ -211,7 +228,12 @@ export function chunkedImport<A>(setup: ChunkedImportSetup<A>): ChunkedImport {
     progress(toImport.length, toImport.length, summary);
     const shown = [...failed, ...inPart].sort((a, b) => a.line - b.line);
     const caption = inPart.length > 0 ? 'import.incompleteCaption' : 'import.notImportedCaption';
-    if (shown.length > 0) showErrors(shown, at(caption, { count: shown.length }));
+    if (shown.length > 0)
+      showErrors(
+        [...shown, ...noted].sort((a, b) => a.line - b.line),
+        at(caption, { count: shown.length }),
+      );
+    else if (noted.length > 0) showErrors(noted, at('import.notesCaption', { count: noted.length }));
     announce(byId('live'), summary);
     show(byId(id('go')), false);
     toImport = [];

@@ -320,6 +320,7 @@ export const adminEn = {
   'import.done': { one: 'Imported {imported} of # user.', other: 'Imported {imported} of # users.' },
   'import.notImported': { one: '# row was not imported (see the table).', other: '# rows were not imported (see the table).' },
   'import.notImportedCaption': { one: '# row not imported', other: '# rows not imported' },
+  'import.notesCaption': { one: '# row to note (line 1 is the header)', other: '# rows to note (line 1 is the header)' },
   'import.notImportedReason': 'not imported: {reason}',
   'import.incomplete': {
     one: '# row was imported only in part (see the table).',
@@ -466,6 +467,21 @@ export const adminEn = {
     'The teacher email is the first teacher’s (empty: none yet); several co-teachers or student numbers in a cell are separated by spaces.',
   'subjectImport.goAll': { one: 'Import # subject', other: 'Import # subjects' },
   'subjectImport.done': { one: 'Imported {imported} of # subject.', other: 'Imported {imported} of # subjects.' },
+  'subjectImport.room':
+    'Optionally the classroom: latitude, longitude and radius_m (in metres; all three or none) and allowed_networks (IP ranges, separated by spaces).',
+  'meetingImport.title': 'Import weekly meetings from CSV',
+  'meetingImport.cells':
+    'The subject by its code, the term by its name, the weekday as 1 (Monday) to 7 or its name, the times as HH:MM. The teacher email is one of the subject’s teachers (empty: its first); preset, latitude, longitude, radius_m and allowed_networks set the room (empty: the subject’s classroom).',
+  'meetingImport.rerun':
+    'A row the same as a meeting already there is skipped, so a file sent again adds nothing twice; a teacher who has another class at that time is a warning, and the meeting is added all the same.',
+  'meetingImport.example': 'Download an example file',
+  'meetingImport.checked': {
+    one: '# meeting to add, {skipped} already there (skipped), {doubleBooked} with its teacher double-booked. Nothing is imported yet.',
+    other:
+      '# meetings to add, {skipped} already there (skipped), {doubleBooked} with their teacher double-booked. Nothing is imported yet.',
+  },
+  'meetingImport.goAll': { one: 'Import # row', other: 'Import # rows' },
+  'meetingImport.done': { one: 'Added {imported} meeting(s) from # row.', other: 'Added {imported} meeting(s) from # rows.' },
   'subjects.confirmRemove': { one: 'Remove # student from {subject}?', other: 'Remove # students from {subject}?' },
   'subjects.theSubject': 'the subject',
   'subjects.removed': { one: 'Removed # student.', other: 'Removed # students.' },

@@ -82,6 +82,37 @@ describe('CsvSubjectImport: a year’s subjects with their teachers and classes 
     expect(events.filter((e) => e.type === 'subject.enrolled')).to.have.length(2);
   });
 
+  it('takes the classroom from optional columns, checked as the subject form’s fields, ready for the location check', async () => {
+    const room = 'code,name,teacher_email,latitude,longitude,radius_m,allowed_networks';
+    const csv = [room, 'LAB-1,Lab,ada@school.test,"48,853",2.349,60,"10.2.0.0/16 192.168.1.7"', 'GYM-1,Gym,,,,,'].join('\n');
+    await importer.run(admin, csv);
+    const byCode = new Map((await allSubjects()).map((s) => [s.code, s]));
+    expect(byCode.get('LAB-1')).to.deep.include({
+      location: { lat: 48.853, lon: 2.349, radiusM: 60 },
+      allowedIpRanges: ['10.2.0.0/16', '192.168.1.7'],
+    });
+    expect(byCode.get('GYM-1')).to.deep.include({ location: null, allowedIpRanges: [] });
+
+    const bad = [
+      room,
+      'B-1,Half a place,,48.8,2.3,,',
+      'B-2,Off the map,,91,181,0,',
+      'B-3,Not numbers,,north,2.3,abc,',
+      'B-4,Bad network,,,,,"10.0.0.0/8 300.1.1.1/8 nonsense"',
+      `B-5,Too many networks,,,,,"${Array.from({ length: 101 }, (_, i) => `10.0.${i}.0/24`).join(' ')}"`,
+    ].join('\n');
+    const err = await expectCode(importer.run(admin, bad, { dryRun: true }), 'VALIDATION_FAILED');
+    expect(refusedRows(err)).to.deep.equal([
+      [2, ['roomIncomplete']],
+      [3, ['latitudeInvalid', 'longitudeInvalid', 'radiusInvalid']],
+      [4, ['latitudeInvalid', 'radiusInvalid']],
+      [5, ['networksInvalid']],
+      [6, ['tooManyNetworks']],
+    ]);
+    const rows = err.details?.['rows'] as Array<{ problems: Array<{ code: string; params: object; column?: string }> }>;
+    expect(rows[3]!.problems[0]).to.deep.equal({ code: 'networksInvalid', params: { count: 2 }, column: 'allowed_networks' });
+  });
+
   it('refuses the file with every bad row by line and writes nothing: the single route’s rules and the classes’ students', async () => {
     await store.subjects.create(admin.orgId, newSubject({ code: 'TAKEN' }));
     const csv = [
