@@ -378,7 +378,18 @@ function bindOpenForm(socket: AppSocket): void {
       .then(() => byId('session-title').focus())
       .catch((err: unknown) => {
         byId('open-error').textContent = errorText(err, byId('open-form'));
-        offerRoomFix(err, input.subjectId, () => form.requestSubmit());
+        offerRoomFix(
+          err,
+          input.subjectId,
+          () => form.requestSubmit(),
+          () => {
+            // Unticked as the teacher would, so the preset picker shows the policy that opens.
+            const network = form.querySelector<HTMLInputElement>('input[name="network"]')!;
+            network.checked = false;
+            network.dispatchEvent(new Event('change'));
+            form.requestSubmit();
+          },
+        );
       });
   });
 }

@@ -109,5 +109,32 @@ export function alertsContract(ctx: ContractContext): void {
         await opened.cleanup();
       }
     });
+
+    it('lists and counts only the alerts about one student when asked (what a student reads)', async function () {
+      const opened = await ctx.open();
+      try {
+        const s = opened.store;
+        const org = await makeOrg(s);
+        const [own, classmate, older] = await s.notifications.createMany([
+          { orgId: org.id, userId: 'u1', category: 'alert', alert: alert({ studentId: 'u1' }) },
+          { orgId: org.id, userId: 'u1', category: 'alert', alert: alert({ studentId: 'stu-2' }) },
+          { orgId: org.id, userId: 'u1', category: 'alert', alert: alert({ studentId: 'u1', observed: 4 }) },
+        ]);
+        const about = await s.notifications.list(org.id, 'u1', { ...page(), aboutStudentId: 'u1' });
+        expect(about.total).to.equal(2);
+        expect(about.items.map((n) => n.id).sort()).to.deep.equal([own!.id, older!.id].sort());
+        expect((await s.notifications.list(org.id, 'u1', { ...page(1, 1), aboutStudentId: 'u1' })).total).to.equal(2);
+        expect(await s.notifications.unreadCount(org.id, 'u1', 'u1')).to.equal(2);
+        expect(await s.notifications.unreadCount(org.id, 'u1', 'stu-2')).to.equal(1);
+        expect(await s.notifications.unreadCount(org.id, 'u1')).to.equal(3);
+        await s.notifications.markRead(org.id, 'u1', [own!.id], new Date());
+        expect(await s.notifications.unreadCount(org.id, 'u1', 'u1')).to.equal(1);
+        const unread = await s.notifications.list(org.id, 'u1', { ...page(), unreadOnly: true, aboutStudentId: 'u1' });
+        expect(unread.items.map((n) => n.id)).to.deep.equal([older!.id]);
+        expect(classmate!.alert.studentId).to.equal('stu-2');
+      } finally {
+        await opened.cleanup();
+      }
+    });
   });
 }

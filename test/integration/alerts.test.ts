@@ -126,4 +126,32 @@ describe('at-risk alerts over HTTP and the socket', function () {
     expect((await srv.request('GET', '/api/v1/me/notifications', { token: token(student) })).body).to.deep.include({ total: 0, unread: 0 });
     expect(pushed).to.equal(false);
   });
+
+  it('a teacher made a student no longer reads the alerts sent to them as a teacher (classmates’ absences)', async () => {
+    const school = await createSchool(srv.store);
+    const asAdmin = { token: token(school.admin) };
+    expect(
+      (await srv.request('POST', '/api/v1/alert-rules', { ...asAdmin, body: { kind: 'consecutive-absences', count: 1 } })).status,
+    ).to.equal(201);
+    const teacherSocket = await connectClient(srv.baseUrl, token(school.teacher));
+    sockets.push(teacherSocket);
+    const toTeacher = nextEvent(teacherSocket, 'notification:new');
+    const session = ok(await command(teacherSocket, 'session:open', { subjectId: school.subject.id }));
+    ok(await command(teacherSocket, 'session:close', { sessionId: session.id }));
+    expect((await toTeacher)[0].notification.alert.studentId).to.equal(school.student.id);
+    const asTeacher = await srv.request('GET', '/api/v1/me/notifications', { token: token(school.teacher) });
+    expect(asTeacher.body).to.deep.include({ total: 1, unread: 1 });
+
+    const made = await srv.request('PATCH', `/api/v1/users/${school.teacher.id}`, {
+      ...asAdmin,
+      body: { role: 'student', studentNumber: 'DEMOTED-2' },
+    });
+    expect(made.body.role).to.equal('student');
+    const asStudent = { token: token({ ...school.teacher, role: 'student' as const }) };
+    for (const path of ['/api/v1/me/notifications', '/api/v1/me/notifications?unread=true']) {
+      expect((await srv.request('GET', path, asStudent)).body, path).to.deep.include({ items: [], total: 0, unread: 0 });
+    }
+    const marked = await srv.request('POST', '/api/v1/me/notifications/read', { ...asStudent, body: {} });
+    expect(marked.body.unread).to.equal(0);
+  });
 });

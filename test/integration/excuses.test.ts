@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import http from 'node:http';
 import type { Organisation } from '../../src/domain/ports/organisations.js';
 import type { AttendanceSession } from '../../src/domain/ports/sessions.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
@@ -340,6 +341,62 @@ describe('excuses', function () {
     const declined = await srv.request('POST', `/api/v1/excuses/${ids[1]}/decline`, { token: token(teacher), body: {} });
     expect(declined.status).to.equal(200);
     expect((await attach(extra.id)).status).to.equal(200);
+  });
+
+  it('counts the documents again once the upload is read: one stored meanwhile by another upload refuses this one', async () => {
+    const busy = await createUser(srv.store, org.id, 'student');
+    await srv.store.subjects.enrol(org.id, subject.id, [busy.id]);
+    const bearer = (await srv.login(busy.email, PASSWORD)).accessToken;
+    const ids: string[] = [];
+    for (let day = 1; day <= 21; day += 1) {
+      const { excuse } = await srv.store.excuses.create(org.id, {
+        studentId: busy.id,
+        submittedBy: busy.id,
+        subjectId: subject.id,
+        sessionId: null,
+        fromDay: `2026-06-${String(day).padStart(2, '0')}`,
+        toDay: `2026-06-${String(day).padStart(2, '0')}`,
+        category: 'MEDICAL',
+        text: '',
+      });
+      ids.push(excuse.id);
+      if (day < 20)
+        await srv.store.excuses.putDocument(
+          org.id,
+          excuse.id,
+          { contentType: 'application/pdf', fileName: `excuse-${excuse.id}.pdf`, size: 3 },
+          Buffer.from('%PD'),
+        );
+    }
+    // 21 pending, as submissions sent at the same moment may leave. Admitted with 19 other
+    // documents, then another node (or a second upload slot of this one) stores the 20th before
+    // this body has arrived.
+    const body = Buffer.from(upload(PDF).raw);
+    const url = new URL(`/api/v1/excuses/${ids[20]}/document`, srv.baseUrl);
+    const answer = new Promise<{ status: number; body: { error?: { code: string } } }>((resolve, reject) => {
+      const req = http.request(
+        url,
+        {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${bearer}`, 'content-type': upload(PDF).contentType, 'content-length': body.length },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) as { error?: { code: string } } }));
+        },
+      );
+      req.on('error', reject);
+      req.write(body.subarray(0, 40));
+      setTimeout(() => {
+        void srv.store.excuses
+          .putDocument(org.id, ids[19]!, { contentType: 'application/pdf', fileName: `excuse-${ids[19]}.pdf`, size: 3 }, Buffer.from('%PD'))
+          .then(() => req.end(body.subarray(40)), reject);
+      }, 300);
+    });
+    const res = await answer;
+    expect([res.status, res.body.error?.code]).to.deep.equal([409, 'EXCUSES_PENDING_LIMIT']);
+    expect((await srv.store.excuses.get(org.id, ids[20]!))!.document).to.equal(null);
   });
 
   it('another student cannot see an excuse or its document; a teacher of another subject cannot decide it', async () => {

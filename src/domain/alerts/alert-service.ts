@@ -2,6 +2,7 @@ import { AppError } from '../../shared/app-error.js';
 import { issue } from '../../shared/validation-issues.js';
 import type { AlertPayload, NotificationView } from '../../shared/alerts.js';
 import { requireRole, type Actor } from '../actor.js';
+import { STAFF_ROLES } from '../../shared/events.js';
 import type { DomainEvent, EventPublisher } from '../events.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import type { AlertRule, NewAlertRule } from '../ports/alerts.js';
@@ -46,6 +47,15 @@ export function toNotificationView(n: Notification): NotificationView {
 }
 
 /**
+ * Whose alerts a reader may read of their own list: staff all theirs; a student only those about
+ * themselves, since the list keeps what was sent to them as staff before their role changed,
+ * which names classmates and their absences.
+ */
+function readableAbout(actor: Actor): string | undefined {
+  return (STAFF_ROLES as readonly string[]).includes(actor.role) ? undefined : actor.id;
+}
+
+/**
  * At-risk alerts (docs/notifications.md): the organisation's rules are evaluated for a student
  * in a subject when one of their settled records changes, and for every enrolled student when
  * a session of the subject closes. A rule alerts once per crossing (a compare-and-set on the
@@ -75,11 +85,12 @@ export class AlertService {
 
   async listNotifications(actor: Actor, page: { limit: number; offset: number; unreadOnly: boolean }): Promise<NotificationList> {
     const { store } = this.deps;
-    const found = await store.notifications.list(actor.orgId, actor.id, page);
+    const about = readableAbout(actor);
+    const found = await store.notifications.list(actor.orgId, actor.id, { ...page, ...(about ? { aboutStudentId: about } : {}) });
     return {
       items: found.items.map(toNotificationView),
       total: found.total,
-      unread: await store.notifications.unreadCount(actor.orgId, actor.id),
+      unread: await store.notifications.unreadCount(actor.orgId, actor.id, about),
     };
   }
 
@@ -87,7 +98,7 @@ export class AlertService {
   async markRead(actor: Actor, ids: string[] | null): Promise<{ marked: number; unread: number }> {
     const { store, now } = this.deps;
     const marked = await store.notifications.markRead(actor.orgId, actor.id, ids, now());
-    return { marked, unread: await store.notifications.unreadCount(actor.orgId, actor.id) };
+    return { marked, unread: await store.notifications.unreadCount(actor.orgId, actor.id, readableAbout(actor)) };
   }
 
   /** Listens to the domain events that settle records; returns the unsubscribe. */
@@ -193,7 +204,8 @@ export class AlertService {
       audience.inApp.flatMap(({ userId, alerts: theirs }) => theirs.map((alert) => ({ orgId, userId, category: 'alert' as const, alert }))),
     );
     for (const { userId } of audience.inApp) {
-      const unread = await store.notifications.unreadCount(orgId, userId);
+      // Counted as the reader's list counts them: a student's only their own alerts.
+      const unread = await store.notifications.unreadCount(orgId, userId, staff.includes(userId) ? undefined : userId);
       for (const n of created.filter((c) => c.userId === userId)) {
         events.publish({ type: 'notification.created', orgId, userId, notification: toNotificationView(n), unread });
       }

@@ -186,8 +186,11 @@ export class ExcuseService {
     const excuse = await this.visible(actor, id);
     if (excuse.studentId !== actor.id) throw new AppError('FORBIDDEN', 'Only the student who submitted the excuse attaches its document.');
     if (excuse.status !== 'pending') throw new AppError('EXCUSE_DECIDED');
-    // Before the upload is read. A student's uploads are read one at a time on a node, so the
-    // count holds, where submissions sent at the same moment may all pass assertRoomToWait.
+    // Run twice: at admission, before the upload is read, and in attachDocument once it is, just
+    // before storing it, counting any document stored during the upload. A student's uploads
+    // pass one at a time on a node (UPLOADS_MAX_PER_USER, 1 by default), so there the count holds;
+    // uploads on several nodes (or with more slots) that each count before any stores may each
+    // pass, one document over per extra upload at once (docs/absences.md).
     const withDocuments = (await this.pendingOf(actor)).filter((e) => e.document !== null && e.id !== excuse.id);
     if (withDocuments.length >= MAX_PENDING_EXCUSES) {
       throw new AppError(

@@ -20,13 +20,16 @@ export type NewNotification = Pick<Notification, 'orgId' | 'userId' | 'category'
 
 export interface NotificationFilter extends PageQuery {
   unreadOnly?: boolean;
+  /** Only the alerts about this student (what a student may read of their own list). */
+  aboutStudentId?: string;
 }
 
 export interface NotificationRepository {
   createMany(inputs: NewNotification[]): Promise<Notification[]>;
   /** Newest first. */
   list(orgId: string, userId: string, filter: NotificationFilter): Promise<Page<Notification>>;
-  unreadCount(orgId: string, userId: string): Promise<number>;
+  /** With `aboutStudentId`, of the alerts about that student only (as NotificationFilter). */
+  unreadCount(orgId: string, userId: string, aboutStudentId?: string): Promise<number>;
   /** Marks the user's unread notifications among `ids` (all of them when null) read at `at`; returns how many. */
   markRead(orgId: string, userId: string, ids: string[] | null, at: Date): Promise<number>;
 }

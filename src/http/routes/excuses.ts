@@ -200,7 +200,8 @@ export function excuseRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     description:
       'One file under `document`: a PDF, JPEG or PNG of at most 5 MB, recognised by its first bytes (the name and type ' +
       'sent are ignored). It replaces an earlier one. Stored in the store; never opened by the server. At most 20 of a ' +
-      "student's pending excuses carry a document: a document for another answers 409 EXCUSES_PENDING_LIMIT before it is read.",
+      "student's pending excuses carry a document: a document for another answers 409 EXCUSES_PENDING_LIMIT before it is read " +
+      '(and, for one stored meanwhile, after).',
     tags: ['excuses'],
     access: ['student'],
     params: IdParams,

@@ -79,7 +79,12 @@ export function notificationRepository(m: Models, clock: () => Date): Notificati
       return created;
     },
     async list(orgId, userId, filter) {
-      const query = { orgId, userId, ...(filter.unreadOnly ? { readAt: null } : {}) };
+      const query = {
+        orgId,
+        userId,
+        ...(filter.unreadOnly ? { readAt: null } : {}),
+        ...(filter.aboutStudentId === undefined ? {} : { 'alert.studentId': filter.aboutStudentId }),
+      };
       return pagedList(
         () =>
           m.notifications.find(query).sort({ createdAt: -1, _id: -1 }).skip(filter.offset).limit(filter.limit).lean<NotificationDoc[]>(),
@@ -88,8 +93,13 @@ export function notificationRepository(m: Models, clock: () => Date): Notificati
         toNotification,
       );
     },
-    async unreadCount(orgId, userId) {
-      return m.notifications.countDocuments({ orgId, userId, readAt: null });
+    async unreadCount(orgId, userId, aboutStudentId) {
+      return m.notifications.countDocuments({
+        orgId,
+        userId,
+        readAt: null,
+        ...(aboutStudentId === undefined ? {} : { 'alert.studentId': aboutStudentId }),
+      });
     },
     async markRead(orgId, userId, ids, at) {
       const res = await m.notifications.updateMany(

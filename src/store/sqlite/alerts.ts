@@ -89,6 +89,9 @@ export function alertRepository(db: SqliteDb, clock: () => Date): AlertRepositor
   };
 }
 
+/** A notification's alert is about the student bound here; read among one user's rows, so no index. */
+const ABOUT_STUDENT = "json_extract(alert, '$.studentId') = ?";
+
 export function notificationRepository(db: SqliteDb, clock: () => Date): NotificationRepository {
   return {
     async createMany(inputs) {
@@ -109,17 +112,26 @@ export function notificationRepository(db: SqliteDb, clock: () => Date): Notific
     },
     async list(orgId, userId, filter) {
       const unread = filter.unreadOnly ? ' AND read_at IS NULL' : '';
-      const where = `org_id = ? AND user_id = ?${unread}`;
+      const about = filter.aboutStudentId === undefined ? '' : ` AND ${ABOUT_STUDENT}`;
+      const where = `org_id = ? AND user_id = ?${unread}${about}`;
+      const args = filter.aboutStudentId === undefined ? [orgId, userId] : [orgId, userId, filter.aboutStudentId];
       const items = db
         .stmt<NotificationRow>(`SELECT * FROM notifications WHERE ${where} ORDER BY created_at DESC, seq DESC LIMIT ? OFFSET ?`)
-        .all(orgId, userId, filter.limit, filter.offset)
+        .all(...args, filter.limit, filter.offset)
         .map(notificationFromRow);
       const total =
         totalFromPage(items.length, filter) ??
-        db.stmt<{ n: number }>(`SELECT COUNT(*) AS n FROM notifications WHERE ${where}`).get(orgId, userId)!.n;
+        db.stmt<{ n: number }>(`SELECT COUNT(*) AS n FROM notifications WHERE ${where}`).get(...args)!.n;
       return { items, total };
     },
-    async unreadCount(orgId, userId) {
+    async unreadCount(orgId, userId, aboutStudentId) {
+      if (aboutStudentId !== undefined) {
+        return db
+          .stmt<{ n: number }>(
+            `SELECT COUNT(*) AS n FROM notifications WHERE org_id = ? AND user_id = ? AND read_at IS NULL AND ${ABOUT_STUDENT}`,
+          )
+          .get(orgId, userId, aboutStudentId)!.n;
+      }
       return db
         .stmt<{ n: number }>('SELECT COUNT(*) AS n FROM notifications WHERE org_id = ? AND user_id = ? AND read_at IS NULL')
         .get(orgId, userId)!.n;

@@ -76,20 +76,38 @@ function toStored(body: StoredAuth): StoredAuth {
 }
 
 const DEVICE_KEY = 'attendance.devices';
-/** Device tokens kept for this many emails (a shared classroom computer), the newest first. */
+/** Device tokens kept for this many accounts (a shared classroom computer), the newest first. */
 const DEVICE_TOKENS_KEPT = 10;
 
 /**
- * The device tokens of the emails that logged in on this browser. They outlive logout on
+ * A device token and the account it was answered for: a token belongs to one account, and one
+ * email may hold accounts in several organisations, so the key is the email with the
+ * organisation typed at login ('' when none was). `organisation` null: an entry stored before,
+ * keyed by the email alone, read once more and then replaced.
+ */
+interface DeviceEntry {
+  email: string;
+  organisation: string | null;
+  token: string;
+}
+
+function deviceEntry(e: unknown): DeviceEntry | null {
+  if (!Array.isArray(e) || !e.every((part) => typeof part === 'string')) return null;
+  const parts = e as string[];
+  if (parts.length === 2) return { email: parts[0]!, organisation: null, token: parts[1]! };
+  if (parts.length === 3) return { email: parts[0]!, organisation: parts[1]!, token: parts[2]! };
+  return null;
+}
+
+/**
+ * The device tokens of the accounts that logged in on this browser. They outlive logout on
  * purpose: a login from a known device is not locked out when someone else spends the
  * account's failed-login budget.
  */
-function loadDeviceTokens(): Array<[string, string]> {
+function loadDeviceTokens(): DeviceEntry[] {
   try {
     const parsed = JSON.parse(localStorage.getItem(DEVICE_KEY) ?? '[]') as unknown;
-    return Array.isArray(parsed)
-      ? parsed.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string')
-      : [];
+    return Array.isArray(parsed) ? parsed.map(deviceEntry).filter((e): e is DeviceEntry => e !== null) : [];
   } catch {
     // A corrupt entry is as good as none: the next login stores a fresh token.
     localStorage.removeItem(DEVICE_KEY);
@@ -97,14 +115,28 @@ function loadDeviceTokens(): Array<[string, string]> {
   }
 }
 
-function saveDeviceToken(email: string, token: string): void {
-  const rest = loadDeviceTokens().filter(([e]) => e !== email);
-  localStorage.setItem(DEVICE_KEY, JSON.stringify([[email, token], ...rest].slice(0, DEVICE_TOKENS_KEPT)));
+/** The token of this account, else the email's entry from before organisations keyed them. */
+function deviceTokenFor(email: string, organisation: string): string | undefined {
+  const entries = loadDeviceTokens();
+  return (
+    entries.find((e) => e.email === email && e.organisation === organisation)?.token ??
+    entries.find((e) => e.email === email && e.organisation === null)?.token
+  );
+}
+
+function saveDeviceToken(email: string, organisation: string, token: string): void {
+  const rest = loadDeviceTokens().filter((e) => e.email !== email || (e.organisation !== organisation && e.organisation !== null));
+  const entries = [{ email, organisation, token }, ...rest].slice(0, DEVICE_TOKENS_KEPT);
+  localStorage.setItem(
+    DEVICE_KEY,
+    JSON.stringify(entries.map((e) => (e.organisation === null ? [e.email, e.token] : [e.email, e.organisation, e.token]))),
+  );
 }
 
 export async function login(email: string, password: string, organisation?: string): Promise<StoredAuth> {
   const key = email.trim().toLowerCase();
-  const deviceToken = loadDeviceTokens().find(([e]) => e === key)?.[1];
+  const org = organisation?.trim().toLowerCase() ?? '';
+  const deviceToken = deviceTokenFor(key, org);
   const res = await fetch('api/v1/auth/login', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -112,7 +144,7 @@ export async function login(email: string, password: string, organisation?: stri
   });
   if (!res.ok) throw await readError(res);
   const body = (await res.json()) as StoredAuth & { deviceToken?: string };
-  if (body.deviceToken) saveDeviceToken(key, body.deviceToken);
+  if (body.deviceToken) saveDeviceToken(key, org, body.deviceToken);
   const auth = toStored(body);
   saveAuth(auth);
   return auth;

@@ -4,12 +4,16 @@
  * default preset asks for it) is refused SUBJECT_LOCATION_MISSING, the network check without
  * networks SUBJECT_NETWORK_MISSING. The teacher stands in that classroom and may set both
  * (docs/authorization.md), so rather than a dead end in front of the class the console offers to
- * take them from this device, then opens the session again.
+ * take them from this device, then opens the session again. The network only when the address
+ * this device is seen from can be the class's (src/shared/address-scope.ts), and only once the
+ * teacher confirms the students are on this device's Wi-Fi; otherwise it offers to open without
+ * the network check.
  */
 import { apiJson } from './auth.js';
 import { announce, byId, errorText, show } from './dom.js';
 import { formatNumber } from './i18n.js';
 import { tt } from './teacher-text.js';
+import { isDeviceOnlyRange } from '../../shared/address-scope.js';
 import type { ErrorCode } from '../../shared/errors.js';
 
 /** The radius of a location taken here: the admin console's and the meeting form's default. */
@@ -64,16 +68,55 @@ async function saveLocation(subjectId: string, status: HTMLElement): Promise<boo
   return true;
 }
 
-/** Allows the network this device reaches the server from; false (said) when the server cannot tell it. */
-async function saveNetwork(subjectId: string, status: HTMLElement): Promise<boolean> {
-  const { range } = await apiJson<{ ip: string | null; range: string | null }>('api/v1/me/network');
-  if (!range) {
-    status.textContent = tt('room.noAddress');
-    return false;
-  }
+/** Allows `range`, the network the teacher confirmed the students share with this device. */
+async function saveNetwork(subjectId: string, range: string, status: HTMLElement): Promise<boolean> {
   await apiJson(`api/v1/subjects/${encodeURIComponent(subjectId)}/network`, jsonPut({ allowedIpRanges: [range] }));
   announce(status, tt('room.networkSaved', { range }));
   return true;
+}
+
+/** Shows the offer's button: `act` runs on a tap, and the session opens again when it says so. */
+function arm(label: string, act: () => Promise<boolean>, reopen: () => void): void {
+  const button = byId<HTMLButtonElement>('open-fix-button');
+  const status = byId('open-fix-status');
+  button.textContent = label;
+  button.disabled = false;
+  button.onclick = () => {
+    button.disabled = true;
+    act()
+      .then((done) => {
+        if (!done) return;
+        show(byId('open-fix'), false);
+        byId('open-error').textContent = '';
+        reopen();
+      })
+      .catch((e: unknown) => (status.textContent = errorText(e)))
+      .finally(() => (button.disabled = false));
+  };
+  show(byId('open-fix'), true);
+}
+
+/**
+ * The network offer, once the address this device is seen from is known: saving it only when it
+ * can be the class's and the teacher confirms the class shares it, else opening without the check.
+ */
+async function offerNetwork(subjectId: string, reopen: () => void, withoutNetwork: () => void): Promise<void> {
+  const status = byId('open-fix-status');
+  const { ip, range } = await apiJson<{ ip: string | null; range: string | null }>('api/v1/me/network');
+  const dropCheck = () => {
+    withoutNetwork();
+    return Promise.resolve(true);
+  };
+  if (!range || !ip) {
+    status.textContent = tt('room.noAddress');
+    arm(tt('room.withoutNetwork'), dropCheck, reopen);
+  } else if (isDeviceOnlyRange(range)) {
+    status.textContent = tt('room.deviceAddress', { ip });
+    arm(tt('room.withoutNetwork'), dropCheck, reopen);
+  } else {
+    status.textContent = tt('room.sameWifi', { range });
+    arm(tt('room.allowNetwork', { range }), () => saveNetwork(subjectId, range, status), reopen);
+  }
 }
 
 /** Hides the offer: a new attempt to open starts without it. */
@@ -83,28 +126,17 @@ export function clearRoomFix(): void {
 }
 
 /**
- * After a refused open: when the refusal is a missing classroom location or network, shows the
- * button that sets it for `subjectId` from this device, then calls `reopen`. True when offered.
+ * After a refused open: when the refusal is a missing classroom location or network, offers to
+ * set it for `subjectId` from this device, then calls `reopen` (or, for a network this device
+ * cannot stand for, `withoutNetwork`, which opens without the network check). True when offered.
  */
-export function offerRoomFix(err: unknown, subjectId: string, reopen: () => void): boolean {
+export function offerRoomFix(err: unknown, subjectId: string, reopen: () => void, withoutNetwork: () => void): boolean {
   const fix = fixOf(err);
   if (!fix) return false;
-  const button = byId<HTMLButtonElement>('open-fix-button');
-  const status = byId('open-fix-status');
-  button.textContent = tt(fix === 'location' ? 'room.useHere' : 'room.useMyNetwork');
-  button.disabled = false;
-  button.onclick = () => {
-    button.disabled = true;
-    (fix === 'location' ? saveLocation(subjectId, status) : saveNetwork(subjectId, status))
-      .then((saved) => {
-        if (!saved) return;
-        show(byId('open-fix'), false);
-        byId('open-error').textContent = '';
-        reopen();
-      })
-      .catch((e: unknown) => (status.textContent = errorText(e)))
-      .finally(() => (button.disabled = false));
-  };
-  show(byId('open-fix'), true);
+  if (fix === 'location') {
+    arm(tt('room.useHere'), () => saveLocation(subjectId, byId('open-fix-status')), reopen);
+    return true;
+  }
+  offerNetwork(subjectId, reopen, withoutNetwork).catch((e: unknown) => (byId('open-fix-status').textContent = errorText(e)));
   return true;
 }

@@ -32,7 +32,12 @@ export const teacherEn = {
   'teacher.closesEmpty': '(empty: start + 60 min)',
   'teacher.open': 'Open session',
   'room.useHere': 'Make where this device is the classroom location, and open the session',
-  'room.useMyNetwork': 'Allow the network this device is on, and open the session',
+  'room.withoutNetwork': 'Open the session without the network check',
+  'room.deviceAddress':
+    'This device reaches the server from {ip}, an address of its own on a local network or on mobile data: every student’s device has another one, so allowing it would refuse the class. An administrator sets the school’s networks; until then, open the session without the network check.',
+  'room.sameWifi':
+    'This device reaches the server from {range}. Students’ devices share it only on the same Wi-Fi as this device (not on mobile data, nor if this device is on mobile data): the others would be refused.',
+  'room.allowNetwork': 'The students are on this device’s Wi-Fi: allow {range}, and open the session',
   'room.noHttps':
     'This page cannot read the device location (it needs an https:// address): ask an administrator to set it, or choose a verification without location.',
   'room.reading': 'Reading this device’s location…',

@@ -35,7 +35,12 @@ const catalog: CatalogOf<typeof teacherEn> = {
   'teacher.closesEmpty': '(vide : début + 60 min)',
   'teacher.open': 'Ouvrir la séance',
   'room.useHere': 'Prendre la position de cet appareil comme emplacement de la salle, et ouvrir la séance',
-  'room.useMyNetwork': 'Autoriser le réseau de cet appareil, et ouvrir la séance',
+  'room.withoutNetwork': 'Ouvrir la séance sans la vérification du réseau',
+  'room.deviceAddress':
+    'Cet appareil joint le serveur depuis {ip}, une adresse qui n’est qu’à lui sur un réseau local ou sur les données mobiles : l’appareil de chaque élève en a une autre, l’autoriser refuserait la classe. Un·e administrateur·rice définit les réseaux de l’établissement ; d’ici là, ouvrez la séance sans la vérification du réseau.',
+  'room.sameWifi':
+    'Cet appareil joint le serveur depuis {range}. Les appareils des élèves la partagent seulement sur le même Wi-Fi que cet appareil (pas sur les données mobiles, ni si cet appareil y est) : les autres seraient refusés.',
+  'room.allowNetwork': 'Les élèves sont sur le Wi-Fi de cet appareil : autoriser {range}, et ouvrir la séance',
   'room.noHttps':
     'Cette page ne peut pas lire la position de l’appareil (il lui faut une adresse https://) : demandez-la à un·e administrateur·rice, ou choisissez une vérification sans position.',
   'room.reading': 'Lecture de la position de cet appareil…',

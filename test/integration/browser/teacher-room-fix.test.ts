@@ -27,7 +27,8 @@ describe("teacher console: a subject without its classroom's location or network
     await browser?.close();
   });
   beforeEach(async () => {
-    srv = await startTestServer();
+    // The school's reverse proxy on this host says which address the device came from.
+    srv = await startTestServer({ TRUST_PROXY: 'loopback' });
     await seedDemo(srv.store, { passwords: cheapPasswordHasher() });
     const org = (await srv.store.organisations.getBySlug('demo'))!;
     const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
@@ -47,10 +48,11 @@ describe("teacher console: a subject without its classroom's location or network
     await srv?.cleanup();
   });
 
-  async function adaOpens(preset: string, accuracy: number, locale = 'en-GB'): Promise<Page> {
+  async function adaOpens(preset: string, accuracy: number, locale = 'en-GB', forwardedFor?: string): Promise<Page> {
     context = await browser.newContext({
       baseURL: srv.baseUrl,
       locale,
+      ...(forwardedFor ? { extraHTTPHeaders: { 'x-forwarded-for': forwardedFor } } : {}),
       viewport: { width: 1366, height: 900 },
       geolocation: { ...ROOM, accuracy },
       permissions: ['geolocation'],
@@ -110,14 +112,42 @@ describe("teacher console: a subject without its classroom's location or network
     expect(await sessionsOfSubject()).to.deep.equal([]);
   });
 
-  it('allows the network the teacher’s device is on, then opens the session with the network check', async () => {
-    const page = await adaOpens('network', 12);
-    expect(await page.textContent('#open-fix-button')).to.equal('Allow the network this device is on, and open the session');
+  it('allows the school’s public address once the teacher confirms the students share this Wi-Fi, then opens with the network check', async () => {
+    const page = await adaOpens('network', 12, 'en-GB', '203.0.113.7');
+    await page.waitForSelector('#open-fix-button:has-text("203.0.113.7")');
+    expect(await page.textContent('#open-fix-status')).to.equal(
+      'This device reaches the server from 203.0.113.7/32. Students’ devices share it only on the same Wi-Fi as this device (not on mobile data, nor if this device is on mobile data): the others would be refused.',
+    );
+    expect(await page.textContent('#open-fix-button')).to.equal(
+      'The students are on this device’s Wi-Fi: allow 203.0.113.7/32, and open the session',
+    );
+    expect((await subject()).allowedIpRanges).to.deep.equal([]);
     await page.click('#open-fix-button');
     await page.waitForSelector('#session-section:not([hidden])');
-    expect((await subject()).allowedIpRanges).to.deep.equal(['127.0.0.1/32']);
-    expect(await page.textContent('#open-fix-status')).to.equal('Allowed network saved: 127.0.0.1/32. Opening the session…');
+    expect((await subject()).allowedIpRanges).to.deep.equal(['203.0.113.7/32']);
+    expect(await page.textContent('#open-fix-status')).to.equal('Allowed network saved: 203.0.113.7/32. Opening the session…');
     const sessions = await sessionsOfSubject();
     expect(sessions.map((s) => [s.status, s.policy.network])).to.deep.equal([['open', true]]);
   });
+
+  for (const [seen, ip] of [
+    ['the loopback address', undefined],
+    ['a school LAN address', '192.168.1.20'],
+    ['a mobile operator’s shared address', '100.64.12.7'],
+  ] as const) {
+    it(`does not offer ${seen} as the class’s network, and opens without the network check instead`, async () => {
+      const page = await adaOpens('network', 12, 'en-GB', ip);
+      const shown = ip ?? '127.0.0.1';
+      await page.waitForSelector('#open-fix-button:has-text("without")');
+      expect(await page.textContent('#open-fix-status')).to.equal(
+        `This device reaches the server from ${shown}, an address of its own on a local network or on mobile data: every student’s device has another one, so allowing it would refuse the class. An administrator sets the school’s networks; until then, open the session without the network check.`,
+      );
+      expect(await page.textContent('#open-fix-button')).to.equal('Open the session without the network check');
+      await page.click('#open-fix-button');
+      await page.waitForSelector('#session-section:not([hidden])');
+      expect((await subject()).allowedIpRanges).to.deep.equal([]);
+      const sessions = await sessionsOfSubject();
+      expect(sessions.map((s) => [s.status, s.policy.network])).to.deep.equal([['open', false]]);
+    });
+  }
 });
