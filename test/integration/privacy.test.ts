@@ -223,6 +223,45 @@ describe('privacy over HTTP: consent, subject access, erasure (FACE_CONSENT_REQU
       }
     });
 
+    it("leaves out of a student's export the alerts about classmates they were sent as a teacher, as their own list does", async () => {
+      const classmate = await createUser(srv.store, org.id, 'student');
+      const rule = await srv.store.alerts.createRule(org.id, {
+        kind: 'consecutive-absences',
+        count: 3,
+        thresholdPct: null,
+        windowDays: null,
+      });
+      const subject = await createSubject(srv.store, org.id, [teacher.id], [student.id, classmate.id]);
+      const about = (who: { id: string; name: string }) => ({
+        ruleId: rule.id,
+        rule: 'consecutive-absences' as const,
+        subjectId: subject.id,
+        subjectCode: subject.code,
+        subjectName: subject.name,
+        studentId: who.id,
+        studentName: who.name,
+        count: 3,
+        thresholdPct: null,
+        windowDays: null,
+        observed: 3,
+      });
+      // Addressed to the student: one about a classmate (as if sent while they taught), one about them.
+      await srv.store.notifications.createMany([
+        { orgId: org.id, userId: student.id, category: 'alert', alert: about(classmate) },
+        { orgId: org.id, userId: student.id, category: 'alert', alert: about(student) },
+      ]);
+      const res = await srv.request('GET', `/api/v1/users/${student.id}/export`, as('admin'));
+      expect(res.status).to.equal(200);
+      const exported = res.body.notifications.map((n: { alert: { studentId: string } }) => n.alert.studentId);
+      expect(exported).to.include(student.id);
+      expect(exported).not.to.include(classmate.id);
+      expect(JSON.stringify(res.body)).not.to.include(classmate.name);
+      const own = await srv.request('GET', '/api/v1/me/notifications', as('student'));
+      expect(own.body.items.map((n: { alert: { studentId: string } }) => n.alert.studentId)).to.deep.equal(
+        res.body.notifications.map((n: { alert: { studentId: string } }) => n.alert.studentId),
+      );
+    });
+
     it('erases a person: nothing personal left in any collection, records anonymised, a tombstone naming who and why', async () => {
       const { record, guardianName, guardian } = await history('198.51.100.99');
       const personal = [

@@ -2,7 +2,6 @@ import { AppError } from '../../shared/app-error.js';
 import { issue } from '../../shared/validation-issues.js';
 import type { AlertPayload, NotificationView } from '../../shared/alerts.js';
 import { requireRole, type Actor } from '../actor.js';
-import { STAFF_ROLES } from '../../shared/events.js';
 import type { DomainEvent, EventPublisher } from '../events.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import type { AlertRule, NewAlertRule } from '../ports/alerts.js';
@@ -13,6 +12,7 @@ import type { Subject } from '../ports/subjects.js';
 import type { User } from '../ports/users.js';
 import type { EmailNotifications } from '../notifications/email-notifications.js';
 import { evaluateRule, type HistoryEntry } from './alert-rules.js';
+import { alertsReadableAbout } from './readable-alerts.js';
 
 /** Settled sessions of a subject read per evaluation: the newest ones, enough for any rule's window. */
 export const ALERT_HISTORY_SESSIONS = 200;
@@ -47,15 +47,6 @@ export function toNotificationView(n: Notification): NotificationView {
 }
 
 /**
- * Whose alerts a reader may read of their own list: staff all theirs; a student only those about
- * themselves, since the list keeps what was sent to them as staff before their role changed,
- * which names classmates and their absences.
- */
-function readableAbout(actor: Actor): string | undefined {
-  return (STAFF_ROLES as readonly string[]).includes(actor.role) ? undefined : actor.id;
-}
-
-/**
  * At-risk alerts (docs/notifications.md): the organisation's rules are evaluated for a student
  * in a subject when one of their settled records changes, and for every enrolled student when
  * a session of the subject closes. A rule alerts once per crossing (a compare-and-set on the
@@ -85,7 +76,7 @@ export class AlertService {
 
   async listNotifications(actor: Actor, page: { limit: number; offset: number; unreadOnly: boolean }): Promise<NotificationList> {
     const { store } = this.deps;
-    const about = readableAbout(actor);
+    const about = alertsReadableAbout(actor);
     const found = await store.notifications.list(actor.orgId, actor.id, { ...page, ...(about ? { aboutStudentId: about } : {}) });
     return {
       items: found.items.map(toNotificationView),
@@ -98,7 +89,7 @@ export class AlertService {
   async markRead(actor: Actor, ids: string[] | null): Promise<{ marked: number; unread: number }> {
     const { store, now } = this.deps;
     const marked = await store.notifications.markRead(actor.orgId, actor.id, ids, now());
-    return { marked, unread: await store.notifications.unreadCount(actor.orgId, actor.id, readableAbout(actor)) };
+    return { marked, unread: await store.notifications.unreadCount(actor.orgId, actor.id, alertsReadableAbout(actor)) };
   }
 
   /** Listens to the domain events that settle records; returns the unsubscribe. */

@@ -14,6 +14,7 @@ import { audit } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
 import { toPublicUser, type PublicUser } from '../users/public-user.js';
 import { newTombstoneId, personOf, scrubValue } from './erasure-rules.js';
+import { alertsReadableAbout } from '../alerts/readable-alerts.js';
 
 export interface PrivacyDeps {
   store: Store;
@@ -159,7 +160,11 @@ export class PrivacyService {
     ]);
     const records = await all((q) => store.records.listByStudent(actor.orgId, user.id, q));
     const excuses = await all((q) => store.excuses.list(actor.orgId, { studentId: user.id, ...q }));
-    const notifications = await all((q) => store.notifications.list(actor.orgId, user.id, q));
+    // As the person reads them (GET /me/notifications): a former teacher's alerts about classmates stay out.
+    const about = alertsReadableAbout(user);
+    const notifications = await all((q) =>
+      store.notifications.list(actor.orgId, user.id, { ...q, ...(about ? { aboutStudentId: about } : {}) }),
+    );
     const [guardians, preferences] = await Promise.all([
       store.guardians.get(actor.orgId, user.id),
       store.notificationPreferences.get(actor.orgId, user.id),
