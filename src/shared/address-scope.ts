@@ -38,7 +38,11 @@ export function isDeviceOnlyRange(range: string): boolean {
   const address = range.split('/')[0] ?? '';
   const v4 = ipv4Number(address);
   if (v4 !== null) return DEVICE_ONLY_V4.some((block) => inBlock(v4, block));
-  const first = address.split(':')[0] ?? '';
+  const [first = '', second = ''] = address.split(':');
   // ::1's /64 reads "0:0:0:0::/64"; fe80::/10 is link-local.
-  return /^0*$/.test(first) || /^fe[89ab][0-9a-f]$/i.test(first);
+  if (/^0*$/.test(first) || /^fe[89ab][0-9a-f]$/i.test(first)) return true;
+  // 64:ff9b::/96 (NAT64) and 2001:0::/32 (Teredo) carry IPv4 clients: their /64 is every IPv4
+  // client behind the gateway or relay, the whole internet, not the room's Wi-Fi.
+  const group = (g: string) => parseInt(g || '0', 16);
+  return (group(first) === 0x64 && group(second) === 0xff9b) || (group(first) === 0x2001 && group(second) === 0);
 }

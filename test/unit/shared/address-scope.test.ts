@@ -18,6 +18,8 @@ describe('isDeviceOnlyRange: the ranges "add my current network" must not offer 
       '::ffff:192.168.1.20',
       '::1',
       'fe80::1',
+      '64:ff9b::a00:1', // NAT64: every IPv4 client behind the gateway
+      '2001:0:4136:e378:8000:63bf:3fff:fdd2', // Teredo
     ]) {
       expect(isDeviceOnlyRange(rangeOf(ip)), ip).to.equal(true);
     }
@@ -35,6 +37,8 @@ describe('isDeviceOnlyRange: the ranges "add my current network" must not offer 
       '11.0.0.1',
       '2001:db8:1:2::5',
       'fd12:3456:789a:1::7',
+      '2001:4860:4860::8888',
+      '64:ff9a::1',
     ]) {
       expect(isDeviceOnlyRange(rangeOf(ip)), ip).to.equal(false);
     }
