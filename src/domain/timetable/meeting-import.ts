@@ -19,7 +19,8 @@ export const MEETING_IMPORT_COLUMNS = ['subject_code', 'term', 'weekday', 'start
 /**
  * Rows per request: a school's week (350 subjects of 4 meetings is 1,400) in two requests. Each
  * row is checked against every meeting of the organisation, as a single add is, so a request
- * costs rows × meetings comparisons; the admin console sends a file in chunks of at most this.
+ * costs rows × meetings comparisons. The admin console's check sends a file whole, so it takes
+ * files of at most this many rows (docs/timetable.md: a larger week as two files).
  */
 export const MAX_MEETING_IMPORT_ROWS = 1_000;
 
