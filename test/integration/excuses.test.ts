@@ -240,7 +240,10 @@ describe('excuses', function () {
       body: { updatedAt: raced.body.error.details.excuse.updatedAt },
     });
     expect(approved.status, JSON.stringify(approved.body)).to.equal(200);
-    expect(await srv.store.records.getForStudent(org.id, session.id, student.id)).to.include({ status: 'excused', absenceCategory: 'MEDICAL' });
+    expect(await srv.store.records.getForStudent(org.id, session.id, student.id)).to.include({
+      status: 'excused',
+      absenceCategory: 'MEDICAL',
+    });
     // Once decided, a stale revision answers EXCUSE_DECIDED, as before.
     const twice = await srv.request('POST', `/api/v1/excuses/${first.body.id}/decline`, {
       token: token(teacher),

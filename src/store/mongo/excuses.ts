@@ -120,16 +120,13 @@ export function excuseRepository(m: Models, clock: () => Date): ExcuseRepository
         status: 'pending' as const,
         ...(seen ? { updatedAt: seen.updatedAt, category: seen.category, text: seen.text } : {}),
       };
-      const before = await m.excuses
-        .findOne(current, { updatedAt: 1, pendingKey: 1 })
-        .lean<Pick<ExcuseDoc, 'updatedAt' | 'pendingKey'>>();
+      const before = await m.excuses.findOne(current, { updatedAt: 1, pendingKey: 1 }).lean<Pick<ExcuseDoc, 'updatedAt' | 'pendingKey'>>();
       if (!before) return null;
       const auditIds = entry ? [newTimeOrderedId()] : [];
       if (entry) await m.audit.create(fromAudit({ id: auditIds[0]!, ...entry }, new Types.ObjectId()));
       const at = clock();
       // The key goes with the status, in one write: a new excuse of the scope may follow.
-      const res = await m.excuses.updateOne(current, { $set: { ...decision, pendingKey: id, updatedAt: at } },
-      );
+      const res = await m.excuses.updateOne(current, { $set: { ...decision, pendingKey: id, updatedAt: at } });
       if (res.matchedCount !== 1) {
         await takeBackAuditEntries(m, auditIds);
         return null;
