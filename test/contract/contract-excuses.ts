@@ -169,6 +169,28 @@ export function excusesContract(ctx: ContractContext): void {
       );
     });
 
+    it('decides only as the decider saw it: an edit since the read refuses it, leaving the edit pending and no entry', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const [tch] = (await staffOf(s, org.id, 1)) as [string];
+      const { excuse: seen } = await s.excuses.create(org.id, base());
+      const edited = (await s.excuses.edit(org.id, seen.id, { category: 'SCHOOL_TRIP', text: 'trip' }))!;
+      const decision = { status: 'approved', decidedBy: tch, decidedAt: new Date(), decisionNote: null } as const;
+      const revision = (e: typeof seen) => ({ updatedAt: e.updatedAt, category: e.category, text: e.text });
+      // The category and text read before the edit.
+      expect(await s.excuses.decide(org.id, seen.id, decision, entryBy(org.id, seen.id, tch), revision(seen))).to.equal(null);
+      // The edit's category and text but another revision (a document attached since, say).
+      const otherTime = { ...revision(edited), updatedAt: new Date(edited.updatedAt.getTime() + 1) };
+      expect(await s.excuses.decide(org.id, seen.id, decision, entryBy(org.id, seen.id, tch), otherTime)).to.equal(null);
+      expect(await s.excuses.get(org.id, seen.id)).to.deep.equal(edited);
+      expect(await s.audit.listForEntity(org.id, 'excuse', seen.id)).to.deep.equal([]);
+      // Still the scope's one pending excuse.
+      expect((await s.excuses.create(org.id, base())).created).to.equal(false);
+      const decided = await s.excuses.decide(org.id, seen.id, decision, entryBy(org.id, seen.id, tch), revision(edited));
+      expect(decided).to.include({ status: 'approved', category: 'SCHOOL_TRIP', text: 'trip' });
+      expect((await s.audit.listForEntity(org.id, 'excuse', seen.id)).map((a) => a.actorId)).to.deep.equal([tch]);
+    });
+
     it('edits the category and text while pending only, inside its organisation, keeping its scope, key and document', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

@@ -192,6 +192,66 @@ describe('excuses', function () {
     expect((await srv.store.excuses.get(org.id, first.body.id as string))!).to.include({ status: 'approved', category: 'SCHOOL_TRIP' });
   });
 
+  it("a decision is taken on what the decider saw: the student's edit since answers RECORD_CHANGED with it, nothing decided", async () => {
+    const session = await closedSession('2026-01-28');
+    const first = await submit(student, { sessionId: session.id, category: 'MEDICAL', text: 'Flu' });
+    expect(first.status, JSON.stringify(first.body)).to.equal(201);
+    const shown = await srv.request('GET', `/api/v1/excuses/${first.body.id}`, { token: token(teacher) });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const edited = await submit(student, { sessionId: session.id, category: 'SCHOOL_TRIP', text: 'The trip' });
+    expect(edited.status, JSON.stringify(edited.body)).to.equal(200);
+
+    // The page's revision sent back: refused, the current excuse given to decide again on.
+    const refused = await srv.request('POST', `/api/v1/excuses/${first.body.id}/approve`, {
+      token: token(teacher),
+      body: { updatedAt: shown.body.updatedAt },
+    });
+    expect([refused.status, refused.body.error?.code]).to.deep.equal([409, 'RECORD_CHANGED']);
+    expect(refused.body.error.details.excuse).to.deep.equal(edited.body);
+    const untouched = async () => {
+      expect(await srv.store.excuses.get(org.id, first.body.id as string)).to.include({ status: 'pending', category: 'SCHOOL_TRIP' });
+      expect((await srv.store.records.getForStudent(org.id, session.id, student.id))!.status).to.equal('absent');
+      const actions = (await srv.store.audit.listForEntity(org.id, 'excuse', first.body.id as string)).map((e) => e.action);
+      expect(actions).to.deep.equal(['excuse.submit', 'excuse.edit']);
+    };
+    await untouched();
+
+    // Without a revision, an edit landing between the service's read and the store's write is refused as well.
+    const decide = srv.store.excuses.decide;
+    srv.store.excuses.decide = async (...args) => {
+      srv.store.excuses.decide = decide;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const late = await submit(student, { sessionId: session.id, category: 'MEDICAL', text: 'Flu after all' });
+      expect(late.status, JSON.stringify(late.body)).to.equal(200);
+      return decide(...args);
+    };
+    const raced = await srv.request('POST', `/api/v1/excuses/${first.body.id}/approve`, { token: token(teacher), body: {} });
+    srv.store.excuses.decide = decide;
+    expect([raced.status, raced.body.error?.code]).to.deep.equal([409, 'RECORD_CHANGED']);
+    expect(raced.body.error.details.excuse).to.include({ category: 'MEDICAL', text: 'Flu after all', status: 'pending' });
+    expect(await srv.store.excuses.get(org.id, first.body.id as string)).to.include({ status: 'pending', category: 'MEDICAL' });
+    expect((await srv.store.records.getForStudent(org.id, session.id, student.id))!.status).to.equal('absent');
+    const trail = (await srv.store.audit.listForEntity(org.id, 'excuse', first.body.id as string)).map((e) => e.action);
+    expect(trail).to.deep.equal(['excuse.submit', 'excuse.edit', 'excuse.edit']);
+
+    // Decided again on what it now is: the category applied is the one shown.
+    const approved = await srv.request('POST', `/api/v1/excuses/${first.body.id}/approve`, {
+      token: token(teacher),
+      body: { updatedAt: raced.body.error.details.excuse.updatedAt },
+    });
+    expect(approved.status, JSON.stringify(approved.body)).to.equal(200);
+    expect(await srv.store.records.getForStudent(org.id, session.id, student.id)).to.include({
+      status: 'excused',
+      absenceCategory: 'MEDICAL',
+    });
+    // Once decided, a stale revision answers EXCUSE_DECIDED, as before.
+    const twice = await srv.request('POST', `/api/v1/excuses/${first.body.id}/decline`, {
+      token: token(teacher),
+      body: { updatedAt: shown.body.updatedAt },
+    });
+    expect([twice.status, twice.body.error?.code]).to.deep.equal([409, 'EXCUSE_DECIDED']);
+  });
+
   it('an excuse approved before the session closes applies when it closes', async () => {
     const submitted = await submit(student, {
       subjectId: subject.id,

@@ -246,10 +246,24 @@ export class ExcuseService {
     return { fileName: doc.info.fileName, contentType: doc.info.contentType, bytes: doc.bytes };
   }
 
-  async decide(actor: Actor, id: string, decision: 'approve' | 'decline', note: string | null): Promise<DecisionResult> {
+  /**
+   * Decides the excuse as the decider saw it: `seenUpdatedAt`, the revision their page showed,
+   * when given, else the one read here. A student's edit since (or a document) refuses it with
+   * RECORD_CHANGED and the excuse as it now stands, nothing written: approving, the stored
+   * category would go to records, and the audit say what was decided, unseen.
+   */
+  async decide(
+    actor: Actor,
+    id: string,
+    decision: 'approve' | 'decline',
+    note: string | null,
+    seenUpdatedAt?: Date,
+  ): Promise<DecisionResult> {
     const { store, now } = this.deps;
     const excuse = await this.visible(actor, id);
     await this.assertMayDecide(actor, excuse);
+    if (excuse.status !== 'pending') throw new AppError('EXCUSE_DECIDED');
+    if (seenUpdatedAt !== undefined && seenUpdatedAt.getTime() !== excuse.updatedAt.getTime()) throw await this.changed(excuse);
     const at = now();
     const fields = {
       status: decision === 'approve' ? 'approved' : 'declined',
@@ -271,13 +285,24 @@ export class ExcuseService {
           from: auditState(excuse),
           to: auditState({ ...excuse, ...fields }),
         }),
+        { updatedAt: excuse.updatedAt, category: excuse.category, text: excuse.text },
       )
       .catch((err: unknown) => {
         throw writeRefusal(err);
       });
-    if (!decided) throw new AppError('EXCUSE_DECIDED');
+    if (!decided) {
+      const current = await store.excuses.get(actor.orgId, excuse.id);
+      if (current?.status === 'pending') throw await this.changed(current);
+      throw new AppError(current ? 'EXCUSE_DECIDED' : 'EXCUSE_NOT_FOUND');
+    }
     const recordsChanged = decision === 'approve' ? await this.applyToSettled(actor, decided) : 0;
     return { excuse: await this.view(decided), recordsChanged };
+  }
+
+  private async changed(current: Excuse): Promise<AppError> {
+    return new AppError('RECORD_CHANGED', 'The excuse changed since it was read: see it as it stands now and decide again.', {
+      excuse: await this.view(current),
+    });
   }
 
   /**

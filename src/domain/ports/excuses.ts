@@ -66,6 +66,12 @@ export interface ExcuseFilter extends PageQuery {
 /** An excuse's place in the list, newest first: its creation time, then its id. */
 export type ExcuseKey = Pick<Excuse, 'createdAt' | 'id'>;
 
+/**
+ * What a decision was taken on. updatedAt moves with every edit and document; category and text
+ * too, for an edit landing in the same millisecond as the read.
+ */
+export type ExcuseRevision = Pick<Excuse, 'updatedAt' | 'category' | 'text'>;
+
 export interface ExcuseRepository {
   /**
    * A new pending excuse, unless the student has one pending of the same scope (the same session,
@@ -83,8 +89,10 @@ export interface ExcuseRepository {
    */
   listApprovedCovering(orgId: string, studentIds: string[], sessionId: string, subjectId: string, day: string): Promise<Excuse[]>;
   /**
-   * Compare-and-set: decides it only while pending, writing `audit` with it (one transaction on
-   * SQLite; on MongoDB taken back with it); null otherwise (or when missing). Throws
+   * Compare-and-set: decides it only while pending and, given `seen`, still as the decider read it
+   * (the same updatedAt, category and text: a student's edit meanwhile refuses it), writing `audit`
+   * with it (one transaction on SQLite; on MongoDB taken back with it); null otherwise (or when
+   * missing). Throws
    * ActorGoneError, leaving it pending and writing no entry, when `decidedBy` is not a user of the
    * organisation (a teacher erased meanwhile: their id may stay neither on it nor as the entry's
    * actor). The student needs no such check: their erasure deletes their excuses before their
@@ -95,6 +103,7 @@ export interface ExcuseRepository {
     id: string,
     decision: Pick<Excuse, 'status' | 'decidedBy' | 'decidedAt' | 'decisionNote'>,
     audit?: Omit<AuditEntry, 'id'>,
+    seen?: ExcuseRevision,
   ): Promise<Excuse | null>;
   /**
    * Compare-and-set: replaces the category and text while the excuse is pending (its student's

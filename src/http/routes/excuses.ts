@@ -84,7 +84,16 @@ const ListQuery = PageQuery.extend({
   path: ['offset'],
 });
 
-const DecisionBody = z.object({ note: z.string().trim().max(1_000).optional().describe('Told to the student with the decision') });
+const DecisionBody = z.object({
+  note: z.string().trim().max(1_000).optional().describe('Told to the student with the decision'),
+  updatedAt: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe(
+      "The excuse's `updatedAt` the decider was shown: a different one (the student edited it since) answers `RECORD_CHANGED` " +
+        'with the current excuse in `details.excuse`, nothing decided. Without it, the excuse as read when the request arrives.',
+    ),
+});
 
 const DecisionSchema = z.object({
   excuse: ExcuseSchema,
@@ -251,17 +260,20 @@ export function excuseRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       summary:
         decision === 'approve' ? 'Approve an excuse: the absences it covers become excused' : 'Decline an excuse (no record changes)',
       description:
-        decision === 'approve'
+        (decision === 'approve'
           ? "The student's absent, pending or rejected records in settled sessions it covers become `excused` with its category " +
             '(audited record changes, daily summaries recomputed); sessions still to close apply it when they close. Present and late stay.'
-          : 'The excuse is closed as declined; records are left as they are.',
+          : 'The excuse is closed as declined; records are left as they are.') +
+        ' Decided only as the decider saw it: a change of its category, text or document since (`updatedAt` in the body, else the ' +
+        'read when the request arrives) answers `RECORD_CHANGED` with the excuse as it stands in `details.excuse`; decide again on it.',
       tags: ['excuses'],
       access: ['teacher', 'admin'],
       params: IdParams,
       body: DecisionBody,
       response: { status: 200, description: 'The decided excuse', schema: DecisionSchema },
-      errors: ['EXCUSE_NOT_FOUND', 'EXCUSE_DECIDED', 'NOT_SUBJECT_TEACHER'],
-      handler: ({ actor, params, body }) => excuses.decide(actor, params.id, decision, body.note ?? null),
+      errors: ['EXCUSE_NOT_FOUND', 'EXCUSE_DECIDED', 'RECORD_CHANGED', 'NOT_SUBJECT_TEACHER'],
+      handler: ({ actor, params, body }) =>
+        excuses.decide(actor, params.id, decision, body.note ?? null, body.updatedAt === undefined ? undefined : new Date(body.updatedAt)),
     });
   }
 }

@@ -109,22 +109,24 @@ export function excuseRepository(m: Models, clock: () => Date): ExcuseRepository
     // between has the decision put back (unless changed since: the erasure's sweep after the
     // account's deletion then puts the tombstone in their place), then its entry taken back, and
     // the call refused.
-    async decide(orgId, id, decision, entry) {
+    async decide(orgId, id, decision, entry, seen) {
       const decider = decision.decidedBy;
       const present = async () => decider === null || (await m.users.exists({ _id: decider, orgId })) !== null;
       if (!(await present())) throw new ActorGoneError(decider!);
-      const before = await m.excuses
-        .findOne({ _id: id, orgId, status: 'pending' }, { updatedAt: 1, pendingKey: 1 })
-        .lean<Pick<ExcuseDoc, 'updatedAt' | 'pendingKey'>>();
+      // What the decider saw, in the write's own filter: an edit between it and the read refuses it.
+      const current = {
+        _id: id,
+        orgId,
+        status: 'pending' as const,
+        ...(seen ? { updatedAt: seen.updatedAt, category: seen.category, text: seen.text } : {}),
+      };
+      const before = await m.excuses.findOne(current, { updatedAt: 1, pendingKey: 1 }).lean<Pick<ExcuseDoc, 'updatedAt' | 'pendingKey'>>();
       if (!before) return null;
       const auditIds = entry ? [newTimeOrderedId()] : [];
       if (entry) await m.audit.create(fromAudit({ id: auditIds[0]!, ...entry }, new Types.ObjectId()));
       const at = clock();
       // The key goes with the status, in one write: a new excuse of the scope may follow.
-      const res = await m.excuses.updateOne(
-        { _id: id, orgId, status: 'pending' },
-        { $set: { ...decision, pendingKey: id, updatedAt: at } },
-      );
+      const res = await m.excuses.updateOne(current, { $set: { ...decision, pendingKey: id, updatedAt: at } });
       if (res.matchedCount !== 1) {
         await takeBackAuditEntries(m, auditIds);
         return null;

@@ -122,7 +122,7 @@ export function excuseRepository(db: SqliteDb, clock: () => Date): ExcuseReposit
         .all(orgId, JSON.stringify(studentIds), sessionId, day, day, subjectId);
       return rows.map(fromRow);
     },
-    async decide(orgId, id, d, entry) {
+    async decide(orgId, id, d, entry, seen) {
       // One transaction with the decider's check, which an erasure's cannot interleave.
       return db.tx(() => {
         if (d.decidedBy !== null && !db.stmt('SELECT 1 FROM users WHERE id = ? AND org_id = ?').get(d.decidedBy, orgId)) {
@@ -131,9 +131,22 @@ export function excuseRepository(db: SqliteDb, clock: () => Date): ExcuseReposit
         const r = db
           .stmt(
             `UPDATE excuses SET status = ?, decided_by = ?, decided_at = ?, decision_note = ?, updated_at = ?, pending_key = NULL
-             WHERE org_id = ? AND id = ? AND status = 'pending' RETURNING ${COLUMNS}`,
+             WHERE org_id = ? AND id = ? AND status = 'pending'
+               AND (? = 0 OR (updated_at = ? AND category = ? AND text = ?)) RETURNING ${COLUMNS}`,
           )
-          .get(d.status, d.decidedBy, d.decidedAt ? d.decidedAt.getTime() : null, d.decisionNote, clock().getTime(), orgId, id);
+          .get(
+            d.status,
+            d.decidedBy,
+            d.decidedAt ? d.decidedAt.getTime() : null,
+            d.decisionNote,
+            clock().getTime(),
+            orgId,
+            id,
+            seen ? 1 : 0,
+            seen ? seen.updatedAt.getTime() : null,
+            seen?.category ?? null,
+            seen?.text ?? null,
+          );
         if (!r) return null;
         if (entry) db.stmt(auditInsert).run(audit.toRow({ id: newTimeOrderedId(), ...entry }));
         return fromRow(r);

@@ -22,6 +22,8 @@ export interface ExcuseItem {
   text: string;
   status: 'pending' | 'approved' | 'declined';
   document: { fileName: string } | null;
+  /** The revision shown: a decision sends it back (docs/absences.md). */
+  updatedAt: string;
 }
 
 export const postJson = (path: string, body: unknown) =>

@@ -63,12 +63,18 @@ async function renderPending(): Promise<void> {
         const button = h('button', { type: 'button', 'aria-label': tt(`excuses.${decision}Label`, { who }) }, tt(`excuses.${decision}`));
         button.addEventListener('click', () => {
           button.disabled = true;
-          postJson(`api/v1/excuses/${encodeURIComponent(e.id)}/${decision}`, {})
+          // What this line shows is what is decided: a student's edit since answers RECORD_CHANGED.
+          postJson(`api/v1/excuses/${encodeURIComponent(e.id)}/${decision}`, { updatedAt: e.updatedAt })
             .then(() => renderPending())
-            .catch((err: unknown) => {
+            .catch(async (err: unknown) => {
               button.disabled = false;
               byId('excuses-error').textContent = errorText(err);
-            });
+              // The list as it stands (the edit, or a colleague's decision), to decide again on it.
+              if (err instanceof Error && 'code' in err && (err.code === 'RECORD_CHANGED' || err.code === 'EXCUSE_DECIDED')) {
+                await renderPending();
+              }
+            })
+            .catch((err: unknown) => (byId('excuses-error').textContent = errorText(err)));
         });
         li.append(button);
       }
