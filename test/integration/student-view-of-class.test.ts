@@ -67,6 +67,13 @@ describe('what a student reads of a class: no geofence, no networks', function (
       expect(leaked(mine)).to.deep.equal([]);
     });
 
+    it("the privacy export of the student's data names the subject, not its classroom", async () => {
+      const res = await srv.request('GET', `/api/v1/users/${student.id}/export`, { token: await token(admin) });
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      expect(res.body.subjects).to.deep.equal([{ id: subject.id, code: subject.code, name: 'Geography', relation: 'enrolled' }]);
+      expect(leaked(res.body)).to.deep.equal([]);
+    });
+
     it('its teacher and an admin read both', async () => {
       for (const user of [teacher, admin]) {
         expect(await listed(user), user.role).to.deep.include({ location: CLASSROOM, allowedIpRanges: [CLASSROOM_NETWORK] });

@@ -233,8 +233,8 @@ export class SessionService {
 
   /**
    * What a Redis outage may have kept from these students' sockets in this session: the session
-   * (its student view) when it changed at or after `since` (null otherwise, or when it is gone), and their records
-   * changed at or after `since`, as their own views. Read by the node's catch-up once its link
+   * (its student view) when it changed at or after `since` (null otherwise, or when it is gone),
+   * and their records changed at or after `since`, as their own views. Read by the node's catch-up once its link
    * is back (realtime/enrolment-catch-up.ts); the sockets were admitted to the session's room by
    * `session:join`, and the periodic re-check takes out those no longer enrolled.
    */
