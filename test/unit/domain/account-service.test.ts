@@ -235,6 +235,10 @@ describe('AccountService (over the SQLite store)', () => {
     const [ownerAfter, copyAfter] = [await store.users.get(home.id, owner.id), await store.users.get(copier.id, copy.id)];
     expect(await deps.passwords.verify('owner-new-password', ownerAfter!.passwordHash)).to.equal(true);
     expect(copyAfter!.passwordHash, "the other organisation's account is untouched").to.equal(copy.passwordHash);
+    // Audited on the account whose link was used, in its own organisation only.
+    const actions = async (orgId: string, userId: string) => (await store.audit.listForEntity(orgId, 'user', userId)).map((e) => e.action);
+    expect(await actions(home.id, owner.id)).to.include('user.password-reset');
+    expect(await actions(copier.id, copy.id)).to.not.include('user.password-reset');
     // One organisation's reset says nothing of others when the address has no other account.
     const single = await createUser(store, home.id, 'student');
     await service.requestReset({ email: single.email });
