@@ -18,6 +18,16 @@ export abstract class TimingSafeBcrypt implements PasswordHasher {
 
   async verify(password: string, hash: string | null | undefined): Promise<boolean> {
     this.admit();
+    return this.check(password, hash);
+  }
+
+  async verifyAll(password: string, hashes: ReadonlyArray<string | null | undefined>): Promise<boolean[]> {
+    // One admission for the login: its comparisons run together or none does, and a refusal is one BUSY.
+    this.admit();
+    return Promise.all(hashes.map((hash) => this.check(password, hash)));
+  }
+
+  private async check(password: string, hash: string | null | undefined): Promise<boolean> {
     if (!hash) {
       await this.compare(password, await this.dummyHash());
       return false;

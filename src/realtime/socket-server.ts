@@ -10,6 +10,7 @@ import type { RequestLimiters } from '../domain/request-limits.js';
 import type { SessionCloser } from '../domain/sessions/session-closer.js';
 import type { SessionService } from '../domain/sessions/session-service.js';
 import type { SessionLifecycle } from '../domain/sessions/session-lifecycle.js';
+import { toStudentSessionView } from '../domain/sessions/views.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../domain/ports/store.js';
 import { rooms } from '../shared/events.js';
@@ -235,16 +236,19 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
         // The student's own result is not held back with the screens' batch.
         fanout.decision(event.update.sessionId, event.studentId, event.checkin);
         break;
-      case 'session.changed':
+      case 'session.changed': {
         // Screens see the changes before the status that follows them (e.g. a close's absents).
         batches.flush(event.session.id);
-        fanout
-          .target(event.session.id)
-          .to(rooms.staff(event.session.id))
+        const target = fanout.target(event.session.id);
+        target.to(rooms.staff(event.session.id)).emit('session:status', event.session);
+        // Only students sit in these two rooms (session:join and a student's list): their view
+        // leaves out the room's coordinates and networks.
+        target
           .to(rooms.students(event.session.id))
           .to(rooms.subjectStudents(event.session.subjectId))
-          .emit('session:status', event.session);
+          .emit('session:status', toStudentSessionView(event.session));
         break;
+      }
       case 'roster.reset':
         batches.flush(event.sessionId);
         fanout.target(event.sessionId).to(rooms.staff(event.sessionId)).emit('roster:resync', { sessionId: event.sessionId });

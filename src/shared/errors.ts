@@ -30,7 +30,7 @@ export const ErrorCodes = {
   },
   ORGANISATION_REQUIRED: {
     status: 400,
-    message: 'This email exists in several organisations; name the organisation.',
+    message: 'This email and password open accounts in several organisations; name the organisation.',
   },
   FORBIDDEN: { status: 403, message: 'You are not allowed to do this.' },
   ORGANISATION_DISABLED: { status: 403, message: 'The organisation is deactivated.' },

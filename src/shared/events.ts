@@ -54,10 +54,17 @@ export interface SessionView {
   day: string;
   /**
    * Where it is held when not in the subject's classroom (a meeting's room, copied to its
-   * sessions, or given at opening); null: the subject's classroom.
+   * sessions, or given at opening); null: the subject's classroom. Staff only (the subject's
+   * teachers, admins): every view a student receives leaves it out, as it leaves out the
+   * subject's classroom. A student learns which checks apply from `policy` (`geofence`: share
+   * the location; `network`: be on the school's network) and the verdict from their check-in's
+   * `reason` and `flags`, never the coordinates, radius or networks (docs/authorization.md).
    */
-  room: SessionRoom | null;
+  room?: SessionRoom | null;
 }
+
+/** A session as its staff read it (the subject's teachers, admins): `room` always there. */
+export type StaffSessionView = SessionView & { room: SessionRoom | null };
 
 /**
  * A session's own room (docs/timetable.md, "Rooms"). Each part falls back on its own to the
@@ -299,6 +306,7 @@ export interface CloseResult {
 }
 
 export interface StudentJoinResult {
+  /** The student's view: no `room`. */
   session: SessionView;
   checkin: CheckinView | null;
 }
@@ -320,7 +328,7 @@ export interface ClientToServerEvents {
   'session:extend': (input: SessionExtendInput, ack: Cb<SessionView>) => void;
   /** Teacher or admin: reopen a closed session within SESSION_REOPEN_WINDOW_MS of its close. */
   'session:reopen': (input: SessionReopenInput, ack: Cb<SessionView>) => void;
-  /** Open and scheduled sessions: a student's enrolled subjects, a teacher's own subjects. */
+  /** Open and scheduled sessions: a student's enrolled subjects (their views: no `room`), a teacher's own subjects. */
   'session:list-active': (input: Record<string, never>, ack: Cb<SessionView[]>) => void;
   /** Student: join a session; decisions about this student are pushed afterwards. */
   'session:join': (input: SessionRef, ack: Cb<StudentJoinResult>) => void;
@@ -372,7 +380,7 @@ export interface ServerToClientEvents {
   /**
    * To watchers, joined students and students of the subject who listed its sessions: the
    * session opened, is closing (check-ins refused; the absents follow), closed, was cancelled,
-   * extended or reopened.
+   * extended or reopened. Students get their view, without `room`.
    */
   'session:status': (session: SessionView) => void;
   /**

@@ -248,7 +248,7 @@ function renderSession(session: SessionView): void {
     late: clockTime(session.lateAfter),
     closes: clockTime(session.closesAt),
   });
-  byId('session-room').textContent = roomText(session.room);
+  byId('session-room').textContent = roomText(session.room ?? null);
   byId<HTMLAnchorElement>('classroom-link').href = classroomHref(session.id);
   const closed = session.status === 'closed';
   const live = session.status === 'open' || session.status === 'scheduled';

@@ -203,8 +203,11 @@ describe('docs client: a first day written from the docs alone', function () {
       active.map((s) => s.id),
       [session.id],
     );
+    // A student's view is §15's SessionView without `room`, listed or joined.
+    sameKeys(active[0]!, documentedKeys.StudentSessionView, "SessionView (a student's)");
     const joined = await must<StudentJoinResult>(s1.socket, 'session:join', { sessionId: session.id });
     sameKeys(joined, documentedKeys.StudentJoinResult, 'StudentJoinResult');
+    sameKeys(joined.session, documentedKeys.StudentSessionView, "SessionView (a student's)");
     assert.equal(joined.checkin, null);
 
     const noFix = await ask<CheckinView>(s1.socket, 'checkin:submit', { sessionId: session.id, code: code.code });

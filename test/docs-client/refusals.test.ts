@@ -29,8 +29,8 @@ describe('docs client: every documented refusal of a bad input (two production n
     admin = await dep.http[0]!.login(ADMIN.email, ADMIN.password);
     // A second organisation whose admin has the first one's email, for the login refusals below.
     // Each admin CLI run is a process loading the whole service (about a second of CPU), so the
-    // two run here beside the import rather than in that case; from here on a login with
-    // ADMIN.email and the right password must name its organisation.
+    // two run here beside the import rather than in that case. Its own password, unlike the
+    // first's: each logs in without naming the organisation until they share one.
     const secondOrg = async () => {
       const org = await dep.admin(['org', 'create', '--name', 'Second School', '--slug', 'second']);
       if (org.code !== 0) throw new Error(`org create second: ${org.stdout}${org.stderr}`);
@@ -176,6 +176,24 @@ describe('docs client: every documented refusal of a bad input (two production n
         refusalOf(await dep.http[1]!.post('/api/v1/auth/login', { email: pupils[1]!.email, password: 'not-the-password' })),
       ).to.deep.equal([401, 'INVALID_CREDENTIALS']);
 
+      // The password picks the account: each head logs in without naming the organisation.
+      const first = await dep.http[0]!.post<{ user: { orgId: string } }>('/api/v1/auth/login', {
+        email: ADMIN.email,
+        password: ADMIN.password,
+      });
+      const second = await dep.http[1]!.post<{ user: { orgId: string }; accessToken: string }>('/api/v1/auth/login', {
+        email: ADMIN.email,
+        password: 'second-head-pass-1',
+      });
+      expect([first.status, second.status], first.text + second.text).to.deep.equal([200, 200]);
+      expect(second.body.user.orgId).to.not.equal(first.body.user.orgId);
+      // The same password in both: only then is the organisation asked for.
+      const same = await dep.http[1]!.post(
+        '/api/v1/me/password',
+        { currentPassword: 'second-head-pass-1', newPassword: ADMIN.password },
+        second.body.accessToken,
+      );
+      expect(same.status, same.text).to.equal(204);
       const ambiguous = await dep.http[0]!.post('/api/v1/auth/login', { email: ADMIN.email, password: ADMIN.password });
       expect(refusalOf(ambiguous)).to.deep.equal([400, 'ORGANISATION_REQUIRED']);
       expect(
@@ -184,7 +202,7 @@ describe('docs client: every documented refusal of a bad input (two production n
       expect((await dep.admin(['org', 'deactivate', '--org', 'second'])).code).to.equal(0);
       const disabled = await dep.http[1]!.post('/api/v1/auth/login', {
         email: ADMIN.email,
-        password: 'second-head-pass-1',
+        password: ADMIN.password,
         organisation: 'second',
       });
       expect(refusalOf(disabled)).to.deep.equal([403, 'ORGANISATION_DISABLED']);

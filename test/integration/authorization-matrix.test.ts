@@ -952,6 +952,32 @@ describe('authorization matrix', () => {
     }
   });
 
+  // What a student reads of a class (docs/authorization.md): the classroom's geofence and the
+  // school's networks stay with its staff. Every route a student may read is called with the
+  // subject's classroom set, and no answer may carry its figures; its teacher still reads them.
+  it('answers a student no classroom location or network on any route they may read', async () => {
+    const fx = await fixture();
+    const classroom = { location: { lat: 48.853_417, lon: 2.348_791, radiusM: 73 }, allowedIpRanges: ['198.51.100.0/24'] };
+    await srv.store.subjects.update(org.id, fx.subject.id, classroom);
+    const figures = ['48.853417', '2.348791', '198.51.100.0/24'];
+    const reads = MATRIX.filter((r) => r.op.startsWith('GET ') && r.expect.student === 200);
+    expect(reads.map((r) => r.op)).to.include('GET /api/v1/subjects');
+    for (const row of reads) {
+      const { path, ...opts } = await row.request(fx);
+      const res = await fetch(`${srv.baseUrl}/api/v1${path}`, { headers: { authorization: `Bearer ${tokens.student}`, ...opts.headers } });
+      const text = await res.text();
+      expect(res.status, `${row.op}: ${text}`).to.equal(200);
+      expect(
+        figures.filter((f) => text.includes(f)),
+        `${row.op} told a student where the classroom is`,
+      ).to.deep.equal([]);
+    }
+    for (const staff of [tokens.teacherOwn, tokens.admin]) {
+      const list = await srv.request('GET', `/api/v1/subjects?q=${encodeURIComponent(fx.subject.code)}`, { token: staff });
+      expect(list.body.items.find((s: { id: string }) => s.id === fx.subject.id)).to.deep.include(classroom);
+    }
+  });
+
   it("never lists this organisation's objects to another organisation's admin", async () => {
     const fx = await fixture();
     const userList = await srv.request('GET', '/api/v1/users?limit=200', { token: tokens.otherAdmin });

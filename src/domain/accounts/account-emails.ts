@@ -13,6 +13,11 @@ export interface LinkEmail {
   timezone: string;
   /** The recipient's language (theirs, else the organisation's). */
   language: Language;
+  /**
+   * A reset's other organisations where the address has an active account: each gets its own
+   * email, and the text says this link sets the password here only. Absent or empty: none.
+   */
+  alsoAt?: readonly string[];
 }
 
 /** e.g. "Friday 11 December 2026 at 17:53 CET": the zone is named, so a reader elsewhere is not misled. */
@@ -42,10 +47,12 @@ export const accountSubject = (kind: AccountEmailKind, organisation: string, lan
 /** An invitation or reset: a link to choose a password, valid once until `expiresAt`. */
 export function accountEmail(kind: AccountEmailKind, e: LinkEmail): MailMessage {
   const s = emailText(e.language, e.timezone);
-  return message(
-    e.to,
-    accountSubject(kind, e.organisation, e.language),
-    [s.t('hello', { name: e.name }), s.t(`${kind}.body`, { organisation: e.organisation, expires: s.longDateTime(e.expiresAt) })],
-    e.link,
-  );
+  const lines = [
+    s.t('hello', { name: e.name }),
+    s.t(`${kind}.body`, { organisation: e.organisation, expires: s.longDateTime(e.expiresAt) }),
+  ];
+  if (kind === 'reset' && e.alsoAt && e.alsoAt.length > 0) {
+    lines.push(s.t('reset.alsoAt', { organisations: e.alsoAt.join(', '), organisation: e.organisation }));
+  }
+  return message(e.to, accountSubject(kind, e.organisation, e.language), lines, e.link);
 }

@@ -113,10 +113,25 @@ export class AccountLinkMail {
       // read above and the new link's creation missed it: the link would go to the old address
       // and work. Read again: from here on such a change voids this link too.
       const current = await store.users.get(user.orgId, user.id);
-      if (current?.active && current.email === user.email) return this.message(user, org, language, mail.category, issued, now);
+      if (current?.active && current.email === user.email) {
+        const alsoAt = mail.category === 'reset' ? await this.otherOrganisations(user) : [];
+        return this.message(user, org, language, mail.category, issued, now, alsoAt);
+      }
       await store.accountTokens.consume(issued.tokenHash, now);
     }
     throw new Error("The user's address changed while the link was made; no link was sent, the next attempt makes one.");
+  }
+
+  /**
+   * The names of the other organisations where the address has an active account (in an
+   * active organisation): a forgot-password request mails each its own reset, and each email
+   * says its link sets the password of its own organisation's account only.
+   */
+  private async otherOrganisations(user: User): Promise<string[]> {
+    const { store } = this.deps;
+    const others = (await store.users.findByEmailAnyOrg(user.email)).filter((u) => u.active && u.orgId !== user.orgId);
+    const orgs = await Promise.all(others.map((u) => store.organisations.get(u.orgId)));
+    return orgs.flatMap((o) => (o?.active ? [o.name] : [])).sort();
   }
 
   private message(
@@ -126,6 +141,7 @@ export class AccountLinkMail {
     kind: AccountEmailKind,
     { link, tokenHash, expiresAt }: { link: string; tokenHash: string; expiresAt: Date },
     now: Date,
+    alsoAt: readonly string[],
   ): RenderedMail {
     const { store } = this.deps;
     const e = {
@@ -136,6 +152,7 @@ export class AccountLinkMail {
       timezone: org?.timezone ?? 'UTC',
       link,
       expiresAt,
+      alsoAt,
     };
     return {
       message: accountEmail(kind, e),

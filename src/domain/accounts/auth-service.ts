@@ -14,7 +14,7 @@ import { normaliseEmail, toPublicUser, type PublicUser } from '../users/public-u
 export interface LoginInput {
   email: string;
   password: string;
-  /** Organisation slug; needed only when the email exists in several organisations. */
+  /** Organisation slug; needed only when the password opens accounts of the email in several organisations. */
   organisation?: string | undefined;
   ip?: string | null | undefined;
   /** The client's User-Agent, shown in the user's list of logins. */
@@ -53,6 +53,13 @@ export interface AuthServiceDeps {
   /** Announces ended logins, so their open sockets are cut on every node. */
   events: EventPublisher;
 }
+
+/**
+ * Password comparisons per login attempt, at the least: two, so one account and the same email
+ * in a second organisation cost what an unknown email costs (docs/security.md, "Same email in
+ * several organisations"). A third account of the email costs a third comparison.
+ */
+export const LOGIN_COMPARISONS = 2;
 
 /** A User-Agent is kept only this long: enough to tell devices apart, bounded in the store. */
 const USER_AGENT_MAX = 300;
@@ -96,7 +103,9 @@ export class AuthService {
     if (matching.length === 0) throw new AppError('INVALID_CREDENTIALS');
     await attempt.succeeded();
 
-    if (candidates.length > 1) throw new AppError('ORGANISATION_REQUIRED');
+    // The password picks the account: another organisation's account with this email (anyone's
+    // admin can make one) changes nothing for its owner unless it has the same password too.
+    if (matching.length > 1) throw new AppError('ORGANISATION_REQUIRED');
     const user = matching[0]!;
     if (!user.active) throw new AppError('ACCOUNT_DISABLED');
     if (!(await this.organisationActive(user.orgId))) throw new AppError('ORGANISATION_DISABLED');
@@ -165,16 +174,15 @@ export class AuthService {
   }
 
   /**
-   * The candidates whose password this is. Without a candidate one comparison still runs (a
-   * dummy hash), so an unknown email answers as slowly as a known one. (With several
-   * candidates the time grows with their number; only the answer is kept uniform.)
+   * The candidates whose password this is. Every attempt makes at least LOGIN_COMPARISONS
+   * comparisons, dummy hashes making up the count: an unknown email, one account, and one
+   * account beside a copy of its email in another organisation all take the same work, so
+   * whoever made the copy cannot tell by the time whether the owner's account exists.
    */
   private async matching(candidates: User[], password: string): Promise<User[]> {
-    if (candidates.length === 0) {
-      await this.deps.passwords.verify(password, null);
-      return [];
-    }
-    const ok = await Promise.all(candidates.map((u) => this.deps.passwords.verify(password, u.passwordHash)));
+    const hashes = candidates.map((u) => u.passwordHash);
+    while (hashes.length < LOGIN_COMPARISONS) hashes.push(null);
+    const ok = await this.deps.passwords.verifyAll(password, hashes);
     return candidates.filter((_, i) => ok[i]);
   }
 

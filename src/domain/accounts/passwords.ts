@@ -37,6 +37,12 @@ export function passwordIssue(password: string, path = 'password'): ValidationIs
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
   verify(password: string, hash: string | null | undefined): Promise<boolean>;
+  /**
+   * One password against several hashes side by side (a login's accounts of its email, and
+   * dummies up to its constant count), admitted as one check: refused before any of them runs,
+   * or all run. A missing hash answers false after as long as a real comparison.
+   */
+  verifyAll(password: string, hashes: ReadonlyArray<string | null | undefined>): Promise<boolean[]>;
   /** Frees what the hasher holds (worker threads); the application calls it on close. */
   close?(): Promise<void>;
   /** The hashing pool's load now, for the operator (metrics, /readyz); absent for a hasher without a pool. */

@@ -13,6 +13,8 @@ export const emailEn = {
   'reset.subject': 'Reset your attendance password at {organisation}',
   'reset.body':
     'Someone asked to reset the password of your account at {organisation}. Open this link to choose a new one; it works once, until {expires}. If it was not you, ignore this email: your password stays as it is.',
+  'reset.alsoAt':
+    'This address also has an account at {organisations}: each account gets its own email, and this link sets the password of your account at {organisation} only.',
   'admin-reset.body':
     'An administrator of {organisation} sent you this link to choose a new password for your account. It works once, until {expires}. Until you use it your current password still works; if you did not ask for a new one, you may ignore this email.',
 

@@ -15,6 +15,8 @@ export const emailFr: CatalogOf<typeof emailEn> = {
   'reset.subject': '{organisation} : réinitialisation de votre mot de passe',
   'reset.body':
     'Une réinitialisation du mot de passe de votre compte ({organisation}) a été demandée. Ouvrez ce lien pour en choisir un nouveau ; il n’est valable qu’une fois, jusqu’au {expires}. Si vous n’êtes pas à l’origine de cette demande, ignorez cet e-mail : votre mot de passe reste inchangé.',
+  'reset.alsoAt':
+    'Cette adresse a aussi un compte chez {organisations} : chaque compte reçoit son propre e-mail, et ce lien ne change que le mot de passe de votre compte chez {organisation}.',
   'admin-reset.body':
     'Un administrateur de {organisation} vous envoie ce lien pour choisir un nouveau mot de passe pour votre compte. Il n’est valable qu’une fois, jusqu’au {expires}. Tant que vous ne l’utilisez pas, votre mot de passe actuel reste valable ; si vous n’avez rien demandé, vous pouvez ignorer cet e-mail.',
 

@@ -10,7 +10,7 @@ import type { Page, PageQuery } from './common.js';
 export interface Organisation {
   id: string;
   name: string;
-  /** URL-safe unique handle used at login when an email exists in several organisations. */
+  /** URL-safe unique handle used at login when an email and password open accounts in several organisations. */
   slug: string;
   /** IANA time zone of its calendar days (daily summaries), pages and exports. */
   timezone: string;

@@ -44,6 +44,12 @@ export interface Subject {
   updatedAt: Date;
 }
 
+/**
+ * A subject as its students read it: where the classroom is (its geofence) and the school's
+ * networks are left out, as in every view a student receives (docs/authorization.md).
+ */
+export type StudentSubject = Omit<Subject, 'location' | 'allowedIpRanges'>;
+
 export interface Enrolment {
   orgId: string;
   subjectId: string;

@@ -6,7 +6,7 @@ import type { DomainDeps } from '../deps.js';
 import { assertStaffOf, loadSessionForStaff } from './access.js';
 import { loadRosterEntries } from './roster-entries.js';
 import { effectiveStatus, toSessionView } from './views.js';
-import { SESSION_STATES, type RosterEntry, type SessionView } from '../../shared/events.js';
+import { SESSION_STATES, type RosterEntry, type StaffSessionView } from '../../shared/events.js';
 import type { Page, RecordStatus, SessionStatus } from '../ports/common.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { Subject } from '../ports/subjects.js';
@@ -59,7 +59,7 @@ export class AttendanceQueries {
     actor: Actor,
     subjectId: string,
     q: { status?: SessionStatus[] | undefined; from?: string | undefined; to?: string | undefined; limit: number; offset: number },
-  ): Promise<Page<SessionView>> {
+  ): Promise<Page<StaffSessionView>> {
     const subject = await this.staffSubject(actor, subjectId);
     const page = await this.deps.store.sessions.list(actor.orgId, {
       subjectId,
@@ -73,7 +73,7 @@ export class AttendanceQueries {
     return { items: page.items.map((s) => toSessionView(s, subject, now)), total: page.total };
   }
 
-  async sessionRecords(actor: Actor, sessionId: string): Promise<{ session: SessionView; entries: RosterEntry[] }> {
+  async sessionRecords(actor: Actor, sessionId: string): Promise<{ session: StaffSessionView; entries: RosterEntry[] }> {
     const { session, subject } = await loadSessionForStaff(this.deps.store, actor, sessionId);
     return {
       session: toSessionView(session, subject, this.deps.now()),

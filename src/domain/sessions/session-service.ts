@@ -8,8 +8,16 @@ import { validateWindow } from '../checks/time-window.js';
 import { assertEnrolled, assertStaffOf, loadSession, loadSessionForStaff } from './access.js';
 import { resolvePolicy, sessionDefaults } from './policy.js';
 import { loadRosterEntries } from './roster-entries.js';
-import { countRoster, effectiveStatus, toCheckinView, toSessionView } from './views.js';
-import type { CheckinView, CodeView, RosterSnapshot, SessionOpenInput, SessionView, StudentJoinResult } from '../../shared/events.js';
+import { countRoster, effectiveStatus, sessionViewFor, toCheckinView, toSessionView, toStudentSessionView } from './views.js';
+import type {
+  CheckinView,
+  CodeView,
+  RosterSnapshot,
+  SessionOpenInput,
+  SessionView,
+  StaffSessionView,
+  StudentJoinResult,
+} from '../../shared/events.js';
 import { windowError } from './session-lifecycle.js';
 import { alreadyOpen, doubleBooked, subjectClashes, teacherClashes, unnamedFor, type Window } from './clashes.js';
 import { withSlotLocks, type SlotLockKey } from './slot-locks.js';
@@ -54,7 +62,7 @@ export class SessionService {
    * Opens (or schedules) a session. `origin` is the timetable's: the meeting it stands for,
    * whose room it copies; by hand, the room is the one the request names, if any.
    */
-  async open(actor: Actor, input: SessionOpenInput, origin?: MeetingOrigin): Promise<SessionView> {
+  async open(actor: Actor, input: SessionOpenInput, origin?: MeetingOrigin): Promise<StaffSessionView> {
     const { store, now } = this.deps;
     if (actor.role !== 'teacher' && actor.role !== 'admin') throw new AppError('FORBIDDEN');
     const subject = await store.subjects.get(actor.orgId, input.subjectId);
@@ -189,8 +197,8 @@ export class SessionService {
     const subjects = await this.subjectsOf(actor);
     const ids = subjects.map((s) => s.id);
     await watch(ids);
-    if (actor.role !== 'student' || ids.length === 0) return this.activeViews(actor.orgId, subjects);
-    const [still, views] = await Promise.all([this.enrolmentsOf(actor.orgId, [actor.id]), this.activeViews(actor.orgId, subjects)]);
+    if (actor.role !== 'student' || ids.length === 0) return this.activeViews(actor, subjects);
+    const [still, views] = await Promise.all([this.enrolmentsOf(actor.orgId, [actor.id]), this.activeViews(actor, subjects)]);
     const mine = still.get(actor.id);
     const gone = new Set(ids.filter((id) => !mine?.has(id)));
     if (gone.size === 0) return views;
@@ -199,7 +207,7 @@ export class SessionService {
   }
 
   private loadActive(actor: Actor): Promise<SessionView[]> {
-    return this.subjectsOf(actor).then((subjects) => this.activeViews(actor.orgId, subjects));
+    return this.subjectsOf(actor).then((subjects) => this.activeViews(actor, subjects));
   }
 
   private subjectsOf(actor: Actor): Promise<Subject[]> {
@@ -207,24 +215,26 @@ export class SessionService {
     return readAllPages((limit, offset) => this.deps.store.subjects.list(actor.orgId, { ...filter, limit, offset }));
   }
 
-  private async activeViews(orgId: string, subjects: Subject[]): Promise<SessionView[]> {
+  /** A student's list is of student views: no room coordinates or networks. */
+  private async activeViews(actor: Actor, subjects: Subject[]): Promise<SessionView[]> {
     const byId = new Map(subjects.map((s) => [s.id, s]));
-    const sessions = await this.deps.store.sessions.listActiveForSubjects(orgId, [...byId.keys()]);
+    const sessions = await this.deps.store.sessions.listActiveForSubjects(actor.orgId, [...byId.keys()]);
     const at = this.deps.now();
-    return sessions.map((s) => toSessionView(s, byId.get(s.subjectId) as Subject, at)).sort((a, b) => a.startsAt.localeCompare(b.startsAt));
+    return sessions
+      .map((s) => sessionViewFor(actor.role, toSessionView(s, byId.get(s.subjectId) as Subject, at)))
+      .sort((a, b) => a.startsAt.localeCompare(b.startsAt));
   }
 
-  async get(actor: Actor, sessionId: string): Promise<SessionView> {
-    const { session, subject } = await loadSession(this.deps.store, actor, sessionId);
-    if (actor.role === 'student') await assertEnrolled(this.deps.store, actor, subject);
-    else assertStaffOf(actor, subject);
+  /** Staff of the session's subject: the whole session (a student reads theirs with `join`). */
+  async get(actor: Actor, sessionId: string): Promise<StaffSessionView> {
+    const { session, subject } = await loadSessionForStaff(this.deps.store, actor, sessionId);
     return toSessionView(session, subject, this.deps.now());
   }
 
   /**
    * What a Redis outage may have kept from these students' sockets in this session: the session
-   * when it changed at or after `since` (null otherwise, or when it is gone), and their records
-   * changed at or after `since`, as their own views. Read by the node's catch-up once its link
+   * (its student view) when it changed at or after `since` (null otherwise, or when it is gone),
+   * and their records changed at or after `since`, as their own views. Read by the node's catch-up once its link
    * is back (realtime/enrolment-catch-up.ts); the sockets were admitted to the session's room by
    * `session:join`, and the periodic re-check takes out those no longer enrolled.
    */
@@ -243,7 +253,7 @@ export class SessionService {
       .map((r) => ({ studentId: r.studentId, view: toCheckinView(r, session.policy.maxAttempts) }));
     if (session.updatedAt < since) return { session: null, checkins };
     const subject = await store.subjects.get(orgId, session.subjectId);
-    return { session: subject ? toSessionView(session, subject, this.deps.now()) : null, checkins };
+    return { session: subject ? toStudentSessionView(toSessionView(session, subject, this.deps.now())) : null, checkins };
   }
 
   /** Staff of the session's subject (its teachers, the organisation's admins); throws otherwise. */
@@ -336,7 +346,7 @@ export class SessionService {
     await assertEnrolled(store, actor, subject);
     const record = await store.records.getForStudent(actor.orgId, sessionId, actor.id);
     return {
-      session: toSessionView(session, subject, now()),
+      session: toStudentSessionView(toSessionView(session, subject, now())),
       checkin: record ? toCheckinView(record, session.policy.maxAttempts) : null,
     };
   }

@@ -3,7 +3,7 @@ import type { AttendanceRecord } from '../ports/records.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { Subject } from '../ports/subjects.js';
 import type { User } from '../ports/users.js';
-import type { CheckinView, RosterEntry, SessionView } from '../../shared/events.js';
+import type { CheckinView, Role, RosterEntry, SessionView, StaffSessionView } from '../../shared/events.js';
 import { presetOf } from '../../shared/policy-presets.js';
 
 /** A scheduled session whose start has passed is open, even before anything stored says so. */
@@ -12,7 +12,7 @@ export function effectiveStatus(session: AttendanceSession, now: Date): SessionS
   return session.status;
 }
 
-export function toSessionView(session: AttendanceSession, subject: Subject, now: Date): SessionView {
+export function toSessionView(session: AttendanceSession, subject: Subject, now: Date): StaffSessionView {
   return {
     id: session.id,
     subjectId: session.subjectId,
@@ -35,6 +35,20 @@ export function toSessionView(session: AttendanceSession, subject: Subject, now:
         }
       : null,
   };
+}
+
+/**
+ * A session as a student reads it: without its room (the coordinates, radius and networks of
+ * where it is held), which stay with the subject's staff. `policy` still says which checks apply.
+ */
+export function toStudentSessionView(view: SessionView): SessionView {
+  const { room: _room, ...rest } = view;
+  return rest;
+}
+
+/** The view `role` may read: staff the whole session, a student its student view. */
+export function sessionViewFor(role: Role, view: SessionView): SessionView {
+  return role === 'student' ? toStudentSessionView(view) : view;
 }
 
 type RosterStudent = Pick<User, 'id' | 'name' | 'studentNumber'>;

@@ -1,7 +1,14 @@
 import type { z } from 'zod';
 import { StoreConflictError, type LeaseFence } from '../ports/common.js';
 import { type Store } from '../ports/store.js';
-import { type ClassroomLocation, type EnrolOutcome, type Subject, type SubjectPatch, type TeacherSwap } from '../ports/subjects.js';
+import {
+  type ClassroomLocation,
+  type EnrolOutcome,
+  type StudentSubject,
+  type Subject,
+  type SubjectPatch,
+  type TeacherSwap,
+} from '../ports/subjects.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import type { ErrorCode } from '../../shared/errors.js';
@@ -88,9 +95,13 @@ export class SubjectService {
     return subject;
   }
 
-  async list(actor: Actor, input: ListSubjectsInput): Promise<{ items: Subject[]; total: number }> {
+  /** A student's list holds student views: the classroom's location and networks stay with staff. */
+  async list(actor: Actor, input: ListSubjectsInput): Promise<{ items: (Subject | StudentSubject)[]; total: number }> {
     const filter = { limit: input.limit, offset: input.offset, archived: input.archived === true, ...(input.q ? { q: input.q } : {}) };
-    if (actor.role === 'student') return this.deps.store.subjects.list(actor.orgId, { ...filter, studentId: actor.id });
+    if (actor.role === 'student') {
+      const page = await this.deps.store.subjects.list(actor.orgId, { ...filter, studentId: actor.id });
+      return { items: page.items.map(toStudentSubject), total: page.total };
+    }
     if (actor.role === 'teacher') return this.deps.store.subjects.list(actor.orgId, { ...filter, teacherId: actor.id });
     return this.deps.store.subjects.list(actor.orgId, { ...filter, ...(input.teacherId ? { teacherId: input.teacherId } : {}) });
   }
@@ -539,4 +550,9 @@ function unique(ids: string[]): string[] {
 
 function pick(s: Subject, keys: Array<keyof SubjectPatch>): Record<string, unknown> {
   return Object.fromEntries(keys.map((k) => [k, s[k]]));
+}
+
+function toStudentSubject(subject: Subject): StudentSubject {
+  const { location: _location, allowedIpRanges: _ranges, ...rest } = subject;
+  return rest;
 }

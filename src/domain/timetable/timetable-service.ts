@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../shared/app-error.js';
 import type { AuditAction } from '../../shared/audit.js';
 import type { PolicyPreset } from '../../shared/policy-presets.js';
-import type { SessionView } from '../../shared/events.js';
+import type { StaffSessionView } from '../../shared/events.js';
 import { requireRole, type Actor } from '../actor.js';
 import { addDays, dayIn, isoWeekday } from '../calendar.js';
 import type { DomainDeps } from '../deps.js';
@@ -421,7 +421,7 @@ export class TimetableService {
    * the subject's lease as the run reads it, so a change of the first teacher either comes
    * first and is read, or finds the session and hands it over (docs/timetable.md).
    */
-  async start(actor: Actor, meetingId: string, day: string): Promise<SessionView> {
+  async start(actor: Actor, meetingId: string, day: string): Promise<StaffSessionView> {
     const { meeting } = await this.meetingForStaff(actor, meetingId);
     const { subjectId } = meeting;
     const slot = await this.slotOf(actor.orgId, meeting, day);

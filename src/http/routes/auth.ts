@@ -16,7 +16,7 @@ const LoginBody = z.object({
     .min(1)
     .max(100)
     .optional()
-    .describe('Organisation slug; needed when the email exists in several organisations'),
+    .describe('Organisation slug; needed only when the password is right for accounts of this email in several organisations'),
   deviceToken: z
     .string()
     .max(200)
@@ -56,8 +56,10 @@ export function authRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     description:
       'Attempts are counted before the password is checked: per client address (a one-minute throttle), per account and ' +
       'per address and account (exponential back-off), or only per device when a valid deviceToken of the account is sent (one another account of the email got counts for nothing). ' +
-      'Over a limit: 429 RATE_LIMITED with Retry-After and details.retryAfterMs. ORGANISATION_REQUIRED, ACCOUNT_DISABLED and ' +
-      'ORGANISATION_DISABLED need the right password. When the node has more password checks waiting than BCRYPT_MAX_QUEUE ' +
+      'Over a limit: 429 RATE_LIMITED with Retry-After and details.retryAfterMs. Without `organisation`, the password is tried against every ' +
+      'account of the email: the one account it opens is logged in; ORGANISATION_REQUIRED only when it opens accounts in several organisations. ' +
+      'Every refusal without the right password is INVALID_CREDENTIALS (an unknown email, a wrong password, an unknown organisation), after the same work. ' +
+      'ORGANISATION_REQUIRED, ACCOUNT_DISABLED and ORGANISATION_DISABLED need the right password. When the node has more password checks waiting than BCRYPT_MAX_QUEUE ' +
       '(a whole class logging in at once): 503 BUSY with Retry-After and details.retryAfterMs.',
     tags: ['auth'],
     access: 'public',

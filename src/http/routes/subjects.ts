@@ -149,6 +149,21 @@ const MyNetwork = z.object({
   range: z.string().nullable().describe('The range to allow for it: the IPv4 address itself (/32) or the IPv6 /64'),
 });
 
+/**
+ * The list's item: a staff caller's subject whole, a student's without the classroom's
+ * geofence and networks (docs/authorization.md, "What a student reads of a class").
+ */
+const ListedSubjectSchema = SubjectSchema.extend({
+  location: SubjectSchema.shape.location
+    .optional()
+    .describe("Geofence centre and radius (null: none set). Staff only: absent from a student's list"),
+  allowedIpRanges: SubjectSchema.shape.allowedIpRanges
+    .optional()
+    .describe("The school's networks allowed for check-ins (CIDR). Staff only: absent from a student's list"),
+}).describe(
+  "A subject. Admins and teachers get it whole; a student gets id, orgId, code, name, teacherIds, archivedAt, createdAt and updatedAt: where the classroom is and which networks it allows stay with staff (a session's `policy` says which checks apply)",
+);
+
 const SUBJECT_ERRORS = ['NOT_SUBJECT_TEACHER' as const];
 
 /** Subjects, enrolment, classroom location and allowed networks. */
@@ -161,11 +176,12 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     summary: 'List subjects',
     description:
       'Admins see every subject of the organisation, teachers those they teach, students those they are enrolled in; ' +
-      'archived subjects only with `archived=true`.',
+      "archived subjects only with `archived=true`. A student's items leave out `location` and `allowedIpRanges` (the classroom's " +
+      "coordinates and the school's networks stay with staff).",
     tags: ['subjects'],
     access: 'authenticated',
     query: ListQuery,
-    response: { status: 200, description: 'A page of subjects', schema: pageOf(SubjectSchema) },
+    response: { status: 200, description: 'A page of subjects', schema: pageOf(ListedSubjectSchema) },
     handler: async ({ actor, query }) => ({ ...(await subjects.list(actor, query)), limit: query.limit, offset: query.offset }),
   });
 

@@ -95,7 +95,7 @@ export const pageEn = {
   // Error codes a student or a set-password page meets; shown instead of the server's (English) message in another language.
   'error.INVALID_CREDENTIALS': 'Email or password is wrong.',
   'error.ACCOUNT_DISABLED': 'The account is deactivated.',
-  'error.ORGANISATION_REQUIRED': 'This email exists in several organisations; name the organisation.',
+  'error.ORGANISATION_REQUIRED': 'This email and password open accounts in several organisations; name the organisation.',
   'error.ORGANISATION_DISABLED': 'The organisation is deactivated.',
   'error.UNAUTHENTICATED': 'Please log in.',
   'error.TOKEN_REVOKED': 'This login was ended (logged out or revoked); log in again.',

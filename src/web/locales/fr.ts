@@ -38,7 +38,8 @@ const catalog: CatalogOf<typeof pageEn> = {
 
   'error.INVALID_CREDENTIALS': 'E-mail ou mot de passe incorrect.',
   'error.ACCOUNT_DISABLED': 'Le compte est désactivé.',
-  'error.ORGANISATION_REQUIRED': 'Cet e-mail existe dans plusieurs établissements ; indiquez l’établissement.',
+  'error.ORGANISATION_REQUIRED':
+    'Cet e-mail et ce mot de passe ouvrent des comptes dans plusieurs établissements ; indiquez l’établissement.',
   'error.ORGANISATION_DISABLED': 'L’établissement est désactivé.',
   'error.UNAUTHENTICATED': 'Veuillez vous connecter.',
   'error.TOKEN_REVOKED': 'Cette connexion a pris fin (déconnexion ou révocation) ; reconnectez-vous.',

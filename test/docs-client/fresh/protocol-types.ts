@@ -29,7 +29,8 @@ export interface SessionView {
   closesAt: string;
   closedAt: string | null;
   day: string;
-  room: unknown;
+  /** Staff only: a student's view leaves it out. */
+  room?: unknown;
 }
 export interface RosterEntry {
   studentId: string;
@@ -123,6 +124,21 @@ export const documentedKeys = {
     'closedAt',
     'day',
     'room',
+  ],
+  /** §15: what a student receives of a session is a SessionView without `room`. */
+  StudentSessionView: [
+    'id',
+    'subjectId',
+    'subjectCode',
+    'subjectName',
+    'teacherId',
+    'status',
+    'policy',
+    'startsAt',
+    'lateAfter',
+    'closesAt',
+    'closedAt',
+    'day',
   ],
   PolicyView: ['preset', 'geofence', 'network', 'rotatingCode', 'selfie', 'liveness', 'codePeriodS', 'maxAttempts'],
   RosterEntry: [

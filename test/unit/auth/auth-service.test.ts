@@ -16,7 +16,9 @@ import type { Store } from '../../../src/domain/ports/store.js';
 import type { User } from '../../../src/domain/ports/users.js';
 import { PASSWORD, createOrg, createUser } from '../../support/fixtures.js';
 import { expectCode } from '../../support/expect-code.js';
+import { AppError } from '../../../src/shared/app-error.js';
 import { cheapPasswordHasher } from '../../support/passwords.js';
+import type { PasswordHasher } from '../../../src/domain/accounts/passwords.js';
 
 /** Failed logins in a row per account (any address) before back-off. */
 const ACCOUNT_FREE = 3;
@@ -63,14 +65,14 @@ describe('AuthService', () => {
   }
 
   /** The domain as the application builds it (its auth and account services share the store). */
-  function buildDomain(env: Record<string, string> = {}, clock = () => new Date()): Domain {
+  function buildDomain(env: Record<string, string> = {}, clock = () => new Date(), passwords = cheapPasswordHasher()): Domain {
     const c = config(env);
     tokens = new JwtTokenSigner(c.jwt, clock);
     return createDomain({
       store,
       logger: createLogger('silent'),
       tokens,
-      passwords: cheapPasswordHasher(),
+      passwords,
       clock,
       events: { publish: (e) => published.push(e) },
       mail: recordingQueue().queue,
@@ -125,12 +127,68 @@ describe('AuthService', () => {
       await expectCode(auth.login({ email: 'ada@alpha.test', password: PASSWORD, organisation: 'nope' }), 'INVALID_CREDENTIALS');
     });
 
-    it('answers ORGANISATION_REQUIRED only to the right password, so it does not tell strangers the email is in several organisations', async () => {
+    it('logs the owner straight in when another organisation made an account with their email and another password', async () => {
+      const beta = await createOrg(store, 'beta');
+      const copy = await createUser(store, beta.id, 'admin', { email: 'ada@alpha.test', password: 'another-password' });
+      await expectCode(auth.login({ email: 'ada@alpha.test', password: 'wrong-password' }), 'INVALID_CREDENTIALS');
+      // The password picks the account: no organisation question, and each password its own account.
+      expect((await auth.login({ email: 'ada@alpha.test', password: PASSWORD })).user.id).to.equal(teacher.id);
+      expect((await auth.login({ email: 'ada@alpha.test', password: 'another-password' })).user.id).to.equal(copy.id);
+      // Named, the organisation is the only one tried: the other's password is wrong there.
+      await expectCode(auth.login({ email: 'ada@alpha.test', password: 'another-password', organisation: 'alpha' }), 'INVALID_CREDENTIALS');
+    });
+
+    it('answers an account without a password, a deactivated copy and an unknown organisation with the one refusal', async () => {
+      const beta = await createOrg(store, 'beta');
+      await createUser(store, beta.id, 'student', { email: 'ada@alpha.test', password: null });
+      expect((await auth.login({ email: 'ada@alpha.test', password: PASSWORD })).user.id).to.equal(teacher.id);
+      const gamma = await createOrg(store, 'gamma');
+      await createUser(store, gamma.id, 'student', { email: 'ada@alpha.test', password: 'gamma-password', active: false });
+      expect((await auth.login({ email: 'ada@alpha.test', password: PASSWORD })).user.id).to.equal(teacher.id);
+      for (const [i, attempt] of [
+        { email: 'ada@alpha.test', password: 'wrong-password' },
+        { email: 'nobody@alpha.test', password: PASSWORD },
+        { email: 'ada@alpha.test', password: PASSWORD, organisation: 'nope' },
+        { email: 'ada@alpha.test', password: PASSWORD, organisation: 'beta' },
+      ].entries()) {
+        // Each from its own address: within the account's free failures, so only the password decides.
+        Object.assign(attempt, { ip: `10.6.${i}.1` });
+        const err = await expectCode(auth.login(attempt), 'INVALID_CREDENTIALS');
+        expect(err.message, JSON.stringify(attempt)).to.equal(new AppError('INVALID_CREDENTIALS').message);
+      }
+    });
+
+    it('makes the same number of password comparisons for an unknown email, one account and a copy in another organisation', async () => {
+      let comparisons = 0;
+      const inner = cheapPasswordHasher();
+      const counting: PasswordHasher = {
+        hash: (p) => inner.hash(p),
+        verify: (p, h) => ((comparisons += 1), inner.verify(p, h)),
+        verifyAll: (p, hashes) => ((comparisons += hashes.length), inner.verifyAll(p, hashes)),
+      };
+      const counted = buildDomain({}, () => new Date(), counting).auth;
+      let attempts = 0;
+      const work = async (email: string): Promise<number> => {
+        comparisons = 0;
+        attempts += 1;
+        await expectCode(counted.login({ email, password: 'wrong-password', ip: `10.8.${attempts}.1` }), 'INVALID_CREDENTIALS');
+        return comparisons;
+      };
+      const alone = await work('ada@alpha.test');
+      const unknown = await work('nobody@alpha.test');
       const beta = await createOrg(store, 'beta');
       await createUser(store, beta.id, 'admin', { email: 'ada@alpha.test', password: 'another-password' });
+      const copied = await work('ada@alpha.test');
+      // The copy's maker compares its own email with and without the owner: the same work.
+      await createUser(store, beta.id, 'admin', { email: 'grace@alpha.test', password: 'another-password' });
+      const copyAlone = await work('grace@alpha.test');
+      expect({ alone, unknown, copied, copyAlone }).to.deep.equal({ alone: 2, unknown: 2, copied: 2, copyAlone: 2 });
+    });
+
+    it('asks for the organisation only when the password is right in several, so strangers never learn there are several', async () => {
+      const beta = await createOrg(store, 'beta');
+      await createUser(store, beta.id, 'admin', { email: 'ada@alpha.test' });
       await expectCode(auth.login({ email: 'ada@alpha.test', password: 'wrong-password' }), 'INVALID_CREDENTIALS');
-      // The right password of either account is enough to learn there are several.
-      await expectCode(auth.login({ email: 'ada@alpha.test', password: 'another-password' }), 'ORGANISATION_REQUIRED');
       await expectCode(auth.login({ email: 'ada@alpha.test', password: PASSWORD }), 'ORGANISATION_REQUIRED');
     });
 

@@ -10,7 +10,7 @@ import { MemoryRateLimiter } from '../../../src/adapters/memory-rate-limiter.js'
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../../src/domain/ports/store.js';
 import { NO_ORGANISATION_SETTINGS } from '../../../src/domain/ports/organisations.js';
-import { createOrg, createUser } from '../../support/fixtures.js';
+import { createOrg, createUser, unique } from '../../support/fixtures.js';
 import { recordingQueue, tokenFromMail, type RecordingMailer } from '../../support/mail.js';
 import { cheapPasswordHasher } from '../../support/passwords.js';
 
@@ -216,6 +216,34 @@ describe('AccountService (over the SQLite store)', () => {
     await mailer.waitFor(1);
     expect(mailer.sent).to.have.length(1);
     expect(mailer.sent[0]!.subject).to.include(b.name);
+  });
+
+  it('mails each organisation of an address its own reset, each naming the others, and a link sets only its own account', async () => {
+    const home = await store.organisations.create({ name: 'Home School', slug: unique('home'), timezone: 'UTC' });
+    const copier = await store.organisations.create({ name: 'Copy Academy', slug: unique('copy'), timezone: 'UTC' });
+    const owner = await createUser(store, home.id, 'student', { email: 'owner@example.test' });
+    const copy = await createUser(store, copier.id, 'admin', { email: 'owner@example.test', password: 'copy-password' });
+    await service.requestReset({ email: 'owner@example.test' });
+    await mailer.waitFor(2);
+    const homeMail = mailer.sent.find((m) => m.subject.includes('Home School'))!;
+    const copyMail = mailer.sent.find((m) => m.subject.includes('Copy Academy'))!;
+    expect(homeMail.text).to.contain(
+      'This address also has an account at Copy Academy: each account gets its own email, and this link sets the password of your account at Home School only.',
+    );
+    expect(copyMail.text).to.contain('also has an account at Home School');
+    await service.setPasswordWithToken(tokenFromMail(homeMail.text), 'owner-new-password');
+    const [ownerAfter, copyAfter] = [await store.users.get(home.id, owner.id), await store.users.get(copier.id, copy.id)];
+    expect(await deps.passwords.verify('owner-new-password', ownerAfter!.passwordHash)).to.equal(true);
+    expect(copyAfter!.passwordHash, "the other organisation's account is untouched").to.equal(copy.passwordHash);
+    // Audited on the account whose link was used, in its own organisation only.
+    const actions = async (orgId: string, userId: string) => (await store.audit.listForEntity(orgId, 'user', userId)).map((e) => e.action);
+    expect(await actions(home.id, owner.id)).to.include('user.password-reset');
+    expect(await actions(copier.id, copy.id)).to.not.include('user.password-reset');
+    // One organisation's reset says nothing of others when the address has no other account.
+    const single = await createUser(store, home.id, 'student');
+    await service.requestReset({ email: single.email });
+    await mailer.waitFor(3);
+    expect(mailer.sent.find((m) => m.to === single.email)!.text).to.not.contain('also has an account');
   });
 
   it('askReset answers before any lookup, and past RESETS_IN_FLIGHT_MAX refuses BUSY whatever the email until work ends', async () => {
