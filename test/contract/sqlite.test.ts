@@ -428,6 +428,100 @@ describe('sqlite store specifics', function () {
     }
   });
 
+  it('migration 41 keeps every audit entry with its seq, the indexes and triggers as they were, and numbers the next entry after the last without AUTOINCREMENT', async function () {
+    await opened.store.close();
+    const file = path.join(opened.dir, 'v40.db');
+    const db = new Database(file);
+    applyMigrations(
+      db,
+      MIGRATIONS.filter((m) => m.version < 41),
+    );
+    const record = db.prepare(
+      `INSERT INTO records (id, org_id, session_id, subject_id, student_id, status, flags, attempts, version, created_at, updated_at, roster_version)
+       VALUES (?, 'o1', 's1', 'sub', ?, 'present', '[]', 1, 1, 1000, 1000, ?)`,
+    );
+    record.run('r1', 'st1', 1);
+    record.run('r2', 'st2', 2);
+    const entry = db.prepare(
+      `INSERT INTO audit (seq, id, org_id, entity_type, entity_id, session_id, actor_id, action, from_json, to_json, reason, ip, at, orphaned)
+       VALUES (?, ?, 'o1', ?, ?, ?, ?, ?, ?, ?, ?, ?, 1000, ?)`,
+    );
+    // One instant, seqs with gaps (as rolled-back batches leave them): seq alone orders them.
+    entry.run(5, 'a1', 'record', 'r1', 's1', 'st1', 'checkin.submit', null, '{"status":"present"}', null, '10.0.0.1', 0);
+    entry.run(9, 'a2', 'subject', 'sub', null, 't1', 'subject.update', '{"name":"A"}', '{"name":"B"}', 'typo', '10.0.0.2', 0);
+    entry.run(20, 'a3', 'record', 'r1', 's1', 't1', 'record.correct', '{"status":"present"}', '{"status":"late"}', 'late', null, 0);
+    entry.run(21, 'a4', 'record', 'r2', 's1', 'st2', 'checkin.submit', null, '{"status":"present"}', null, null, 0);
+    // A check-in entry whose record is gone, kept in audit_actor and audit_session.
+    entry.run(22, 'a5', 'record', 'r9', 's1', 'st9', 'checkin.submit', null, '{"status":"present"}', null, null, 1);
+    const dump = (d: Database.Database) => d.prepare('SELECT seq, * FROM audit ORDER BY seq').all();
+    // Every index and trigger on audit or naming it, by name: migration 41 makes them again word for word.
+    const schema = (d: Database.Database) =>
+      d
+        .prepare(
+          `SELECT type, name, sql FROM sqlite_schema WHERE type IN ('index', 'trigger') AND (tbl_name = 'audit' OR sql LIKE '%audit%') ORDER BY name`,
+        )
+        .all();
+    const before = dump(db);
+    const schemaBefore = schema(db);
+    expect(schemaBefore.map((o) => (o as { name: string }).name)).to.include.members([
+      'audit_actor',
+      'audit_session',
+      'records_orphan_checkin_entries',
+      'records_restudent_checkin_entries',
+      'audit_orphan_checkin_entry',
+    ]);
+    expect(db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'audit'").get()).to.deep.equal({ seq: 22 });
+    db.close();
+    const store = await createSqliteStore({ path: file });
+    try {
+      inspect(file, (raw) => {
+        expect(dump(raw)).to.deep.equal(before);
+        expect(schema(raw)).to.deep.equal(schemaBefore);
+        const table = raw.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'audit'").get() as { sql: string };
+        expect(table.sql).to.match(/\bseq INTEGER PRIMARY KEY,/);
+        expect(table.sql).not.to.match(/AUTOINCREMENT/i);
+        expect(raw.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'audit'").get()).to.equal(undefined);
+      });
+      // The next entry of the same instant takes the seq after the last one, so it reads after them.
+      const appended = await store.audit.append({
+        orgId: 'o1',
+        entityType: 'record',
+        entityId: 'r1',
+        sessionId: 's1',
+        actorId: 't1',
+        action: 'record.correct',
+        from: { status: 'late' },
+        to: { status: 'present' },
+        reason: 'back',
+        ip: null,
+        at: new Date(1000),
+      });
+      expect((await store.audit.listForEntity('o1', 'record', 'r1')).map((e) => e.id)).to.deep.equal(['a1', 'a3', appended.id]);
+      const seqOf = (id: string) =>
+        inspect(file, (raw) => (raw.prepare('SELECT seq FROM audit WHERE id = ?').get(id) as { seq: number }).seq);
+      expect(seqOf(appended.id)).to.equal(23);
+      const orphaned = () =>
+        (inspect(file, (d) => d.prepare('SELECT id, orphaned FROM audit ORDER BY seq').all()) as { id: string; orphaned: number }[]).map(
+          (r) => `${r.id}:${r.orphaned}`,
+        );
+      // The triggers made again still mark: a record removed, an entry's actor changed (by its seq).
+      expect(await store.records.remove('o1', 'r1', 1)).to.equal(true);
+      const rw = new Database(file);
+      try {
+        rw.prepare("UPDATE audit SET actor_id = 'st7' WHERE id = 'a4'").run();
+      } finally {
+        rw.close();
+      }
+      expect(orphaned()).to.deep.equal(['a1:1', 'a2:0', 'a3:0', 'a4:1', 'a5:1', `${appended.id}:0`]);
+      expect(
+        (await store.audit.listForSession('o1', 's1')).map((e) => e.id),
+        "the session's trail: the marked check-ins from audit_session, with the rest",
+      ).to.deep.equal(['a1', 'a3', 'a4', 'a5', appended.id]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("reads the organisation's audit trail in time order through an index, whole or by instants, without sorting it", async function () {
     await opened.store.close();
     const plan = (f: Parameters<typeof auditQuery>[1]) =>

@@ -954,6 +954,67 @@ ${standingTrigger(
       CREATE INDEX audit_rollover ON audit (org_id, entity_id, at) WHERE action = 'subject.rollover';
     `,
   },
+  {
+    version: 41,
+    // seq was AUTOINCREMENT, which keeps the highest seq ever used in sqlite_sequence: each
+    // insert read and wrote that row, a page of its own in every commit of the record writer
+    // (one per batch) and 0.6 µs of CPU per entry (docs/multi-node.md, "Load", round 29). A plain
+    // INTEGER PRIMARY KEY takes the largest seq stored plus one, the same number while no entry is
+    // ever deleted, and none is (the erasure and retention rewrite entries, nothing removes one):
+    // seq still orders the entries of one instant by insertion, and still names an entry (the
+    // trigger below, the transfer's export by rowid). SQLite cannot drop AUTOINCREMENT in place,
+    // so the table is copied with its seq; its indexes and the triggers that name it are made
+    // again as migrations 31 to 39 left them (the records' triggers would stop the rename while
+    // no table is called audit).
+    name: 'the audit trail without AUTOINCREMENT',
+    sql: `
+      CREATE TABLE audit_new (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        org_id TEXT NOT NULL,
+        entity_type TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        session_id TEXT,
+        actor_id TEXT,
+        action TEXT NOT NULL,
+        from_json TEXT,
+        to_json TEXT,
+        reason TEXT,
+        ip TEXT,
+        at INTEGER NOT NULL,
+        orphaned INTEGER NOT NULL DEFAULT 0
+      );
+      INSERT INTO audit_new (seq, id, org_id, entity_type, entity_id, session_id, actor_id, action, from_json, to_json, reason, ip, at, orphaned)
+        SELECT seq, id, org_id, entity_type, entity_id, session_id, actor_id, action, from_json, to_json, reason, ip, at, orphaned
+          FROM audit ORDER BY seq;
+      DROP TRIGGER records_orphan_checkin_entries;
+      DROP TRIGGER records_restudent_checkin_entries;
+      DROP TABLE audit;
+      ALTER TABLE audit_new RENAME TO audit;
+      CREATE INDEX audit_entity ON audit (org_id, entity_type, entity_id, at);
+      CREATE INDEX audit_org_at ON audit (org_id, at);
+      CREATE INDEX audit_actor ON audit (org_id, actor_id, at) WHERE action <> 'checkin.submit' OR orphaned = 1;
+      CREATE INDEX audit_session ON audit (org_id, session_id, at) WHERE action <> 'checkin.submit' OR orphaned = 1;
+      CREATE INDEX audit_rollover ON audit (org_id, entity_id, at) WHERE action = 'subject.rollover';
+      CREATE TRIGGER records_orphan_checkin_entries AFTER DELETE ON records BEGIN
+        UPDATE audit SET orphaned = 1
+         WHERE org_id = OLD.org_id AND entity_type = 'record' AND entity_id = OLD.id AND action = 'checkin.submit' AND orphaned = 0;
+      END;
+      CREATE TRIGGER records_restudent_checkin_entries AFTER UPDATE OF id, org_id, student_id, session_id ON records
+       WHEN OLD.id IS NOT NEW.id OR OLD.org_id IS NOT NEW.org_id OR OLD.student_id IS NOT NEW.student_id
+         OR OLD.session_id IS NOT NEW.session_id BEGIN
+        UPDATE audit SET orphaned = 1
+         WHERE org_id = OLD.org_id AND entity_type = 'record' AND entity_id = OLD.id AND action = 'checkin.submit' AND orphaned = 0
+           AND (actor_id IS NOT NEW.student_id OR session_id IS NOT NEW.session_id OR NEW.org_id IS NOT OLD.org_id OR NEW.id IS NOT OLD.id);
+      END;
+      CREATE TRIGGER audit_orphan_checkin_entry AFTER UPDATE OF org_id, entity_type, entity_id, actor_id, action, session_id ON audit
+       WHEN NEW.action = 'checkin.submit' AND NEW.orphaned = 0 AND NOT (NEW.entity_type = 'record' AND EXISTS (
+         SELECT 1 FROM records r WHERE r.id = NEW.entity_id AND r.org_id = NEW.org_id AND r.student_id = NEW.actor_id
+           AND r.session_id IS NEW.session_id)) BEGIN
+        UPDATE audit SET orphaned = 1 WHERE seq = NEW.seq;
+      END;
+    `,
+  },
 ];
 
 /**

@@ -47,6 +47,18 @@ describe('SQLite indexes of the audit trail', function () {
     }
   });
 
+  it('numbers entries by a plain rowid, without the sqlite_sequence row AUTOINCREMENT writes in every commit (migration 41)', function () {
+    const table = db.raw.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'audit'").get() as { sql: string };
+    expect(table.sql).to.match(/\bseq INTEGER PRIMARY KEY,/);
+    expect(table.sql).not.to.match(/AUTOINCREMENT/i);
+    db.raw
+      .prepare(
+        `INSERT INTO audit (id, org_id, entity_type, entity_id, actor_id, action, at) VALUES ('a1', 'o1', 'record', 'r1', 'st1', 'checkin.submit', 1)`,
+      )
+      .run();
+    expect(db.raw.prepare("SELECT count(*) AS n FROM sqlite_sequence WHERE name = 'audit'").get()).to.deep.equal({ n: 0 });
+  });
+
   it('serves each selector of the audit page but the actor and the session from its own index, in time order without a sort', function () {
     const cases: [Parameters<typeof auditQuery>[1], string][] = [
       [{ entityType: 'record', entityId: 'r1' }, 'SEARCH audit USING INDEX audit_entity (org_id=? AND entity_type=? AND entity_id=?)'],
