@@ -169,7 +169,12 @@ async function benchAttendance() {
           ackLatency.push(t1 - t0);
           if (stagesDir && ack.ok) {
             const sent = performance.timeOrigin + t0;
-            generatorTimes.set(`${sessionId}/${students[i]!.id}`, { offered: sent, sent, acked: performance.timeOrigin + t1, screen: null });
+            generatorTimes.set(`${sessionId}/${students[i]!.id}`, {
+              offered: sent,
+              sent,
+              acked: performance.timeOrigin + t1,
+              screen: null,
+            });
           }
         }),
       );

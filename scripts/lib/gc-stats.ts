@@ -27,5 +27,7 @@ process.on('SIGUSR2', () => {
   }
   const stopping = counting;
   counting = null;
-  void stopping.stop().then((count) => process.stderr.write(`gc stats: ${JSON.stringify({ ...count.byKind, allocatedBytes: count.allocatedBytes })}\n`));
+  void stopping
+    .stop()
+    .then((count) => process.stderr.write(`gc stats: ${JSON.stringify({ ...count.byKind, allocatedBytes: count.allocatedBytes })}\n`));
 });
