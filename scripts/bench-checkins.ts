@@ -9,7 +9,8 @@
  *
  * BENCH_CPU_PROF=DIR: CPU profiles of the server; BENCH_HEAP_PROF=DIR: its allocation profile over
  * the check-ins; BENCH_GC_STATS=1: its garbage collections over the check-ins (count and pause
- * time by kind, on stderr); BENCH_PERF=FILE: `perf record -g` of every thread of the server over
+ * time by kind, on stderr), and the clients' (this process's) bytes allocated and scavenge pauses
+ * per check-in and per echo message (on stdout); BENCH_PERF=FILE: `perf record -g` of every thread of the server over
  * the check-ins (Linux perf on the PATH; add --node-flags=--perf-basic-prof to name its
  * JavaScript frames), for `perf report -i FILE --sort tid,sym`; BENCH_STAGES=DIR: the stage table
  * of `scripts/loadtest.ts --stages` over the timed check-ins (where a closed-loop check-in waits:
@@ -26,6 +27,7 @@ import type { Socket } from 'socket.io-client';
 import type { RosterUpdates } from '../src/shared/events.js';
 import { BENCH_ROOM as ROOM, connectBench, emitAck, seedBenchClass, startBenchNode } from './lib/bench-node.js';
 import { batchSizes, stageTable, stageTableText, type GeneratorTimes } from './lib/checkin-stages-table.js';
+import { startGcCount, type GcCount } from './lib/gc-count.js';
 import { cpuByThreadName, cpuSecondsOf, threadDelta } from './lib/loadtest-timeline.js';
 import { repoRoot } from './lib/repo-root.js';
 
@@ -51,12 +53,19 @@ const WINDOW = Number(args.window);
 const WARMUP = Number(args.warmup);
 const NODE_FLAGS = args['node-flags'].split(/\s+/).filter((f) => f !== '');
 const root = repoRoot(import.meta.url);
+// Garbage collections of the timed phases: the server's on stderr (scripts/lib/gc-stats.ts), the clients' with the figures.
+const gcStats = process.env['BENCH_GC_STATS'] === '1';
 
 function pct(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 const fmt = (n: number) => n.toFixed(1);
+/** Bytes allocated per unit and the scavenges' pause per unit: the clients' side of a check-in or an echo message. */
+function clientGcText(count: GcCount, units: number): string {
+  const scavenge = count.byKind['scavenge'] ?? { count: 0, ms: 0 };
+  return `${(count.allocatedBytes.all / units / 1024).toFixed(1)} KB allocated, ${scavenge.count} scavenges pausing ${((scavenge.ms * 1000) / units).toFixed(1)} µs`;
+}
 /** This process's CPU time (the clients of either server: one socket.io-client per student), ms. */
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
@@ -75,8 +84,6 @@ async function windowed(jobs: (() => Promise<void>)[], window: number): Promise<
 
 async function benchAttendance() {
   const heapProfDir = process.env['BENCH_HEAP_PROF'];
-  // Garbage collections of the check-in phase, written to stderr by the server (scripts/lib/gc-stats.ts).
-  const gcStats = process.env['BENCH_GC_STATS'] === '1';
   const stagesDir = process.env['BENCH_STAGES'] ? path.resolve(process.env['BENCH_STAGES']) : null;
   if (stagesDir) mkdirSync(stagesDir, { recursive: true });
   const stagesFile = stagesDir ? path.join(stagesDir, 'bench-node-stages.json') : null;
@@ -123,30 +130,35 @@ async function benchAttendance() {
     }
     // The warm-up's sessions first: their check-ins are neither timed nor counted.
     const warmupIds = sessionIds.splice(0, WARMUP);
-    const submittedAt = new Map<string, number>();
+    // The timed check-ins' submit times by session and student position, in one array found by
+    // two lookups: a key string and a map entry per check-in were the bench's own garbage, which
+    // a real client does not make (docs/multi-node.md, "What holds the closed loop", round 29).
+    const sessionIndex = new Map(sessionIds.map((id, k) => [id, k]));
+    const studentIndex = new Map(students.map((s, i) => [s.id, i]));
+    const submittedAt = new Float64Array(sessionIds.length * STUDENTS).fill(Number.NaN);
     const rosterLatency: number[] = [];
     let rosterMessages = 0;
     teacherSocket!.on('roster:updates', (batch: RosterUpdates) => {
-      if (warmupIds.includes(batch.sessionId)) return;
+      const k = sessionIndex.get(batch.sessionId);
+      if (k === undefined) return; // a warm-up session
       rosterMessages += 1;
       for (const u of batch.updates) {
-        const key = `${batch.sessionId}/${u.entry.studentId}`;
-        const t = submittedAt.get(key);
-        if (t === undefined) continue;
+        const i = studentIndex.get(u.entry.studentId);
+        const t = i === undefined ? Number.NaN : submittedAt[k * STUDENTS + i]!;
+        if (Number.isNaN(t)) continue;
         const now = performance.now();
         rosterLatency.push(now - t);
-        if (stagesDir) seenAt.set(key, performance.timeOrigin + now);
+        if (stagesDir) seenAt.set(`${batch.sessionId}/${u.entry.studentId}`, performance.timeOrigin + now);
       }
     });
 
     const ackLatency: number[] = [];
     let errors = 0;
     const checkinJobs = (ids: readonly string[], timed: boolean) =>
-      ids.flatMap((sessionId) =>
+      ids.flatMap((sessionId, k) =>
         studentSockets.map((s, i) => async () => {
           const t0 = performance.now();
-          const key = `${sessionId}/${students[i]!.id}`;
-          if (timed) submittedAt.set(key, t0);
+          if (timed) submittedAt[k * STUDENTS + i] = t0;
           const ack = await emitAck(s, 'checkin:submit', {
             sessionId,
             location: { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15, timestamp: Date.now() },
@@ -157,7 +169,12 @@ async function benchAttendance() {
           ackLatency.push(t1 - t0);
           if (stagesDir && ack.ok) {
             const sent = performance.timeOrigin + t0;
-            generatorTimes.set(key, { offered: sent, sent, acked: performance.timeOrigin + t1, screen: null });
+            generatorTimes.set(`${sessionId}/${students[i]!.id}`, {
+              offered: sent,
+              sent,
+              acked: performance.timeOrigin + t1,
+              screen: null,
+            });
           }
         }),
       );
@@ -170,11 +187,13 @@ async function benchAttendance() {
     // The allocation profile covers the check-ins only (scripts/lib/heap-sampling.ts).
     if (heapProfDir || gcStats) server.child.kill('SIGUSR2');
     const perf = pid === undefined ? null : await startPerf(pid);
+    const clientGc = gcStats ? startGcCount() : null;
     const client0 = process.cpuUsage();
     const start = performance.now();
     const monotonic0 = process.hrtime.bigint();
     await windowed(jobs, WINDOW);
     const elapsed = (performance.now() - start) / 1000;
+    const clientGcCount = await clientGc?.stop();
     // The timed check-ins on the clock of a .cpuprofile's startTime (CLOCK_MONOTONIC, µs), for
     // scripts/profile-top.ts --at: the server's profile otherwise also holds its start-up, the
     // connecting, the warm-up and the disconnecting.
@@ -213,6 +232,7 @@ async function benchAttendance() {
       mainCpuMsPerCheckin,
       otherThreadsMsPerCheckin,
       clientCpuMsPerCheckin,
+      clientGcCount,
     };
   } finally {
     for (const s of open) s.disconnect();
@@ -283,15 +303,23 @@ async function benchEcho(messages: number) {
     await windowed(echoJobs(WARMUP * STUDENTS, false), WINDOW);
     const pid = server.child.pid;
     const cpu0 = pid === undefined ? null : cpuSecondsOf(pid);
+    const clientGc = gcStats ? startGcCount() : null;
     const client0 = process.cpuUsage();
     const start = performance.now();
+    const monotonic0 = process.hrtime.bigint();
     await windowed(echoJobs(messages, true), WINDOW);
     const elapsed = (performance.now() - start) / 1000;
+    const clientGcCount = await clientGc?.stop();
+    // The echo's timed messages on the same clock, for a profile of this process (the clients):
+    // `node --cpu-prof --import tsx scripts/bench-checkins.ts`, then profile-top.ts --at each range.
+    if (process.env['BENCH_CPU_PROF']) {
+      process.stderr.write(`echo messages timed: --at ${monotonic0 / 1000n}-${process.hrtime.bigint() / 1000n}\n`);
+    }
     const clientCpuMsPerMessage = cpuMs(process.cpuUsage(client0)) / messages;
     const cpu1 = pid === undefined ? null : cpuSecondsOf(pid);
     const cpuMsPerMessage = cpu0 === null || cpu1 === null ? null : ((cpu1 - cpu0) * 1000) / messages;
     latency.sort((a, b) => a - b);
-    return { elapsed, latency, cpuMsPerMessage, clientCpuMsPerMessage };
+    return { elapsed, latency, cpuMsPerMessage, clientCpuMsPerMessage, clientGcCount };
   } finally {
     for (const s of sockets) s.disconnect();
     await server.stop();
@@ -315,6 +343,11 @@ process.stdout.write(
     `socket.io echo (same run): ${fmt(echoRate)} msgs/s; ack p50 ${fmt(pct(echo.latency, 50))} ms, p99 ${fmt(pct(echo.latency, 99))} ms; server CPU per message ${echo.cpuMsPerMessage === null ? 'n/a' : `${echo.cpuMsPerMessage.toFixed(3)} ms`}`,
     // The clients share the closed loop with the server: their time per message bounds the rate too.
     `client CPU (this process) per check-in ${result.clientCpuMsPerCheckin.toFixed(3)} ms, per echo message ${echo.clientCpuMsPerMessage.toFixed(3)} ms`,
+    ...(result.clientGcCount && echo.clientGcCount
+      ? [
+          `client garbage (this process, BENCH_GC_STATS) per check-in ${clientGcText(result.clientGcCount, result.checkins)}; per echo message ${clientGcText(echo.clientGcCount, result.checkins)}`,
+        ]
+      : []),
     `ratio service / echo: ${(serviceRate / echoRate).toFixed(2)} (issue #20 target >= 0.5)`,
     '',
   ].join('\n'),
