@@ -3,7 +3,7 @@
  * type the code (or take it from the QR link), a selfie when the policy asks, submit, and see
  * the decision live. Every reconnect joins again and replaces the held check-in.
  */
-import type { CheckinView, LivenessInput, LocationInput, SessionView } from '../shared/events.js';
+import type { ActiveSessionView, CheckinView, ListedCheckin, LivenessInput, LocationInput, SessionView } from '../shared/events.js';
 import type { ReasonCode } from '../shared/reasons.js';
 import { announce, byId, clockTime, errorText, h, queryParam, show } from './lib/dom.js';
 import { bindLanguageMenu, bindLogout, requireLogin, showConnection } from './lib/page.js';
@@ -101,7 +101,40 @@ async function join(socket: AppSocket, sessionId: string): Promise<void> {
 }
 
 /** The sessions listed last, shown again when the time zone arrives. */
-let listed: { socket: AppSocket; sessions: SessionView[] } | null = null;
+let listed: { socket: AppSocket; sessions: ActiveSessionView[] } | null = null;
+
+/** The student's own state of a listed session, in words: said before Join, so nobody joins again to find out. */
+function listedText(checkin: ListedCheckin | null | undefined): string {
+  if (!checkin) return pt('listed.none');
+  if (checkin.status === 'pending' && checkin.verifying) return pt('listed.verifying');
+  if (checkin.status === 'rejected')
+    return checkin.attemptsLeft > 0 ? pt('listed.rejected', { count: checkin.attemptsLeft }) : pt('listed.rejectedFinal');
+  return pt(`listed.${checkin.status}`);
+}
+
+/** The newer of two states of one record (a push may overtake a list still on its way). */
+function newer(a: ListedCheckin | null | undefined, b: ListedCheckin | null | undefined): ListedCheckin | null {
+  if (!a || !b) return a ?? b ?? null;
+  return b.recordVersion > a.recordVersion ? b : a;
+}
+
+/**
+ * A decision about one of the student's listed sessions (the teacher's review, a selfie's
+ * verification, their own tap): its line changes at once. Decisions reach every socket of the
+ * student, joined or not (docs/protocol.md §7).
+ */
+function updateListed(view: CheckinView): void {
+  if (!listed) return;
+  const entry = listed.sessions.find((s) => s.id === view.sessionId);
+  if (!entry) return;
+  const state: ListedCheckin = { status: view.status, attemptsLeft: view.attemptsLeft, verifying: view.verifying, recordVersion: view.recordVersion };
+  const kept = newer(entry.checkin, state);
+  if (kept === entry.checkin) return;
+  renderList(
+    listed.socket,
+    listed.sessions.map((s) => (s === entry ? { ...s, checkin: kept } : s)),
+  );
+}
 
 async function listSessions(socket: AppSocket): Promise<void> {
   renderList(socket, await command(socket, 'session:list-active', {}));
@@ -133,7 +166,9 @@ function relist(socket: AppSocket): void {
     });
 }
 
-function renderList(socket: AppSocket, sessions: SessionView[]): void {
+function renderList(socket: AppSocket, answered: ActiveSessionView[]): void {
+  const before = new Map(listed?.sessions.map((s) => [s.id, s.checkin]));
+  const sessions = answered.map((s) => (before.has(s.id) ? { ...s, checkin: newer(s.checkin, before.get(s.id)) } : s));
   listed = { socket, sessions };
   const list = byId('session-list');
   list.replaceChildren(
@@ -160,6 +195,8 @@ function renderList(socket: AppSocket, sessions: SessionView[]): void {
           `${s.subjectCode} · ${s.subjectName}`,
           h('br'),
           h('small', {}, pt('student.listLine', { status: t(`session.${s.status}`), time: clockTime(s.closesAt), needs: needsText(s) })),
+          h('br'),
+          h('span', { class: 'listed-state', 'data-status': s.checkin?.status ?? 'none' }, listedText(s.checkin)),
         ),
         button,
       );
@@ -284,6 +321,7 @@ function deviceId(): string | null {
 function showResult(view: CheckinView): void {
   held = view;
   renderDecision(view);
+  updateListed(view);
   const box = byId('decision');
   box.scrollIntoView({ block: 'center' });
   box.focus({ preventScroll: true });
@@ -528,6 +566,7 @@ async function main(): Promise<void> {
   window.addEventListener('online', () => clearOfflineError(socket));
   byId('refresh-sessions').addEventListener('click', () => void listSessions(socket));
   socket.on('checkin:decision', (view) => {
+    updateListed(view);
     if (view.sessionId !== joinedId) return;
     // Two nodes may both push a record (its own node, and another's catch-up after a Redis
     // outage): an older view never replaces a newer one.
