@@ -13,6 +13,7 @@ import { bindStudentExcuses } from './lib/excuse-panel.js';
 import { captureFrames, captureSelfie, startCamera, stopCamera } from './lib/selfie.js';
 import { ACK_TIMEOUT_MS, CommandError, command, connect, type AppSocket } from './lib/socket.js';
 import { deliverCheckin, rateLimitedText } from './lib/checkin-delivery.js';
+import { bindOfflineNote, keepPageForOffline } from './lib/offline-shell.js';
 import { needsLocation } from '../shared/policy-presets.js';
 import { initialLanguage, useLanguage } from './lib/i18n.js';
 
@@ -127,7 +128,12 @@ function updateListed(view: CheckinView): void {
   if (!listed) return;
   const entry = listed.sessions.find((s) => s.id === view.sessionId);
   if (!entry) return;
-  const state: ListedCheckin = { status: view.status, attemptsLeft: view.attemptsLeft, verifying: view.verifying, recordVersion: view.recordVersion };
+  const state: ListedCheckin = {
+    status: view.status,
+    attemptsLeft: view.attemptsLeft,
+    verifying: view.verifying,
+    recordVersion: view.recordVersion,
+  };
   const kept = newer(entry.checkin, state);
   if (kept === entry.checkin) return;
   renderList(
@@ -175,7 +181,7 @@ function renderList(socket: AppSocket, answered: ActiveSessionView[]): void {
     ...sessions.map((s) => {
       const button = h(
         'button',
-        { type: 'button', 'aria-label': pt('student.joinLabel', { subject: `${s.subjectCode} ${s.subjectName}` }) },
+        { type: 'button', 'data-session': s.id, 'aria-label': pt('student.joinLabel', { subject: `${s.subjectCode} ${s.subjectName}` }) },
         pt('student.join'),
       );
       button.addEventListener('click', () => {
@@ -287,12 +293,14 @@ function freshFix(retake: boolean): Promise<LocationInput> {
 
 /**
  * The phone has no network at all: the tap is refused at once rather than after a timeout (a
- * check-in held back for minutes would carry a stale code). A page merely reconnecting waits.
+ * check-in held back for minutes would carry a stale code and location, and the window may
+ * close meanwhile), never kept to be sent later. Once live again the page says so and asks for
+ * the tap again, which takes a fresh location. A page merely reconnecting waits.
  */
-function clearOfflineError(socket: AppSocket): void {
+function offerRetryOnline(socket: AppSocket): void {
   const error = byId('checkin-error');
   if (navigator.onLine && socket.connected && error.dataset['offline'] === 'true') {
-    error.textContent = '';
+    error.textContent = ended(session) ? '' : pt('student.backOnline');
     delete error.dataset['offline'];
   }
 }
@@ -522,6 +530,7 @@ async function main(): Promise<void> {
   const first = initialLanguage();
   if (first !== 'en') await useLanguage(first);
   showProblem(byId('context-warning'), locationProblem(currentContext()));
+  bindOfflineNote();
   // The socket starts without waiting for the time zone; the times shown follow once it is known.
   const auth = await requireLogin(['student'], {
     localised: true,
@@ -532,8 +541,10 @@ async function main(): Promise<void> {
   // requests do not hold up the socket's.
   let restLoaded = false;
   const loadRest = () => {
-    if (restLoaded) return;
+    // Offline (a reload the service worker answered): loaded at the first sync once live again.
+    if (restLoaded || !navigator.onLine) return;
     restLoaded = true;
+    keepPageForOffline();
     void loadMyAttendance(auth.user.id);
     void bindStudentExcuses().catch((err: unknown) => (byId('excuse-error').textContent = errorText(err)));
   };
@@ -549,7 +560,7 @@ async function main(): Promise<void> {
   const socket = connect({
     onState: (state) => {
       showConnection(state);
-      if (state === 'online') clearOfflineError(socket);
+      if (state === 'online') offerRetryOnline(socket);
     },
     onLoggedOut: () => location.reload(),
     // The list and the linked session at once: one round trip less before the form is usable.
@@ -563,7 +574,7 @@ async function main(): Promise<void> {
   });
   bindSelfie(socket);
   bindCheckin(socket);
-  window.addEventListener('online', () => clearOfflineError(socket));
+  window.addEventListener('online', () => offerRetryOnline(socket));
   byId('refresh-sessions').addEventListener('click', () => void listSessions(socket));
   socket.on('checkin:decision', (view) => {
     updateListed(view);
