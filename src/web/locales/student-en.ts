@@ -63,7 +63,8 @@ export const studentEn = {
   'student.submit': 'Check in',
   'student.offline': 'You are offline: the check-in was not sent. Try again when the connection is back.',
   'student.backOnline': 'The connection is back. Your check-in was not sent: tap Check in to send it now.',
-  'student.offlinePage': 'You are offline. This page was kept on your phone, but the session list and check-ins need the connection: nothing is sent until it is back. The page carries on by itself then.',
+  'student.offlinePage':
+    'You are offline. This page was kept on your phone, but the session list and check-ins need the connection: nothing is sent until it is back. The page carries on by itself then.',
   'student.notCheckedIn': 'Not checked in yet.',
   'student.checkingSelfie': 'Checking your selfie…',
   'student.tryAgain': { one: 'You may try again (# left).', other: 'You may try again (# left).' },

@@ -65,7 +65,8 @@ const catalog: CatalogOf<typeof studentEn> = {
   'student.submit': 'Pointer',
   'student.offline': 'Vous êtes hors ligne : le pointage n’a pas été envoyé. Réessayez quand la connexion sera revenue.',
   'student.backOnline': 'La connexion est revenue. Votre pointage n’a pas été envoyé : touchez « Pointer » pour l’envoyer maintenant.',
-  'student.offlinePage': 'Vous êtes hors ligne. Cette page est gardée sur votre téléphone, mais la liste des séances et le pointage ont besoin de la connexion : rien n’est envoyé avant son retour. La page reprend alors d’elle-même.',
+  'student.offlinePage':
+    'Vous êtes hors ligne. Cette page est gardée sur votre téléphone, mais la liste des séances et le pointage ont besoin de la connexion : rien n’est envoyé avant son retour. La page reprend alors d’elle-même.',
   'student.notCheckedIn': 'Pas encore pointé.',
   'student.checkingSelfie': 'Vérification de votre selfie…',
   'student.tryAgain': { one: 'Vous pouvez réessayer (# essai restant).', other: 'Vous pouvez réessayer (# essais restants).' },
