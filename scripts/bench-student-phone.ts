@@ -4,7 +4,10 @@
  * Reports per run the bytes the page transferred (HTTP and websocket frames), the time from
  * navigation to a usable check-in form (session shown, button enabled) and from the tap to the
  * acknowledged check-in, then the median of the runs; and what the student reads when the link
- * drops right after the tap (offline for --drop-ms, then back).
+ * drops right after the tap (offline for --drop-ms, then back). The student page's service worker
+ * (once installed) makes its own requests, which the page's DevTools session neither sees nor
+ * throttles: they are counted apart, from Playwright's context events. Last, a reload with no
+ * network: how long until the page says it is offline, or the browser's error page.
  * --background instead: the page is frozen (as a phone in a pocket) until its access token has
  * expired and the server has cut it (ACCESS_TOKEN_TTL_S=61, about 70 s), then the student taps at
  * once: what they read, and how long the check-in takes.
@@ -52,6 +55,9 @@ interface RunFigures {
   requests: number;
   /** Everything the page loaded, the sections below the form included, once the network is idle. */
   settledBytes: number;
+  /** Bytes and requests of the service worker's own fetches (its install), unthrottled. */
+  workerBytes: number;
+  workerRequests: number;
   interactiveMs: number;
   ackMs: number;
 }
@@ -125,6 +131,32 @@ async function background(phone: Phone, sessionId: string, code: string): Promis
   await ctx.close();
 }
 
+/** A visit online, then a reload with no network: what shows, and after how long. */
+async function offlineReload(phone: Phone, sessionId: string, code: string): Promise<void> {
+  const { ctx, page, cdp } = await phone('s0@bench', 20);
+  await page.goto(`/student.html?session=${sessionId}&code=${code}`);
+  await page.waitForSelector('#checkin-section:not([hidden])');
+  // The worker registers once the page is usable; its install is given 30 s.
+  const controlled = await page
+    .waitForFunction('navigator.serviceWorker && navigator.serviceWorker.controller !== null', undefined, { timeout: 30_000 })
+    .then(() => true)
+    .catch(() => false);
+  await cdp.send('Network.emulateNetworkConditions', { ...SLOW_3G, offline: true });
+  const t0 = performance.now();
+  await page.reload({ timeout: 15_000 }).catch(() => null);
+  const said = await page
+    .waitForSelector('#offline-note:not([hidden])', { timeout: 15_000 })
+    .then(() => performance.now() - t0)
+    .catch(() => null);
+  process.stdout.write(
+    `reload with no network (${controlled ? 'service worker in control' : 'no service worker'}): ` +
+      (said === null
+        ? `no page (${page.url().startsWith('chrome-error:') ? "the browser's error page" : page.url()})\n`
+        : `"You are offline" shown after ${said.toFixed(0)} ms\n`),
+  );
+  await ctx.close();
+}
+
 async function main(): Promise<void> {
   await buildWeb({ root });
   const bench = await seedBenchClass('bench-phone', RUNS + 2, {
@@ -182,6 +214,12 @@ async function main(): Promise<void> {
     for (let run = 0; run < RUNS; run++) {
       const { ctx, page, cdp } = await phone(bench.students[run]!.email, 20);
       const tally = countBytes(cdp);
+      const worker = { bytes: 0, requests: 0 };
+      ctx.on('requestfinished', (r) => {
+        if (!r.serviceWorker()) return;
+        worker.requests += 1;
+        void r.sizes().then((z) => (worker.bytes += z.responseBodySize + z.responseHeadersSize));
+      });
       const t0 = performance.now();
       await page.goto(`${node.url}/student.html?session=${sessionId}&code=${code}`);
       await page.waitForSelector('#checkin-section:not([hidden]) #submit-checkin:enabled');
@@ -195,9 +233,20 @@ async function main(): Promise<void> {
       await page.waitForLoadState('networkidle');
       await new Promise((r) => setTimeout(r, 11_000));
       const settledBytes = tally.http + tally.ws;
-      figures.push({ bytes, httpBytes: http, wsBytes: ws, requests, settledBytes, interactiveMs, ackMs });
+      figures.push({
+        bytes,
+        httpBytes: http,
+        wsBytes: ws,
+        requests,
+        settledBytes,
+        workerBytes: worker.bytes,
+        workerRequests: worker.requests,
+        interactiveMs,
+        ackMs,
+      });
       process.stdout.write(
         `run ${run + 1}: ${bytes} bytes by the ack (HTTP ${http} in ${requests} requests, websocket ${ws}), ${settledBytes} once settled, ` +
+          `service worker ${worker.bytes} bytes in ${worker.requests} requests, ` +
           `interactive after ${interactiveMs.toFixed(0)} ms, tap to acknowledged check-in ${ackMs.toFixed(0)} ms, ` +
           `status ${await page.getAttribute('#decision', 'data-status')}\n`,
       );
@@ -205,7 +254,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(
       `median of ${RUNS}${THROTTLE ? ' (slow 3G, CPU x6)' : ' (no throttling)'}: ${median(figures.map((f) => f.bytes))} bytes by the ack, ` +
-        `${median(figures.map((f) => f.settledBytes))} once settled, ` +
+        `${median(figures.map((f) => f.settledBytes))} once settled (+ service worker ${median(figures.map((f) => f.workerBytes))}), ` +
         `interactive ${median(figures.map((f) => f.interactiveMs)).toFixed(0)} ms, ` +
         `tap to ack ${median(figures.map((f) => f.ackMs)).toFixed(0)} ms\n`,
     );
@@ -244,6 +293,7 @@ async function main(): Promise<void> {
       process.stdout.write(`  stored: ${mine?.status ?? 'nothing'} after ${mine?.attempts ?? 0} attempt(s)\n`);
     }
     await ctx.close();
+    await offlineReload(phone, sessionId, code);
   } finally {
     teacher?.disconnect();
     await browser.close();

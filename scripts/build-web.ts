@@ -6,6 +6,7 @@
  */
 import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
@@ -25,6 +26,12 @@ export const LOCALE_ENTRIES = ['fr'] as const satisfies readonly Exclude<Languag
  * locale-<lang>.js only by the pages that add that catalog (docs/languages.md).
  */
 export const CATALOG_PARTS = ['pages', 'student', 'staff', 'teacher', 'classroom', 'reports', 'admin'] as const;
+
+/** The student page's files its service worker keeps for an offline reload (src/web/student-sw.ts). */
+export const STUDENT_SHELL = ['student.html', 'student.js', 'styles.css', 'favicon.svg'] as const;
+
+/** Browsers this build's scripts run in. */
+const TARGET = ['chrome110', 'firefox110', 'safari16'];
 
 export interface BuildWebOptions {
   /** Repository root; defaults to the one above this script. */
@@ -54,7 +61,7 @@ export async function buildWeb(opts: BuildWebOptions = {}): Promise<string> {
     bundle: true,
     format: 'esm',
     platform: 'browser',
-    target: ['chrome110', 'firefox110', 'safari16'],
+    target: TARGET,
     minify: opts.minify ?? true,
     sourcemap: true,
     logLevel: 'warning',
@@ -67,8 +74,36 @@ export async function buildWeb(opts: BuildWebOptions = {}): Promise<string> {
     const file = path.join(outDir, name);
     await writeFile(file, await expandPartials(await readFile(file, 'utf8'), partials, name));
   }
+  await buildShellWorker(root, outDir, opts.minify ?? true);
   await precompress(outDir);
   return outDir;
+}
+
+/**
+ * dist/public/student-sw.js with the digest of the files it keeps written in: a build that
+ * changes any of them changes the worker's bytes, which is how a browser learns of a deploy
+ * (it compares the script), installs the new worker and drops the old copies.
+ */
+async function buildShellWorker(root: string, outDir: string, minify: boolean): Promise<void> {
+  const optional = (await readdir(outDir)).filter((n) => /^locale-[a-z-]+\.js$/.test(n)).sort();
+  const digest = createHash('sha256');
+  for (const name of [...STUDENT_SHELL, ...optional]) digest.update(name).update(await readFile(path.join(outDir, name)));
+  await build({
+    entryPoints: { 'student-sw': path.join(root, 'src', 'web', 'student-sw.ts') },
+    outdir: outDir,
+    bundle: true,
+    // A classic script: module workers are not in every browser this build targets.
+    format: 'iife',
+    platform: 'browser',
+    target: TARGET,
+    minify,
+    logLevel: 'warning',
+    define: {
+      SHELL_VERSION: JSON.stringify(digest.digest('hex').slice(0, 16)),
+      SHELL_FILES: JSON.stringify(STUDENT_SHELL),
+      SHELL_OPTIONAL: JSON.stringify(optional),
+    },
+  });
 }
 
 /** What a browser loads as text; source maps are left out (only developer tools fetch them). */

@@ -146,6 +146,24 @@ export interface RosterResyncNotice {
   sessionId: string;
 }
 
+/**
+ * A student's own check-in as the session list carries it: the state, enough to say "already
+ * checked in" (or pending, rejected with attempts left, excused) before Join, without the rest of
+ * the record (the list is fetched on every reconnect of a phone). Of two, the higher
+ * `recordVersion` is newer, as in `CheckinView`.
+ */
+export interface ListedCheckin {
+  status: RecordState;
+  attemptsLeft: number;
+  verifying: boolean;
+  recordVersion: number;
+}
+
+/** A session of `session:list-active`: a student's carries `checkin` (null before any), staff's none. */
+export interface ActiveSessionView extends SessionView {
+  checkin?: ListedCheckin | null;
+}
+
 /** What a student learns about their own check-in (never distances, embeddings or scores). */
 export interface CheckinView {
   sessionId: string;
@@ -328,8 +346,8 @@ export interface ClientToServerEvents {
   'session:extend': (input: SessionExtendInput, ack: Cb<SessionView>) => void;
   /** Teacher or admin: reopen a closed session within SESSION_REOPEN_WINDOW_MS of its close. */
   'session:reopen': (input: SessionReopenInput, ack: Cb<SessionView>) => void;
-  /** Open and scheduled sessions: a student's enrolled subjects (their views: no `room`), a teacher's own subjects. */
-  'session:list-active': (input: Record<string, never>, ack: Cb<SessionView[]>) => void;
+  /** Open and scheduled sessions: a student's enrolled subjects (their views: no `room`; each with their own check-in's state), a teacher's own subjects. */
+  'session:list-active': (input: Record<string, never>, ack: Cb<ActiveSessionView[]>) => void;
   /** Student: join a session; decisions about this student are pushed afterwards. */
   'session:join': (input: SessionRef, ack: Cb<StudentJoinResult>) => void;
   'session:leave': (input: SessionRef, ack: Cb<null>) => void;

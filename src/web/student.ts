@@ -3,7 +3,7 @@
  * type the code (or take it from the QR link), a selfie when the policy asks, submit, and see
  * the decision live. Every reconnect joins again and replaces the held check-in.
  */
-import type { CheckinView, LivenessInput, LocationInput, SessionView } from '../shared/events.js';
+import type { ActiveSessionView, CheckinView, ListedCheckin, LivenessInput, LocationInput, SessionView } from '../shared/events.js';
 import type { ReasonCode } from '../shared/reasons.js';
 import { announce, byId, clockTime, errorText, h, queryParam, show } from './lib/dom.js';
 import { bindLanguageMenu, bindLogout, requireLogin, showConnection } from './lib/page.js';
@@ -13,6 +13,7 @@ import { bindStudentExcuses } from './lib/excuse-panel.js';
 import { captureFrames, captureSelfie, startCamera, stopCamera } from './lib/selfie.js';
 import { ACK_TIMEOUT_MS, CommandError, command, connect, type AppSocket } from './lib/socket.js';
 import { deliverCheckin, rateLimitedText } from './lib/checkin-delivery.js';
+import { bindOfflineNote, keepPageForOffline } from './lib/offline-shell.js';
 import { needsLocation } from '../shared/policy-presets.js';
 import { initialLanguage, useLanguage } from './lib/i18n.js';
 
@@ -101,7 +102,45 @@ async function join(socket: AppSocket, sessionId: string): Promise<void> {
 }
 
 /** The sessions listed last, shown again when the time zone arrives. */
-let listed: { socket: AppSocket; sessions: SessionView[] } | null = null;
+let listed: { socket: AppSocket; sessions: ActiveSessionView[] } | null = null;
+
+/** The student's own state of a listed session, in words: said before Join, so nobody joins again to find out. */
+function listedText(checkin: ListedCheckin | null | undefined): string {
+  if (!checkin) return pt('listed.none');
+  if (checkin.status === 'pending' && checkin.verifying) return pt('listed.verifying');
+  if (checkin.status === 'rejected')
+    return checkin.attemptsLeft > 0 ? pt('listed.rejected', { count: checkin.attemptsLeft }) : pt('listed.rejectedFinal');
+  return pt(`listed.${checkin.status}`);
+}
+
+/** The newer of two states of one record (a push may overtake a list still on its way). */
+function newer(a: ListedCheckin | null | undefined, b: ListedCheckin | null | undefined): ListedCheckin | null {
+  if (!a || !b) return a ?? b ?? null;
+  return b.recordVersion > a.recordVersion ? b : a;
+}
+
+/**
+ * A decision about one of the student's listed sessions (the teacher's review, a selfie's
+ * verification, their own tap): its line changes at once. Decisions reach every socket of the
+ * student, joined or not (docs/protocol.md §7).
+ */
+function updateListed(view: CheckinView): void {
+  if (!listed) return;
+  const entry = listed.sessions.find((s) => s.id === view.sessionId);
+  if (!entry) return;
+  const state: ListedCheckin = {
+    status: view.status,
+    attemptsLeft: view.attemptsLeft,
+    verifying: view.verifying,
+    recordVersion: view.recordVersion,
+  };
+  const kept = newer(entry.checkin, state);
+  if (kept === entry.checkin) return;
+  renderList(
+    listed.socket,
+    listed.sessions.map((s) => (s === entry ? { ...s, checkin: kept } : s)),
+  );
+}
 
 async function listSessions(socket: AppSocket): Promise<void> {
   renderList(socket, await command(socket, 'session:list-active', {}));
@@ -133,14 +172,16 @@ function relist(socket: AppSocket): void {
     });
 }
 
-function renderList(socket: AppSocket, sessions: SessionView[]): void {
+function renderList(socket: AppSocket, answered: ActiveSessionView[]): void {
+  const before = new Map(listed?.sessions.map((s) => [s.id, s.checkin]));
+  const sessions = answered.map((s) => (before.has(s.id) ? { ...s, checkin: newer(s.checkin, before.get(s.id)) } : s));
   listed = { socket, sessions };
   const list = byId('session-list');
   list.replaceChildren(
     ...sessions.map((s) => {
       const button = h(
         'button',
-        { type: 'button', 'aria-label': pt('student.joinLabel', { subject: `${s.subjectCode} ${s.subjectName}` }) },
+        { type: 'button', 'data-session': s.id, 'aria-label': pt('student.joinLabel', { subject: `${s.subjectCode} ${s.subjectName}` }) },
         pt('student.join'),
       );
       button.addEventListener('click', () => {
@@ -160,6 +201,8 @@ function renderList(socket: AppSocket, sessions: SessionView[]): void {
           `${s.subjectCode} · ${s.subjectName}`,
           h('br'),
           h('small', {}, pt('student.listLine', { status: t(`session.${s.status}`), time: clockTime(s.closesAt), needs: needsText(s) })),
+          h('br'),
+          h('span', { class: 'listed-state', 'data-status': s.checkin?.status ?? 'none' }, listedText(s.checkin)),
         ),
         button,
       );
@@ -250,12 +293,14 @@ function freshFix(retake: boolean): Promise<LocationInput> {
 
 /**
  * The phone has no network at all: the tap is refused at once rather than after a timeout (a
- * check-in held back for minutes would carry a stale code). A page merely reconnecting waits.
+ * check-in held back for minutes would carry a stale code and location, and the window may
+ * close meanwhile), never kept to be sent later. Once live again the page says so and asks for
+ * the tap again, which takes a fresh location. A page merely reconnecting waits.
  */
-function clearOfflineError(socket: AppSocket): void {
+function offerRetryOnline(socket: AppSocket): void {
   const error = byId('checkin-error');
   if (navigator.onLine && socket.connected && error.dataset['offline'] === 'true') {
-    error.textContent = '';
+    error.textContent = ended(session) ? '' : pt('student.backOnline');
     delete error.dataset['offline'];
   }
 }
@@ -284,6 +329,7 @@ function deviceId(): string | null {
 function showResult(view: CheckinView): void {
   held = view;
   renderDecision(view);
+  updateListed(view);
   const box = byId('decision');
   box.scrollIntoView({ block: 'center' });
   box.focus({ preventScroll: true });
@@ -484,6 +530,7 @@ async function main(): Promise<void> {
   const first = initialLanguage();
   if (first !== 'en') await useLanguage(first);
   showProblem(byId('context-warning'), locationProblem(currentContext()));
+  bindOfflineNote();
   // The socket starts without waiting for the time zone; the times shown follow once it is known.
   const auth = await requireLogin(['student'], {
     localised: true,
@@ -494,8 +541,10 @@ async function main(): Promise<void> {
   // requests do not hold up the socket's.
   let restLoaded = false;
   const loadRest = () => {
-    if (restLoaded) return;
+    // Offline (a reload the service worker answered): loaded at the first sync once live again.
+    if (restLoaded || !navigator.onLine) return;
     restLoaded = true;
+    keepPageForOffline();
     void loadMyAttendance(auth.user.id);
     void bindStudentExcuses().catch((err: unknown) => (byId('excuse-error').textContent = errorText(err)));
   };
@@ -511,7 +560,7 @@ async function main(): Promise<void> {
   const socket = connect({
     onState: (state) => {
       showConnection(state);
-      if (state === 'online') clearOfflineError(socket);
+      if (state === 'online') offerRetryOnline(socket);
     },
     onLoggedOut: () => location.reload(),
     // The list and the linked session at once: one round trip less before the form is usable.
@@ -525,9 +574,10 @@ async function main(): Promise<void> {
   });
   bindSelfie(socket);
   bindCheckin(socket);
-  window.addEventListener('online', () => clearOfflineError(socket));
+  window.addEventListener('online', () => offerRetryOnline(socket));
   byId('refresh-sessions').addEventListener('click', () => void listSessions(socket));
   socket.on('checkin:decision', (view) => {
+    updateListed(view);
     if (view.sessionId !== joinedId) return;
     // Two nodes may both push a record (its own node, and another's catch-up after a Redis
     // outage): an older view never replaces a newer one.

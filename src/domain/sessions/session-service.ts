@@ -8,8 +8,17 @@ import { validateWindow } from '../checks/time-window.js';
 import { assertEnrolled, assertStaffOf, loadSession, loadSessionForStaff } from './access.js';
 import { resolvePolicy, sessionDefaults } from './policy.js';
 import { loadRosterEntries } from './roster-entries.js';
-import { countRoster, effectiveStatus, sessionViewFor, toCheckinView, toSessionView, toStudentSessionView } from './views.js';
+import {
+  countRoster,
+  effectiveStatus,
+  sessionViewFor,
+  toCheckinView,
+  toListedCheckin,
+  toSessionView,
+  toStudentSessionView,
+} from './views.js';
 import type {
+  ActiveSessionView,
   CheckinView,
   CodeView,
   RosterSnapshot,
@@ -193,17 +202,38 @@ export class SessionService {
     actor: Actor,
     watch: (subjectIds: string[]) => Promise<void>,
     unwatch: (subjectIds: string[]) => Promise<void>,
-  ): Promise<SessionView[]> {
+  ): Promise<ActiveSessionView[]> {
     const subjects = await this.subjectsOf(actor);
     const ids = subjects.map((s) => s.id);
     await watch(ids);
     if (actor.role !== 'student' || ids.length === 0) return this.activeViews(actor, subjects);
-    const [still, views] = await Promise.all([this.enrolmentsOf(actor.orgId, [actor.id]), this.activeViews(actor, subjects)]);
+    const [still, views] = await Promise.all([
+      this.enrolmentsOf(actor.orgId, [actor.id]),
+      this.activeViews(actor, subjects).then((v) => this.withOwnCheckins(actor, v)),
+    ]);
     const mine = still.get(actor.id);
     const gone = new Set(ids.filter((id) => !mine?.has(id)));
     if (gone.size === 0) return views;
     await unwatch([...gone]);
     return views.filter((v) => !gone.has(v.subjectId));
+  }
+
+  /**
+   * The student's own record of each listed session, in one read by the records' (session,
+   * student) key: the list says "checked in" before Join, where the student otherwise tapped Join
+   * again to find out whether the check-in had counted.
+   */
+  private async withOwnCheckins(actor: Actor, views: SessionView[]): Promise<ActiveSessionView[]> {
+    if (views.length === 0) return views;
+    const records = await this.deps.store.records.getForSessionStudents(
+      actor.orgId,
+      views.map((v) => ({ sessionId: v.id, studentId: actor.id })),
+    );
+    const bySession = new Map(records.filter((r) => r.studentId === actor.id).map((r) => [r.sessionId, r]));
+    return views.map((v) => {
+      const record = bySession.get(v.id);
+      return { ...v, checkin: record ? toListedCheckin(toCheckinView(record, v.policy.maxAttempts)) : null };
+    });
   }
 
   private loadActive(actor: Actor): Promise<SessionView[]> {

@@ -3,7 +3,7 @@ import type { AttendanceRecord } from '../ports/records.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { Subject } from '../ports/subjects.js';
 import type { User } from '../ports/users.js';
-import type { CheckinView, Role, RosterEntry, SessionView, StaffSessionView } from '../../shared/events.js';
+import type { CheckinView, ListedCheckin, Role, RosterEntry, SessionView, StaffSessionView } from '../../shared/events.js';
 import { presetOf } from '../../shared/policy-presets.js';
 
 /** A scheduled session whose start has passed is open, even before anything stored says so. */
@@ -123,6 +123,11 @@ export function toCheckinView(record: AttendanceRecord, maxAttempts: number): Ch
     recordVersion: record.version,
     verifying: record.verification?.state === 'queued',
   };
+}
+
+/** The part of a student's own view the session list carries (ListedCheckin). */
+export function toListedCheckin(view: CheckinView): ListedCheckin {
+  return { status: view.status, attemptsLeft: view.attemptsLeft, verifying: view.verifying, recordVersion: view.recordVersion };
 }
 
 /**

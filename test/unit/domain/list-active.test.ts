@@ -29,6 +29,32 @@ describe('session:list-active reads (domain)', () => {
     expect(reads).to.equal(2);
   });
 
+  it("gives a student's list their own check-in per session from one read of the records, and staff's none", async () => {
+    const second = await createSubject(f.store, f.org.id, [f.teacher.id], [f.students[0]!.id]);
+    const other = await f.live.sessions.open(f.actor(f.teacher), { subjectId: second.id, teacherOverlap: true });
+    const first = (await f.live.sessions.listActive(f.actor(f.teacher))).find((s) => s.subjectId === f.subject.id);
+    await f.live.checkins.mark(f.actor(f.teacher), { sessionId: other.id, studentId: f.students[0]!.id, status: 'late', ip: null });
+    // A classmate's record of the same session is not the student's.
+    await f.live.checkins.mark(f.actor(f.teacher), { sessionId: first!.id, studentId: f.students[1]!.id, status: 'present', ip: null });
+    let recordReads = 0;
+    const read = f.store.records.getForSessionStudents.bind(f.store.records);
+    f.store.records.getForSessionStudents = (...args) => {
+      recordReads += 1;
+      return read(...args);
+    };
+    const none = async () => {};
+    const mine = await f.live.sessions.listActiveWatched(f.actor(f.students[0]!), none, none);
+    expect(recordReads).to.equal(1);
+    const byId = new Map(mine.map((s) => [s.id, s.checkin]));
+    expect(byId.get(first!.id)).to.equal(null);
+    expect(byId.get(other.id)).to.include({ status: 'late', attemptsLeft: 0, verifying: false });
+    expect(Object.keys(byId.get(other.id) ?? {})).to.have.members(['status', 'attemptsLeft', 'verifying', 'recordVersion']);
+    const staff = await f.live.sessions.listActiveWatched(f.actor(f.teacher), none, none);
+    expect(staff).to.have.length(2);
+    expect(staff.every((s) => !('checkin' in s))).to.equal(true);
+    expect(recordReads).to.equal(1);
+  });
+
   it('reads apart for different users', async () => {
     await Promise.all([f.live.sessions.listActive(f.actor(f.students[0]!)), f.live.sessions.listActive(f.actor(f.students[1]!))]);
     expect(reads).to.equal(2);
