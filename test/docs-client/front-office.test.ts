@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import type { SessionView } from '../../src/shared/events.js';
 import { tokenFromMail } from '../support/mail.js';
 import { firstRunWith, people, useDeployment, useSockets } from './deployment.js';
-import type { HttpClient} from './http-client.js';
+import type { HttpClient } from './http-client.js';
 import { refusalOf, type HttpAnswer, type Tokens, type UserView } from './http-client.js';
 import { data, send } from './socket-client.js';
 
@@ -44,7 +44,9 @@ async function putDocument(http: HttpClient, excuseId: string, token: string, by
 
 describe('docs client: the front office and IT (forgotten password, logins, excuses, guardians, health)', function () {
   this.timeout(60_000);
-  const dep = useDeployment('docs-front-office', 1, { METRICS_TOKEN });
+  // RESET_REQUESTS_PER_ADDRESS_PER_HOUR at 8 (README: 30 by default) so the address limit is met
+  // within the suite; RESET_EMAILS_PER_HOUR at its default 3.
+  const dep = useDeployment('docs-front-office', 1, { METRICS_TOKEN, RESET_REQUESTS_PER_ADDRESS_PER_HOUR: '8' });
   const staff = people('f', 1, 0);
   const pupils = people('f', 0, 2);
   let admin: Tokens;
@@ -102,6 +104,28 @@ describe('docs client: the front office and IT (forgotten password, logins, excu
     await http().login(pupil.email, pupil.password);
     const others = dep.smtp.received.slice(before).filter((m) => m.to.includes('nobody@docs-school.test'));
     expect(others, 'no mail for an address without an account').to.deep.equal([]);
+  });
+
+  it('forgot-password limits: 3 emails an address an hour, then the same 202 and no email; past 8 requests of the client address, 429', async () => {
+    // The first case asked twice from this address; these six make eight.
+    const pupil = pupils[1]!;
+    const ask = (email: string) => http().post<{ message: string }>('/api/v1/auth/forgot-password', { email });
+    for (let i = 0; i < 4; i += 1) expect((await ask(pupil.email)).status).to.equal(202);
+    const resets = async () =>
+      (
+        await http().get<{ items: { category: string }[] }>(
+          `/api/v1/outbox?recipient=${encodeURIComponent(pupil.email)}`,
+          admin.accessToken,
+        )
+      ).body.items.filter((m) => m.category === 'reset').length;
+    for (let i = 0; i < 40 && (await resets()) < 3; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await resets(), 'RESET_EMAILS_PER_HOUR: the fourth request mails nothing').to.equal(3);
+    expect((await ask('someone@docs-school.test')).status).to.equal(202);
+    expect((await ask('someone-else@docs-school.test')).status).to.equal(202);
+    const refused = await ask('a-third@docs-school.test');
+    expect(refusalOf(refused), 'RESET_REQUESTS_PER_ADDRESS_PER_HOUR, for any email').to.deep.equal([429, 'RATE_LIMITED']);
+    expect(Number(refused.headers.get('retry-after'))).to.be.greaterThan(0);
   });
 
   it("one's own logins: listed with the current one marked, and one ended from another", async () => {
