@@ -3,7 +3,7 @@
 // an alert rule, a close that crosses it, the in-app notification pushed and read, the email's
 // one-click unsubscribe and its way back, the outbox an admin reads, and the at-risk reports.
 import { expect } from 'chai';
-import type { NotificationView } from '../../src/shared/events.js';
+import type { NotificationView } from '../../src/shared/alerts.js';
 import { decodedMail } from '../support/mail.js';
 import { firstRunWith, people, useDeployment, useSockets } from './deployment.js';
 import { refusalOf, type Tokens, type UserView } from './http-client.js';

@@ -32,7 +32,7 @@ const PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
 /** `PUT /excuses/{id}/document`: multipart, field `document` (absences.md "The document"). */
 async function putDocument(http: HttpClient, excuseId: string, token: string, bytes: Buffer, name: string): Promise<HttpAnswer> {
   const form = new FormData();
-  form.append('document', new Blob([bytes], { type: 'application/octet-stream' }), name);
+  form.append('document', new Blob([new Uint8Array(bytes)], { type: 'application/octet-stream' }), name);
   const res = await fetch(new URL(`/api/v1/excuses/${excuseId}/document`, http.baseUrl), {
     method: 'PUT',
     headers: { authorization: `Bearer ${token}` },
