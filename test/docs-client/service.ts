@@ -79,7 +79,16 @@ export interface CliRun {
 
 /** `npm run admin -- <args>` (README "First run in production"), with `stdin` piped in. */
 export function runAdminCli(args: string[], vars: Record<string, string>, stdin = ''): Promise<CliRun> {
-  const proc = spawn('npm', ['run', '--silent', 'admin', '--', ...args], {
+  return runNpmScript('admin', args, vars, stdin);
+}
+
+/** `npm run backup -- <args>` (docs/backup.md), with the service's variables. */
+export function runBackupCli(args: string[], vars: Record<string, string>): Promise<CliRun> {
+  return runNpmScript('backup', args, vars, '');
+}
+
+function runNpmScript(script: string, args: string[], vars: Record<string, string>, stdin: string): Promise<CliRun> {
+  const proc = spawn('npm', ['run', '--silent', script, '--', ...args], {
     cwd: REPO_ROOT,
     env: operatorEnv(vars),
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -91,7 +100,7 @@ export function runAdminCli(args: string[], vars: Record<string, string>, stdin 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
-      reject(new Error(`admin ${args.join(' ')} still ran after 120 s:\n${run.stdout}${run.stderr}`));
+      reject(new Error(`${script} ${args.join(' ')} still ran after 120 s:\n${run.stdout}${run.stderr}`));
     }, 120_000);
     proc.once('error', reject);
     proc.once('close', (code) => {

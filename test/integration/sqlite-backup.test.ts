@@ -136,6 +136,17 @@ describe('SQLite backup and restore (scripts/backup.ts, while the store is writt
     expect((await store.organisations.getBySlug('one'))?.name).to.equal('One file');
   });
 
+  it('a backup into a folder that does not exist fails with exit 1 naming the folder, and makes nothing', async () => {
+    const live = path.join(dir, 'live.db');
+    store = await createSqliteStore({ path: live });
+    const missing = path.join(dir, 'not-mounted');
+    const taken = await cli(live, 'backup', '--to', path.join(missing, 'nightly.db'));
+    expect(taken.code, taken.out).to.equal(1);
+    // A cron job's mail is all the operator reads: it names the folder to make (SQLite's own message named none).
+    expect(taken.out).to.include(`no folder ${missing} for the backup`);
+    expect(readdirSync(dir)).to.not.include('not-mounted');
+  });
+
   it('refuses to restore a file that is not a sound attendance store, and leaves the store alone', async () => {
     const live = path.join(dir, 'live.db');
     store = await createSqliteStore({ path: live });

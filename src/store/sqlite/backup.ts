@@ -1,4 +1,5 @@
-import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import { isBusy } from './db.js';
 import { MIGRATIONS } from './migrations.js';
@@ -28,6 +29,13 @@ const PAGES_PER_STEP = 1_000_000;
  */
 export async function backupSqlite(source: string, target: string): Promise<BackupReport> {
   if (!existsSync(source)) throw new BackupError(`no database at ${source}`);
+  // SQLite's own refusal ("the directory does not exist") names no path: a cron job's log must
+  // say which folder is missing (an unmounted backup disk, a typo). None is made here, since
+  // the folder's owner and mode (the copy holds password hashes) are the operator's to choose.
+  const folder = path.dirname(target);
+  if (!statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new BackupError(`no folder ${folder} for the backup: make it first (mkdir -m 700 ${folder})`);
+  }
   const partial = `${target}.partial`;
   rmSync(partial, { force: true });
   const db = new Database(source, { readonly: true, fileMustExist: true, timeout: 5_000 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
+import { z } from 'zod';
 import { EnvSchema } from '../../../src/config.js';
 import { signatureHeader } from '../../../src/domain/webhooks/signature.js';
 import { AUDIT_ACTIONS } from '../../../src/shared/audit.js';
@@ -142,6 +143,19 @@ describe("README's configuration table against src/config.ts", () => {
       }
     }
     expect(wrong).to.deep.equal([]);
+  });
+  // An operator shortening a job's interval for a trial run, or a link's lifetime, met a start
+  // refused for a bound the table did not give (TIMETABLE_INTERVAL_MS under a minute).
+  it('gives the range of every job interval, poll period and link lifetime as `MIN to MAX`', () => {
+    const spaced = (n: number) => n.toLocaleString('en-US').replace(/,/g, ' ');
+    const missing: string[] = [];
+    for (const [name, schema] of Object.entries(EnvSchema.shape)) {
+      if (!/_(INTERVAL_MS|POLL_MS)$|^(INVITE|RESET)_TTL_S$/.test(name)) continue;
+      const bounds = z.toJSONSchema(schema as z.ZodType, { io: 'input', unrepresentable: 'any' }) as { minimum?: number; maximum?: number };
+      const range = `${spaced(bounds.minimum!)} to ${spaced(bounds.maximum!)}`;
+      if (!rows.some(([names, , meaning]) => names!.includes(`\`${name}\``) && meaning?.includes(range))) missing.push(`${name}: ${range}`);
+    }
+    expect(missing).to.deep.equal([]);
   });
 });
 
