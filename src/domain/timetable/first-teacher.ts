@@ -114,12 +114,17 @@ export class FirstTeacherChange {
         if (next !== undefined && !teacherOverlap) {
           await this.assertMeetingsFree(actor, after, next, meetings);
           await this.assertSessionsFree(actor, after, plans);
-          handed.push({
-            subject: after,
-            teacherId: next,
-            meetings,
-            moves: plans.flatMap((p) => p.moves).filter((m) => m.change.teacherId === next),
-          });
+          // One entry per teacher handed something: the new first teacher, and a meeting's own
+          // teacher taking a leaving co-teacher's sessions, each checked against the other subjects'.
+          const moves = plans.flatMap((p) => p.moves);
+          for (const teacherId of new Set([next, ...moves.map((m) => m.change.teacherId)])) {
+            handed.push({
+              subject: after,
+              teacherId,
+              meetings: teacherId === next ? meetings : [],
+              moves: moves.filter((m) => m.change.teacherId === teacherId),
+            });
+          }
         }
         planned.push(...plans);
       } catch (err) {

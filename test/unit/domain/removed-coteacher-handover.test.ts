@@ -108,4 +108,43 @@ describe("a removed co-teacher's scheduled session handed to the meeting's own t
     expect((opened as PromiseRejectedResult).reason?.code, JSON.stringify(opened)).to.equal('TEACHER_DOUBLE_BOOKED');
     expect((await f.store.sessions.get(f.org.id, sessionId))?.teacherId).to.equal(own.id);
   });
+
+  it("a hand-over giving the meeting's teacher two such sessions of two subjects at once is refused TEACHER_DOUBLE_BOOKED, nothing moved", async () => {
+    // A second subject alike: a meeting the co-teacher tapped, overlapping the first's, its own teacher's since.
+    const second = await f.store.subjects.create(f.org.id, {
+      code: 'SEC1',
+      name: 'Second',
+      teacherIds: [first.id, removed.id, own.id],
+      location: null,
+      allowedIpRanges: [],
+    });
+    const term = (await f.store.timetable.listTerms(f.org.id))[0]!;
+    const meeting2 = await f.domain.timetable.createMeeting(admin, second.id, {
+      termId: term.id,
+      weekday: 3,
+      startTime: '14:30',
+      endTime: '15:30',
+      teacherId: removed.id,
+      teacherOverlap: true,
+    });
+    const session2 = (await f.domain.timetable.start(f.actor(removed), meeting2.id, day)).id;
+    await f.store.timetable.updateMeeting(f.org.id, meeting2.id, { teacherId: own.id });
+    const colleague = await f.store.users.create(f.org.id, {
+      email: 'colleague@test',
+      name: 'Colleague',
+      role: 'teacher',
+      studentNumber: null,
+      passwordHash: null,
+      active: true,
+    });
+    const err = await expectCode(
+      f.domain.handover.handOver(admin, removed.id, { toTeacherId: colleague.id, keepAbsent: false, teacherOverlap: false }),
+      'TEACHER_DOUBLE_BOOKED',
+    );
+    const refused = err.details?.['refused'] as { code: string; error: string; doubleBookings: unknown[] }[];
+    expect(refused.map((r) => [r.code, r.error, r.doubleBookings])).to.deep.equal([
+      ['SEC1', 'TEACHER_DOUBLE_BOOKED', [{ code: 'SEC1', meeting: null, day, withCode: 'PHY1', withMeeting: null }]],
+    ]);
+    for (const id of [sessionId, session2]) expect((await f.store.sessions.get(f.org.id, id))?.teacherId).to.equal(removed.id);
+  });
 });
