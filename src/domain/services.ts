@@ -32,7 +32,7 @@ import { SubjectService } from './subjects/subject-service.js';
 import { TeacherHandover } from './subjects/teacher-handover.js';
 import { SubjectArchive } from './subjects/subject-archive.js';
 import { SubjectRollover } from './subjects/subject-rollover.js';
-import { LeavingTeacherSessions } from './users/leaving-teacher.js';
+import { LeavingTeacherSessions } from './subjects/leaving-teacher.js';
 import { BulkDeactivation } from './users/bulk-deactivation.js';
 import { FirstTeacherChange } from './timetable/first-teacher.js';
 import { TimetableService } from './timetable/timetable-service.js';
@@ -239,6 +239,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     events,
     reopenWindowMs: settings.reopenWindowMs,
     firstTeacher: new FirstTeacherChange(live, attendance.lifecycle),
+    leavingTeacher,
   });
   const timetable = new TimetableService(live, attendance.sessions, attendance.lifecycle);
   const links = new AccountLinkMail({

@@ -1,5 +1,5 @@
 import { requireRole, type Actor } from '../actor.js';
-import type { LeavingTeacherSessions } from './leaving-teacher.js';
+import type { LeavingTeacherSessions } from '../subjects/leaving-teacher.js';
 import { auditMany } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
 import type { Store } from '../ports/store.js';

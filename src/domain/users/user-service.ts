@@ -10,7 +10,7 @@ import { endLogins } from '../accounts/end-logins.js';
 import { normaliseEmail, toPublicUser, type PublicUser } from './public-user.js';
 import { issue } from '../../shared/validation-issues.js';
 import { usersByKeys } from './user-lookup.js';
-import type { LeavingTeacherSessions } from './leaving-teacher.js';
+import type { LeavingTeacherSessions } from '../subjects/leaving-teacher.js';
 
 export interface CreateUserInput {
   name: string;

@@ -87,4 +87,50 @@ describe('the scheduled sessions of a teacher who can no longer teach', () => {
     expect(await holder(scheduled.id)).to.equal(colleague.id);
     expect(await holder(running.id)).to.equal(leaving.id);
   });
+
+  it('taken off the subject by an admin: a session they scheduled by hand goes to the remaining teacher; none free, it stays audited', async () => {
+    const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+    await f.domain.subjects.update(admin, subject.id, { teacherIds: [colleague.id] });
+    expect(await holder(id)).to.equal(colleague.id);
+    expect((await trail(id)).at(-1)).to.deep.equal(['session.reschedule', 'TEACHER_LEFT']);
+
+    // The colleague taken off in turn, the subject left to a teacher busy then.
+    const busy = await f.store.users.create(f.org.id, {
+      email: 'busy@test',
+      name: 'Busy',
+      role: 'teacher',
+      studentNumber: null,
+      passwordHash: null,
+      active: true,
+    });
+    const other = await f.store.subjects.create(f.org.id, {
+      code: 'OTH1',
+      name: 'Other',
+      teacherIds: [busy.id],
+      location: null,
+      allowedIpRanges: [],
+    });
+    await f.live.sessions.open(f.actor(busy), { subjectId: other.id, ...window });
+    await f.domain.subjects.update(admin, subject.id, { teacherIds: [busy.id] });
+    expect(await holder(id)).to.equal(colleague.id);
+    expect((await trail(id)).at(-1)).to.deep.equal(['session.unstaffed', 'TEACHER_LEFT']);
+  });
+
+  it('handed over to a colleague and back: a session scheduled by hand follows who teaches the subject', async () => {
+    const cover = await f.store.users.create(f.org.id, {
+      email: 'cover@test',
+      name: 'Cover',
+      role: 'teacher',
+      studentNumber: null,
+      passwordHash: null,
+      active: true,
+    });
+    await f.store.subjects.update(f.org.id, subject.id, { teacherIds: [leaving.id] });
+    const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+    await f.domain.handover.handOver(admin, leaving.id, { toTeacherId: cover.id, keepAbsent: false, teacherOverlap: false });
+    expect(await holder(id)).to.equal(cover.id);
+    // Back: the cover's by-hand session of the subject goes back to the returning teacher.
+    await f.domain.handover.handBack(admin, leaving.id, false);
+    expect(await holder(id)).to.equal(leaving.id);
+  });
 });

@@ -5,7 +5,7 @@ import { teacherClashes } from '../sessions/clashes.js';
 import type { SessionLifecycle } from '../sessions/session-lifecycle.js';
 import { withSlotLocks } from '../sessions/slot-locks.js';
 import { effectiveStatus } from '../sessions/views.js';
-import { withActiveTeachers } from '../subjects/active-teachers.js';
+import { withActiveTeachers } from './active-teachers.js';
 import { meetingTeacherId } from '../timetable/meeting-teacher.js';
 import { auditEntry } from '../audit-log.js';
 
@@ -21,8 +21,9 @@ export interface LeftSessions {
 }
 
 /**
- * A teacher an admin made a student or an admin, or deactivated: no class is run in the name of
- * someone who can no longer teach it (docs/authorization.md, "A role change or a deactivation").
+ * A teacher an admin made a student or an admin, or deactivated, or took off a subject (a change
+ * of its teachers, a hand-over): no class is run in the name of someone who can no longer teach
+ * it (docs/authorization.md, "A role change or a deactivation"; docs/timetable.md).
  * Each of their sessions still `scheduled` goes, keeping its times, checks and late grace
  * (audited `session.reschedule`, reason TEACHER_LEFT), to the teacher the timetable's rule gives
  * now when it stands for a meeting (the meeting's own teacher, else the subject's first, active
@@ -38,12 +39,14 @@ export class LeavingTeacherSessions {
     private readonly lifecycle: SessionLifecycle,
   ) {}
 
-  async handOver(actor: Actor, teacherId: string): Promise<LeftSessions> {
+  /** All the teacher's scheduled sessions; with `subjectIds`, those of these subjects only (the teacher taken off them). */
+  async handOver(actor: Actor, teacherId: string, subjectIds?: readonly string[]): Promise<LeftSessions> {
     const { store, now } = this.deps;
     const out: LeftSessions = { handed: [], unstaffed: [] };
     const held = await store.sessions.listActiveForTeacher(actor.orgId, teacherId);
+    const only = subjectIds ? new Set(subjectIds) : null;
     for (const session of held) {
-      if (effectiveStatus(session, now()) !== 'scheduled') continue;
+      if (effectiveStatus(session, now()) !== 'scheduled' || (only && !only.has(session.subjectId))) continue;
       const to = await this.handOne(actor, session, teacherId);
       if (to === undefined) continue;
       if (to === null) {
@@ -65,7 +68,11 @@ export class LeavingTeacherSessions {
     return out;
   }
 
-  /** The teacher the session went to; null: none free; undefined: gone, opened or moved meanwhile. */
+  /**
+   * The teacher the session went to; null: none free; undefined: gone, opened or moved meanwhile.
+   * Run outside any lock of the change that took the teacher off: it takes the subject's and the
+   * candidate's.
+   */
   private async handOne(actor: Actor, session: AttendanceSession, leaving: string): Promise<string | null | undefined> {
     const { store } = this.deps;
     const subject = await withActiveTeachers(store, actor.orgId, await store.subjects.get(actor.orgId, session.subjectId));
