@@ -32,6 +32,7 @@ import { SubjectService } from './subjects/subject-service.js';
 import { TeacherHandover } from './subjects/teacher-handover.js';
 import { SubjectArchive } from './subjects/subject-archive.js';
 import { SubjectRollover } from './subjects/subject-rollover.js';
+import { LeavingTeacherSessions } from './subjects/leaving-teacher.js';
 import { BulkDeactivation } from './users/bulk-deactivation.js';
 import { FirstTeacherChange } from './timetable/first-teacher.js';
 import { TimetableService } from './timetable/timetable-service.js';
@@ -168,9 +169,13 @@ export interface CreateDomainDeps {
  */
 export function createAccountServices(
   deps: Pick<CreateDomainDeps, 'store' | 'clock' | 'events' | 'passwords'>,
+  leavingTeacher?: LeavingTeacherSessions,
 ): Pick<Services, 'organisations' | 'users'> {
   const { store, clock, events, passwords } = deps;
-  return { organisations: new OrganisationService({ store, clock }), users: new UserService({ store, passwords, clock, events }) };
+  return {
+    organisations: new OrganisationService({ store, clock }),
+    users: new UserService({ store, passwords, clock, events, ...(leavingTeacher ? { leavingTeacher } : {}) }),
+  };
 }
 
 /** The one composition root of the domain: the application, scripts and tests build it here. */
@@ -226,13 +231,15 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     lifecycle: new SessionLifecycle(live),
     scheduler: new CloseScheduler(store, closer, deps.logger, clock, scheduling, new SessionOpener(live)),
   };
-  const { users, organisations } = createAccountServices(deps);
+  const leavingTeacher = new LeavingTeacherSessions(live, attendance.lifecycle);
+  const { users, organisations } = createAccountServices(deps, leavingTeacher);
   const subjects = new SubjectService({
     store,
     clock,
     events,
     reopenWindowMs: settings.reopenWindowMs,
     firstTeacher: new FirstTeacherChange(live, attendance.lifecycle),
+    leavingTeacher,
   });
   const timetable = new TimetableService(live, attendance.sessions, attendance.lifecycle);
   const links = new AccountLinkMail({
@@ -292,7 +299,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     handover: new TeacherHandover({ store, clock, subjects }),
     subjectArchive: new SubjectArchive({ store, clock }),
     subjectRollover: new SubjectRollover({ store, clock, subjects, timetable }),
-    deactivation: new BulkDeactivation({ store, clock, events, subjects }),
+    deactivation: new BulkDeactivation({ store, clock, events, subjects, leavingTeacher }),
     oneRosterImport: new OneRosterImport({ store, users, subjects, clock }),
     oneRosterExport: new OneRosterAttendanceExport({ store, defaultTimezone: settings.defaultTimezone }),
     organisations,

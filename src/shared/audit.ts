@@ -22,6 +22,7 @@ export const AUDIT_ACTIONS = [
   'session.extend',
   'session.reopen',
   'session.reschedule',
+  'session.unstaffed',
   'session.start',
   'session.close',
   'close.absent',

@@ -148,7 +148,8 @@ export class SessionLifecycle {
    * a meeting"): a new window, teacher, checks or room. Null when it is no longer scheduled
    * (it opened, or was cancelled, meanwhile): an opened session keeps what it opened with.
    * With `fence` (the edit's slot locks), moved only while they hold (LeaseLostError); `edit` as
-   * cancelScheduled's.
+   * cancelScheduled's. Also a session handed over because its teacher left (reason TEACHER_LEFT:
+   * LeavingTeacherSessions).
    */
   async reschedule(
     actor: Actor,
@@ -156,6 +157,7 @@ export class SessionLifecycle {
     change: RescheduleInput,
     fence?: LeaseFence,
     edit?: string,
+    reason = 'MEETING_CHANGED',
   ): Promise<SessionView | null> {
     const { store, now } = this.deps;
     const { session, subject } = await loadSessionForStaff(store, actor, sessionId);
@@ -176,14 +178,7 @@ export class SessionLifecycle {
     if (problems.length > 0) throw windowError(problems);
     const updated = await applyTransition(store, session, 'reschedule', change, ['scheduled'], fence);
     if (!updated) return null;
-    await this.audit(
-      updated,
-      actor.id,
-      'session.reschedule',
-      fields(session),
-      { ...fields(updated), ...editMark(edit) },
-      'MEETING_CHANGED',
-    );
+    await this.audit(updated, actor.id, 'session.reschedule', fields(session), { ...fields(updated), ...editMark(edit) }, reason);
     return this.announce(updated, subject);
   }
 

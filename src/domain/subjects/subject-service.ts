@@ -1,3 +1,4 @@
+import type { LeavingTeacherSessions } from './leaving-teacher.js';
 import type { z } from 'zod';
 import { StoreConflictError, type LeaseFence } from '../ports/common.js';
 import { type Store } from '../ports/store.js';
@@ -34,6 +35,8 @@ export interface SubjectServiceDeps {
   reopenWindowMs?: number | undefined;
   /** Checks and carries out a change of the first teacher (its meetings and sessions); absent: teachers change alone. */
   firstTeacher?: Pick<FirstTeacherChange, 'run' | 'followEach'> | undefined;
+  /** Hands over the scheduled sessions a teacher taken off a subject still holds of it (by hand: the meetings' follow firstTeacher). */
+  leavingTeacher?: Pick<LeavingTeacherSessions, 'handOver'> | undefined;
 }
 
 export interface CreateSubjectInput {
@@ -142,7 +145,20 @@ export class SubjectService {
       replaced.teacherIds.filter((t) => !kept.has(t)),
     );
     this.publishAssigned(actor, before.id, after.teacherIds, replaced.teacherIds);
+    await this.handOverLeft(
+      actor,
+      replaced.teacherIds.filter((t) => !kept.has(t)).map((t) => [t, [id]]),
+    );
     return after;
+  }
+
+  /**
+   * The scheduled sessions each teacher taken off these subjects still holds of them, handed to a
+   * teacher of the subject free then, else audited `session.unstaffed` (LeavingTeacherSessions),
+   * once the change's locks are released.
+   */
+  async handOverLeft(actor: Actor, left: readonly (readonly [string, readonly string[]])[]): Promise<void> {
+    for (const [teacherId, subjectIds] of left) await this.deps.leavingTeacher?.handOver(actor, teacherId, subjectIds);
   }
 
   /**

@@ -75,7 +75,7 @@ export class TeacherHandover {
       });
     }
     const planned = await this.handedOver(actor, fromId, input);
-    return this.locked(actor, fromId, planned, input.teacherOverlap, async (fence) => {
+    const made = await this.locked(actor, fromId, planned, input.teacherOverlap, async (fence) => {
       // Under the teacher's hand-over lock: of two admins handing over at once, on any nodes, the
       // second finds the first's hand-over here.
       if (await this.lastPending(actor, fromId)) {
@@ -97,6 +97,9 @@ export class TeacherHandover {
       if (!made) throw new AppError('INTERNAL', 'The hand-over was written but its audit entry is not found.');
       return made;
     });
+    // Sessions the absent teacher scheduled by hand in the subjects they left (the meetings' followed the change).
+    if (!input.keepAbsent) await this.deps.subjects.handOverLeft(actor, [[fromId, made.subjects.map((s) => s.subjectId)]]);
+    return made;
   }
 
   /**
@@ -108,7 +111,7 @@ export class TeacherHandover {
     await this.requireTeacher(actor, teacherId);
     const planned = await this.lastPending(actor, teacherId);
     if (!planned) throw new AppError('NOT_FOUND', 'Nothing of this teacher is handed over.');
-    return this.locked(actor, teacherId, backOf(planned), teacherOverlap, async (fence) => {
+    const back = await this.locked(actor, teacherId, backOf(planned), teacherOverlap, async (fence) => {
       const pending = await this.lastPending(actor, teacherId);
       // Handed back meanwhile by another admin (or handed back and over again: not the one planned).
       if (pending?.id !== planned.id) throw new AppError('NOT_FOUND', 'Nothing of this teacher is handed over.');
@@ -139,6 +142,13 @@ export class TeacherHandover {
       ]);
       return pending;
     });
+    // Sessions scheduled by hand by whoever the hand back takes off a subject (the colleague).
+    const left = new Map<string, string[]>();
+    for (const h of back.subjects) {
+      for (const t of h.after.filter((id) => !h.before.includes(id))) left.set(t, [...(left.get(t) ?? []), h.subjectId]);
+    }
+    await this.deps.subjects.handOverLeft(actor, [...left]);
+    return back;
   }
 
   /** The subjects a hand-over would change, as they stand. */

@@ -18,13 +18,17 @@ export interface TeacherChange {
 
 /**
  * The locks a change of these subjects' teachers runs under: each subject's lease and, unless
- * the overlap is confirmed, its new first teacher's (the ones session:open and meeting edits take).
+ * the overlap is confirmed, the teacher's lease of every teacher it leaves (the ones
+ * session:open and meeting edits take). Any of them may be handed sessions: the new first
+ * teacher those of the rule, and a meeting's own teacher the sessions of a co-teacher leaving
+ * (FirstTeacherChange.handovers), each checked for one class at a time as it is handed them; a
+ * class of theirs opened meanwhile on another node waits, and then finds the sessions in the way.
  */
 export function firstTeacherLocks(changes: readonly TeacherChange[], teacherOverlap: boolean): SlotLockKey[] {
-  return changes.flatMap(({ subjectId, teacherIds }): SlotLockKey[] => {
-    const next = teacherIds[0];
-    return [{ kind: 'subject', id: subjectId }, ...(next === undefined || teacherOverlap ? [] : [{ kind: 'teacher' as const, id: next }])];
-  });
+  return changes.flatMap(({ subjectId, teacherIds }): SlotLockKey[] => [
+    { kind: 'subject', id: subjectId },
+    ...(teacherOverlap ? [] : teacherIds.map((id) => ({ kind: 'teacher' as const, id }))),
+  ]);
 }
 
 /**
@@ -110,12 +114,17 @@ export class FirstTeacherChange {
         if (next !== undefined && !teacherOverlap) {
           await this.assertMeetingsFree(actor, after, next, meetings);
           await this.assertSessionsFree(actor, after, plans);
-          handed.push({
-            subject: after,
-            teacherId: next,
-            meetings,
-            moves: plans.flatMap((p) => p.moves).filter((m) => m.change.teacherId === next),
-          });
+          // One entry per teacher handed something: the new first teacher, and a meeting's own
+          // teacher taking a leaving co-teacher's sessions, each checked against the other subjects'.
+          const moves = plans.flatMap((p) => p.moves);
+          for (const teacherId of new Set([next, ...moves.map((m) => m.change.teacherId)])) {
+            handed.push({
+              subject: after,
+              teacherId,
+              meetings: teacherId === next ? meetings : [],
+              moves: moves.filter((m) => m.change.teacherId === teacherId),
+            });
+          }
         }
         planned.push(...plans);
       } catch (err) {
@@ -154,7 +163,11 @@ export class FirstTeacherChange {
     return plans;
   }
 
-  /** The sessions to be handed over against the new first teacher's sessions of other subjects (MeetingFollower.assertTeacherFree), in this change's words. */
+  /**
+   * The sessions to be handed over against the sessions of other subjects of whoever takes them
+   * (MeetingFollower.assertTeacherFree checks each move's teacher): the new first teacher, or a
+   * meeting's own teacher taking a leaving co-teacher's session. In this change's words.
+   */
   private async assertSessionsFree(actor: Actor, after: Subject, plans: FollowPlan[]): Promise<void> {
     const moves = plans.flatMap((p) => p.moves);
     try {
@@ -178,7 +191,7 @@ export class FirstTeacherChange {
       ];
       throw new AppError(
         'TEACHER_DOUBLE_BOOKED',
-        `The new first teacher would take over this subject's sessions on ${days.join(', ')} at the time of their sessions of ${[...codes.values()].join(', ')}; details.clashes names each. Send teacherOverlap: true to keep both.`,
+        `The teacher this subject's sessions on ${days.join(', ')} would be handed to (its new first teacher, or the meeting's own teacher) has sessions of ${[...codes.values()].join(', ')} then; details.clashes names each, details.teacherId the teacher. Send teacherOverlap: true to keep both.`,
         { ...err.details, doubleBookings },
       );
     }

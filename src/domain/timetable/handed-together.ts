@@ -31,18 +31,18 @@ export interface DoubleBooking {
 
 export const slotOf = ({ weekday, startTime, endTime }: WeeklySlot): WeeklySlot => ({ weekday, startTime, endTime });
 
-/** One subject of a change of several (a hand-over) as it would go to its new first teacher. */
+/** One subject of a change of several (a hand-over) as it would go to one teacher: its new first teacher, or a meeting's own teacher. */
 export interface SubjectHanded {
   subject: Subject;
   teacherId: string;
-  /** Its meetings without a teacher of their own: they follow the first teacher. */
+  /** Its meetings without a teacher of their own: they follow the first teacher (none for another teacher). */
   meetings: readonly Meeting[];
-  /** Its scheduled sessions that would become the new first teacher's. */
+  /** Its scheduled sessions that would become this teacher's. */
   moves: FollowPlan['moves'];
 }
 
 /**
- * Subjects of one change handed to the same new first teacher, checked against each other as the
+ * Subjects of one change handed to the same teacher, checked against each other as the
  * store cannot yet (it still holds each with its old first teacher): two of them meeting at the
  * same weekday and time in overlapping terms, or with handed sessions overlapping, would
  * double-book that teacher. Each clash refuses the later subject of the pair with
@@ -86,7 +86,7 @@ export function clashesAmong(
         later.subject.id,
         new AppError(
           'TEACHER_DOUBLE_BOOKED',
-          `The new first teacher would be given two of these subjects at the same time: ${[...new Set(named)].join('; ')}. Send teacherOverlap: true to keep both.`,
+          `A teacher (details.teacherId) would be given two of these subjects at the same time: ${[...new Set(named)].join('; ')}. Send teacherOverlap: true to keep both.`,
           {
             teacherId: later.teacherId,
             subjectIds: [earlier.subject.id, later.subject.id],

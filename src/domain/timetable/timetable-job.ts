@@ -8,6 +8,7 @@ import type { Subject } from '../ports/subjects.js';
 import { teacherClashes } from '../sessions/clashes.js';
 import { withSlotLocks } from '../sessions/slot-locks.js';
 import { expandTimetable, occurrenceKey, sameSlot, slotOf, type Slot } from './expand.js';
+import { withActiveTeachers } from '../subjects/active-teachers.js';
 import { meetingTeacherId } from './meeting-teacher.js';
 
 export const TIMETABLE_JOB = 'timetable-sessions';
@@ -80,7 +81,9 @@ async function createForOrganisation(
   for (const slot of expandTimetable({ timezone: org.timezone, terms, holidays, meetings, cancelled: settled }, from, to)) {
     if (slot.startsAt.getTime() <= now.getTime()) continue;
     // A first sorting from what the run read once; createOne decides again under the subject's lease.
-    if (!subjects.has(slot.subjectId)) subjects.set(slot.subjectId, await deps.store.subjects.get(org.id, slot.subjectId));
+    if (!subjects.has(slot.subjectId)) {
+      subjects.set(slot.subjectId, await withActiveTeachers(deps.store, org.id, await deps.store.subjects.get(org.id, slot.subjectId)));
+    }
     const subject = subjects.get(slot.subjectId);
     const teacherId = meetingTeacherId(slot, subject);
     // An archived subject's meetings stay as its year's record and create nothing.
@@ -136,7 +139,8 @@ async function createUnderLease(
   // that landed since (PATCH follows only sessions already created) leaves the occurrence to
   // the next run, which reads the meeting afresh.
   const current = await timetable.getMeeting(orgId, slot.meetingId);
-  const subject = await deps.store.subjects.get(orgId, slot.subjectId);
+  // An account no longer an active teacher is passed over: nothing is created in its name.
+  const subject = await withActiveTeachers(deps.store, orgId, await deps.store.subjects.get(orgId, slot.subjectId));
   const teacherId = current ? meetingTeacherId(current, subject) : undefined;
   if (
     !current ||

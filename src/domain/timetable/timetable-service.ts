@@ -18,6 +18,7 @@ import { MeetingFollower, type FollowedSessions } from './meeting-edits.js';
 import { abandonedBeside, daysOf, editTrail, idsOf, markedBy, meetingEditKey } from './edit-trail.js';
 import { withSlotLocks, type SlotFence, type SlotLockKey } from '../sessions/slot-locks.js';
 import { CLAIM_STALE_MS, createTimetableSessions, type TimetableRunCounts } from './timetable-job.js';
+import { withActiveTeachers } from '../subjects/active-teachers.js';
 import { meetingTeacherId } from './meeting-teacher.js';
 import { issue } from '../../shared/validation-issues.js';
 import { assertInUse } from '../subjects/subject-archive.js';
@@ -452,7 +453,8 @@ export class TimetableService {
         // landed since is the one to follow.
         const current = await timetable.getMeeting(actor.orgId, meetingId);
         if (!current) throw new AppError('NOT_FOUND', 'No such meeting.');
-        const subject = await this.deps.store.subjects.get(actor.orgId, subjectId);
+        // Never in the name of an account no longer an active teacher (withActiveTeachers).
+        const subject = await withActiveTeachers(this.deps.store, actor.orgId, await this.deps.store.subjects.get(actor.orgId, subjectId));
         const now = await this.slotOf(actor.orgId, current, day);
         assertNotOver(now, this.deps.now());
         return this.sessions.open(

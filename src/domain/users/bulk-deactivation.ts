@@ -1,4 +1,5 @@
 import { requireRole, type Actor } from '../actor.js';
+import type { LeavingTeacherSessions } from '../subjects/leaving-teacher.js';
 import { auditMany } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
 import type { Store } from '../ports/store.js';
@@ -31,7 +32,15 @@ export interface BulkDeactivationOutcome {
  * links voided, and its open sockets cut on every node through the access-changed event.
  */
 export class BulkDeactivation {
-  constructor(private readonly deps: { store: Store; clock: () => Date; events: EventPublisher; subjects: SubjectService }) {}
+  constructor(
+    private readonly deps: {
+      store: Store;
+      clock: () => Date;
+      events: EventPublisher;
+      subjects: SubjectService;
+      leavingTeacher: Pick<LeavingTeacherSessions, 'handOver'>;
+    },
+  ) {}
 
   async run(actor: Actor, ids: readonly string[], removeFromSubjects: boolean): Promise<BulkDeactivationOutcome> {
     requireRole(actor, 'admin');
@@ -78,6 +87,10 @@ export class BulkDeactivation {
         to: { active: false },
       })),
     );
+    // No class run in the name of a deactivated teacher (LeavingTeacherSessions).
+    const deactivated = new Set(outcome.deactivatedIds);
+    for (const user of targets)
+      if (user.role === 'teacher' && deactivated.has(user.id)) await this.deps.leavingTeacher.handOver(actor, user.id);
     if (removeFromSubjects) {
       outcome.unenrolled = await this.unenrolStudents(
         actor,

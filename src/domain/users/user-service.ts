@@ -10,6 +10,7 @@ import { endLogins } from '../accounts/end-logins.js';
 import { normaliseEmail, toPublicUser, type PublicUser } from './public-user.js';
 import { issue } from '../../shared/validation-issues.js';
 import { usersByKeys } from './user-lookup.js';
+import type { LeavingTeacherSessions } from '../subjects/leaving-teacher.js';
 
 export interface CreateUserInput {
   name: string;
@@ -47,6 +48,11 @@ export interface UserServiceDeps {
   clock: () => Date;
   /** Announces deactivations and role changes, so open sockets follow at once. */
   events: EventPublisher;
+  /**
+   * Hands over the scheduled sessions of a teacher who can no longer teach (made a student or an
+   * admin, or deactivated). Absent only where no session is run (the admin CLI's account commands).
+   */
+  leavingTeacher?: Pick<LeavingTeacherSessions, 'handOver'>;
 }
 
 /** Admin management of the accounts of the actor's organisation. */
@@ -166,6 +172,7 @@ export class UserService {
     });
     const code = before.active && !after.active ? 'ACCOUNT_DISABLED' : before.role !== after.role ? 'ROLE_CHANGED' : null;
     if (code) this.deps.events.publish({ type: 'user.access-changed', orgId: actor.orgId, userId: id, code });
+    if (teaches(before) && !teaches(after)) await this.deps.leavingTeacher?.handOver(actor, id);
     return toPublicUser(after);
   }
 
@@ -218,6 +225,11 @@ function newAccountWithoutPassword(input: Omit<CreateUserInput, 'password' | 'mu
 export function cleanStudentNumber(value: string | null | undefined): string | null {
   const t = value?.trim();
   return t ? t : null;
+}
+
+/** An account sessions may be run in the name of. */
+function teaches(user: Pick<User, 'role' | 'active'>): boolean {
+  return user.role === 'teacher' && user.active;
 }
 
 function checkStudentNumber(role: Role, studentNumber: string | null): void {

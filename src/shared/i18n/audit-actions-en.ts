@@ -18,6 +18,7 @@ export const auditActionsEn = {
   'session.extend': 'Session extended',
   'session.reopen': 'Session reopened',
   'session.reschedule': 'Session rescheduled',
+  'session.unstaffed': 'Session left without a teacher',
   'session.start': 'Session started',
   'session.close': 'Session closed',
   'close.absent': 'Marked absent at closing',

@@ -18,6 +18,7 @@ export const auditActionsFr: Readonly<Record<AuditAction, string>> = {
   'session.extend': 'Séance prolongée',
   'session.reopen': 'Séance rouverte',
   'session.reschedule': 'Séance déplacée',
+  'session.unstaffed': 'Séance laissée sans enseignant',
   'session.start': 'Séance commencée',
   'session.close': 'Séance close',
   'close.absent': 'Absent à la clôture',

@@ -228,4 +228,27 @@ describe('timetable job', () => {
     expect((await createTimetableSessions(b.deps, b.sessions, clock.now(), 7)).created).to.equal(1);
     expect(await sessionsOf(a.store)).to.have.length(2);
   });
+
+  for (const [how, patch] of [
+    ['made a student', { role: 'student', studentNumber: 'S1' }],
+    ['deactivated', { active: false }],
+  ] as const) {
+    it(`creates no session in the name of a teacher ${how}, and the co-teacher's once they teach the subject`, async () => {
+      await a.store.users.update(org.id, teacher.id, patch);
+      expect((await createTimetableSessions(a.deps, a.sessions, clock.now(), 7)).created).to.equal(0);
+      expect(await sessionsOf(a.store)).to.deep.equal([]);
+
+      const colleague = await a.store.users.create(org.id, {
+        email: 'c@test',
+        name: 'Colleague',
+        role: 'teacher',
+        studentNumber: null,
+        passwordHash: null,
+        active: true,
+      });
+      await a.store.subjects.update(org.id, subject.id, { teacherIds: [teacher.id, colleague.id] });
+      expect((await createTimetableSessions(a.deps, a.sessions, clock.now(), 7)).created).to.equal(2);
+      expect((await sessionsOf(a.store)).map((s) => s.teacherId)).to.deep.equal([colleague.id, colleague.id]);
+    });
+  }
 });

@@ -1,0 +1,136 @@
+import { expect } from 'chai';
+import type { Actor } from '../../../src/domain/actor.js';
+import type { Subject } from '../../../src/domain/ports/subjects.js';
+import type { User } from '../../../src/domain/ports/users.js';
+import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
+
+// A teacher an admin makes a student, or deactivates, alone or with others: no class is run in
+// their name any more (docs/authorization.md, "A role change or a deactivation"). Their sessions
+// still scheduled go to a teacher of the subject free then, else stay, audited for the admins.
+// The fixture's clock stands at Monday 2 March 2026, 10:00 in Paris.
+
+describe('the scheduled sessions of a teacher who can no longer teach', () => {
+  let f: LiveFixture;
+  let admin: Actor;
+  let leaving: User;
+  let colleague: User;
+  let subject: Subject;
+  const window = { startsAt: '2026-03-04T13:00:00.000Z', closesAt: '2026-03-04T14:00:00.000Z' };
+
+  beforeEach(async () => {
+    f = await createLiveFixture({ students: 1 });
+    admin = f.actor(f.admin);
+    leaving = f.teacher;
+    colleague = f.otherTeacher;
+    subject = (await f.store.subjects.update(f.org.id, f.subject.id, { teacherIds: [leaving.id, colleague.id] }))!;
+  });
+  afterEach(() => f.close());
+
+  const leave = {
+    'made a student': () => f.domain.users.update(admin, leaving.id, { role: 'student', studentNumber: 'S-LEFT' }),
+    'made an admin': () => f.domain.users.update(admin, leaving.id, { role: 'admin' }),
+    deactivated: () => f.domain.users.deactivate(admin, leaving.id),
+    'deactivated with others': () => f.domain.deactivation.run(admin, [leaving.id], false),
+  } as const;
+
+  const holder = async (id: string) => (await f.store.sessions.get(f.org.id, id))?.teacherId;
+  const trail = async (id: string) => (await f.store.audit.listForSession(f.org.id, id)).map((e) => [e.action, e.reason]);
+
+  for (const how of Object.keys(leave) as (keyof typeof leave)[]) {
+    it(`${how}: a session they scheduled by hand becomes the free colleague's, audited TEACHER_LEFT`, async () => {
+      const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+      await leave[how]();
+      expect(await holder(id)).to.equal(colleague.id);
+      expect((await trail(id)).at(-1)).to.deep.equal(['session.reschedule', 'TEACHER_LEFT']);
+    });
+  }
+
+  it('the colleague busy then: the session stays as it is, audited session.unstaffed for the admins', async () => {
+    const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+    const other = await f.store.subjects.create(f.org.id, {
+      code: 'OTH1',
+      name: 'Other',
+      teacherIds: [colleague.id],
+      location: null,
+      allowedIpRanges: [],
+    });
+    await f.live.sessions.open(f.actor(colleague), {
+      subjectId: other.id,
+      startsAt: '2026-03-04T13:30:00.000Z',
+      closesAt: '2026-03-04T14:30:00.000Z',
+    });
+    await leave.deactivated();
+    expect(await holder(id)).to.equal(leaving.id);
+    expect((await trail(id)).at(-1)).to.deep.equal(['session.unstaffed', 'TEACHER_LEFT']);
+  });
+
+  it("a meeting's session goes to the teacher the timetable's rule gives now; an open session keeps its teacher", async () => {
+    const term = await f.domain.timetable.createTerm(admin, { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-10' });
+    const meeting = await f.domain.timetable.createMeeting(admin, subject.id, {
+      termId: term.id,
+      weekday: 3,
+      startTime: '14:00',
+      endTime: '15:00',
+      teacherId: leaving.id,
+    });
+    const scheduled = await f.domain.timetable.start(f.actor(colleague), meeting.id, '2026-03-04');
+    expect(await holder(scheduled.id)).to.equal(leaving.id);
+    const other = await f.store.subjects.create(f.org.id, {
+      code: 'RUN1',
+      name: 'Running',
+      teacherIds: [leaving.id],
+      location: null,
+      allowedIpRanges: [],
+    });
+    const running = await f.live.sessions.open(f.actor(leaving), { subjectId: other.id });
+    await leave['made a student']();
+    expect(await holder(scheduled.id)).to.equal(colleague.id);
+    expect(await holder(running.id)).to.equal(leaving.id);
+  });
+
+  it('taken off the subject by an admin: a session they scheduled by hand goes to the remaining teacher; none free, it stays audited', async () => {
+    const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+    await f.domain.subjects.update(admin, subject.id, { teacherIds: [colleague.id] });
+    expect(await holder(id)).to.equal(colleague.id);
+    expect((await trail(id)).at(-1)).to.deep.equal(['session.reschedule', 'TEACHER_LEFT']);
+
+    // The colleague taken off in turn, the subject left to a teacher busy then.
+    const busy = await f.store.users.create(f.org.id, {
+      email: 'busy@test',
+      name: 'Busy',
+      role: 'teacher',
+      studentNumber: null,
+      passwordHash: null,
+      active: true,
+    });
+    const other = await f.store.subjects.create(f.org.id, {
+      code: 'OTH1',
+      name: 'Other',
+      teacherIds: [busy.id],
+      location: null,
+      allowedIpRanges: [],
+    });
+    await f.live.sessions.open(f.actor(busy), { subjectId: other.id, ...window });
+    await f.domain.subjects.update(admin, subject.id, { teacherIds: [busy.id] });
+    expect(await holder(id)).to.equal(colleague.id);
+    expect((await trail(id)).at(-1)).to.deep.equal(['session.unstaffed', 'TEACHER_LEFT']);
+  });
+
+  it('handed over to a colleague and back: a session scheduled by hand follows who teaches the subject', async () => {
+    const cover = await f.store.users.create(f.org.id, {
+      email: 'cover@test',
+      name: 'Cover',
+      role: 'teacher',
+      studentNumber: null,
+      passwordHash: null,
+      active: true,
+    });
+    await f.store.subjects.update(f.org.id, subject.id, { teacherIds: [leaving.id] });
+    const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+    await f.domain.handover.handOver(admin, leaving.id, { toTeacherId: cover.id, keepAbsent: false, teacherOverlap: false });
+    expect(await holder(id)).to.equal(cover.id);
+    // Back: the cover's by-hand session of the subject goes back to the returning teacher.
+    await f.domain.handover.handBack(admin, leaving.id, false);
+    expect(await holder(id)).to.equal(leaving.id);
+  });
+});
