@@ -203,8 +203,9 @@ describe('docs client: a first day written from the docs alone', function () {
       active.map((s) => s.id),
       [session.id],
     );
-    // A student's view is §15's SessionView without `room`, listed or joined.
-    sameKeys(active[0]!, documentedKeys.StudentSessionView, "SessionView (a student's)");
+    // A student's view is §15's SessionView without `room`, listed (with their own `checkin`) or joined.
+    sameKeys(active[0]!, documentedKeys.StudentListedSession, "ActiveSessionView (a student's)");
+    assert.equal((active[0] as { checkin?: unknown }).checkin, null);
     const joined = await must<StudentJoinResult>(s1.socket, 'session:join', { sessionId: session.id });
     sameKeys(joined, documentedKeys.StudentJoinResult, 'StudentJoinResult');
     sameKeys(joined.session, documentedKeys.StudentSessionView, "SessionView (a student's)");
@@ -224,6 +225,13 @@ describe('docs client: a first day written from the docs alone', function () {
     const push = await pushed;
     assert.equal(push.recordVersion, present.recordVersion, 'the ack and the push of one submission carry one version');
     s1.own.keep(present);
+    // §5.5: the list now says the student checked in, before any Join.
+    const listed = await must<{ id: string; checkin: Record<string, unknown> | null }[]>(s1.socket, 'session:list-active', {});
+    const mine = listed.find((s) => s.id === session.id)?.checkin;
+    assert.ok(mine, "the listed session carries the student's check-in");
+    sameKeys(mine, documentedKeys.ListedCheckin, 'ListedCheckin');
+    assert.equal(mine.status, 'present');
+    assert.equal(mine.recordVersion, present.recordVersion);
 
     const far = await must<CheckinView>(s2.socket, 'checkin:submit', {
       sessionId: session.id,

@@ -140,6 +140,23 @@ export const documentedKeys = {
     'closedAt',
     'day',
   ],
+  /** §5.5 and §15: a student's `session:list-active` entry is their SessionView with `checkin` (ListedCheckin, or null before one). */
+  StudentListedSession: [
+    'id',
+    'subjectId',
+    'subjectCode',
+    'subjectName',
+    'teacherId',
+    'status',
+    'policy',
+    'startsAt',
+    'lateAfter',
+    'closesAt',
+    'closedAt',
+    'day',
+    'checkin',
+  ],
+  ListedCheckin: ['status', 'attemptsLeft', 'verifying', 'recordVersion'],
   PolicyView: ['preset', 'geofence', 'network', 'rotatingCode', 'selfie', 'liveness', 'codePeriodS', 'maxAttempts'],
   RosterEntry: [
     'studentId',
