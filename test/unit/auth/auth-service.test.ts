@@ -158,7 +158,7 @@ describe('AuthService', () => {
       }
     });
 
-    it('makes the same number of password comparisons for an unknown email, one account and a copy in another organisation', async () => {
+    it('makes the same number of password comparisons for an unknown email, one account and a copy in another organisation; one while the deployment holds one organisation or one is named', async () => {
       let comparisons = 0;
       const inner = cheapPasswordHasher();
       const counting: PasswordHasher = {
@@ -168,15 +168,25 @@ describe('AuthService', () => {
       };
       const counted = buildDomain({}, () => new Date(), counting).auth;
       let attempts = 0;
-      const work = async (email: string): Promise<number> => {
+      const work = async (email: string, organisation?: string): Promise<number> => {
         comparisons = 0;
         attempts += 1;
-        await expectCode(counted.login({ email, password: 'wrong-password', ip: `10.8.${attempts}.1` }), 'INVALID_CREDENTIALS');
+        await expectCode(
+          counted.login({ email, password: 'wrong-password', ip: `10.8.${attempts}.1`, ...(organisation ? { organisation } : {}) }),
+          'INVALID_CREDENTIALS',
+        );
         return comparisons;
       };
+      // One organisation: an email names at most one account, one comparison hides which.
+      const single = { alone: await work('ada@alpha.test'), unknown: await work('nobody@alpha.test') };
+      expect(single).to.deep.equal({ alone: 1, unknown: 1 });
+      const beta = await createOrg(store, 'beta');
       const alone = await work('ada@alpha.test');
       const unknown = await work('nobody@alpha.test');
-      const beta = await createOrg(store, 'beta');
+      // Other emails than ada's: her account's free failures are spent above.
+      await createUser(store, org.id, 'teacher', { email: 'lin@alpha.test', password: 'another-password' });
+      const named = { own: await work('lin@alpha.test', 'alpha'), other: await work('lin@alpha.test', 'beta') };
+      expect(named).to.deep.equal({ own: 1, other: 1 });
       await createUser(store, beta.id, 'admin', { email: 'ada@alpha.test', password: 'another-password' });
       const copied = await work('ada@alpha.test');
       // The copy's maker compares its own email with and without the owner: the same work.
