@@ -184,7 +184,15 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
       .db!.collection(LEDGER_COLLECTION)
       .insertMany(ALL.filter((v) => v < 19).map((v) => ({ _id: v as never, name: `v${v}`, appliedAt: new Date() })));
     const at = new Date(Date.UTC(2026, 2, 2, 9));
-    const meeting = (id: string) => ({ _id: id as never, orgId: 'o1', subjectId: 'sub', termId: 't', weekday: 2, createdAt: at });
+    // Each on its own weekday: equal meetings would be one after migration 26.
+    const meeting = (id: string) => ({
+      _id: id as never,
+      orgId: 'o1',
+      subjectId: 'sub',
+      termId: 't',
+      weekday: Number(id.slice(1)),
+      createdAt: at,
+    });
     await conn.db!.collection('meetings').insertMany([meeting('m1'), meeting('m2'), meeting('m3')]);
     const entry = (id: string, orgId: string, action: string, meetingId: string) => ({
       _id: id as never,
