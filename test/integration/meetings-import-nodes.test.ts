@@ -51,6 +51,17 @@ describe('POST /timetable/meetings/import on two nodes at once', function () {
       expect(r.refused).to.deep.equal([]);
       expect(r.added + r.skipped.length).to.equal(rows.length);
     }
+    // Node b's check reading before a's writes, as when the two requests meet (the one above did
+    // not on this machine: one import finished before the next read): every row looks new to it,
+    // and only the store's key keeps it from adding the week again.
+    // The import reads the organisation's meetings whole; the single add's own reads stay.
+    const timetable = b!.store.timetable;
+    const read = timetable.listMeetings.bind(timetable);
+    timetable.listMeetings = async (orgId, subjectId) => (subjectId === undefined ? [] : read(orgId, subjectId));
+    const blind = await send(b);
+    expect(blind).to.deep.include({ added: 0, refused: [], meetings: [] });
+    expect(blind.skipped).to.have.length(rows.length);
+    expect(await a!.store.timetable.listMeetings(org.id)).to.have.length(rows.length);
     const created = await Promise.all(subjects.map((s) => a!.store.audit.listForEntity(org.id, 'subject', s.id)));
     expect(created.flat().filter((e) => e.action === 'meeting.create')).to.have.length(rows.length);
   });

@@ -21,7 +21,7 @@ import {
   type TeacherSettings,
   type Term,
 } from '../ports/timetable.js';
-import { StoreConflictError } from '../ports/common.js';
+import { isStoreConflict } from '../ports/common.js';
 import { mergeTeacherSettings, type TeacherSettingsInput } from './teacher-settings.js';
 import { expandTimetable, occurrenceKey, type Slot } from './expand.js';
 import { MeetingFollower, type FollowedSessions } from './meeting-edits.js';
@@ -223,7 +223,7 @@ export class TimetableService {
    * else `err` as it is; without: the refusal, or null when there is no such meeting.
    */
   private async meetingExists(orgId: string, m: Omit<NewMeeting, 'id'>, exceptId: string | null, err: unknown): Promise<unknown> {
-    if (err !== null && !(err instanceof StoreConflictError && err.key === 'meeting')) return err;
+    if (err !== null && !(isStoreConflict(err) && err.key === 'meeting')) return err;
     const key = meetingNaturalKey(m);
     const existing = (await this.deps.store.timetable.listMeetings(orgId, m.subjectId)).find(
       (o) => o.id !== exceptId && meetingNaturalKey(o) === key,
