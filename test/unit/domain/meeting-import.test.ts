@@ -162,6 +162,21 @@ describe('CsvMeetingImport: a school’s week of meetings from one CSV', () => {
     expect(again.skipped.map((r) => r.line)).to.deep.equal([3, 4]);
   });
 
+  it('a single add equal to a meeting the subject has, or an edit making one equal, is 409 CONFLICT naming it, nothing written', async () => {
+    const monday = await timetable.createMeeting(admin, maths.id, { termId: autumn.id, weekday: 1, startTime: '09:00', endTime: '10:00' });
+    const again = await expectCode(
+      timetable.createMeeting(admin, maths.id, { termId: autumn.id, weekday: 1, startTime: '09:00', endTime: '10:00' }),
+      'CONFLICT',
+    );
+    expect(again.details).to.deep.equal({ existingMeetingId: monday.id });
+    const tuesday = await timetable.createMeeting(admin, maths.id, { termId: autumn.id, weekday: 2, startTime: '09:00', endTime: '10:00' });
+    const edit = await expectCode(timetable.updateMeeting(admin, tuesday.id, { weekday: 1 }), 'CONFLICT');
+    expect(edit.details).to.deep.include({ existingMeetingId: monday.id });
+    expect(await store.timetable.getMeeting(admin.orgId, tuesday.id)).to.deep.equal(tuesday);
+    expect(await meetingsOf(maths)).to.have.length(2);
+    expect(await audited()).to.equal(2);
+  });
+
   it('refuses the file with every bad row by line and code, writing nothing', async () => {
     const csv = [
       HEADER,
