@@ -71,6 +71,137 @@ export function timetableContract(ctx: ContractContext): void {
       expect(await s.timetable.listMeetings(org.id, 'a')).to.deep.equal([first]);
     });
 
+    it("keeps a meeting once in its organisation: of equal adds at once one is stored, the others refused 'meeting'", async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const room = { lat: 48.85, lon: 2.35, radiusM: 60 };
+      const fields = {
+        subjectId: 'sub',
+        termId: 't',
+        weekday: 1,
+        startTime: '09:00',
+        endTime: '10:00',
+        teacherId: null,
+        preset: null,
+        location: room,
+        allowedIpRanges: ['10.2.0.0/16', '10.1.0.0/16'],
+      };
+      const outcomes = await Promise.allSettled([1, 2, 3].map(() => s.timetable.createMeeting(org.id, { ...fields })));
+      const stored = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+      const refusals = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+      expect(stored).to.have.length(1);
+      expect(refusals).to.have.length(2);
+      for (const r of refusals) expect(r).to.be.instanceOf(StoreConflictError).and.to.have.property('key', 'meeting');
+      // The networks are a set, stored sorted: another order is the same meeting.
+      expect(stored[0]!.allowedIpRanges).to.deep.equal(['10.1.0.0/16', '10.2.0.0/16']);
+      const reordered = await s.timetable
+        .createMeeting(org.id, { ...fields, allowedIpRanges: ['10.1.0.0/16', '10.2.0.0/16', '10.1.0.0/16'] })
+        .catch((err: unknown) => err);
+      expect(reordered).to.be.instanceOf(StoreConflictError).and.to.have.property('key', 'meeting');
+      expect(await s.timetable.listMeetings(org.id, 'sub')).to.deep.equal(stored);
+      // The location in another key order is the same room.
+      const sameRoom = await s.timetable
+        .createMeeting(org.id, { ...fields, location: { radiusM: 60, lon: 2.35, lat: 48.85 } })
+        .catch((e: unknown) => e);
+      expect(sameRoom).to.be.instanceOf(StoreConflictError).and.to.have.property('key', 'meeting');
+
+      // Another organisation, or any one field differing, is another meeting.
+      await s.timetable.createMeeting(other.id, { ...fields });
+      const variants = [
+        { termId: 't2' },
+        { weekday: 2 },
+        { startTime: '09:05' },
+        { endTime: '10:05' },
+        { teacherId: 'tch' },
+        { preset: 'manual' as const },
+        { location: null },
+        { allowedIpRanges: ['10.1.0.0/16'] },
+        { subjectId: 'sub2' },
+      ];
+      for (const v of variants) await s.timetable.createMeeting(org.id, { ...fields, ...v });
+      expect(await s.timetable.listMeetings(org.id)).to.have.length(1 + variants.length);
+
+      // An edit that makes a meeting equal to another is refused, the meeting left as it was.
+      const moved = (await s.timetable.listMeetings(org.id, 'sub')).find((m) => m.weekday === 2)!;
+      const edit = await s.timetable.updateMeeting(org.id, moved.id, { weekday: 1 }).catch((err: unknown) => err);
+      expect(edit).to.be.instanceOf(StoreConflictError).and.to.have.property('key', 'meeting');
+      expect(await s.timetable.getMeeting(org.id, moved.id)).to.deep.equal(moved);
+      // Once the other is gone, the same edit is stored.
+      await s.timetable.deleteMeeting(org.id, stored[0]!.id);
+      expect(await s.timetable.updateMeeting(org.id, moved.id, { weekday: 1 })).to.deep.include({ weekday: 1, revision: 1 });
+      // And the meeting edited away from a key frees it: the key follows the fields.
+      expect(await s.timetable.updateMeeting(org.id, moved.id, { weekday: 4 })).to.deep.include({ weekday: 4, revision: 2 });
+      expect(await s.timetable.createMeeting(org.id, { ...fields })).to.deep.include({ weekday: 1 });
+    });
+
+    it("refuses a repeated id as 'id' even when the meeting is equal to the stored one", async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const id = '1f1e2d3c-4b5a-8697-a8b9-cadbecfd0e1f';
+      const fields = {
+        subjectId: 'a',
+        termId: 't',
+        weekday: 1,
+        startTime: '08:00',
+        endTime: '09:00',
+        teacherId: null,
+        preset: null,
+        location: null,
+        allowedIpRanges: [],
+      };
+      await s.timetable.createMeeting(org.id, { ...fields, id });
+      const again = await s.timetable.createMeeting(org.id, { ...fields, id }).catch((err: unknown) => err);
+      expect(again).to.be.instanceOf(StoreConflictError).and.to.have.property('key', 'id');
+      const equal = await s.timetable.createMeeting(org.id, { ...fields }).catch((err: unknown) => err);
+      expect(equal).to.be.instanceOf(StoreConflictError).and.to.have.property('key', 'meeting');
+    });
+
+    it('deleting a meeting takes its occurrences: a meeting of that id made again claims its days afresh', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const id = '2f1e2d3c-4b5a-8697-a8b9-cadbecfd0e1f';
+      const fields = {
+        subjectId: 'sub',
+        termId: 't',
+        weekday: 1,
+        startTime: '08:00',
+        endTime: '09:00',
+        teacherId: null,
+        preset: null,
+        location: null,
+        allowedIpRanges: [],
+      };
+      const meeting = await s.timetable.createMeeting(org.id, { ...fields, id });
+      const kept = await s.timetable.createMeeting(org.id, { ...fields, weekday: 2 });
+      const t0 = new Date(Date.UTC(2026, 2, 1, 12));
+      const key = (meetingId: string, day: string) => ({ meetingId, day, subjectId: 'sub' });
+      expect(await s.timetable.claimOccurrence(org.id, key(id, '2026-03-02'), t0, t0)).to.equal(true);
+      await s.timetable.completeOccurrence(org.id, id, '2026-03-02', 'sess-1', t0);
+      await s.timetable.cancelOccurrence(org.id, key(id, '2026-03-09'), t0);
+      expect(await s.timetable.claimOccurrence(org.id, key(id, '2026-03-16'), t0, t0)).to.equal(true);
+      expect(await s.timetable.claimOccurrence(org.id, key(kept.id, '2026-03-03'), t0, t0)).to.equal(true);
+
+      expect(await s.timetable.deleteMeeting(org.id, meeting.id)).to.equal(true);
+      expect(await s.timetable.listOccurrences(org.id, [id], '2026-01-01', '2026-12-31')).to.deep.equal([]);
+      // Another meeting's occurrences stay.
+      expect((await s.timetable.listOccurrences(org.id, [kept.id], '2026-01-01', '2026-12-31')).map((o) => o.day)).to.deep.equal([
+        '2026-03-03',
+      ]);
+      // Made again with its id (a roll-over's copy), no day of it is held: each is claimed afresh.
+      await s.timetable.createMeeting(org.id, { ...fields, id });
+      for (const day of ['2026-03-02', '2026-03-09', '2026-03-16'])
+        expect(await s.timetable.claimOccurrence(org.id, key(id, day), t0, t0), day).to.equal(true);
+
+      // Deleting a term takes its meetings' occurrences too.
+      const term = await s.timetable.createTerm(org.id, { name: 'Spring', startDay: '2026-01-05', endDay: '2026-03-27' });
+      const inTerm = await s.timetable.createMeeting(org.id, { ...fields, termId: term.id });
+      expect(await s.timetable.claimOccurrence(org.id, key(inTerm.id, '2026-03-02'), t0, t0)).to.equal(true);
+      expect(await s.timetable.deleteTerm(org.id, term.id)).to.equal(true);
+      expect(await s.timetable.listOccurrences(org.id, [inTerm.id], '2026-01-01', '2026-12-31')).to.deep.equal([]);
+      expect(await s.timetable.listOccurrences(org.id, [id, kept.id], '2026-01-01', '2026-12-31')).to.have.length(4);
+    });
+
     it('claims a dated meeting once, lets a stale claim be taken over, and keeps created and cancelled ones', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

@@ -344,6 +344,60 @@ describe('sqlite store specifics', function () {
     }
   });
 
+  it("migration 40 keeps each meeting once (the oldest, with the days the others held), and drops deleted meetings' occurrences", async function () {
+    await opened.store.close();
+    const file = path.join(opened.dir, 'v39.db');
+    const db = new Database(file);
+    applyMigrations(
+      db,
+      MIGRATIONS.filter((m) => m.version <= 39),
+    );
+    // Two imports at once stored one week twice; the networks in either order.
+    const meeting = db.prepare(
+      `INSERT INTO meetings (id, org_id, subject_id, term_id, weekday, start_time, end_time, teacher_id, preset, location, allowed_ip_ranges, created_at)
+       VALUES (?, ?, 'sub', 't', ?, '09:00', '10:00', NULL, NULL, '{"lat":48.85,"lon":2.35,"radiusM":60}', ?, ?)`,
+    );
+    meeting.run('m-dup', 'o1', 1, '["10.1.0.0/16","10.2.0.0/16"]', 2000);
+    meeting.run('m-old', 'o1', 1, '["10.2.0.0/16","10.1.0.0/16"]', 1000);
+    meeting.run('m-dup2', 'o1', 1, '["10.2.0.0/16","10.1.0.0/16"]', 3000);
+    meeting.run('m-other', 'o1', 2, '["10.2.0.0/16","10.1.0.0/16"]', 1500);
+    meeting.run('m-elsewhere', 'o2', 1, '["10.2.0.0/16","10.1.0.0/16"]', 2500);
+    const occurrence = db.prepare(
+      `INSERT INTO occurrences (org_id, meeting_id, day, subject_id, state, session_id, updated_at) VALUES (?, ?, ?, 'sub', ?, ?, 1000)`,
+    );
+    occurrence.run('o1', 'm-old', '2026-03-02', 'created', 's1');
+    occurrence.run('o1', 'm-dup', '2026-03-02', 'created', 's2');
+    occurrence.run('o1', 'm-dup', '2026-03-09', 'cancelled', null);
+    occurrence.run('o1', 'm-dup2', '2026-03-16', 'created', 's3');
+    occurrence.run('o2', 'm-elsewhere', '2026-03-02', 'created', 's4');
+    occurrence.run('o1', 'm-deleted-before', '2026-03-02', 'created', 's5');
+    db.close();
+    const store = await createSqliteStore({ path: file });
+    try {
+      const meetings = await store.timetable.listMeetings('o1');
+      expect(meetings.map((m) => m.id)).to.deep.equal(['m-old', 'm-other']);
+      expect(meetings[0]!.allowedIpRanges).to.deep.equal(['10.1.0.0/16', '10.2.0.0/16']);
+      expect((await store.timetable.listMeetings('o2')).map((m) => m.id)).to.deep.equal(['m-elsewhere']);
+      const raw = new Database(file, { readonly: true });
+      const rows = raw.prepare('SELECT meeting_id AS m, day, state, session_id AS s FROM occurrences ORDER BY meeting_id, day').all();
+      raw.close();
+      expect(rows).to.deep.equal([
+        { m: 'm-elsewhere', day: '2026-03-02', state: 'created', s: 's4' },
+        { m: 'm-old', day: '2026-03-02', state: 'created', s: 's1' },
+        { m: 'm-old', day: '2026-03-09', state: 'cancelled', s: null },
+        { m: 'm-old', day: '2026-03-16', state: 'created', s: 's3' },
+      ]);
+      // The key now refuses an equal meeting, the networks in another order too.
+      const { id: _id, orgId: _org, createdAt: _at, revision: _rev, ...fields } = meetings[0]!;
+      const again = await store.timetable
+        .createMeeting('o1', { ...fields, allowedIpRanges: ['10.2.0.0/16', '10.1.0.0/16'] })
+        .catch((e: unknown) => e);
+      expect(again).to.be.instanceOf(StoreConflictError).and.to.have.property('key', 'meeting');
+    } finally {
+      await store.close();
+    }
+  });
+
   it("migration 38 keeps every record and its rowid, the key's refusal and the triggers, with the key by student first, and marks the check-ins another session's record leads to", async function () {
     await opened.store.close();
     const file = path.join(opened.dir, 'v37.db');

@@ -5,6 +5,7 @@ import { MONGO_MIGRATIONS, LEDGER_COLLECTION } from '../../src/store/mongo/migra
 import { createMongoStore } from '../../src/store/mongo/mongo-store.js';
 import { pendingScopeKey } from '../../src/domain/ports/excuses.js';
 import type { Store } from '../../src/domain/ports/store.js';
+import { StoreConflictError } from '../../src/domain/ports/common.js';
 import { testMongoStoreConfig, useMongo } from '../support/ferretdb.js';
 
 // Versioned MongoDB migrations against a real server (MONGODB_URI, else FerretDB, whose test
@@ -183,7 +184,15 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
       .db!.collection(LEDGER_COLLECTION)
       .insertMany(ALL.filter((v) => v < 19).map((v) => ({ _id: v as never, name: `v${v}`, appliedAt: new Date() })));
     const at = new Date(Date.UTC(2026, 2, 2, 9));
-    const meeting = (id: string) => ({ _id: id as never, orgId: 'o1', subjectId: 'sub', termId: 't', weekday: 2, createdAt: at });
+    // Each on its own weekday: equal meetings would be one after migration 26.
+    const meeting = (id: string) => ({
+      _id: id as never,
+      orgId: 'o1',
+      subjectId: 'sub',
+      termId: 't',
+      weekday: Number(id.slice(1)),
+      createdAt: at,
+    });
     await conn.db!.collection('meetings').insertMany([meeting('m1'), meeting('m2'), meeting('m3')]);
     const entry = (id: string, orgId: string, action: string, meetingId: string) => ({
       _id: id as never,
@@ -338,6 +347,80 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     const again = await store.excuses.create('o1', { ...scope, submittedBy: 'st', sessionId: null, category: 'MEDICAL', text: '' });
     expect(again.created).to.equal(false);
     expect(again.excuse.id).to.equal('e-oldest');
+  });
+
+  it("keeps each meeting once (the oldest, with the days the others held), and drops deleted meetings' occurrences", async () => {
+    const dbUri = server.mongo.databaseUri('attendance_migrations');
+    const conn = await raw(dbUri);
+    // A database of the release before migration 26: two imports at once stored one week twice.
+    await conn
+      .db!.collection(LEDGER_COLLECTION)
+      .insertMany(ALL.filter((v) => v < 26).map((v) => ({ _id: v as never, name: `v${v}`, appliedAt: new Date() })));
+    const meeting = (id: string, at: number, more: Record<string, unknown> = {}) => ({
+      _id: id as never,
+      orgId: 'o1',
+      subjectId: 'sub',
+      termId: 't',
+      weekday: 1,
+      startTime: '09:00',
+      endTime: '10:00',
+      teacherId: null,
+      preset: null,
+      location: { lat: 48.85, lon: 2.35, radiusM: 60 },
+      allowedIpRanges: ['10.2.0.0/16', '10.1.0.0/16'],
+      revision: 0,
+      createdAt: new Date(at),
+      ...more,
+    });
+    await conn
+      .db!.collection('meetings')
+      .insertMany([
+        meeting('m-dup', 2000, { allowedIpRanges: ['10.1.0.0/16', '10.2.0.0/16'] }),
+        meeting('m-old', 1000),
+        meeting('m-dup2', 3000),
+        meeting('m-other', 1500, { weekday: 2 }),
+        meeting('m-elsewhere', 2500, { orgId: 'o2' }),
+      ]);
+    const occurrence = (meetingId: string, day: string, state: string, sessionId: string | null) => ({
+      _id: `${meetingId}/${day}` as never,
+      orgId: meetingId === 'm-elsewhere' ? 'o2' : 'o1',
+      meetingId,
+      day,
+      subjectId: 'sub',
+      state,
+      sessionId,
+      updatedAt: new Date(1000),
+    });
+    await conn
+      .db!.collection('occurrences')
+      .insertMany([
+        occurrence('m-old', '2026-03-02', 'created', 's1'),
+        occurrence('m-dup', '2026-03-02', 'created', 's2'),
+        occurrence('m-dup', '2026-03-09', 'cancelled', null),
+        occurrence('m-dup2', '2026-03-16', 'created', 's3'),
+        occurrence('m-elsewhere', '2026-03-02', 'created', 's4'),
+        occurrence('m-deleted-before', '2026-03-02', 'created', 's5'),
+      ]);
+    const applied: number[] = [];
+    const store = await start(dbUri, applied);
+    expect(applied).to.deep.equal(ALL.filter((v) => v >= 26));
+    const meetings = await store.timetable.listMeetings('o1');
+    expect(meetings.map((m) => m.id)).to.deep.equal(['m-old', 'm-other']);
+    expect(meetings[0]!.allowedIpRanges).to.deep.equal(['10.1.0.0/16', '10.2.0.0/16']);
+    expect((await store.timetable.listMeetings('o2')).map((m) => m.id)).to.deep.equal(['m-elsewhere']);
+    const kept = await store.timetable.listOccurrences('o1', ['m-old', 'm-dup', 'm-dup2'], '2026-01-01', '2026-12-31');
+    expect(kept.map((o) => [o.meetingId, o.day, o.state, o.sessionId])).to.deep.equal([
+      ['m-old', '2026-03-02', 'created', 's1'],
+      ['m-old', '2026-03-09', 'cancelled', null],
+      ['m-old', '2026-03-16', 'created', 's3'],
+    ]);
+    expect(await conn.db!.collection('occurrences').countDocuments({})).to.equal(4);
+    // The key now refuses an equal meeting.
+    const { id: _id, orgId: _org, createdAt: _at, revision: _rev, ...fields } = meetings[0]!;
+    const again = await store.timetable
+      .createMeeting('o1', { ...fields, allowedIpRanges: ['10.2.0.0/16', '10.1.0.0/16'] })
+      .catch((e: unknown) => e);
+    expect(again).to.be.instanceOf(StoreConflictError).and.to.have.property('key', 'meeting');
   });
 
   it('removes the roster claim keys erasures of an earlier release left on sessions, nothing else', async () => {

@@ -45,6 +45,18 @@ export class StoreConflictError extends Error {
 }
 
 /**
+ * Whether `err` is a StoreConflictError, also one made by a second copy of this module: the
+ * multi-node tests load their files through require and the store through import()
+ * (src/store/index.ts), which gives two classes of one name, and `instanceof` missed the store's.
+ */
+export function isStoreConflict(err: unknown): err is StoreConflictError {
+  return (
+    err instanceof StoreConflictError ||
+    (err instanceof Error && err.name === 'StoreConflictError' && typeof (err as { key?: unknown }).key === 'string')
+  );
+}
+
+/**
  * Leases a write is fenced by: the store writes it only while each is still `owner`'s, checked
  * with the write itself (one transaction on SQLite; on MongoDB a conditional renewal before it
  * and a read of the leases after it, which takes the write back when one was lost meanwhile),

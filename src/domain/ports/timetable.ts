@@ -105,11 +105,38 @@ export type NewMeeting = Omit<Meeting, 'id' | 'orgId' | 'createdAt' | 'revision'
 /** The fields an edit may change; the term and the subject stay. */
 export type MeetingPatch = Partial<Omit<NewMeeting, 'id' | 'subjectId' | 'termId'>>;
 
+/**
+ * A meeting as the store keeps it unique within its organisation: every field a meeting sets
+ * (docs/timetable.md, "Importing the week"). Two meetings of one subject equal in all of them
+ * would make two sessions of one class at once; the networks are a set (their order says nothing).
+ */
+export function meetingNaturalKey(
+  m: Pick<Meeting, 'subjectId' | 'termId' | 'weekday' | 'startTime' | 'endTime' | 'teacherId' | 'preset' | 'location' | 'allowedIpRanges'>,
+): string {
+  const location = m.location ? [m.location.lat, m.location.lon, m.location.radiusM] : null;
+  return JSON.stringify([
+    m.subjectId,
+    m.termId,
+    m.weekday,
+    m.startTime,
+    m.endTime,
+    m.teacherId,
+    m.preset,
+    location,
+    canonicalRanges(m.allowedIpRanges),
+  ]);
+}
+
+/** A meeting's networks as stored: each once, sorted, so that equal sets compare equal. */
+export function canonicalRanges(ranges: readonly string[]): string[] {
+  return [...new Set(ranges)].sort();
+}
+
 export interface TimetableRepository {
   createTerm(orgId: string, input: Pick<Term, 'name' | 'startDay' | 'endDay'>): Promise<Term>;
   /** Ordered by start day. */
   listTerms(orgId: string): Promise<Term[]>;
-  /** Deletes the term and its meetings; false when it did not exist. */
+  /** Deletes the term, its meetings and their occurrences; false when it did not exist. */
   deleteTerm(orgId: string, id: string): Promise<boolean>;
   createHoliday(orgId: string, input: Pick<Holiday, 'name' | 'startDay' | 'endDay'>): Promise<Holiday>;
   /** Ordered by start day. */
@@ -118,6 +145,9 @@ export interface TimetableRepository {
   /**
    * Stored only while `fence`'s leases hold (LeaseLostError otherwise, nothing stored): the adder's
    * slot locks. A meeting with the input's `id` already stored: StoreConflictError('id'), nothing stored.
+   * One equal to a meeting the organisation has (meetingNaturalKey): StoreConflictError('meeting'),
+   * nothing stored; of two equal adds at once, on any node, one is stored. The networks are stored
+   * as canonicalRanges.
    */
   createMeeting(orgId: string, input: NewMeeting, fence?: LeaseFence): Promise<Meeting>;
   getMeeting(orgId: string, id: string): Promise<Meeting | null>;
@@ -126,8 +156,14 @@ export interface TimetableRepository {
   /**
    * Applies the fields the patch names; null when there is no such meeting. With `fence`, only
    * while its leases hold (LeaseLostError otherwise, the meeting left as it was): the editor's slot locks.
+   * An edit that makes it equal to another meeting of the organisation: StoreConflictError('meeting'), unchanged.
    */
   updateMeeting(orgId: string, id: string, patch: MeetingPatch, fence?: LeaseFence): Promise<Meeting | null>;
+  /**
+   * Deletes the meeting and its occurrences with it (nothing reads them once the meeting is
+   * gone, and left behind they would hold its days should a meeting of that id come back: a
+   * roll-over's copy is made again with its id). False when it did not exist.
+   */
   deleteMeeting(orgId: string, id: string): Promise<boolean>;
   /**
    * Forgets a created occurrence whose session is `sessionId` (the session was cancelled because

@@ -3,7 +3,7 @@ import { readCsvTable, rowsRefused, type CsvRow } from '../csv-table.js';
 import { requireRole, type Actor } from '../actor.js';
 import { type Store } from '../ports/store.js';
 import { type ClassroomLocation, type Subject } from '../ports/subjects.js';
-import { type Meeting, type Term } from '../ports/timetable.js';
+import { meetingNaturalKey, type Meeting, type Term } from '../ports/timetable.js';
 import { type User } from '../ports/users.js';
 import { AppError } from '../../shared/app-error.js';
 import { POLICY_PRESETS, type PolicyPreset } from '../../shared/policy-presets.js';
@@ -13,7 +13,7 @@ import { chunked, usersByKeys } from '../users/user-lookup.js';
 import { roomOrNull } from '../sessions/room.js';
 import { readRoomCells } from '../subjects/room-columns.js';
 import { SubjectCodeSchema } from '../subjects/subject-input.js';
-import { doubleBookedCount, type MeetingInput, type TimetableService } from './timetable-service.js';
+import { doubleBookedCount, isMeetingExists, type MeetingInput, type TimetableService } from './timetable-service.js';
 
 export const MEETING_IMPORT_COLUMNS = ['subject_code', 'term', 'weekday', 'start', 'end'] as const;
 /**
@@ -34,7 +34,8 @@ export interface MeetingImportRow {
 
 /**
  * What an import did (a dry run: would do). `checked` rows found fine; `added` meetings added
- * (0 on a dry run) of `toAdd`; `skipped` rows matching a meeting the subject already has;
+ * (0 on a dry run) of `toAdd`; `skipped` rows matching a meeting the subject already has, found
+ * so by the check or, added meanwhile by another import of the same rows, by the write;
  * `warnings` rows whose teacher is double-booked (added all the same), `doubleBooked` their
  * count; `refused` rows not added because another admin changed something between the check and
  * the write (the subject archived, the term deleted, the teacher taken off the subject).
@@ -102,8 +103,9 @@ interface PlannedRow {
  * file with every bad row by line (VALIDATION_FAILED, `details.rows`), as the subjects import
  * does; a dry run writes nothing. Each meeting is then added through TimetableService.createMeeting,
  * the single add's path (its checks, the teacher's lease, the audit). A row the same as a meeting
- * the subject already has is skipped, so a file sent again adds nothing twice; a teacher
- * double-booked is a warning on the row, which is added all the same.
+ * the subject already has is skipped, so a file sent again adds nothing twice, also when sent
+ * twice at once: the store keeps a meeting once (meetingNaturalKey), and the add it refuses is
+ * that row skipped. A teacher double-booked is a warning on the row, which is added all the same.
  */
 export class CsvMeetingImport {
   constructor(private readonly deps: { store: Store; timetable: Pick<TimetableService, 'createMeeting' | 'checkMeeting'> }) {}
@@ -127,7 +129,7 @@ export class CsvMeetingImport {
       store.timetable.listMeetings(actor.orgId),
       usersByKeys(store, actor.orgId, { emails: parsed.flatMap((r) => (r.teacherEmail ? [r.teacherEmail] : [])) }),
     ]);
-    const existingKeys = new Set(existing.map(meetingKey));
+    const existingKeys = new Set(existing.map(meetingNaturalKey));
     const firstLine = new Map<string, number>();
     const skipped: MeetingImportRow[] = [];
     const planned: PlannedRow[] = [];
@@ -149,7 +151,7 @@ export class CsvMeetingImport {
         location: room?.location ?? null,
         allowedIpRanges: room?.allowedIpRanges ?? [],
       };
-      const key = meetingKey({ subjectId: subject.id, ...input });
+      const key = meetingNaturalKey({ subjectId: subject.id, ...input });
       const seen = firstLine.get(key);
       if (seen !== undefined) {
         row.problems.push(rowProblem('meetingRepeated', { line: seen }));
@@ -196,6 +198,12 @@ export class CsvMeetingImport {
         meetings.push(await this.deps.timetable.createMeeting(actor, row.subject.id, row.input));
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
+        // Added since the check, by another import of the same rows (a double click, a retry
+        // after a timeout, a second admin): there once, as the store keeps it.
+        if (isMeetingExists(err)) {
+          skipped.push(rowOf(row.line, row.subject.code, [rowProblem('meetingExists')]));
+          continue;
+        }
         if (err.code !== 'TEACHER_DOUBLE_BOOKED') {
           // Changed by another admin since the check (the subject archived, the term deleted):
           // that row alone is left out, named; the others stay added.
@@ -209,10 +217,12 @@ export class CsvMeetingImport {
           warnings.push(doubleBookedRow({ ...row, doubleBookedWith: doubleBookedCount(err) }));
         } catch (again) {
           if (!(again instanceof AppError)) throw again;
-          refused.push(rowOf(row.line, row.subject.code, [refusal(again)]));
+          if (isMeetingExists(again)) skipped.push(rowOf(row.line, row.subject.code, [rowProblem('meetingExists')]));
+          else refused.push(rowOf(row.line, row.subject.code, [refusal(again)]));
         }
       }
     }
+    skipped.sort((a, b) => a.line - b.line);
     return { added: meetings.length, toAdd: planned.length, checked, doubleBooked: warnings.length, meetings, skipped, warnings, refused };
   }
 
@@ -229,27 +239,6 @@ const refusal = (err: AppError): RowProblem => ({ code: 'refused', params: { cod
 
 const doubleBookedRow = (row: PlannedRow): MeetingImportRow =>
   rowOf(row.line, row.subject.code, [rowProblem('teacherDoubleBooked', { count: row.doubleBookedWith })]);
-
-/**
- * A meeting as the import compares it: every field a row sets. A row equal to a stored meeting
- * is that meeting (skipped); one differing in any field (another room, another teacher) is added.
- */
-function meetingKey(
-  m: Pick<Meeting, 'subjectId' | 'termId' | 'weekday' | 'startTime' | 'endTime' | 'teacherId' | 'preset' | 'location' | 'allowedIpRanges'>,
-): string {
-  const location = m.location ? [m.location.lat, m.location.lon, m.location.radiusM] : null;
-  return JSON.stringify([
-    m.subjectId,
-    m.termId,
-    m.weekday,
-    m.startTime,
-    m.endTime,
-    m.teacherId,
-    m.preset,
-    location,
-    [...m.allowedIpRanges].sort(),
-  ]);
-}
 
 function parseRow({ line, fields }: CsvRow): ParsedRow {
   const problems: RowProblem[] = [];

@@ -11,7 +11,17 @@ import { roomOrNull } from '../sessions/room.js';
 import type { SessionLifecycle } from '../sessions/session-lifecycle.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { type ClassroomLocation, type Subject } from '../ports/subjects.js';
-import { type Holiday, type Meeting, type MeetingPatch, type Occurrence, type TeacherSettings, type Term } from '../ports/timetable.js';
+import {
+  meetingNaturalKey,
+  type Holiday,
+  type Meeting,
+  type MeetingPatch,
+  type NewMeeting,
+  type Occurrence,
+  type TeacherSettings,
+  type Term,
+} from '../ports/timetable.js';
+import { isStoreConflict } from '../ports/common.js';
 import { mergeTeacherSettings, type TeacherSettingsInput } from './teacher-settings.js';
 import { expandTimetable, occurrenceKey, type Slot } from './expand.js';
 import { MeetingFollower, type FollowedSessions } from './meeting-edits.js';
@@ -194,7 +204,10 @@ export class TimetableService {
           if (!input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, read, { termId: input.termId, ...fields }, null);
           // The locks go with the write and are checked in it: a pause after this fence is caught
           // too (LeaseLostError: withSlotLocks runs this again, and the check sees the other's meeting).
-          return this.deps.store.timetable.createMeeting(actor.orgId, { id, subjectId, termId: input.termId, ...fields }, await fence());
+          const adding: NewMeeting = { id, subjectId, termId: input.termId, ...fields };
+          return this.deps.store.timetable
+            .createMeeting(actor.orgId, adding, await fence())
+            .catch(async (err: unknown) => Promise.reject(await this.meetingExists(actor.orgId, adding, null, err)));
         },
       );
       if (meeting === null && attempt >= EDIT_TRIES)
@@ -202,6 +215,22 @@ export class TimetableService {
     }
     await this.audit(actor, 'subject', subjectId, 'meeting.create', null, meeting);
     return meeting;
+  }
+
+  /**
+   * The refusal of a meeting equal in every field (meetingNaturalKey) to another of its subject,
+   * `exceptId` aside: 409 CONFLICT naming it (`details.existingMeetingId`, see isMeetingExists).
+   * With `err` (a write's failure): the refusal when it was the store's StoreConflictError('meeting'),
+   * else `err` as it is; without: the refusal, or null when there is no such meeting.
+   */
+  private async meetingExists(orgId: string, m: Omit<NewMeeting, 'id'>, exceptId: string | null, err: unknown): Promise<unknown> {
+    if (err !== null && !(isStoreConflict(err) && err.key === 'meeting')) return err;
+    const key = meetingNaturalKey(m);
+    const existing = (await this.deps.store.timetable.listMeetings(orgId, m.subjectId)).find(
+      (o) => o.id !== exceptId && meetingNaturalKey(o) === key,
+    );
+    if (!existing && err === null) return null;
+    return new AppError('CONFLICT', 'The subject already has this meeting.', { existingMeetingId: existing?.id ?? null });
   }
 
   /** A new meeting's stored fields, its term checked to be the organisation's. */
@@ -295,6 +324,9 @@ export class TimetableService {
     if (changed.length === 0) return { meeting, rescheduled: [], cancelled: [], abandoned: { rescheduled: [], cancelled: [] } };
     if (!input.teacherOverlap && teacherId !== lockedTeacherId) return null;
     await this.follower.assertFits(actor, subject, next);
+    // Refused before any session moves: the store would refuse the write, after them.
+    const equal = await this.meetingExists(actor.orgId, { ...meeting, ...next }, meetingId, null);
+    if (equal) throw equal;
     const rebooked = changed.some((k) => k === 'weekday' || k === 'startTime' || k === 'endTime' || k === 'teacherId');
     // Under the teacher's lease, as adding a meeting: an add or edit racing on another node waits.
     if (rebooked && !input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, subject, next, meetingId);
@@ -320,7 +352,9 @@ export class TimetableService {
     await this.follower.forgetUnaudited(actor, meetingId, today);
     // What another edit, refused and given up, left moved or cancelled: said rather than undone.
     const abandoned = idsOf(await editTrail(this.deps.store, meeting, abandonedBeside(edit), today));
-    const updated = await this.deps.store.timetable.updateMeeting(actor.orgId, meetingId, patch, await fence());
+    const updated = await this.deps.store.timetable
+      .updateMeeting(actor.orgId, meetingId, patch, await fence())
+      .catch(async (err: unknown) => Promise.reject(await this.meetingExists(actor.orgId, { ...meeting, ...next }, meetingId, err)));
     if (!updated) throw new AppError('NOT_FOUND', 'No such meeting.');
     const left = abandoned.rescheduled.length > 0 || abandoned.cancelled.length > 0;
     const pick = (m: Meeting) => Object.fromEntries(changed.map((k) => [k, m[k]]));
@@ -619,4 +653,9 @@ function view(slot: Slot, o: Pick<Occurrence, 'state' | 'sessionId'> | null): Up
     state: o === null || o.state === 'claimed' ? 'planned' : o.state,
     sessionId: o?.sessionId ?? null,
   };
+}
+
+/** Whether `err` is the refusal of a meeting its subject already has (TimetableService.createMeeting, updateMeeting). */
+export function isMeetingExists(err: unknown): boolean {
+  return err instanceof AppError && err.code === 'CONFLICT' && err.details?.['existingMeetingId'] !== undefined;
 }

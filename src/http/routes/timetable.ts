@@ -215,7 +215,8 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
         method: 'delete',
         path: `/timetable/${kind}/:id`,
         summary: kind === 'terms' ? 'Delete a term and its meetings' : 'Delete a holiday',
-        description: 'Sessions already created stay as they are.',
+        description:
+          'Sessions already created stay as they are. Its dated occurrences (claimed, created, called off) are deleted with it: imported or added again, it is a new meeting whose sessions the timetable run creates.',
         tags: ['timetable'],
         access: ['admin'],
         params: IdParams,
@@ -237,7 +238,9 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
         'nothing is written and the 400 answer lists the first 100 bad rows in `details.rows` as { line, subjectCode, reason, problems }, with `details.rowsInvalid`, ' +
         '`details.problemCounts` and `details.lines`, as the subjects import does. Each meeting is then added as `POST /subjects/{id}/meetings` adds one (its checks, ' +
         "under the teacher's lease, audited `meeting.create`). A row the same as a meeting the subject already has is skipped (`skipped`); a teacher double-booked " +
-        "(another subject's meeting at that time) is a warning on the row (`warnings`), the meeting added as with `teacherOverlap: true`. With `dryRun=true` nothing is written.",
+        "(another subject's meeting at that time) is a warning on the row (`warnings`), the meeting added as with `teacherOverlap: true`. With `dryRun=true` nothing is written. " +
+        'The store keeps a meeting once: the same file sent twice at once (a double click, a retry after a timeout, two admins, on any node) adds each meeting once, ' +
+        "a row the other request stored first being skipped (`meetingExists`) by this one's write: each answer's `added` plus its `skipped` is the file's rows.",
       tags: ['timetable'],
       access: ['admin'],
       query: CsvImportQuery,
@@ -274,7 +277,8 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       summary: 'Add a weekly meeting to a subject',
       description:
         "A meeting whose teacher (its own, else the subject's first) already has another subject's meeting on that weekday at an overlapping time, in an overlapping term, is refused (409 TEACHER_DOUBLE_BOOKED, `details.meetingIds`; a meeting of a subject the caller does not teach is only counted, `details.withheld`), unless `teacherOverlap: true`. " +
-        "The check and the write are one step against the teacher's other meeting changes and opens on any node (of two racing adds one is stored, the other refused); one that waits too long for another answers 409 CONFLICT (retry).",
+        "The check and the write are one step against the teacher's other meeting changes and opens on any node (of two racing adds one is stored, the other refused); one that waits too long for another answers 409 CONFLICT (retry). " +
+        'A meeting equal in every field (term, weekday, times, teacher, preset, room) to one the subject already has is refused, nothing written: 409 CONFLICT with `details.existingMeetingId` (of two equal adds at once, on any node, one is stored).',
       tags: ['timetable'],
       access: STAFF,
       params: IdParams,
@@ -301,6 +305,7 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
         'A session moved onto another scheduled or open session of the subject refuses the whole edit (409 SESSION_ALREADY_OPEN, `details.clashes` naming each: day, the moved session, the one in the way), unless `parallel: true`. ' +
         "A new time or teacher that double-books the teacher (another subject's meeting, or a session they hold in another subject, at that time) refuses it too (409 TEACHER_DOUBLE_BOOKED, `details.meetingIds` or `details.clashes`; one of a subject the caller does not teach is only counted, `details.withheld`), unless `teacherOverlap: true`. " +
         'The check and the moves are one step against opens and edits on any node; one that waits too long for another answers 409 CONFLICT (retry). ' +
+        "An edit that would make the meeting equal in every field to another of the subject's is refused before anything moves: 409 CONFLICT with `details.existingMeetingId`. " +
         'A refusal that comes after some sessions already followed the edit (a node paused past its locks, then refused on running it again) says so in `details.partlyApplied` (`{ rescheduled, cancelled }`, session ids, and `rescheduledDays`, `cancelledDays`, their days): the meeting is unchanged until the edit is sent again, as the refusal asks, which finishes it. ' +
         'The answer lists every session the edit cancelled, also those an interrupted earlier run or request of the same edit cancelled; `abandoned` names what a different edit, refused and not sent again, left moved or cancelled, and a refusal of any edit names it too (`details.abandoned`).',
       tags: ['timetable'],

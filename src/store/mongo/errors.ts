@@ -36,6 +36,7 @@ const KEY_BY_FIELDS: Record<string, string> = {
   'orgId,userId': 'face',
   'orgId,kind,entityKey': 'oneroster',
   'orgId,pendingKey': 'pending',
+  'orgId,naturalKey': 'meeting',
   _id: 'id',
 };
 

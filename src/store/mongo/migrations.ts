@@ -10,6 +10,9 @@ import { copySessionStarts } from './session-starts.js';
 import { UNAUDITED_CANCEL } from '../../domain/ports/sessions.js';
 import { pendingScopeKey } from '../../domain/ports/excuses.js';
 import type { ExcuseDoc } from './excuse-schemas.js';
+import type { MeetingDoc } from './timetable-schemas.js';
+import { canonicalRanges, meetingNaturalKey } from '../../domain/ports/timetable.js';
+import type { PolicyPreset } from '../../shared/policy-presets.js';
 
 type Db = NonNullable<Connection['db']>;
 
@@ -298,7 +301,65 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       await buildIndexes(models);
     },
   },
+  {
+    version: 26,
+    // Two imports of one week at once each read "not there yet" and both added every meeting.
+    // Each meeting gets its natural key (timetable-schemas.ts) and its networks as a sorted set;
+    // of equal meetings the oldest stays and takes the days the others' occurrences held that it
+    // does not hold itself, the rest going with them; occurrences of meetings deleted before
+    // deletes took them go too; then the unique index (SQLite's migration 40).
+    name: "a meeting once in its organisation; a deleted meeting's occurrences gone with it",
+    up: async ({ models }) => {
+      await dedupeMeetings(models);
+      await buildIndexes(models);
+    },
+  },
 ];
+
+async function dedupeMeetings(models: Models): Promise<void> {
+  const keepers = new Map<string, string>();
+  const cursor = models.meetings.find({}).sort({ createdAt: 1, _id: 1 }).lean<MeetingDoc[]>().cursor({ batchSize: BATCH });
+  try {
+    for await (const found of cursor) {
+      const doc = found as MeetingDoc;
+      const allowedIpRanges = canonicalRanges(doc.allowedIpRanges ?? []);
+      const naturalKey = meetingNaturalKey({
+        ...doc,
+        teacherId: doc.teacherId ?? null,
+        preset: (doc.preset ?? null) as PolicyPreset | null,
+        location: doc.location ?? null,
+        allowedIpRanges,
+      });
+      const inOrg = `${doc.orgId}\n${naturalKey}`;
+      const keeper = keepers.get(inOrg);
+      if (keeper === undefined) {
+        keepers.set(inOrg, doc._id);
+        await models.meetings.updateOne({ _id: doc._id }, { $set: { naturalKey, allowedIpRanges } });
+        continue;
+      }
+      await moveOccurrences(models, doc.orgId, doc._id, keeper);
+      await models.meetings.deleteOne({ _id: doc._id });
+    }
+  } finally {
+    await cursor.close();
+  }
+  const meetingIds = new Set((await models.meetings.find({}, { _id: 1 }).lean()).map((d) => d._id));
+  const orphans = (await models.occurrences.find({}, { _id: 1, meetingId: 1 }).lean()).filter((o) => !meetingIds.has(o.meetingId));
+  for (let i = 0; i < orphans.length; i += BATCH)
+    await models.occurrences.deleteMany({ _id: { $in: orphans.slice(i, i + BATCH).map((o) => o._id) } });
+}
+
+/** A duplicate's occurrences to its keeper: the days the keeper holds stay its own, the others move. */
+async function moveOccurrences(models: Models, orgId: string, from: string, to: string): Promise<void> {
+  for (const o of await models.occurrences.find({ orgId, meetingId: from }).lean()) {
+    try {
+      await models.occurrences.create({ ...o, _id: `${to}/${o.day}`, meetingId: to });
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+    }
+    await models.occurrences.deleteOne({ _id: o._id });
+  }
+}
 
 async function backfillPendingKeys(models: Models): Promise<void> {
   type Scope = Pick<ExcuseDoc, '_id' | 'orgId' | 'status' | 'studentId' | 'sessionId' | 'subjectId' | 'fromDay' | 'toDay'>;

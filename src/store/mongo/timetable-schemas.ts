@@ -46,6 +46,11 @@ export interface MeetingDoc {
   allowedIpRanges?: string[];
   /** Absent on meetings stored before migration 19 (which backfills it): 0. */
   revision?: number;
+  /**
+   * meetingNaturalKey of its fields, kept with every write of them: unique in the organisation,
+   * so that of two equal adds at once one is stored (absent before migration 26, which backfills it).
+   */
+  naturalKey?: string;
   createdAt: Date;
 }
 
@@ -63,11 +68,18 @@ export const meetingSchema = new Schema<MeetingDoc>(
     location: { type: locationSchema, default: null },
     allowedIpRanges: { type: [String], default: [] },
     revision: { type: Number, default: 0 },
+    naturalKey: { type: String },
     createdAt: { type: Date, required: true },
   },
   { ...base, collection: 'meetings' },
 );
 meetingSchema.index({ orgId: 1, subjectId: 1 }, { name: 'org_subject' });
+// Partial: MongoDB indexes a missing field as null, and meetings written before migration 26 (or
+// by the previous release during a rolling deploy) have none.
+meetingSchema.index(
+  { orgId: 1, naturalKey: 1 },
+  { name: 'meeting', unique: true, partialFilterExpression: { naturalKey: { $exists: true } } },
+);
 
 /** `_id` is `${meetingId}/${day}`: the key that makes a timetable session be created once. */
 export interface OccurrenceDoc {

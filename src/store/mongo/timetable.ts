@@ -1,6 +1,8 @@
 import { newId } from '../../shared/ids.js';
 import {
+  canonicalRanges,
   defaultTeacherSettings,
+  meetingNaturalKey,
   type Holiday,
   type Meeting,
   type Occurrence,
@@ -8,7 +10,7 @@ import {
   type Term,
   type TimetableRepository,
 } from '../../domain/ports/timetable.js';
-import { LeaseLostError } from '../../domain/ports/common.js';
+import { LeaseLostError, StoreConflictError } from '../../domain/ports/common.js';
 import { isDuplicateKeyError, mapConflicts } from './errors.js';
 import { lostLease, renewFence } from './jobs.js';
 import type { Models } from './models.js';
@@ -50,7 +52,24 @@ const occurrenceOf = (d: OccurrenceDoc): Occurrence => ({
 });
 const keyOf = (meetingId: string, day: string) => `${meetingId}/${day}`;
 
+/** Reads of a meeting an edit makes before it stops waiting for other edits to settle. */
+const EDIT_READS = 20;
+
 export function timetableRepository(m: Models): TimetableRepository {
+  /**
+   * Runs a meeting write, a duplicate key as StoreConflictError. FerretDB 1.x names no index on an
+   * insert, so which key it met is read back: 'id' whenever a meeting of the caller's id is stored,
+   * else 'meeting' (another meeting with its natural key).
+   */
+  const conflictOf = async <T>(doc: Pick<MeetingDoc, '_id'> | null, write: () => Promise<T>): Promise<T> => {
+    try {
+      return await mapConflicts(write, 'meeting');
+    } catch (err) {
+      if (!(err instanceof StoreConflictError) || doc === null) throw err;
+      const taken = (await m.meetings.countDocuments({ _id: doc._id })) > 0;
+      throw new StoreConflictError(taken ? 'id' : 'meeting');
+    }
+  };
   return {
     async createTerm(orgId, input): Promise<Term> {
       const doc = { _id: newId(), orgId, ...input, createdAt: new Date() };
@@ -62,7 +81,10 @@ export function timetableRepository(m: Models): TimetableRepository {
     },
     async deleteTerm(orgId, id) {
       const r = await m.terms.deleteOne({ orgId, _id: id });
+      const meetingIds = (await m.meetings.find({ orgId, termId: id }, { _id: 1 }).lean()).map((d) => d._id);
       await m.meetings.deleteMany({ orgId, termId: id });
+      // After the meetings, as deleteMeeting's: a claim that read one before is swept too.
+      if (meetingIds.length > 0) await m.occurrences.deleteMany({ orgId, meetingId: { $in: meetingIds } });
       return r.deletedCount === 1;
     },
     async createHoliday(orgId, input): Promise<Holiday> {
@@ -77,10 +99,18 @@ export function timetableRepository(m: Models): TimetableRepository {
       return (await m.holidays.deleteOne({ orgId, _id: id })).deletedCount === 1;
     },
     async createMeeting(orgId, input, fence) {
-      const { id, ...fields } = input;
-      const doc: MeetingDoc = { _id: id ?? newId(), orgId, ...fields, revision: 0, createdAt: new Date() };
+      const { id, ...given } = input;
+      const fields = { ...given, allowedIpRanges: canonicalRanges(given.allowedIpRanges) };
+      const doc: MeetingDoc = {
+        _id: id ?? newId(),
+        orgId,
+        ...fields,
+        revision: 0,
+        naturalKey: meetingNaturalKey(fields),
+        createdAt: new Date(),
+      };
       if (fence) await renewFence(m, fence);
-      await mapConflicts(() => m.meetings.create(doc), 'id');
+      await conflictOf(doc, () => m.meetings.create(doc));
       // As sessions.create's fence: no transaction holds the leases across the insert, so they
       // are read again after it; held then, no other owner's clash check ran without seeing it.
       if (fence) {
@@ -101,32 +131,51 @@ export function timetableRepository(m: Models): TimetableRepository {
       return (await m.meetings.find(filter).sort({ weekday: 1, startTime: 1, _id: 1 }).lean()).map(meetingOf);
     },
     async updateMeeting(orgId, id, patch, fence) {
-      const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-      // The revision moves in the same write: a crash after it cannot leave the edit uncounted.
-      const change = Object.keys(set).length > 0 ? { $set: set, $inc: { revision: 1 } } : { $set: set };
-      if (!fence) {
-        const d = await m.meetings.findOneAndUpdate({ orgId, _id: id }, change, { returnDocument: 'after' }).lean();
-        return d ? meetingOf(d) : null;
+      const set: Record<string, unknown> = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+      if (Array.isArray(set['allowedIpRanges'])) set['allowedIpRanges'] = canonicalRanges(set['allowedIpRanges'] as string[]);
+      const edits = Object.keys(set).length > 0;
+      if (fence) await renewFence(m, fence);
+      let before: MeetingDoc | null = null;
+      let after: MeetingDoc | null = null;
+      for (let attempt = 1; after === null; attempt += 1) {
+        const read = await m.meetings.findOne({ orgId, _id: id }).lean();
+        if (!read) return null;
+        if (!edits) {
+          [before, after] = [read, read];
+          break;
+        }
+        // The key is made from the fields read with it, and written only while the meeting is
+        // still at that revision: an edit of other fields in between cannot leave it stale.
+        const revision = read.revision ?? 0;
+        const naturalKey = meetingNaturalKey({ ...meetingOf(read), ...set });
+        // The revision moves in the same write: a crash after it cannot leave the edit uncounted.
+        const change = { $set: { ...set, naturalKey }, $inc: { revision: 1 } };
+        const filter = { orgId, _id: id, revision: read.revision === undefined ? { $exists: false } : revision };
+        before = await conflictOf(null, () => m.meetings.findOneAndUpdate(filter, change, { returnDocument: 'before' }).lean());
+        if (before !== null) after = { ...before, ...(set as Partial<MeetingDoc>), naturalKey, revision: revision + 1 };
+        else if (attempt >= EDIT_READS) throw new Error(`meeting ${id} kept changing while edited`);
       }
-      await renewFence(m, fence);
-      const before = await m.meetings.findOneAndUpdate({ orgId, _id: id }, change, { returnDocument: 'before' }).lean();
-      if (!before) return null;
+      if (!fence || before === null) return meetingOf(after);
       const lost = await lostLease(m, fence);
       if (lost !== null) {
         // Put back only while the revision is still this edit's: an edit by the lock's new
         // holder, written since, moved it on and stays.
-        if (Object.keys(set).length > 0) {
+        if (edits) {
           const revision = before.revision ?? 0;
-          const back = Object.fromEntries(Object.keys(set).map((k) => [k, before[k as keyof MeetingDoc] ?? null]));
+          const back = Object.fromEntries([...Object.keys(set), 'naturalKey'].map((k) => [k, before[k as keyof MeetingDoc] ?? null]));
           await m.meetings.updateOne({ orgId, _id: id, revision: revision + 1 }, { $set: { ...back, revision } });
         }
         throw new LeaseLostError(lost);
       }
-      const d = await m.meetings.findOne({ orgId, _id: id }).lean();
-      return d ? meetingOf(d) : null;
+      return meetingOf(after);
     },
     async deleteMeeting(orgId, id) {
-      return (await m.meetings.deleteOne({ orgId, _id: id })).deletedCount === 1;
+      const deleted = (await m.meetings.deleteOne({ orgId, _id: id })).deletedCount === 1;
+      // After the meeting, not before: a timetable run that read it before the delete and claims
+      // one of its days meanwhile leaves that claim to this sweep rather than after it. No
+      // transaction on MongoDB: a crash in between leaves occurrences of no meeting, read by nothing.
+      await m.occurrences.deleteMany({ orgId, meetingId: id });
+      return deleted;
     },
     async listOccurrences(orgId, meetingIds, fromDay, toDay) {
       if (meetingIds.length === 0) return [];

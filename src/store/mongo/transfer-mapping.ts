@@ -1,4 +1,5 @@
 import type { CollectionEntity } from '../../domain/ports/transfer.js';
+import { canonicalRanges, meetingNaturalKey } from '../../domain/ports/timetable.js';
 import { toBuffer } from './binary.js';
 import type { CollectionDoc } from './models.js';
 
@@ -47,7 +48,13 @@ export const meetings: Pair<'meetings'> = {
     revision: d.revision ?? 0,
     createdAt: d.createdAt,
   }),
-  from: ({ id, ...rest }) => ({ _id: id, ...rest }),
+  // The key the unique index needs is the store's own, made again from the fields.
+  from: ({ id, ...rest }) => ({
+    _id: id,
+    ...rest,
+    allowedIpRanges: canonicalRanges(rest.allowedIpRanges),
+    naturalKey: meetingNaturalKey(rest),
+  }),
 };
 
 export const occurrences: Pair<'occurrences'> = {

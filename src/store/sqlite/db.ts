@@ -94,6 +94,7 @@ const UNIQUE_KEYS: Record<string, string> = {
   'enrolments.subject_id, enrolments.student_id': 'enrolment',
   'sessions.id': 'id',
   'meetings.id': 'id',
+  "index 'meetings_natural_key'": 'meeting',
   'records.student_id, records.session_id': 'record',
   'records.id': 'id',
   'summaries.subject_id, summaries.day': 'summary',

@@ -955,6 +955,39 @@ ${standingTrigger(
     `,
   },
   {
+    version: 40,
+    // Two imports of one week at once (a double click, a retry after a timeout, two admins) each
+    // read "not there yet" and both added every meeting. The store now keeps a meeting once in
+    // its organisation, all its fields the key (meetingNaturalKey). Networks are made a sorted
+    // set first (their order says nothing, and the index compares the text); of equal meetings
+    // the oldest stays, and takes the days the others' occurrences held that it does not hold
+    // itself (a session made for the day stays the day's), the rest of their occurrences going
+    // with them. Occurrences of meetings deleted before deletes took them go too: they were read
+    // by nothing, and would hold the days of a meeting that comes back with its id (a roll-over's copy).
+    name: "a meeting once in its organisation; a deleted meeting's occurrences gone with it",
+    sql: `
+      UPDATE meetings SET allowed_ip_ranges = '[]' WHERE allowed_ip_ranges IS NULL;
+      UPDATE meetings
+        SET allowed_ip_ranges = (SELECT json_group_array(value ORDER BY value) FROM (SELECT DISTINCT value FROM json_each(meetings.allowed_ip_ranges)))
+        WHERE json_array_length(allowed_ip_ranges) > 1;
+      CREATE TEMP TABLE meeting_keepers AS
+        SELECT id, first_value(id) OVER (
+          PARTITION BY org_id, subject_id, term_id, weekday, start_time, end_time, IFNULL(teacher_id, ''), IFNULL(preset, ''),
+            IFNULL(location, ''), allowed_ip_ranges
+          ORDER BY created_at, id
+        ) AS keeper FROM meetings;
+      DELETE FROM meeting_keepers WHERE id = keeper;
+      UPDATE OR IGNORE occurrences SET meeting_id = (SELECT keeper FROM meeting_keepers WHERE id = occurrences.meeting_id)
+        WHERE meeting_id IN (SELECT id FROM meeting_keepers);
+      DELETE FROM occurrences WHERE meeting_id IN (SELECT id FROM meeting_keepers);
+      DELETE FROM meetings WHERE id IN (SELECT id FROM meeting_keepers);
+      DROP TABLE meeting_keepers;
+      DELETE FROM occurrences WHERE meeting_id NOT IN (SELECT id FROM meetings);
+      CREATE UNIQUE INDEX meetings_natural_key ON meetings (org_id, subject_id, term_id, weekday, start_time, end_time,
+        IFNULL(teacher_id, ''), IFNULL(preset, ''), IFNULL(location, ''), allowed_ip_ranges);
+    `,
+  },
+  {
     version: 41,
     // seq was AUTOINCREMENT, which keeps the highest seq ever used in sqlite_sequence: each
     // insert read and wrote that row, a page of its own in every commit of the record writer

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { StoreConflictError } from '../../domain/ports/common.js';
 import {
+  canonicalRanges,
   defaultTeacherSettings,
   type Holiday,
   type Meeting,
@@ -62,8 +64,20 @@ const MEETING_COLUMNS = {
   allowedIpRanges: 'allowed_ip_ranges',
 } as const satisfies Record<keyof MeetingPatch, string>;
 
-const meetingValue = (field: keyof MeetingPatch, v: unknown): unknown =>
-  field === 'location' || field === 'allowedIpRanges' ? (v === null ? null : JSON.stringify(v)) : v;
+/**
+ * A field as its column holds it. The room in one form (the location's keys in one order, the
+ * networks as canonicalRanges): the unique index meetings_natural_key (migration 40) compares the
+ * columns' text.
+ */
+function meetingValue(field: keyof MeetingPatch, v: unknown): unknown {
+  if (v === null || v === undefined) return v;
+  if (field === 'location') {
+    const { lat, lon, radiusM } = v as ClassroomLocation;
+    return JSON.stringify({ lat, lon, radiusM });
+  }
+  if (field === 'allowedIpRanges') return JSON.stringify(canonicalRanges(v as string[]));
+  return v;
+}
 
 const occurrenceOf = (r: Row): Occurrence => ({
   orgId: r['org_id'] as string,
@@ -76,6 +90,20 @@ const occurrenceOf = (r: Row): Occurrence => ({
 });
 
 export function timetableRepository(db: SqliteDb): TimetableRepository {
+  /**
+   * Runs a meeting write, its unique violations as StoreConflictError. Which of the two keys an
+   * add met: 'id' whenever a meeting of the caller's id is stored (a repeated roll-over copy, equal
+   * to the first or edited since), else 'meeting' (another meeting equal to it).
+   */
+  const conflictOf = <T>(id: string | undefined, write: () => T): T => {
+    try {
+      return mapConflicts(write);
+    } catch (err) {
+      if (!(err instanceof StoreConflictError) || id === undefined) throw err;
+      const taken = db.stmt('SELECT 1 FROM meetings WHERE id = ?').get(id) !== undefined;
+      throw taken ? new StoreConflictError('id') : err;
+    }
+  };
   const insertRange = (table: 'terms' | 'holidays', orgId: string, input: { name: string; startDay: string; endDay: string }) => {
     const entity = { id: randomUUID(), orgId, ...input, createdAt: new Date() };
     db.stmt(`INSERT INTO ${table} (id, org_id, name, start_day, end_day, created_at) VALUES (?, ?, ?, ?, ?, ?)`).run(
@@ -97,6 +125,9 @@ export function timetableRepository(db: SqliteDb): TimetableRepository {
     },
     async deleteTerm(orgId, id) {
       return db.tx(() => {
+        db.stmt(
+          'DELETE FROM occurrences WHERE org_id = ? AND meeting_id IN (SELECT id FROM meetings WHERE org_id = ? AND term_id = ?)',
+        ).run(orgId, orgId, id);
         db.stmt('DELETE FROM meetings WHERE org_id = ? AND term_id = ?').run(orgId, id);
         return db.stmt('DELETE FROM terms WHERE org_id = ? AND id = ?').run(orgId, id).changes === 1;
       });
@@ -112,9 +143,16 @@ export function timetableRepository(db: SqliteDb): TimetableRepository {
     },
     async createMeeting(orgId, input, fence) {
       const { id, ...fields } = input;
-      const m: Meeting = { id: id ?? randomUUID(), orgId, ...fields, revision: 0, createdAt: new Date() };
+      const m: Meeting = {
+        id: id ?? randomUUID(),
+        orgId,
+        ...fields,
+        allowedIpRanges: canonicalRanges(fields.allowedIpRanges),
+        revision: 0,
+        createdAt: new Date(),
+      };
       // The leases renewed in the insert's transaction: no other writer comes between them.
-      mapConflicts(() =>
+      conflictOf(id, () =>
         db.tx(() => {
           if (fence) renewFence(db, fence);
           db.stmt(
@@ -142,17 +180,19 @@ export function timetableRepository(db: SqliteDb): TimetableRepository {
     async updateMeeting(orgId, id, patch, fence) {
       const fields = (Object.keys(MEETING_COLUMNS) as Array<keyof MeetingPatch>).filter((f) => patch[f] !== undefined);
       // The leases renewed in the update's transaction, as createMeeting's.
-      const r = db.tx(() => {
-        if (fence) renewFence(db, fence);
-        if (fields.length > 0) {
-          // The revision moves in the same write: a crash after it cannot leave the edit uncounted.
-          const set = [...fields.map((f) => `${MEETING_COLUMNS[f]} = @${f}`), 'revision = revision + 1'].join(', ');
-          const params: Row = { orgId, id };
-          for (const f of fields) params[f] = meetingValue(f, patch[f]);
-          db.stmt(`UPDATE meetings SET ${set} WHERE org_id = @orgId AND id = @id`).run(params);
-        }
-        return db.stmt('SELECT * FROM meetings WHERE org_id = ? AND id = ?').get(orgId, id);
-      });
+      const r = conflictOf(undefined, () =>
+        db.tx(() => {
+          if (fence) renewFence(db, fence);
+          if (fields.length > 0) {
+            // The revision moves in the same write: a crash after it cannot leave the edit uncounted.
+            const set = [...fields.map((f) => `${MEETING_COLUMNS[f]} = @${f}`), 'revision = revision + 1'].join(', ');
+            const params: Row = { orgId, id };
+            for (const f of fields) params[f] = meetingValue(f, patch[f]);
+            db.stmt(`UPDATE meetings SET ${set} WHERE org_id = @orgId AND id = @id`).run(params);
+          }
+          return db.stmt('SELECT * FROM meetings WHERE org_id = ? AND id = ?').get(orgId, id);
+        }),
+      );
       return r ? meetingOf(r) : null;
     },
     async getMeeting(orgId, id) {
@@ -167,7 +207,10 @@ export function timetableRepository(db: SqliteDb): TimetableRepository {
       return rows.map(meetingOf);
     },
     async deleteMeeting(orgId, id) {
-      return db.stmt('DELETE FROM meetings WHERE org_id = ? AND id = ?').run(orgId, id).changes === 1;
+      return db.tx(() => {
+        db.stmt('DELETE FROM occurrences WHERE org_id = ? AND meeting_id = ?').run(orgId, id);
+        return db.stmt('DELETE FROM meetings WHERE org_id = ? AND id = ?').run(orgId, id).changes === 1;
+      });
     },
     async listOccurrences(orgId, meetingIds, fromDay, toDay) {
       if (meetingIds.length === 0) return [];

@@ -120,6 +120,63 @@ describe('CsvMeetingImport: a school’s week of meetings from one CSV', () => {
     expect(moved.skipped.map((r) => r.line)).to.deep.equal([2, 4]);
   });
 
+  it('sent twice at once, adds each meeting once, and each answer says which rows it added and which it found there', async () => {
+    const [one, two] = await Promise.all([importer.run(admin, WEEK), importer.run(admin, WEEK)]);
+    expect(await meetingsOf(maths)).to.have.length(2);
+    expect(await meetingsOf(physics)).to.have.length(1);
+    expect(one!.added + two!.added).to.equal(3);
+    for (const answer of [one!, two!]) {
+      expect(answer.refused).to.deep.equal([]);
+      expect(answer.added + answer.skipped.length).to.equal(3);
+      expect(answer.meetings).to.have.length(answer.added);
+      for (const r of answer.skipped) expect(r.problems.map((p) => p.code)).to.deep.equal(['meetingExists']);
+    }
+    expect(await audited()).to.equal(3);
+  });
+
+  it('a row added by another import between the check and the write is skipped, not added twice', async () => {
+    await importer.run(admin, WEEK);
+    // The check reads before the other import's writes: every row looks new to it.
+    const blind = new CsvMeetingImport({
+      store: { ...store, timetable: { ...store.timetable, listMeetings: async () => [] } } as Store,
+      timetable,
+    });
+    const late = await blind.run(admin, WEEK);
+    expect(late).to.deep.include({ added: 0, toAdd: 3, checked: 3, refused: [], meetings: [] });
+    expect(late.skipped.map((r) => [r.line, r.subjectCode, r.problems.map((p) => p.code)])).to.deep.equal([
+      [2, 'MATH-7A', ['meetingExists']],
+      [3, 'MATH-7A', ['meetingExists']],
+      [4, 'PHY-7A', ['meetingExists']],
+    ]);
+    expect(await meetingsOf(maths)).to.have.length(2);
+    expect(await audited()).to.equal(3);
+  });
+
+  it('a meeting deleted is added again by the next import of its row', async () => {
+    await importer.run(admin, WEEK);
+    const [monday] = (await meetingsOf(maths)).sort((a, b) => a.weekday - b.weekday);
+    await timetable.deleteMeeting(admin, monday!.id);
+    const again = await importer.run(admin, WEEK);
+    expect(again).to.deep.include({ added: 1, toAdd: 1 });
+    expect(again.meetings[0]).to.deep.include({ weekday: 1, startTime: '09:00' });
+    expect(again.skipped.map((r) => r.line)).to.deep.equal([3, 4]);
+  });
+
+  it('a single add equal to a meeting the subject has, or an edit making one equal, is 409 CONFLICT naming it, nothing written', async () => {
+    const monday = await timetable.createMeeting(admin, maths.id, { termId: autumn.id, weekday: 1, startTime: '09:00', endTime: '10:00' });
+    const again = await expectCode(
+      timetable.createMeeting(admin, maths.id, { termId: autumn.id, weekday: 1, startTime: '09:00', endTime: '10:00' }),
+      'CONFLICT',
+    );
+    expect(again.details).to.deep.equal({ existingMeetingId: monday.id });
+    const tuesday = await timetable.createMeeting(admin, maths.id, { termId: autumn.id, weekday: 2, startTime: '09:00', endTime: '10:00' });
+    const edit = await expectCode(timetable.updateMeeting(admin, tuesday.id, { weekday: 1 }), 'CONFLICT');
+    expect(edit.details).to.deep.include({ existingMeetingId: monday.id });
+    expect(await store.timetable.getMeeting(admin.orgId, tuesday.id)).to.deep.equal(tuesday);
+    expect(await meetingsOf(maths)).to.have.length(2);
+    expect(await audited()).to.equal(2);
+  });
+
   it('refuses the file with every bad row by line and code, writing nothing', async () => {
     const csv = [
       HEADER,
