@@ -80,12 +80,14 @@ describe('mongo schemas', () => {
     );
     // org_kind_sourced repeats the _id of a OneRoster object: a put upserts on it and never conflicts.
     // pending (one pending excuse of a scope): a create that meets it answers the pending excuse.
+    // meeting (a meeting once in its organisation): StoreConflictError('meeting').
     expect(names.sort()).to.deep.equal([
       'code',
       'email',
       'enrolment',
       'face',
       'face',
+      'meeting',
       'oneroster',
       'org_kind_sourced',
       'pending',
