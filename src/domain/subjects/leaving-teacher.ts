@@ -8,6 +8,7 @@ import { effectiveStatus } from '../sessions/views.js';
 import { withActiveTeachers } from './active-teachers.js';
 import { meetingTeacherId } from '../timetable/meeting-teacher.js';
 import { auditEntry } from '../audit-log.js';
+import { AppError } from '../../shared/app-error.js';
 
 /** The audit reason of a session handed over because its teacher can no longer teach. */
 export const TEACHER_LEFT = 'TEACHER_LEFT';
@@ -47,7 +48,18 @@ export class LeavingTeacherSessions {
     const only = subjectIds ? new Set(subjectIds) : null;
     for (const session of held) {
       if (effectiveStatus(session, now()) !== 'scheduled' || (only && !only.has(session.subjectId))) continue;
-      const to = await this.handOne(actor, session, teacherId);
+      // The change that took the teacher off is already stored and a retry would find nothing to
+      // hand: a session that cannot be handed now (a lock held by a timetable run, a window
+      // refusal, the store) is left unstaffed, audited and logged, and the others still go.
+      let to: string | null | undefined;
+      let failure: string | null = null;
+      try {
+        to = await this.handOne(actor, session, teacherId);
+      } catch (err) {
+        to = null;
+        failure = err instanceof AppError ? err.code : 'INTERNAL';
+        this.deps.logger.warn({ err, orgId: actor.orgId, sessionId: session.id, teacherId }, 'scheduled session not handed over');
+      }
       if (to === undefined) continue;
       if (to === null) {
         out.unstaffed.push(session.id);
@@ -57,7 +69,7 @@ export class LeavingTeacherSessions {
             entityId: session.id,
             action: 'session.unstaffed',
             from: { teacherId },
-            to: null,
+            to: failure ? { failure } : null,
           }),
           sessionId: session.id,
           reason: TEACHER_LEFT,

@@ -64,6 +64,31 @@ describe('the scheduled sessions of a teacher who can no longer teach', () => {
     expect((await trail(id)).at(-1)).to.deep.equal(['session.unstaffed', 'TEACHER_LEFT']);
   });
 
+  it('a session that cannot be handed now is left unstaffed with the failure, and the change and the other sessions still go', async () => {
+    const failing = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+    const fine = await f.live.sessions.open(f.actor(leaving), {
+      subjectId: subject.id,
+      startsAt: '2026-03-05T13:00:00.000Z',
+      closesAt: '2026-03-05T14:00:00.000Z',
+    });
+    // The store fails on the one session's read under the locks (a lost link, a lock's lease).
+    const get = f.store.sessions.get.bind(f.store.sessions);
+    f.store.sessions.get = async (orgId, id) => {
+      if (id === failing.id) throw new Error('the store is unreachable');
+      return get(orgId, id);
+    };
+    try {
+      await leave['made a student']();
+    } finally {
+      f.store.sessions.get = get;
+    }
+    expect((await f.store.users.get(f.org.id, leaving.id))?.role).to.equal('student');
+    expect(await holder(fine.id)).to.equal(colleague.id);
+    expect(await holder(failing.id)).to.equal(leaving.id);
+    const entry = (await f.store.audit.listForSession(f.org.id, failing.id)).at(-1);
+    expect([entry?.action, entry?.reason, entry?.to]).to.deep.equal(['session.unstaffed', 'TEACHER_LEFT', { failure: 'INTERNAL' }]);
+  });
+
   it("a meeting's session goes to the teacher the timetable's rule gives now; an open session keeps its teacher", async () => {
     const term = await f.domain.timetable.createTerm(admin, { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-10' });
     const meeting = await f.domain.timetable.createMeeting(admin, subject.id, {
