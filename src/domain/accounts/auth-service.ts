@@ -90,22 +90,29 @@ export class AuthService {
     let attempt = await this.deps.loginThrottle.admit({ email, ip, device: device?.id ?? null });
 
     const named = input.organisation !== undefined && input.organisation !== '';
-    const candidates = await this.candidates(email, named ? input.organisation : undefined);
-    // A known device spares the limits of its own account only. A token another account with this
-    // email got (in another organisation: one its admin made, with a password they chose) would
-    // let every guess at this one count against a fresh device; and a login that may mean
-    // several accounts checks the password against each of them.
-    if (device !== null && (candidates.length !== 1 || candidates[0]!.id !== device.userId)) {
+    let candidates = await this.candidates(email, named ? input.organisation : undefined);
+    // A known device names its own account among the email's: its owner logs in under the
+    // device's limits, whatever copies of the email other organisations made (their guesses back
+    // off the email, not this device). A device of another account (a copy's, whose password its
+    // maker chose) spares nothing: every guess at this account would count against a fresh device.
+    const own = device === null ? undefined : candidates.find((u) => u.id === device.userId);
+    if (own) candidates = [own];
+    else if (device !== null) {
       await attempt.unchecked();
       attempt = await this.deps.loginThrottle.admit({ email, ip, device: null });
     }
-    const floor = named || (await this.deps.store.organisations.count()) < 2 ? 1 : LOGIN_COMPARISONS;
+    const floor = named || own || (await this.deps.store.organisations.count()) < 2 ? 1 : LOGIN_COMPARISONS;
     const matching = await this.matching(candidates, input.password, floor).catch(async (err: unknown) => {
       if (err instanceof AppError && (err.code === 'BUSY' || err.code === 'UNAVAILABLE')) await attempt.unchecked();
       throw err;
     });
     if (matching.length === 0) throw new AppError('INVALID_CREDENTIALS');
-    await attempt.succeeded();
+    // A login that may mean several accounts stays counted even when it opens one: its maker sets
+    // a copy's password to a guess and learns from the answer (ORGANISATION_REQUIRED or the copy)
+    // whether the owner's is the same, so each such login is a guess at the owner's, and a
+    // success that reset the email's back-off would make the guessing free.
+    // An account without a password (invited, not yet set) opens to no guess: it asks no question.
+    if (candidates.filter((u) => u.passwordHash !== null).length === 1) await attempt.succeeded();
 
     // The password picks the account: another organisation's account with this email (anyone's
     // admin can make one) changes nothing for its owner unless it has the same password too.

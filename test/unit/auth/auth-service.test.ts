@@ -133,6 +133,9 @@ describe('AuthService', () => {
       await expectCode(auth.login({ email: 'ada@alpha.test', password: 'wrong-password' }), 'INVALID_CREDENTIALS');
       // The password picks the account: no organisation question, and each password its own account.
       expect((await auth.login({ email: 'ada@alpha.test', password: PASSWORD })).user.id).to.equal(teacher.id);
+      // Those logins stay counted (a copy's login is a guess at the owner's password); a named one
+      // means one account and, right, clears them.
+      expect((await auth.login({ email: 'ada@alpha.test', password: PASSWORD, organisation: 'alpha' })).user.id).to.equal(teacher.id);
       expect((await auth.login({ email: 'ada@alpha.test', password: 'another-password' })).user.id).to.equal(copy.id);
       // Named, the organisation is the only one tried: the other's password is wrong there.
       await expectCode(auth.login({ email: 'ada@alpha.test', password: 'another-password', organisation: 'alpha' }), 'INVALID_CREDENTIALS');
@@ -145,6 +148,8 @@ describe('AuthService', () => {
       const gamma = await createOrg(store, 'gamma');
       await createUser(store, gamma.id, 'student', { email: 'ada@alpha.test', password: 'gamma-password', active: false });
       expect((await auth.login({ email: 'ada@alpha.test', password: PASSWORD })).user.id).to.equal(teacher.id);
+      // That login may have meant gamma's account too, so it stays counted: a named one clears it.
+      await auth.login({ email: 'ada@alpha.test', password: PASSWORD, organisation: 'alpha' });
       for (const [i, attempt] of [
         { email: 'ada@alpha.test', password: 'wrong-password' },
         { email: 'nobody@alpha.test', password: PASSWORD },
@@ -273,7 +278,7 @@ describe('AuthService', () => {
     it("spares only the limits of the account it logged in to: not another organisation's account of the email, nor a login that may mean both", async () => {
       const beta = await createOrg(store, 'beta');
       await createUser(store, beta.id, 'teacher', { email: 'ada@alpha.test', password: 'twin-password-1' });
-      for (const organisation of ['alpha', undefined]) {
+      for (const organisation of ['alpha']) {
         const auth = build({ LOGIN_BACKOFF_BASE_MS: String(10 * 60_000) });
         let deviceToken: string | undefined;
         const answers: string[] = [];
@@ -289,6 +294,35 @@ describe('AuthService', () => {
           ...Array<string>(8 - PAIR_FREE).fill('RATE_LIMITED'),
         ]);
       }
+    });
+
+    it("a known device names its own account among the email's: the owner's, whatever copies exist; a copy's device never tries the owner's password", async () => {
+      const beta = await createOrg(store, 'beta');
+      await createUser(store, beta.id, 'teacher', { email: 'ada@alpha.test', password: 'copy-password' });
+      const auth = build({ LOGIN_BACKOFF_BASE_MS: String(10 * 60_000) });
+      const owner = await auth.login({ email: 'ada@alpha.test', password: PASSWORD, organisation: 'alpha' });
+      const copy = await auth.login({ email: 'ada@alpha.test', password: 'copy-password', organisation: 'beta' });
+      // With the copy's device, the owner's own password opens nothing: only the copy is tried.
+      await expectCode(
+        auth.login({ email: 'ada@alpha.test', password: PASSWORD, deviceToken: copy.deviceToken, ip: '10.8.1.1' }),
+        'INVALID_CREDENTIALS',
+      );
+      // The copy's maker backs the email off; the owner's device still logs in, without an organisation.
+      await codes(Array.from({ length: 10 }, (_, i) => auth.login({ email: 'ada@alpha.test', password: `guess-${i}`, ip: `10.8.2.${i}` })));
+      await expectCode(auth.login({ email: 'ada@alpha.test', password: PASSWORD, ip: '10.8.3.1' }), 'RATE_LIMITED');
+      const again = await auth.login({ email: 'ada@alpha.test', password: PASSWORD, ip: '10.8.3.1', deviceToken: owner.deviceToken });
+      expect(again.user.id).to.equal(teacher.id);
+    });
+
+    it("counts every login that may mean several accounts, opened or not: a copy's maker cannot guess the owner's password through it for free", async () => {
+      // The maker sets the copy's password to a guess; ORGANISATION_REQUIRED would say the owner's is the same.
+      const beta = await createOrg(store, 'beta');
+      await createUser(store, beta.id, 'admin', { email: 'ada@alpha.test', password: 'guess-password' });
+      const answers: string[] = [];
+      for (let i = 0; i < ACCOUNT_FREE + 2; i += 1) {
+        answers.push(...Object.keys(await codes([auth.login({ email: 'ada@alpha.test', password: 'guess-password', ip: `10.9.7.${i}` })])));
+      }
+      expect(answers).to.deep.equal([...Array<string>(ACCOUNT_FREE).fill('ok'), 'RATE_LIMITED', 'RATE_LIMITED']);
     });
 
     it('does not accept an expired device token', async () => {
