@@ -344,7 +344,7 @@ describe('sqlite store specifics', function () {
     }
   });
 
-  it("migration 40 keeps each meeting once (the oldest, with the days the others held), and drops deleted meetings' occurrences", async function () {
+  it("migration 40 keeps each meeting once (the oldest, with the days the others held, its sessions naming it), and drops deleted meetings' occurrences", async function () {
     await opened.store.close();
     const file = path.join(opened.dir, 'v39.db');
     const db = new Database(file);
@@ -371,6 +371,18 @@ describe('sqlite store specifics', function () {
     occurrence.run('o1', 'm-dup2', '2026-03-16', 'created', 's3');
     occurrence.run('o2', 'm-elsewhere', '2026-03-02', 'created', 's4');
     occurrence.run('o1', 'm-deleted-before', '2026-03-02', 'created', 's5');
+    // The sessions those days made, each naming its meeting (s-opened none).
+    const session = db.prepare(
+      `INSERT INTO sessions (id, org_id, subject_id, teacher_id, status, policy, starts_at, late_after, closes_at, code_secret, day,
+         created_at, updated_at, meeting_id)
+       VALUES (?, ?, 'sub', 't', 'scheduled', '{}', 1000, 1000, 2000, 'k', '2026-03-02', 1000, 1000, ?)`,
+    );
+    session.run('s1', 'o1', 'm-old');
+    session.run('s2', 'o1', 'm-dup');
+    session.run('s3', 'o1', 'm-dup2');
+    session.run('s4', 'o2', 'm-elsewhere');
+    session.run('s-other', 'o1', 'm-other');
+    session.run('s-opened', 'o1', null);
     db.close();
     const store = await createSqliteStore({ path: file });
     try {
@@ -380,7 +392,17 @@ describe('sqlite store specifics', function () {
       expect((await store.timetable.listMeetings('o2')).map((m) => m.id)).to.deep.equal(['m-elsewhere']);
       const raw = new Database(file, { readonly: true });
       const rows = raw.prepare('SELECT meeting_id AS m, day, state, session_id AS s FROM occurrences ORDER BY meeting_id, day').all();
+      const sessions = raw.prepare('SELECT id, meeting_id AS m FROM sessions ORDER BY id').all();
       raw.close();
+      // A dropped duplicate's sessions name the keeper: editing or deleting it follows them.
+      expect(sessions).to.deep.equal([
+        { id: 's-opened', m: null },
+        { id: 's-other', m: 'm-other' },
+        { id: 's1', m: 'm-old' },
+        { id: 's2', m: 'm-old' },
+        { id: 's3', m: 'm-old' },
+        { id: 's4', m: 'm-elsewhere' },
+      ]);
       expect(rows).to.deep.equal([
         { m: 'm-elsewhere', day: '2026-03-02', state: 'created', s: 's4' },
         { m: 'm-old', day: '2026-03-02', state: 'created', s: 's1' },

@@ -349,7 +349,7 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     expect(again.excuse.id).to.equal('e-oldest');
   });
 
-  it("keeps each meeting once (the oldest, with the days the others held), and drops deleted meetings' occurrences", async () => {
+  it("keeps each meeting once (the oldest, with the days the others held, its sessions naming it), and drops deleted meetings' occurrences", async () => {
     const dbUri = server.mongo.databaseUri('attendance_migrations');
     const conn = await raw(dbUri);
     // A database of the release before migration 26: two imports at once stored one week twice.
@@ -381,9 +381,9 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
         meeting('m-other', 1500, { weekday: 2 }),
         meeting('m-elsewhere', 2500, { orgId: 'o2' }),
       ]);
-    const occurrence = (meetingId: string, day: string, state: string, sessionId: string | null) => ({
+    const occurrence = (meetingId: string, day: string, state: string, sessionId: string | null, orgId = 'o1') => ({
       _id: `${meetingId}/${day}` as never,
-      orgId: meetingId === 'm-elsewhere' ? 'o2' : 'o1',
+      orgId: meetingId === 'm-elsewhere' ? 'o2' : orgId,
       meetingId,
       day,
       subjectId: 'sub',
@@ -391,15 +391,27 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
       sessionId,
       updatedAt: new Date(1000),
     });
+    await conn.db!.collection('occurrences').insertMany([
+      occurrence('m-old', '2026-03-02', 'created', 's1'),
+      occurrence('m-dup', '2026-03-02', 'created', 's2'),
+      occurrence('m-dup', '2026-03-09', 'cancelled', null),
+      occurrence('m-dup2', '2026-03-16', 'created', 's3'),
+      occurrence('m-elsewhere', '2026-03-02', 'created', 's4'),
+      occurrence('m-deleted-before', '2026-03-02', 'created', 's5'),
+      // An organisation with no meeting left at all.
+      occurrence('m-gone', '2026-03-02', 'created', 's6', 'o3'),
+    ]);
+    // The sessions those days made, each naming its meeting (s-opened none).
+    const session = (id: string, orgId: string, meetingId: string | null) => ({ _id: id as never, orgId, status: 'scheduled', meetingId });
     await conn
-      .db!.collection('occurrences')
+      .db!.collection('sessions')
       .insertMany([
-        occurrence('m-old', '2026-03-02', 'created', 's1'),
-        occurrence('m-dup', '2026-03-02', 'created', 's2'),
-        occurrence('m-dup', '2026-03-09', 'cancelled', null),
-        occurrence('m-dup2', '2026-03-16', 'created', 's3'),
-        occurrence('m-elsewhere', '2026-03-02', 'created', 's4'),
-        occurrence('m-deleted-before', '2026-03-02', 'created', 's5'),
+        session('s1', 'o1', 'm-old'),
+        session('s2', 'o1', 'm-dup'),
+        session('s3', 'o1', 'm-dup2'),
+        session('s4', 'o2', 'm-elsewhere'),
+        session('s-other', 'o1', 'm-other'),
+        session('s-opened', 'o1', null),
       ]);
     const applied: number[] = [];
     const store = await start(dbUri, applied);
@@ -415,6 +427,16 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
       ['m-old', '2026-03-16', 'created', 's3'],
     ]);
     expect(await conn.db!.collection('occurrences').countDocuments({})).to.equal(4);
+    // A dropped duplicate's sessions name the keeper: editing or deleting it follows them.
+    const sessions = await conn.db!.collection('sessions').find({}).sort({ _id: 1 }).toArray();
+    expect(sessions.map((d) => [d._id, d['meetingId']])).to.deep.equal([
+      ['s-opened', null],
+      ['s-other', 'm-other'],
+      ['s1', 'm-old'],
+      ['s2', 'm-old'],
+      ['s3', 'm-old'],
+      ['s4', 'm-elsewhere'],
+    ]);
     // The key now refuses an equal meeting.
     const { id: _id, orgId: _org, createdAt: _at, revision: _rev, ...fields } = meetings[0]!;
     const again = await store.timetable

@@ -306,8 +306,8 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
     // Two imports of one week at once each read "not there yet" and both added every meeting.
     // Each meeting gets its natural key (timetable-schemas.ts) and its networks as a sorted set;
     // of equal meetings the oldest stays and takes the days the others' occurrences held that it
-    // does not hold itself, the rest going with them; occurrences of meetings deleted before
-    // deletes took them go too; then the unique index (SQLite's migration 40).
+    // does not hold itself, the rest going with them, and their sessions name it; occurrences of
+    // meetings deleted before deletes took them go too; then the unique index (SQLite's migration 40).
     name: "a meeting once in its organisation; a deleted meeting's occurrences gone with it",
     up: async ({ models }) => {
       await dedupeMeetings(models);
@@ -318,6 +318,8 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
 
 async function dedupeMeetings(models: Models): Promise<void> {
   const keepers = new Map<string, string>();
+  /** Each deleted duplicate's keeper: its sessions are re-pointed once the meetings are done. */
+  const dropped = new Map<string, string>();
   const cursor = models.meetings.find({}).sort({ createdAt: 1, _id: 1 }).lean<MeetingDoc[]>().cursor({ batchSize: BATCH });
   try {
     for await (const found of cursor) {
@@ -339,14 +341,57 @@ async function dedupeMeetings(models: Models): Promise<void> {
       }
       await moveOccurrences(models, doc.orgId, doc._id, keeper);
       await models.meetings.deleteOne({ _id: doc._id });
+      dropped.set(doc._id, keeper);
     }
   } finally {
     await cursor.close();
   }
-  const meetingIds = new Set((await models.meetings.find({}, { _id: 1 }).lean()).map((d) => d._id));
-  const orphans = (await models.occurrences.find({}, { _id: 1, meetingId: 1 }).lean()).filter((o) => !meetingIds.has(o.meetingId));
-  for (let i = 0; i < orphans.length; i += BATCH)
-    await models.occurrences.deleteMany({ _id: { $in: orphans.slice(i, i + BATCH).map((o) => o._id) } });
+  await repointSessions(models, dropped);
+  await deleteOrphanOccurrences(models);
+}
+
+/**
+ * A session made from a deleted duplicate names the keeper instead: an edit or delete of the
+ * meeting that stays still follows that day's session. No index holds sessions by meeting, so
+ * one scan per BATCH duplicates rather than one per duplicate.
+ */
+async function repointSessions(models: Models, dropped: ReadonlyMap<string, string>): Promise<void> {
+  const ids = [...dropped.keys()];
+  for (let i = 0; i < ids.length; i += BATCH) {
+    const sessions = models.sessions
+      .find({ meetingId: { $in: ids.slice(i, i + BATCH) } }, { _id: 1, meetingId: 1 })
+      .lean<{ _id: string; meetingId: string }[]>()
+      .cursor({ batchSize: BATCH });
+    let batch: Array<{ updateOne: { filter: { _id: string; meetingId: string }; update: { $set: { meetingId: string } } } }> = [];
+    const flush = async () => {
+      if (batch.length > 0) await models.sessions.bulkWrite(batch, { ordered: false });
+      batch = [];
+    };
+    try {
+      for await (const found of sessions) {
+        const s = found as { _id: string; meetingId: string };
+        batch.push({
+          updateOne: { filter: { _id: s._id, meetingId: s.meetingId }, update: { $set: { meetingId: dropped.get(s.meetingId)! } } },
+        });
+        if (batch.length >= BATCH) await flush();
+      }
+      await flush();
+    } finally {
+      await sessions.close();
+    }
+  }
+}
+
+/**
+ * Occurrences of meetings deleted before deletes took them, one organisation at a time: the
+ * filter holds that organisation's meeting ids, never every occurrence, which grow with every
+ * meeting-day over the years (the org_meeting_day index serves it).
+ */
+async function deleteOrphanOccurrences(models: Models): Promise<void> {
+  for (const orgId of (await models.occurrences.distinct('orgId')) as string[]) {
+    const meetingIds = (await models.meetings.find({ orgId }, { _id: 1 }).lean()).map((d) => d._id);
+    await models.occurrences.deleteMany({ orgId, meetingId: { $nin: meetingIds } });
+  }
 }
 
 /** A duplicate's occurrences to its keeper: the days the keeper holds stay its own, the others move. */

@@ -162,8 +162,15 @@ export function timetableRepository(m: Models): TimetableRepository {
         // holder, written since, moved it on and stays.
         if (edits) {
           const revision = before.revision ?? 0;
-          const back = Object.fromEntries([...Object.keys(set), 'naturalKey'].map((k) => [k, before[k as keyof MeetingDoc] ?? null]));
-          await m.meetings.updateOne({ orgId, _id: id, revision: revision + 1 }, { $set: { ...back, revision } });
+          // A field the meeting did not have goes again rather than becoming null: above all the
+          // naturalKey of a meeting the previous release wrote, which the partial index would
+          // then hold as null, against every other meeting without one.
+          const keys = [...Object.keys(set), 'naturalKey'];
+          const had = (k: string) => before[k as keyof MeetingDoc] !== undefined;
+          const back = Object.fromEntries(keys.filter(had).map((k) => [k, before[k as keyof MeetingDoc]]));
+          const gone = Object.fromEntries(keys.filter((k) => !had(k)).map((k) => [k, '']));
+          const undo = Object.keys(gone).length > 0 ? { $set: { ...back, revision }, $unset: gone } : { $set: { ...back, revision } };
+          await m.meetings.updateOne({ orgId, _id: id, revision: revision + 1 }, undo);
         }
         throw new LeaseLostError(lost);
       }

@@ -962,7 +962,8 @@ ${standingTrigger(
     // set first (their order says nothing, and the index compares the text); of equal meetings
     // the oldest stays, and takes the days the others' occurrences held that it does not hold
     // itself (a session made for the day stays the day's), the rest of their occurrences going
-    // with them. Occurrences of meetings deleted before deletes took them go too: they were read
+    // with them; their sessions name the keeper (an edit or delete of it still follows that
+    // day's session). Occurrences of meetings deleted before deletes took them go too: they were read
     // by nothing, and would hold the days of a meeting that comes back with its id (a roll-over's copy).
     name: "a meeting once in its organisation; a deleted meeting's occurrences gone with it",
     sql: `
@@ -980,6 +981,8 @@ ${standingTrigger(
       UPDATE OR IGNORE occurrences SET meeting_id = (SELECT keeper FROM meeting_keepers WHERE id = occurrences.meeting_id)
         WHERE meeting_id IN (SELECT id FROM meeting_keepers);
       DELETE FROM occurrences WHERE meeting_id IN (SELECT id FROM meeting_keepers);
+      UPDATE sessions SET meeting_id = (SELECT keeper FROM meeting_keepers WHERE id = sessions.meeting_id)
+        WHERE meeting_id IN (SELECT id FROM meeting_keepers);
       DELETE FROM meetings WHERE id IN (SELECT id FROM meeting_keepers);
       DROP TABLE meeting_keepers;
       DELETE FROM occurrences WHERE meeting_id NOT IN (SELECT id FROM meetings);

@@ -85,6 +85,26 @@ describe('a fenced meeting write on MongoDB whose lease is taken during the writ
     expect(await timetableRepository(models).getMeeting('org', meeting.id)).to.deep.equal(meeting);
   });
 
+  it('an edited meeting of the previous release (no naturalKey) is put back without one, not with null, LeaseLostError', async () => {
+    const models = await setUp();
+    // Written by the release before migration 26 during a rolling deploy: no naturalKey field.
+    // Put back with null, the partial index ($exists) would hold it against every such meeting.
+    const doc = { _id: 'm-prev', orgId: 'org', ...base, location: null, allowedIpRanges: [], revision: 0, createdAt: t(0) };
+    await models.meetings.collection.insertOne(doc as never);
+    const meeting = await timetableRepository(models).getMeeting('org', 'm-prev');
+    const err = await timetableRepository(takenDuringWrite(models))
+      .updateMeeting('org', 'm-prev', { weekday: 4, startTime: '11:00' }, fence)
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(err).to.be.instanceOf(LeaseLostError);
+    expect(await timetableRepository(models).getMeeting('org', 'm-prev')).to.deep.equal(meeting);
+    const stored = await models.meetings.collection.findOne({ _id: 'm-prev' as never });
+    expect(stored).to.not.have.property('naturalKey');
+    expect(stored).to.include({ weekday: 2, startTime: '09:00', revision: 0 });
+  });
+
   it("a subject's changed teachers are put back, updatedAt too, LeaseLostError (a change of its first teacher)", async () => {
     const models = await setUp();
     const clock = () => t(1);
