@@ -289,7 +289,7 @@ describe('the WAL checkpoint policy (fake WAL and clock)', () => {
     wal.clock += 100;
     policy.pass();
     expect(wal.modes, 'three PASSIVE rounds though each answered all of its log copied').to.deep.equal(['PASSIVE', 'PASSIVE', 'PASSIVE']);
-    expect(wal.heldRemainders, 'the held PASSIVE copies only the last round\'s commits').to.deep.equal([12]);
+    expect(wal.heldRemainders, "the held PASSIVE copies only the last round's commits").to.deep.equal([12]);
     expect(wal.blocking()).to.deep.equal([]);
     wal.commit(40);
     expect(wal.generation, 'the next commit started the WAL over').to.equal(1);
