@@ -132,7 +132,30 @@ export function writerThreadTableText(figures: readonly TransactionFigures[], pa
         `run queue p99 ${f(percentile(waits, 99))} ms, frames copied p50 ${f(percentile(frames, 50))} / p99 ${f(percentile(frames, 99))}`,
     );
   }
+  const startOvers = startOverLine(figures);
+  if (startOvers !== null) lines.push('', startOvers);
   return lines.join('\n');
+}
+
+/**
+ * The commits that started the WAL over (their WAL frames after the commit are their own), beside
+ * a checkpoint pass or not, against the others: their blocked time (round 29, docs/multi-node.md:
+ * a start-over beside a pass waited for the held PASSIVE). Null without the WAL's frames.
+ */
+export function startOverLine(figures: readonly TransactionFigures[]): string | null {
+  const kinds = { beside: [] as number[], alone: [] as number[], others: [] as number[] };
+  for (const t of figures) {
+    if (t.frames === null || t.walFrames === null || t.blocked === null) continue;
+    const kind = t.frames !== t.walFrames ? 'others' : t.overlap > 0 ? 'beside' : 'alone';
+    kinds[kind].push(t.blocked);
+  }
+  if (kinds.beside.length + kinds.alone.length + kinds.others.length === 0) return null;
+  const part = (xs: number[], what: string) => {
+    xs.sort((a, b) => a - b);
+    const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
+    return `${what} ${xs.length}, blocked p50 ${f(percentile(xs, 50))} / p90 ${f(percentile(xs, 90))} ms (sum ${xs.reduce((s, x) => s + x, 0).toFixed(0)})`;
+  };
+  return `start-overs ${part(kinds.beside, 'beside a pass')}; ${part(kinds.alone, 'without')}; ${part(kinds.others, 'other commits')}`;
 }
 
 const CSV_COLUMNS: readonly (keyof TransactionFigures)[] = [

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { WriterTimes } from '../../../src/observability/checkin-stages.js';
 import type { CheckpointPassTimes } from '../../../src/store/sqlite/wal-checkpointer.js';
-import { transactionFigures, transactionsCsv, writerThreadTableText } from '../../../scripts/lib/writer-thread-table.js';
+import { startOverLine, transactionFigures, transactionsCsv, writerThreadTableText } from '../../../scripts/lib/writer-thread-table.js';
 
 function tx(received: number, wallMs: number, cpuMs: number, queueMs: number, size = 100): WriterTimes {
   return {
@@ -74,5 +74,21 @@ describe("the record writer's transaction table (loadtest --stages)", function (
       'load-0,2000.000,7,,,,,3,9,9,0',
       '',
     ]);
+  });
+
+  it('tells the commits that started the WAL over (their frames are all the WAL holds) beside a pass from the others', function () {
+    const startOver = (received: number, blockedMs: number): WriterTimes => {
+      const t = tx(received, 10 + blockedMs, 10, 0);
+      return { ...t, thread: { ...t.thread!, frames: 300, walFrames: 300 } };
+    };
+    const figures = transactionFigures(
+      [startOver(1_000, 20), startOver(2_000, 1), tx(3_000, 12, 10, 0), tx(1_050, 11, 10, 0)],
+      [pass(995, 1_040), pass(1_055, 1_058)],
+    );
+    expect(startOverLine(figures)).to.equal(
+      'start-overs beside a pass 1, blocked p50 20.00 / p90 20.00 ms (sum 20); without 1, blocked p50 1.00 / p90 1.00 ms (sum 1); ' +
+        'other commits 2, blocked p50 2.00 / p90 2.00 ms (sum 3)',
+    );
+    expect(startOverLine(transactionFigures([{ received: 1, committed: 2 }], []))).to.equal(null);
   });
 });

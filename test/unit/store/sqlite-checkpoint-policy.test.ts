@@ -94,6 +94,26 @@ class FakeWalWithWriter extends FakeWal {
   }
 }
 
+/**
+ * As SQLite answers a PASSIVE: `log` is the WAL's frames when the checkpoint began, so one that
+ * copied those answers "all copied" though commits appended meanwhile. `heldRemainders`: the
+ * frames each held checkpoint found not yet copied, what the writer waits for it to copy and sync.
+ */
+class SqliteLikeWal extends FakeWalWithWriter {
+  readonly heldRemainders: number[] = [];
+
+  override checkpoint(mode: CheckpointMode): CheckpointResult {
+    const began = this.frames;
+    const result = super.checkpoint(mode);
+    return mode === 'PASSIVE' ? { ...result, log: began, checkpointed: began } : result;
+  }
+
+  override heldCheckpoint(): CheckpointResult | null {
+    if (this.holdable) this.heldRemainders.push(this.frames - this.copied);
+    return super.heldCheckpoint();
+  }
+}
+
 function policyOver(wal: FakeWal): CheckpointPolicy {
   return new CheckpointPolicy({ hardBoundPages: BOUND, idleMs: IDLE_MS }, wal);
 }
@@ -258,6 +278,34 @@ describe('the WAL checkpoint policy (fake WAL and clock)', () => {
     expect(wal.blocking()).to.deep.equal([]);
     wal.commit(40);
     expect(wal.generation, 'the next commit started the WAL over').to.equal(1);
+  });
+
+  it("holds the writer only for what landed during the last of the PASSIVE rounds, read from the WAL, not SQLite's log", () => {
+    const wal = new SqliteLikeWal();
+    const policy = policyOver(wal);
+    wal.commit(BOUND + 50);
+    // Each round is shorter than the one before (it copies what landed during it): fewer land.
+    wal.landDuring = [300, 60, 12];
+    wal.clock += 100;
+    policy.pass();
+    expect(wal.modes, 'three PASSIVE rounds though each answered all of its log copied').to.deep.equal(['PASSIVE', 'PASSIVE', 'PASSIVE']);
+    expect(wal.heldRemainders, "the held PASSIVE copies only the last round's commits").to.deep.equal([12]);
+    expect(wal.blocking()).to.deep.equal([]);
+    wal.commit(40);
+    expect(wal.generation, 'the next commit started the WAL over').to.equal(1);
+  });
+
+  it('with rounds that catch up (no commit during the last), does not hold the writer at all', () => {
+    const wal = new SqliteLikeWal();
+    const policy = policyOver(wal);
+    wal.commit(BOUND + 50);
+    wal.landDuring = [300, 60];
+    wal.clock += 100;
+    policy.pass();
+    expect(wal.held).to.equal(0);
+    expect(wal.blocking()).to.deep.equal([]);
+    wal.commit(40);
+    expect(wal.generation).to.equal(1);
   });
 
   it('counts the times it found the WAL started over by a commit, not by its own RESTART', () => {
