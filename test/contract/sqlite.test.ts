@@ -188,9 +188,10 @@ describe('sqlite store specifics', function () {
     );
     const meeting = db.prepare(
       `INSERT INTO meetings (id, org_id, subject_id, term_id, weekday, start_time, end_time, teacher_id, preset, created_at)
-       VALUES (?, 'o1', 'sub', 't', 2, '09:00', '10:00', NULL, NULL, 1000)`,
+       VALUES (?, 'o1', 'sub', 't', 2, ?, ?, NULL, NULL, 1000)`,
     );
-    for (const id of ['m1', 'm2', 'm3']) meeting.run(id);
+    // At three hours: equal meetings would be one after migration 40.
+    for (const [i, id] of ['m1', 'm2', 'm3'].entries()) meeting.run(id, `${9 + i}:00`.padStart(5, '0'), `${10 + i}:00`);
     const entry = db.prepare(
       `INSERT INTO audit (id, org_id, entity_type, entity_id, action, from_json, to_json, at) VALUES (?, ?, 'subject', 'sub', ?, ?, '{}', 1000)`,
     );

@@ -16,6 +16,9 @@ import type { GuardianDoc } from './guardian-schemas.js';
 import type { NotificationDoc } from './alert-schemas.js';
 import { eraseRecords as eraseRecordsOf } from './erase-records.js';
 import { bumpStanding } from './standing-versions.js';
+import { meetingOf } from './timetable.js';
+import type { MeetingDoc } from './timetable-schemas.js';
+import { meetingNaturalKey } from '../../domain/ports/timetable.js';
 import { replaceAuditEntries, restoreAuditScrubs } from './audit-scrubs.js';
 
 export function consentRepository(m: Models): ConsentRepository {
@@ -158,9 +161,18 @@ export function privacyRepository(m: Models): PrivacyRepository {
       // A meeting without its own teacher falls back to the subject's.
       // The meeting changes, so its revision moves in the same write, as an edit's does: it counts
       // every change of the meeting, and edits are keyed by it (edit-trail.ts).
-      counts.meetings = modified(
-        await m.meetings.updateMany({ orgId, teacherId: userId }, { $set: { teacherId: null }, $inc: { revision: 1 } }),
-      );
+      // Its natural key (imp29) names the teacher too: made again without them, or it would keep the id.
+      const taught = await m.meetings.find({ orgId, teacherId: userId }).lean<MeetingDoc[]>();
+      counts.meetings = 0;
+      for (const doc of taught) {
+        const naturalKey = meetingNaturalKey({ ...meetingOf(doc), teacherId: null });
+        counts.meetings += modified(
+          await m.meetings.updateOne(
+            { orgId, _id: doc._id, teacherId: userId },
+            { $set: { teacherId: null, naturalKey }, $inc: { revision: 1 } },
+          ),
+        );
+      }
       counts.teacherSettings = deleted(await m.teacherSettings.deleteMany({ orgId, userId }));
       counts.users = deleted(await m.users.deleteMany({ orgId, _id: userId }));
       // An enrol that found the student still there inserted by now, and one that reads the

@@ -26,7 +26,7 @@ const rangeOf = (d: DayRangeDoc) => ({
   endDay: d.endDay,
   createdAt: d.createdAt,
 });
-const meetingOf = (d: MeetingDoc): Meeting => ({
+export const meetingOf = (d: MeetingDoc): Meeting => ({
   id: d._id,
   orgId: d.orgId,
   subjectId: d.subjectId,
