@@ -387,6 +387,31 @@ export function privacyContract(ctx: ContractContext): void {
       expect((await s.faceProposals.get(f.org.id, f.ada.id))!.proposedBy).to.equal('tomb-t');
       expect(await s.users.get(f.org.id, f.ada.id)).to.deep.equal(f.ada);
     });
+
+    it('erasing a teacher whose meeting, without them, equals another of the subject merges it into that one', async function () {
+      const s = ctx.store();
+      const f = await populated(s);
+      const own = f.newer.meeting;
+      // The same slot with no teacher of its own: once the teacher is erased, the two are equal.
+      const twin = await s.timetable.createMeeting(f.org.id, {
+        subjectId: own.subjectId,
+        termId: own.termId,
+        weekday: own.weekday,
+        startTime: own.startTime,
+        endTime: own.endTime,
+        teacherId: null,
+        preset: null,
+        location: null,
+        allowedIpRanges: [],
+      });
+      const counts = await s.privacy.erase(personOf(f.teacher), 'tomb-t');
+      expect(counts.meetings).to.equal(1);
+      expect(await s.timetable.getMeeting(f.org.id, own.id)).to.equal(null);
+      expect((await s.timetable.getMeeting(f.org.id, twin.id))?.teacherId).to.equal(null);
+      await expectScan((after) => {
+        for (const v of [f.teacher.id, f.teacher.email]) expect(after).not.to.include(v.toLowerCase());
+      });
+    });
   });
 }
 

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { isDuplicateKeyError } from './errors.js';
+import { moveOccurrences } from './meeting-merge.js';
 import { fromVector, nameKeyOf, toBuffer } from './mapping.js';
 import type { SchemaMigrated } from '../schema-migration.js';
 import { runMigrations, type MigrationLedger, type MigrationLock, type VersionedMigration } from './migration-runner.js';
@@ -395,17 +396,6 @@ async function deleteOrphanOccurrences(models: Models): Promise<void> {
 }
 
 /** A duplicate's occurrences to its keeper: the days the keeper holds stay its own, the others move. */
-async function moveOccurrences(models: Models, orgId: string, from: string, to: string): Promise<void> {
-  for (const o of await models.occurrences.find({ orgId, meetingId: from }).lean()) {
-    try {
-      await models.occurrences.create({ ...o, _id: `${to}/${o.day}`, meetingId: to });
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-    }
-    await models.occurrences.deleteOne({ _id: o._id });
-  }
-}
-
 async function backfillPendingKeys(models: Models): Promise<void> {
   type Scope = Pick<ExcuseDoc, '_id' | 'orgId' | 'status' | 'studentId' | 'sessionId' | 'subjectId' | 'fromDay' | 'toDay'>;
   const cursor = models.excuses

@@ -17,6 +17,7 @@ import type { NotificationDoc } from './alert-schemas.js';
 import { eraseRecords as eraseRecordsOf } from './erase-records.js';
 import { bumpStanding } from './standing-versions.js';
 import { meetingOf } from './timetable.js';
+import { mergeMeetingInto } from './meeting-merge.js';
 import type { MeetingDoc } from './timetable-schemas.js';
 import { meetingNaturalKey } from '../../domain/ports/timetable.js';
 import { replaceAuditEntries, restoreAuditScrubs } from './audit-scrubs.js';
@@ -161,11 +162,18 @@ export function privacyRepository(m: Models): PrivacyRepository {
       // A meeting without its own teacher falls back to the subject's.
       // The meeting changes, so its revision moves in the same write, as an edit's does: it counts
       // every change of the meeting, and edits are keyed by it (edit-trail.ts).
-      // Its natural key (imp29) names the teacher too: made again without them, or it would keep the id.
+      // Its natural key (imp29) names the teacher too: made again without them, or it would keep the
+      // id. A meeting that, without them, equals another of the subject is merged into that one:
+      // the key is unique, and the erasure must not fail on it (sqlite/privacy.ts does the same).
       const taught = await m.meetings.find({ orgId, teacherId: userId }).lean<MeetingDoc[]>();
       counts.meetings = 0;
       for (const doc of taught) {
         const naturalKey = meetingNaturalKey({ ...meetingOf(doc), teacherId: null });
+        const twin = await m.meetings.findOne({ orgId, naturalKey, _id: { $ne: doc._id } }, { _id: 1 }).lean<{ _id: string }>();
+        if (twin) {
+          counts.meetings += await mergeMeetingInto(m, orgId, doc._id, twin._id);
+          continue;
+        }
         counts.meetings += modified(
           await m.meetings.updateOne(
             { orgId, _id: doc._id, teacherId: userId },

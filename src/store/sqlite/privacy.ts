@@ -197,7 +197,28 @@ export function privacyRepository(db: SqliteDb): PrivacyRepository {
         // A meeting without its own teacher falls back to the subject's.
         // The meeting changes, so its revision moves in the same write, as an edit's does: it counts
         // every change of the meeting, and edits are keyed by it (edit-trail.ts).
-        counts.meetings = run(
+        // A meeting equal, once without its teacher, to one of the subject with no teacher of its
+        // own would break the meetings' unique key (migration 40) and fail the erasure: it is
+        // merged into that one, as the migration merged equal meetings (its sessions and the days
+        // it held go to it, the rest with the meeting).
+        const twins = db
+          .stmt<{ own: string; twin: string }>(
+            `SELECT m.id AS own, MIN(t.id) AS twin FROM meetings m JOIN meetings t
+               ON t.org_id = m.org_id AND t.id <> m.id AND t.teacher_id IS NULL AND t.subject_id = m.subject_id
+                 AND t.term_id = m.term_id AND t.weekday = m.weekday AND t.start_time = m.start_time AND t.end_time = m.end_time
+                 AND IFNULL(t.preset, '') = IFNULL(m.preset, '') AND IFNULL(t.location, '') = IFNULL(m.location, '')
+                 AND t.allowed_ip_ranges = m.allowed_ip_ranges
+             WHERE m.org_id = ? AND m.teacher_id = ? GROUP BY m.id`,
+          )
+          .all(orgId, userId);
+        counts.meetings = 0;
+        for (const { own, twin } of twins) {
+          run('UPDATE sessions SET meeting_id = ? WHERE org_id = ? AND meeting_id = ?', twin, orgId, own);
+          run('UPDATE OR IGNORE occurrences SET meeting_id = ? WHERE meeting_id = ?', twin, own);
+          run('DELETE FROM occurrences WHERE meeting_id = ?', own);
+          counts.meetings += run('DELETE FROM meetings WHERE org_id = ? AND id = ?', orgId, own);
+        }
+        counts.meetings += run(
           'UPDATE meetings SET teacher_id = NULL, revision = revision + 1 WHERE org_id = ? AND teacher_id = ?',
           orgId,
           userId,
