@@ -5,7 +5,7 @@ import { StoreConflictError } from '../ports/common.js';
 import type { AuditEntry } from '../ports/audit.js';
 import type { Store } from '../ports/store.js';
 import type { Subject } from '../ports/subjects.js';
-import type { Meeting } from '../ports/timetable.js';
+import { meetingNaturalKey, type Meeting } from '../ports/timetable.js';
 import type { User } from '../ports/users.js';
 import { chunked } from '../users/user-lookup.js';
 import type { TimetableService } from '../timetable/timetable-service.js';
@@ -202,7 +202,18 @@ export class SubjectRollover {
     }
     const terms = new Map((input.terms ?? []).map((p) => [p.from, p.to]));
     if (terms.size > 0) {
-      plan.meetings = (await store.timetable.listMeetings(orgId, plan.source.id)).filter((m) => terms.has(m.termId));
+      // Two of last year's meetings that differ only by a teacher left out are one meeting next
+      // year (the subject's first teacher takes both): carried once, not a second copy the
+      // timetable refuses and the admin is told to place by hand.
+      const kept = new Set(plan.row.teacherIds);
+      const carried = new Set<string>();
+      plan.meetings = (await store.timetable.listMeetings(orgId, plan.source.id)).filter((m) => {
+        if (!terms.has(m.termId)) return false;
+        const key = meetingNaturalKey({ ...m, termId: terms.get(m.termId)!, teacherId: carriedTeacher(m, kept) });
+        if (carried.has(key)) return false;
+        carried.add(key);
+        return true;
+      });
       plan.row.meetings = plan.meetings.length;
     }
   }
@@ -310,8 +321,7 @@ export class SubjectRollover {
             weekday: m.weekday,
             startTime: m.startTime,
             endTime: m.endTime,
-            // A teacher left out (deactivated, or no longer the subject's): the subject's first teaches it.
-            teacherId: m.teacherId !== null && kept.has(m.teacherId) ? m.teacherId : null,
+            teacherId: carriedTeacher(m, kept),
             preset: m.preset,
             location: m.location,
             allowedIpRanges: m.allowedIpRanges,
@@ -392,6 +402,11 @@ function validCode(code: string): boolean {
 export function nextCode(code: string, rule: RolloverCodeRule): string {
   const replaced = rule.replace && rule.replace.from !== '' ? code.split(rule.replace.from).join(rule.replace.to) : code;
   return `${rule.prefix ?? ''}${replaced}${rule.suffix ?? ''}`;
+}
+
+/** A meeting's teacher next year: a teacher left out (deactivated, or no longer the subject's) gives it to the subject's first. */
+function carriedTeacher(m: Meeting, kept: ReadonlySet<string>): string | null {
+  return m.teacherId !== null && kept.has(m.teacherId) ? m.teacherId : null;
 }
 
 /**

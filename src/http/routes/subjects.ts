@@ -72,7 +72,12 @@ const RolloverRowSchema = z.object({
   teachersLeftOut: z.array(z.string()).describe('Teachers deactivated (or no longer teachers): not carried'),
   students: z.number().int(),
   studentsLeftOut: z.array(z.string()).describe('Deactivated students: not enrolled'),
-  meetings: z.number().int(),
+  meetings: z
+    .number()
+    .int()
+    .describe(
+      "Meetings the new subject gets in the mapped terms; two of last year's that differ only by a teacher left out are one (the subject's first teacher takes it)",
+    ),
   meetingsRefused: z.array(z.object({ meetingId: z.string(), code: z.string() })),
 });
 const RolloverResult = z.object({ dryRun: z.boolean(), rows: z.array(RolloverRowSchema) });

@@ -131,6 +131,33 @@ function rolloverSuite(setup: RaceStore): void {
     expect(await f.store.timetable.listMeetings(f.org.id, next.id)).to.have.length(1);
   });
 
+  it('carries once two meetings that differ only by a teacher left out: one meeting next year, nothing refused', async () => {
+    const leaver = await createUser(f.store, f.org.id, 'teacher', { active: false });
+    const physics = f.subject;
+    await f.store.subjects.update(f.org.id, physics.id, { teacherIds: [f.teacher.id, leaver.id] });
+    const oldTerm = await f.domain.timetable.createTerm(admin(), { name: 'Spring 2026', startDay: '2026-01-05', endDay: '2026-07-03' });
+    const newTerm = await f.domain.timetable.createTerm(admin(), { name: 'Autumn 2026', startDay: '2026-09-01', endDay: '2026-12-18' });
+    const slot = { termId: oldTerm.id, weekday: 4, startTime: '10:00', endTime: '11:00' };
+    await f.domain.timetable.createMeeting(admin(), physics.id, slot);
+    // The leaver's own Thursday class beside the first teacher's (a second group, taught at once).
+    await f.domain.timetable.createMeeting(admin(), physics.id, { ...slot, teacherId: leaver.id });
+    await f.domain.subjectArchive.archive(admin(), [physics.id]);
+
+    const input = {
+      subjectIds: [physics.id],
+      codes: {},
+      previousSuffix: '-2026',
+      carryStudents: false,
+      terms: [{ from: oldTerm.id, to: newTerm.id }],
+    };
+    const dry = await f.domain.subjectRollover.run(admin(), { ...input, dryRun: true });
+    expect(dry.rows[0]).to.deep.include({ outcome: 'new', meetings: 1, teachersLeftOut: [leaver.id] });
+    const row = (await f.domain.subjectRollover.run(admin(), input)).rows[0]!;
+    expect(row).to.deep.include({ outcome: 'new', meetings: 1, meetingsRefused: [] });
+    const meetings = await f.store.timetable.listMeetings(f.org.id, row.newSubjectId!);
+    expect(meetings.map((m) => [m.termId, m.weekday, m.startTime, m.teacherId])).to.deep.equal([[newTerm.id, 4, '10:00', null]]);
+  });
+
   it('leaves out, and names, a student deactivated between the plan and the write; the next row is still made', async () => {
     const [s1, s2] = f.students as [(typeof f.students)[0], (typeof f.students)[0]];
     const other = await f.store.subjects.create(f.org.id, {
