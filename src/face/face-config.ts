@@ -42,7 +42,8 @@ export type SelfEnrolmentMode = (typeof SELF_ENROLMENT_MODES)[number];
 /** Every FACE_* variable with its default; exported so a test keeps README's table in step. */
 export const FaceEnvSchema = z
   .object({
-    FACE_POOL_SIZE: int(1, 64).default(defaultPoolSize()),
+    // Unset: from the machine's cores when the config is loaded (defaultPoolSize).
+    FACE_POOL_SIZE: int(1, 64).optional(),
     FACE_MAX_QUEUE: int(0, 100_000).default(200),
     FACE_TASK_TIMEOUT_MS: int(100, 600_000).default(30_000),
     FACE_MAX_IMAGE_BYTES: int(1_024, 100 * 1024 * 1024).default(8 * 1024 * 1024),
@@ -106,7 +107,7 @@ export function loadFaceConfig(env: NodeJS.ProcessEnv = process.env): FaceConfig
   }
   const e = parsed.data;
   return {
-    poolSize: e.FACE_POOL_SIZE,
+    poolSize: e.FACE_POOL_SIZE ?? defaultPoolSize(),
     maxQueue: e.FACE_MAX_QUEUE,
     taskTimeoutMs: e.FACE_TASK_TIMEOUT_MS,
     image: { maxBytes: e.FACE_MAX_IMAGE_BYTES, maxPixels: e.FACE_MAX_PIXELS, maxSide: e.FACE_MAX_SIDE },
