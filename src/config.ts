@@ -510,6 +510,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(allProblems(raw, env, parsed.error.issues));
   const e = parsed.data;
+  // Checked dry first: a start refused for any reason (a bad FACE_* value too) has written no
+  // development secret or certificate.
+  const checked = resolveParts(e, env, true);
+  if (checked.problems.length > 0 || !checked.faceConfig) throw new ConfigError(checked.problems);
   const { problems, production, dataDir, store, secret, privateKey, publicKey, tls, faceConfig, basePath } = resolveParts(e, env, false);
   if (problems.length > 0 || !faceConfig) throw new ConfigError(problems);
 
