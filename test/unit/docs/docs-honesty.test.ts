@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { EnvSchema, loadConfig } from '../../../src/config.js';
 import { allowedValues, isBounded } from '../../../src/env-values.js';
 import { FaceEnvSchema } from '../../../src/face/face-config.js';
