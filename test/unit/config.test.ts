@@ -114,6 +114,21 @@ describe('config', () => {
     );
   });
 
+  it("names a refused value without repeating a token or a URL's password, and quotes one with spaces", () => {
+    const problems = problemsOf({
+      NODE_ENV: 'test',
+      METRICS_TOKEN: 'tok3n',
+      MONGODB_URI: 'mysql://admin:p@ss/w0rd@db.school.lan/attendance',
+      LOG_LEVEL: 'very verbose',
+    });
+    expect(problems).to.include.members([
+      'METRICS_TOKEN (5 characters, not shown): too short; allowed: at least 16 characters',
+      'MONGODB_URI=mysql://***@db.school.lan/attendance: must start with mongodb:// or mongodb+srv://',
+      'LOG_LEVEL="very verbose": not one of the values; allowed: fatal, error, warn, info, debug, trace, silent',
+    ]);
+    expect(problems.join('\n')).to.not.match(/tok3n|p@ss|w0rd/);
+  });
+
   it('refuses production without an explicit store location', () => {
     const problems = problemsOf({ NODE_ENV: 'production', JWT_SECRET: SECRET });
     expect(problems.join('\n')).to.match(/store location/);
