@@ -6,27 +6,33 @@ import { z } from 'zod';
 import { FaceConfigError, loadFaceConfig, type FaceConfig } from './face/face-config.js';
 import { certificateWarnings, resolveTls, type TlsConfig } from './tls/tls-config.js';
 import { compileTrustProxy } from './adapters/trust-proxy.js';
+import { bool, int, problemLine, shownValue } from './env-values.js';
 
 /**
  * Every option, read from the environment and validated at start. Defaults are documented in
  * README.md ("Configuration"); keep the two in step.
  */
 
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+/** Also in the start's message for an entry express refuses. */
+const TRUST_PROXY_ALLOWED =
+  '`false`, `true`, a hop count, or a comma list of addresses, CIDR ranges, `loopback`, `linklocal`, `uniquelocal`';
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const TIMEZONE_ALLOWED = 'an IANA time zone name, e.g. `Europe/Paris`';
 
 /** `false`, `true`, a hop count, or a comma-separated list of trusted proxy addresses/CIDRs. */
-const trustProxy = z.string().transform((v): boolean | number | string[] => {
-  const t = v.trim();
-  if (t === '' || t === 'false') return false;
-  if (t === 'true') return true;
-  if (/^\d+$/.test(t)) return Number(t);
-  return t
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-});
+const trustProxy = z
+  .string()
+  .transform((v): boolean | number | string[] => {
+    const t = v.trim();
+    if (t === '' || t === 'false') return false;
+    if (t === 'true') return true;
+    if (/^\d+$/.test(t)) return Number(t);
+    return t
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  })
+  .meta({ allowed: TRUST_PROXY_ALLOWED });
 
 /** `address` or `Name <address>`. */
 const MAIL_FROM_PATTERN = /^(?:[^<>]*<\s*[^\s<>@]+@[^\s<>@]+\s*>|[^\s<>@]+@[^\s<>@]+)$/;
@@ -48,7 +54,8 @@ export const EnvSchema = z.object({
   SQLITE_WRITER_WORKER: bool.default(true),
   MONGODB_URI: z
     .string()
-    .regex(/^mongodb(\+srv)?:\/\//, 'MONGODB_URI must start with mongodb:// or mongodb+srv://')
+    .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+    .meta({ allowed: 'a `mongodb://` or `mongodb+srv://` URI' })
     .optional(),
   MONGODB_POOL_SIZE: int(1, 500).default(20),
   MONGODB_SERVER_SELECTION_TIMEOUT_MS: int(100, 120_000).default(10_000),
@@ -60,7 +67,11 @@ export const EnvSchema = z.object({
   NODE_ID: z.string().min(1).max(100).optional(),
 
   JWT_ALGORITHM: z.enum(['HS256', 'RS256']).default('HS256'),
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters; make one with: openssl rand -base64 48').optional(),
+  JWT_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters; make one with: openssl rand -base64 48')
+    .meta({ allowed: 'at least 32 characters (make one with `openssl rand -base64 48`)' })
+    .optional(),
   JWT_PRIVATE_KEY_FILE: z.string().optional(),
   JWT_PUBLIC_KEY_FILE: z.string().optional(),
   JWT_ISSUER: z.string().default('classroom-attendance'),
@@ -82,7 +93,8 @@ export const EnvSchema = z.object({
   CORS_ORIGINS: z.string().default(''),
 
   SEED_DEMO: bool.optional(),
-  DEFAULT_TIMEZONE: z.string().default('UTC'),
+  // Checked in resolveParts, against the time zones this Node.js knows.
+  DEFAULT_TIMEZONE: z.string().meta({ allowed: TIMEZONE_ALLOWED }).default('UTC'),
 
   CODE_PERIOD_S: int(5, 600).default(15),
   LOCATION_MAX_AGE_S: int(5, 3_600).default(120),
@@ -134,6 +146,7 @@ export const EnvSchema = z.object({
 
   PUBLIC_URL: z
     .url({ protocol: /^https?$/, error: 'must be the whole address users open, with https:// (e.g. https://attendance.school.example)' })
+    .meta({ allowed: 'an `https://` (or `http://`) address, with at most a plain path' })
     .optional(),
   SMTP_URL: z
     .string()
@@ -143,12 +156,14 @@ export const EnvSchema = z.object({
       (v) => URL.canParse(v),
       'is not a URL: percent-encode / # ? @ : and % in the user name and password (/ as %2F, # as %23, @ as %40)',
     )
+    .meta({ allowed: 'an `smtp://` or `smtps://` URL, `/ # ? @ : %` in its user name and password percent-encoded' })
     .optional(),
   // Checked here: a server refuses a sender without an address at MAIL FROM, so every email would fail.
   MAIL_FROM: z
     .string()
     .max(320)
     .regex(MAIL_FROM_PATTERN, 'must be an address, or a name and an address: Example School <attendance@school.example>')
+    .meta({ allowed: 'an address, or a name and an address (`Example School <attendance@school.example>`), at most 320 characters' })
     .optional(),
   MAIL_QUEUE_MAX: int(1, 1_000_000).default(5_000),
   MAIL_MAX_PER_MINUTE: int(0, 100_000).default(0),
@@ -442,12 +457,16 @@ function resolveParts(e: ParsedEnv, env: NodeJS.ProcessEnv, dry: boolean) {
       compileTrustProxy(e.TRUST_PROXY);
     } catch (err) {
       problems.push(
-        `TRUST_PROXY: ${err instanceof Error ? err.message : String(err)} (false, true, a hop count, or a comma list of addresses, CIDR ranges, loopback, linklocal, uniquelocal)`,
+        `${shownValue('TRUST_PROXY', env['TRUST_PROXY'])}: ${err instanceof Error ? err.message : String(err)}; allowed: ${TRUST_PROXY_ALLOWED.replace(/`/g, '')}`,
       );
     }
   }
 
-  if (!isValidTimeZone(e.DEFAULT_TIMEZONE)) problems.push(`DEFAULT_TIMEZONE: unknown time zone ${e.DEFAULT_TIMEZONE}`);
+  if (!isValidTimeZone(e.DEFAULT_TIMEZONE)) {
+    problems.push(
+      `${shownValue('DEFAULT_TIMEZONE', e.DEFAULT_TIMEZONE)}: unknown time zone; allowed: ${TIMEZONE_ALLOWED.replace(/`/g, '')}`,
+    );
+  }
 
   let faceConfig: FaceConfig | null = null;
   try {
@@ -466,7 +485,7 @@ function resolveParts(e: ParsedEnv, env: NodeJS.ProcessEnv, dry: boolean) {
  * start lists them all. A check naming a variable already reported is left out.
  */
 function allProblems(raw: Record<string, string>, env: NodeJS.ProcessEnv, issues: readonly z.core.$ZodIssue[]): string[] {
-  const own = issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`);
+  const own = issues.map((i) => problemLine(i, raw, EnvSchema.shape));
   const bad = new Set(issues.map((i) => String(i.path[0] ?? '')));
   const rest = EnvSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([k]) => !bad.has(k))));
   if (!rest.success) return own;
@@ -491,6 +510,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(allProblems(raw, env, parsed.error.issues));
   const e = parsed.data;
+  // Checked dry first: a start refused for any reason (a bad FACE_* value too) has written no
+  // development secret or certificate.
+  const checked = resolveParts(e, env, true);
+  if (checked.problems.length > 0 || !checked.faceConfig) throw new ConfigError(checked.problems);
   const { problems, production, dataDir, store, secret, privateKey, publicKey, tls, faceConfig, basePath } = resolveParts(e, env, false);
   if (problems.length > 0 || !faceConfig) throw new ConfigError(problems);
 

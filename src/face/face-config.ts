@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { EMBEDDER_NAMES, type AnalyserSettings, type EmbedderName } from '../domain/face/face-types.js';
 import { DEFAULT_CONFIDENT_DISTANCE, DEFAULT_UNCERTAIN_DISTANCE } from '../domain/face/matching.js';
+import { bool, int, num, problemLine } from '../env-values.js';
 
 /**
  * Face verification options, read from the environment. Defaults:
@@ -35,16 +36,14 @@ import { DEFAULT_CONFIDENT_DISTANCE, DEFAULT_UNCERTAIN_DISTANCE } from '../domai
  *   consent (docs/privacy.md); without it a selfie check-in goes to the teacher as FACE_NO_CONSENT.
  */
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
-
 export const SELF_ENROLMENT_MODES = ['direct', 'approval', 'off'] as const;
 export type SelfEnrolmentMode = (typeof SELF_ENROLMENT_MODES)[number];
 
-const FaceEnvSchema = z
+/** Every FACE_* variable with its default; exported so a test keeps README's table in step. */
+export const FaceEnvSchema = z
   .object({
-    FACE_POOL_SIZE: int(1, 64).default(defaultPoolSize()),
+    // Unset: from the machine's cores when the config is loaded (defaultPoolSize).
+    FACE_POOL_SIZE: int(1, 64).optional(),
     FACE_MAX_QUEUE: int(0, 100_000).default(200),
     FACE_TASK_TIMEOUT_MS: int(100, 600_000).default(30_000),
     FACE_MAX_IMAGE_BYTES: int(1_024, 100 * 1024 * 1024).default(8 * 1024 * 1024),
@@ -104,11 +103,11 @@ export function loadFaceConfig(env: NodeJS.ProcessEnv = process.env): FaceConfig
   for (const [k, v] of Object.entries(env)) if (k.startsWith('FACE_') && v !== undefined && v !== '') present[k] = v;
   const parsed = FaceEnvSchema.safeParse(present);
   if (!parsed.success) {
-    throw new FaceConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`));
+    throw new FaceConfigError(parsed.error.issues.map((i) => problemLine(i, present, FaceEnvSchema.shape)));
   }
   const e = parsed.data;
   return {
-    poolSize: e.FACE_POOL_SIZE,
+    poolSize: e.FACE_POOL_SIZE ?? defaultPoolSize(),
     maxQueue: e.FACE_MAX_QUEUE,
     taskTimeoutMs: e.FACE_TASK_TIMEOUT_MS,
     image: { maxBytes: e.FACE_MAX_IMAGE_BYTES, maxPixels: e.FACE_MAX_PIXELS, maxSide: e.FACE_MAX_SIDE },

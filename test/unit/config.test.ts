@@ -71,8 +71,10 @@ describe('config', () => {
   it('lists in one start both a malformed value and what the checks across variables find in the others', () => {
     const problems = problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'short', PORT: 'eighty', TLS_SELF_SIGNED: 'true' });
     const text = problems.join('\n');
-    expect(text).to.match(/^JWT_SECRET: /m);
-    expect(text).to.match(/^PORT: /m);
+    // The secret by its length only; every other value as given.
+    expect(text).to.match(/^JWT_SECRET \(5 characters, not shown\): too short; allowed: at least 32 characters/m);
+    expect(text).to.not.contain('JWT_SECRET=');
+    expect(text).to.match(/^PORT=eighty: not a number; allowed: 0 to 65 535$/m);
     expect(text).to.match(/TLS_SELF_SIGNED=true is for development only/);
     expect(text).to.match(/store location/);
     expect(text).to.match(/production requires PUBLIC_URL/);
@@ -94,9 +96,9 @@ describe('config', () => {
       PUBLIC_URL: 'attendance.school.lan',
       MAIL_FROM: 'Example School',
     });
-    expect(problems.find((p) => p.startsWith('JWT_SECRET: '))).to.contain('openssl rand -base64 48');
-    expect(problems.find((p) => p.startsWith('PUBLIC_URL: '))).to.contain('https://attendance.school.example');
-    expect(problems.find((p) => p.startsWith('MAIL_FROM: '))).to.contain('<attendance@school.example>');
+    expect(problems.find((p) => p.startsWith('JWT_SECRET '))).to.contain('openssl rand -base64 48');
+    expect(problems.find((p) => p.startsWith('PUBLIC_URL=attendance.school.lan: '))).to.contain('https://attendance.school.example');
+    expect(problems.find((p) => p.startsWith('MAIL_FROM="Example School": '))).to.contain('<attendance@school.example>');
     for (const from of ['attendance@school.example', 'Example School <attendance@school.example>', '"École, Paris" <a@b.fr>']) {
       expect(loadConfig({ NODE_ENV: 'test', MAIL_FROM: from }).mail.from, from).to.equal(from);
     }
@@ -104,12 +106,27 @@ describe('config', () => {
 
   it('refuses an SMTP_URL that is not a URL (a "/" in its password), saying how, without the password', () => {
     const problems = problemsOf({ NODE_ENV: 'test', SMTP_URL: 'smtps://attendance:ab/cd#ef@mail.school.example' });
-    const smtp = problems.find((p) => p.startsWith('SMTP_URL: '));
+    const smtp = problems.find((p) => p.startsWith('SMTP_URL=smtps://***@mail.school.example: '));
     expect(smtp, problems.join('\n')).to.contain('%2F');
     expect(problems.join('\n')).to.not.contain('ab/cd');
     expect(loadConfig({ NODE_ENV: 'test', SMTP_URL: 'smtps://attendance:ab%2Fcd%23ef@mail.school.example' }).mail.smtpUrl).to.equal(
       'smtps://attendance:ab%2Fcd%23ef@mail.school.example',
     );
+  });
+
+  it("names a refused value without repeating a token or a URL's password, and quotes one with spaces", () => {
+    const problems = problemsOf({
+      NODE_ENV: 'test',
+      METRICS_TOKEN: 'tok3n',
+      MONGODB_URI: 'mysql://admin:p@ss/w0rd@db.school.lan/attendance',
+      LOG_LEVEL: 'very verbose',
+    });
+    expect(problems).to.include.members([
+      'METRICS_TOKEN (5 characters, not shown): too short; allowed: at least 16 characters',
+      'MONGODB_URI=mysql://***@db.school.lan/attendance: must start with mongodb:// or mongodb+srv://',
+      'LOG_LEVEL="very verbose": not one of the values; allowed: fatal, error, warn, info, debug, trace, silent',
+    ]);
+    expect(problems.join('\n')).to.not.match(/tok3n|p@ss|w0rd/);
   });
 
   it('refuses production without an explicit store location', () => {
@@ -235,7 +252,7 @@ describe('config', () => {
 
   it('refuses a TRUST_PROXY list entry that is no address, range or name, with the other problems, instead of crashing later', () => {
     const problems = problemsOf({ NODE_ENV: 'production', TRUST_PROXY: '10.0.0.0/8, caddy', SQLITE_PATH: path.join(dir, 'p.db') });
-    expect(problems.join('\n')).to.match(/TRUST_PROXY: .*caddy/);
+    expect(problems.join('\n')).to.match(/^TRUST_PROXY="10\.0\.0\.0\/8, caddy": .*caddy; allowed: false, true, a hop count/m);
     expect(problems.join('\n')).to.match(/JWT_SECRET/);
     expect(loadConfig({ NODE_ENV: 'test', TRUST_PROXY: 'loopback, uniquelocal' }).trustProxy).to.deep.equal(['loopback', 'uniquelocal']);
   });

@@ -2,7 +2,10 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../../src/config.js';
+import type { z } from 'zod';
+import { EnvSchema, loadConfig } from '../../../src/config.js';
+import { allowedValues } from '../../../src/env-values.js';
+import { FaceEnvSchema } from '../../../src/face/face-config.js';
 import { SERVICE_NODE_FLAGS } from '../../../scripts/lib/service-node-flags.js';
 import { skipBecause } from '../../support/skip.js';
 
@@ -42,5 +45,38 @@ describe('deploy/systemd', () => {
     expect(config.accounts.publicUrl).to.equal('https://attendance.school.lan');
     expect(config.store).to.include({ kind: 'sqlite', path: '/var/lib/attendance/attendance.db' });
     expect(config.mail.smtpUrl).to.equal('smtp://mail.school.lan:587');
+  });
+
+  // The file the IT person copies is where they look for a setting: it names every one, the
+  // defaults and ranges of README's tables, so uncommenting a line never changes a default.
+  it('lists every setting once, those left commented out with their default, under the values they allow', () => {
+    const settings: Record<string, z.ZodType> = { ...EnvSchema.shape, ...FaceEnvSchema.shape };
+    const defaults = { ...(EnvSchema.parse({}) as Record<string, unknown>), ...(FaceEnvSchema.parse({}) as Record<string, unknown>) };
+    const seen: string[] = [];
+    const wrong: string[] = [];
+    let comments: string[] = [];
+    for (const line of readFileSync(envFile, 'utf8').split('\n')) {
+      const m = /^(#?)([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+      if (!m) {
+        if (line.startsWith('# ')) comments.push(line.slice(2));
+        continue;
+      }
+      const [, hash, name, raw] = m as unknown as [string, string, string, string];
+      seen.push(name);
+      const schema = settings[name];
+      if (!schema) {
+        wrong.push(`${name}: no such setting`);
+        continue;
+      }
+      const allowed = allowedValues(schema)?.replace(/`/g, '');
+      if (allowed && !comments.some((c) => c.startsWith(allowed))) wrong.push(`${name}: no "# ${allowed}" above it`);
+      const value = raw.startsWith('"') ? (JSON.parse(raw) as string) : raw;
+      const d = defaults[name];
+      if (hash && value !== (d === undefined ? '' : String(d))) wrong.push(`${name}: ${value}, its default is ${String(d)}`);
+      comments = [];
+    }
+    expect(wrong).to.deep.equal([]);
+    expect(seen.filter((n, i) => seen.indexOf(n) !== i)).to.deep.equal([]);
+    expect([...seen].sort()).to.deep.equal(Object.keys(settings).sort());
   });
 });
