@@ -19,10 +19,9 @@ export async function loadRosterEntries(store: Store, session: AttendanceSession
     store.records.listBySession(session.orgId, session.id),
   ]);
   const byStudent = new Map<string, AttendanceRecord>(records.map((r) => [r.studentId, r]));
-  // The names alone (id, name, student number: all an entry shows), not whole users: a teacher's
-  // screen loads the roster at each session it opens, and the whole rows (hash, email, dates)
-  // were the heaviest frame of a loaded node's main thread in the open-loop load test
-  // (docs/multi-node.md, "Round 30, CPU").
+  // The names alone (id, name, student number: all an entry shows), not whole users (hash, email,
+  // dates): a screen loads the roster of each session it watches, and for 100 students the whole
+  // users cost 2.2 times the CPU of the names (docs/multi-node.md, "Round 30, CPU").
   const users = await store.users.getNames(session.orgId, [...new Set([...studentIds, ...byStudent.keys()])]);
   const entries = users.map((u) => toRosterEntry(u, byStudent.get(u.id) ?? null));
   const named = new Set(users.map((u) => u.id));

@@ -7,9 +7,9 @@ import { ERASED } from '../../../src/domain/privacy/erasure-rules.js';
 import { insertedRecord } from '../../../src/store/sqlite/attendance.js';
 import { newRecord } from '../../contract/fixtures.js';
 
-// A roster needs its students' names, not their accounts: a teacher's screen loads it at each
-// session it opens, and whole users (hash, email, dates) read for it were the heaviest frame of
-// a loaded node's main thread (docs/multi-node.md, "Round 30, CPU").
+// A roster needs its students' names, not their accounts: a screen loads it for each session it
+// watches, and whole users (hash, email, dates) cost 2.2 times the CPU of the names
+// (docs/multi-node.md, "Round 30, CPU").
 
 describe('loadRosterEntries', function () {
   const at = new Date('2026-03-02T09:00:00.000Z');
