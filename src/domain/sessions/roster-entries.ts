@@ -19,7 +19,10 @@ export async function loadRosterEntries(store: Store, session: AttendanceSession
     store.records.listBySession(session.orgId, session.id),
   ]);
   const byStudent = new Map<string, AttendanceRecord>(records.map((r) => [r.studentId, r]));
-  const users = await store.users.getMany(session.orgId, [...new Set([...studentIds, ...byStudent.keys()])]);
+  // The names alone (id, name, student number: all an entry shows), not whole users (hash, email,
+  // dates): a screen loads the roster of each session it watches, and for 100 students the whole
+  // users cost 2.2 times the CPU of the names (docs/multi-node.md, "Round 30, CPU").
+  const users = await store.users.getNames(session.orgId, [...new Set([...studentIds, ...byStudent.keys()])]);
   const entries = users.map((u) => toRosterEntry(u, byStudent.get(u.id) ?? null));
   const named = new Set(users.map((u) => u.id));
   for (const record of records) {

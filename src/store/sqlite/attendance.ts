@@ -18,10 +18,10 @@ import {
 import { type NewSession, type SessionFilter, type SessionRepository } from '../../domain/ports/sessions.js';
 import { isBusy, isDatabaseWide, mapConflicts, toConflict, type SqliteDb } from './db.js';
 import { definedOnly } from './directory.js';
-import { audit, REACHED_BY_RECORD } from './audit-mappers.js';
+import { audit, auditValues, REACHED_BY_RECORD } from './audit-mappers.js';
 import { recordAuditEntry } from '../../domain/checkins/record-audit.js';
 import { insertSql, sqlWords, type Row } from './common-mappers.js';
-import { records } from './record-mappers.js';
+import { records, recordValues } from './record-mappers.js';
 import { sessions } from './session-mappers.js';
 import { ACTIVE_SESSION_STATES, UNCLOSED_SESSION_STATES } from '../../shared/events.js';
 import { totalFromPage } from '../../domain/paging.js';
@@ -347,9 +347,10 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
   // The student's existence is the insert's own condition, where a read before it cost a
   // statement per check-in (3.6 µs of about 65); nothing stored then means the key was taken or
   // the student is gone, told apart by the read of the key, which only such a write makes.
+  // Bound by position (recordValues): the record's values, then its student and organisation.
   const insertIfStudentUnlessTaken = `INSERT INTO records (${records.columns.join(', ')})
-     SELECT ${records.columns.map((c) => `@${c}`).join(', ')}
-     WHERE EXISTS (SELECT 1 FROM users WHERE id = @student_id AND org_id = @org_id)
+     SELECT ${records.columns.map(() => '?').join(', ')}
+     WHERE EXISTS (SELECT 1 FROM users WHERE id = ? AND org_id = ?)
      ON CONFLICT (session_id, student_id) DO NOTHING`;
   const insertInBatch = (
     orgId: string,
@@ -358,7 +359,9 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
   ): { record: AttendanceRecord | null; created: boolean } => {
     const now = clock();
     const rec = insertedRecord(orgId, input, newTimeOrderedId(now.getTime()), versions.next(input.sessionId), now);
-    if (db.stmt(insertIfStudentUnlessTaken).run(records.toRow(rec)).changes === 1) return { record: rec, created: true };
+    const values = recordValues(rec);
+    values.push(rec.studentId, orgId);
+    if (db.stmt(insertIfStudentUnlessTaken).run(values).changes === 1) return { record: rec, created: true };
     versions.giveBack(input.sessionId);
     const found = db.stmt(byKey).get(input.sessionId, input.studentId);
     // Inside the batch's transaction, which an erasure's cannot interleave: a student erased
@@ -370,7 +373,8 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
   };
   // The entry and its record in one transaction: whether audit_actor must hold the entry is known
   // without the read of the record the general insert makes (audit-mappers.ts).
-  const auditInsert = insertSql({ ...audit, assigned: { orphaned: '@orphaned' } }, false);
+  // Bound by position (auditValues), `orphaned` last.
+  const auditInsert = `INSERT INTO audit (${audit.columns.join(', ')}) VALUES (${audit.columns.map(() => '?').join(', ')})`;
   const peerMarksOf = (orgId: string, sessionId: string, after: number) => ({
     count: db.stmt<{ n: number }>('SELECT count(*) AS n FROM records WHERE org_id = ? AND session_id = ?').get(orgId, sessionId)!.n,
     rows: db
@@ -430,9 +434,9 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
       after = update(w.orgId, w.id, w.expectedVersion, w.patch, versions.next);
       if (!after) return { written: false, record: before };
     }
-    const row = audit.toRow({ id: newTimeOrderedId(after.updatedAt.getTime()), ...recordAuditEntry(before, after, w.audit) });
-    row.orphaned = w.audit.action === REACHED_BY_RECORD && w.audit.actorId !== after.studentId ? 1 : 0;
-    db.stmt(auditInsert).run(row);
+    const values = auditValues({ id: newTimeOrderedId(after.updatedAt.getTime()), ...recordAuditEntry(before, after, w.audit) });
+    values.push(w.audit.action === REACHED_BY_RECORD && w.audit.actorId !== after.studentId ? 1 : 0);
+    db.stmt(auditInsert).run(values);
     return { written: true, before, record: after };
   };
   return {

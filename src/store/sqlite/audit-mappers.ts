@@ -23,6 +23,14 @@ const ORPHANED_AT_INSERT = `CASE WHEN @action = '${REACHED_BY_RECORD}' AND NOT (
   SELECT 1 FROM records r WHERE r.id = @entity_id AND r.org_id = @org_id AND r.student_id = @actor_id
     AND r.session_id IS @session_id)) THEN 1 ELSE 0 END`;
 
+/**
+ * An entry's values in `audit.columns` order up to `orphaned` (left to the caller, last), as
+ * `audit.toRow` maps them: bound by position (recordValues in record-mappers.ts says why).
+ */
+export function auditValues(a: AuditEntry): unknown[] {
+  return [a.id, a.orgId, a.entityType, a.entityId, a.sessionId, a.actorId, a.action, json(a.from), json(a.to), a.reason, a.ip, ms(a.at)];
+}
+
 export const audit: TableSpec<AuditEntry> = {
   table: 'audit',
   columns: [
