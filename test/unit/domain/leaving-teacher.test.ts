@@ -2,14 +2,21 @@ import { expect } from 'chai';
 import type { Actor } from '../../../src/domain/actor.js';
 import type { Subject } from '../../../src/domain/ports/subjects.js';
 import type { User } from '../../../src/domain/ports/users.js';
-import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
+import type { LiveFixture } from '../../support/live-fixture.js';
+import { useLiveFixture } from '../../support/race-fixture.js';
+import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
 // A teacher an admin makes a student, or deactivates, alone or with others: no class is run in
 // their name any more (docs/authorization.md, "A role change or a deactivation"). Their sessions
 // still scheduled go to a teacher of the subject free then, else stay, audited for the admins.
 // The fixture's clock stands at Monday 2 March 2026, 10:00 in Paris.
 
-describe('the scheduled sessions of a teacher who can no longer teach', () => {
+// Both stores: the hand-over reads a teacher's sessions (listActiveForTeacher) and moves them
+// under locks, each store with its own queries and indexes.
+onBothStores('the scheduled sessions of a teacher who can no longer teach', 'attendance_leaving', leavingSuite);
+
+function leavingSuite(setup: RaceStore): void {
+  const fixture = useLiveFixture(setup, { students: 1 });
   let f: LiveFixture;
   let admin: Actor;
   let leaving: User;
@@ -18,13 +25,12 @@ describe('the scheduled sessions of a teacher who can no longer teach', () => {
   const window = { startsAt: '2026-03-04T13:00:00.000Z', closesAt: '2026-03-04T14:00:00.000Z' };
 
   beforeEach(async () => {
-    f = await createLiveFixture({ students: 1 });
+    f = fixture();
     admin = f.actor(f.admin);
     leaving = f.teacher;
     colleague = f.otherTeacher;
     subject = (await f.store.subjects.update(f.org.id, f.subject.id, { teacherIds: [leaving.id, colleague.id] }))!;
   });
-  afterEach(() => f.close());
 
   const leave = {
     'made a student': () => f.domain.users.update(admin, leaving.id, { role: 'student', studentNumber: 'S-LEFT' }),
@@ -158,4 +164,4 @@ describe('the scheduled sessions of a teacher who can no longer teach', () => {
     await f.domain.handover.handBack(admin, leaving.id, false);
     expect(await holder(id)).to.equal(leaving.id);
   });
-});
+}
