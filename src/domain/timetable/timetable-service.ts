@@ -289,7 +289,7 @@ export class TimetableService {
     for (let attempt = 1; ; attempt += 1) {
       const before = await this.meetingForStaff(actor, meetingId);
       // The sessions' teacher after the edit (MeetingFollower.followerChange), as read before the leases.
-      const { teacherId } = editOf(before.subject, before.meeting, input);
+      const { teacherId } = editOf(await this.ruled(actor, before.subject), before.meeting, input);
       const locks: SlotLockKey[] = [
         // Always the subject's, even with `parallel`: a change of its first teacher holds it too.
         { kind: 'subject', id: before.subject.id },
@@ -320,7 +320,7 @@ export class TimetableService {
     // Read under the leases: a change of the subject's first teacher, or another edit, that
     // landed meanwhile is the one to build on (the sessions go to the teacher it left).
     const { subject, meeting } = await this.meetingForStaff(actor, meetingId);
-    const { patch, changed, next, teacherId } = editOf(subject, meeting, input);
+    const { patch, changed, next, teacherId } = editOf(await this.ruled(actor, subject), meeting, input);
     if (changed.length === 0) return { meeting, rescheduled: [], cancelled: [], abandoned: { rescheduled: [], cancelled: [] } };
     if (!input.teacherOverlap && teacherId !== lockedTeacherId) return null;
     await this.follower.assertFits(actor, subject, next);
@@ -557,6 +557,11 @@ export class TimetableService {
     return subject;
   }
 
+  /** The subject as the meeting rule reads it: its active teachers only (withActiveTeachers). */
+  private async ruled(actor: Actor, subject: Subject): Promise<Subject> {
+    return (await withActiveTeachers(this.deps.store, actor.orgId, subject)) ?? subject;
+  }
+
   private async meetingForStaff(actor: Actor, meetingId: string): Promise<{ subject: Subject; meeting: Meeting }> {
     requireRole(actor, 'admin', 'teacher');
     const meeting = await this.deps.store.timetable.getMeeting(actor.orgId, meetingId);
@@ -639,7 +644,8 @@ function editOf(
   if (input.allowedIpRanges !== undefined) patch.allowedIpRanges = [...new Set(input.allowedIpRanges)];
   const changed = (Object.keys(patch) as Array<keyof MeetingPatch>).filter((k) => JSON.stringify(patch[k]) !== JSON.stringify(meeting[k]));
   const next = { ...meeting, ...patch };
-  return { patch, changed, next, teacherId: next.teacherId ?? subject.teacherIds[0] };
+  // Whose its sessions become (MeetingFollower.followerChange): `subject` with its active teachers.
+  return { patch, changed, next, teacherId: meetingTeacherId(next, subject) };
 }
 
 function view(slot: Slot, o: Pick<Occurrence, 'state' | 'sessionId'> | null): UpcomingSlot {

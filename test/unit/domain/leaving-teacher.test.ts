@@ -119,6 +119,47 @@ function leavingSuite(setup: RaceStore): void {
     expect(await holder(running.id)).to.equal(leaving.id);
   });
 
+  // A meeting edit moves its sessions, and a change of the subject's teachers hands them on: the
+  // same rule as the hand-over, never to an account that is no longer an active teacher.
+  const wednesdayMeeting = async (teacherId: string | null) => {
+    const term = await f.domain.timetable.createTerm(admin, { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-10' });
+    return f.domain.timetable.createMeeting(admin, subject.id, {
+      termId: term.id,
+      weekday: 3,
+      startTime: '14:00',
+      endTime: '15:00',
+      teacherId,
+    });
+  };
+
+  it("a meeting edit moves its session to the rule's active teacher, not back to the meeting's own deactivated teacher", async () => {
+    const meeting = await wednesdayMeeting(leaving.id);
+    const scheduled = await f.domain.timetable.start(f.actor(colleague), meeting.id, '2026-03-04');
+    await leave.deactivated();
+    expect(await holder(scheduled.id)).to.equal(colleague.id);
+    await f.domain.timetable.updateMeeting(admin, meeting.id, { startTime: '15:00', endTime: '16:00' });
+    const moved = await f.store.sessions.get(f.org.id, scheduled.id);
+    expect([moved?.startsAt.toISOString(), moved?.teacherId]).to.deep.equal(['2026-03-04T14:00:00.000Z', colleague.id]);
+  });
+
+  it("a change of the subject's teachers hands a meeting's session to an active teacher, not to a deactivated first teacher kept", async () => {
+    const meeting = await wednesdayMeeting(null);
+    const scheduled = await f.domain.timetable.start(f.actor(colleague), meeting.id, '2026-03-04');
+    await leave.deactivated();
+    expect(await holder(scheduled.id)).to.equal(colleague.id);
+    const third = await f.store.users.create(f.org.id, {
+      email: 'third@test',
+      name: 'Third',
+      role: 'teacher',
+      studentNumber: null,
+      passwordHash: null,
+      active: true,
+    });
+    // The deactivated teacher kept first, the colleague holding the session taken off.
+    await f.domain.subjects.update(admin, subject.id, { teacherIds: [leaving.id, third.id] });
+    expect(await holder(scheduled.id)).to.equal(third.id);
+  });
+
   it('taken off the subject by an admin: a session they scheduled by hand goes to the remaining teacher; none free, it stays audited', async () => {
     const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
     await f.domain.subjects.update(admin, subject.id, { teacherIds: [colleague.id] });
