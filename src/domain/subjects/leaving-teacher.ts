@@ -9,6 +9,7 @@ import { withActiveTeachers } from './active-teachers.js';
 import { meetingTeacherId } from '../timetable/meeting-teacher.js';
 import { auditEntry } from '../audit-log.js';
 import { AppError } from '../../shared/app-error.js';
+import type { UnstaffedNotice } from '../notifications/unstaffed-notice.js';
 
 /** The audit reason of a session handed over because its teacher can no longer teach. */
 export const TEACHER_LEFT = 'TEACHER_LEFT';
@@ -31,13 +32,16 @@ export interface LeftSessions {
  * teachers only: withActiveTeachers), or, scheduled by hand, to the first of the subject's
  * active teachers free then. That teacher is held to one class at a time, under their lock and
  * the subject's as an open is: a session with no such teacher free stays as it is, audited
- * `session.unstaffed` for the admins (the audit log, and the subject's other teachers and admins
- * still run it). An open session keeps its teacher: it is running.
+ * `session.unstaffed`, listed for the admins to give or cancel (UnstaffedSessions) and told them
+ * by email (UnstaffedNotice); the subject's other teachers and admins still run it. An open
+ * session keeps its teacher: it is running.
  */
 export class LeavingTeacherSessions {
   constructor(
     private readonly deps: DomainDeps,
     private readonly lifecycle: SessionLifecycle,
+    /** Tells the admins of sessions left unstaffed, once per call that left any (UnstaffedNotice). */
+    private readonly notice?: Pick<UnstaffedNotice, 'send'>,
   ) {}
 
   /** All the teacher's scheduled sessions; with `subjectIds`, those of these subjects only (the teacher taken off them). */
@@ -76,6 +80,15 @@ export class LeavingTeacherSessions {
         });
         this.deps.logger.warn({ orgId: actor.orgId, sessionId: session.id, teacherId }, 'scheduled session left without a teacher');
       } else out.handed.push(session.id);
+    }
+    const { notice } = this;
+    if (notice && out.unstaffed.length > 0) {
+      // In the background, after the change is answered: an email queued late (or not at all,
+      // logged by the job runner) must not fail the role change already stored.
+      const ids = [...out.unstaffed];
+      this.deps.jobs.run('unstaffed.notice', async () => {
+        await notice.send(actor.orgId, teacherId, ids);
+      });
     }
     return out;
   }

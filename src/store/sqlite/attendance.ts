@@ -116,6 +116,12 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
         .all(orgId, teacherId)
         .map(sessions.fromRow);
     },
+    async listScheduled(orgId, after) {
+      return db
+        .stmt(`SELECT * FROM sessions WHERE org_id = ? AND status = 'scheduled' AND starts_at > ? ORDER BY starts_at, id`)
+        .all(orgId, after.getTime())
+        .map(sessions.fromRow);
+    },
     async transition(orgId, id, from, patch, fence) {
       if (from.length === 0) return null;
       const p = definedOnly(patch);
