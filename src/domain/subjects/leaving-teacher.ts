@@ -48,7 +48,7 @@ export class LeavingTeacherSessions {
   async handOver(actor: Actor, teacherId: string, subjectIds?: readonly string[]): Promise<LeftSessions> {
     const { store, now } = this.deps;
     const out: LeftSessions = { handed: [], unstaffed: [] };
-    const held = await store.sessions.listActiveForTeacher(actor.orgId, teacherId);
+    const held = await this.listUnderLock(actor, teacherId);
     const only = subjectIds ? new Set(subjectIds) : null;
     for (const session of held) {
       if (effectiveStatus(session, now()) !== 'scheduled' || (only && !only.has(session.subjectId))) continue;
@@ -91,6 +91,26 @@ export class LeavingTeacherSessions {
       });
     }
     return out;
+  }
+
+  /**
+   * The teacher's sessions, listed under their lock, which the timetable run holds from reading
+   * them as an active teacher to writing their session (timetable-job.ts): a run that read them
+   * before the change was stored has written its session by then, and one after passes them over.
+   * A lock still busy after its wait (about three seconds) is logged and the list read without it:
+   * the change is stored already, and a hand-over missing a session beats one not made.
+   */
+  private async listUnderLock(actor: Actor, teacherId: string): Promise<AttendanceSession[]> {
+    const { store } = this.deps;
+    try {
+      return await withSlotLocks(this.deps, actor.orgId, [{ kind: 'teacher', id: teacherId }], () =>
+        store.sessions.listActiveForTeacher(actor.orgId, teacherId),
+      );
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'CONFLICT') throw err;
+      this.deps.logger.warn({ err, orgId: actor.orgId, teacherId }, "teacher's lock busy: their sessions listed without it");
+      return store.sessions.listActiveForTeacher(actor.orgId, teacherId);
+    }
   }
 
   /**

@@ -3,7 +3,7 @@ import type { Actor } from '../../../src/domain/actor.js';
 import type { Subject } from '../../../src/domain/ports/subjects.js';
 import type { User } from '../../../src/domain/ports/users.js';
 import type { LiveFixture } from '../../support/live-fixture.js';
-import { useLiveFixture } from '../../support/race-fixture.js';
+import { beforeNextCall, useLiveFixture } from '../../support/race-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
 // A teacher an admin makes a student, or deactivates, alone or with others: no class is run in
@@ -158,6 +158,36 @@ function leavingSuite(setup: RaceStore): void {
     // The deactivated teacher kept first, the colleague holding the session taken off.
     await f.domain.subjects.update(admin, subject.id, { teacherIds: [leaving.id, third.id] });
     expect(await holder(scheduled.id)).to.equal(third.id);
+  });
+
+  it('a timetable run that read the teacher as active as the role change lands: the session it makes is handed over all the same', async () => {
+    await wednesdayMeeting(leaving.id);
+    // Right before the run writes the meeting's session, in the name of the teacher it read as
+    // active, the admin makes that teacher a student: the change is stored, and its hand-over
+    // lists the teacher's sessions, while the run has not written yet. The run goes on once the
+    // change is done, or once the hand-over waits for the teacher's lock.
+    let change: Promise<unknown> | null = null;
+    let waiting = () => {};
+    const waits = new Promise<void>((resolve) => (waiting = resolve));
+    const claim = f.store.jobs.claim.bind(f.store.jobs);
+    f.store.jobs.claim = (name, ...rest) => {
+      if (change && name.endsWith(`:teacher:${leaving.id}`)) waiting();
+      return claim(name, ...rest);
+    };
+    const restore = beforeNextCall(f.store.sessions, 'create', async () => {
+      change = leave['made a student']();
+      await Promise.race([change, waits]);
+    });
+    try {
+      expect((await f.domain.timetable.createUpcoming(f.clock.now(), 7)).created).to.equal(1);
+      await change;
+    } finally {
+      restore();
+      f.store.jobs.claim = claim;
+    }
+    const made = await f.store.sessions.listScheduled(f.org.id, f.clock.now());
+    expect(made.map((s) => s.teacherId)).to.deep.equal([colleague.id]);
+    expect((await trail(made[0]!.id)).at(-1)).to.deep.equal(['session.reschedule', 'TEACHER_LEFT']);
   });
 
   // Nobody free: the admins see the session on their list, and give or cancel it from there.
