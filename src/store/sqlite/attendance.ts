@@ -56,6 +56,9 @@ const TRANSITION_COLUMNS: Record<(typeof TRANSITION_FIELDS)[number], string> = {
   meetingEdit: 'meeting_edit',
 };
 
+/** The organisation's upcoming classes (sessions.listScheduled), through sessions_org_status_start (migration 42). */
+export const SCHEDULED_SESSIONS = `SELECT * FROM sessions WHERE org_id = ? AND status = 'scheduled' AND starts_at > ? ORDER BY starts_at, id`;
+
 export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepository {
   const insert = insertSql(sessions, false);
   return {
@@ -117,10 +120,7 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
         .map(sessions.fromRow);
     },
     async listScheduled(orgId, after) {
-      return db
-        .stmt(`SELECT * FROM sessions WHERE org_id = ? AND status = 'scheduled' AND starts_at > ? ORDER BY starts_at, id`)
-        .all(orgId, after.getTime())
-        .map(sessions.fromRow);
+      return db.stmt(SCHEDULED_SESSIONS).all(orgId, after.getTime()).map(sessions.fromRow);
     },
     async transition(orgId, id, from, patch, fence) {
       if (from.length === 0) return null;

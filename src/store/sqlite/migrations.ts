@@ -1058,7 +1058,7 @@ ${standingTrigger(
     // (sessions.listScheduled); without this it scanned every session the organisation ever had.
     name: 'scheduled sessions of an organisation',
     sql: `
-      CREATE INDEX sessions_org_status_start ON sessions (org_id, status, starts_at);
+      CREATE INDEX sessions_org_status_start ON sessions (org_id, status, starts_at, id);
     `,
   },
 ];
