@@ -482,13 +482,38 @@ export class TimetableService {
       await sleep(TAP_WAIT_PAUSE_MS);
     }
     try {
-      const session = await withSlotLocks(this.deps, actor.orgId, [{ kind: 'subject', id: subjectId }], async () => {
-        // Read again under the lease: an edit of the meeting or of the subject's teachers that
-        // landed since is the one to follow.
-        const current = await timetable.getMeeting(actor.orgId, meetingId);
-        if (!current) throw new AppError('NOT_FOUND', 'No such meeting.');
-        // Never in the name of an account no longer an active teacher (withActiveTeachers).
-        const subject = await withActiveTeachers(this.deps.store, actor.orgId, await this.deps.store.subjects.get(actor.orgId, subjectId));
+      const session = await this.tapUnderLeases(actor, meetingId, subjectId, day, at);
+      await timetable.completeOccurrence(actor.orgId, meetingId, day, session.id, this.deps.now());
+      return session;
+    } catch (err) {
+      await timetable.releaseOccurrence(actor.orgId, meetingId, day);
+      throw err;
+    }
+  }
+
+  /**
+   * The tapped session, made under the subject's lease and its teacher's: the lease a role
+   * change's or deactivation's hand-over takes to list that teacher's sessions (as the run,
+   * timetable-job.ts), so a tap that read them as active has made its session before that list
+   * is read. A teacher changed between the read and the leases is read again under the new one.
+   */
+  private async tapUnderLeases(actor: Actor, meetingId: string, subjectId: string, day: string, at: Date): Promise<StaffSessionView> {
+    const { timetable } = this.deps.store;
+    const ruled = async (): Promise<{ current: Meeting; teacherId: string | undefined }> => {
+      const current = await timetable.getMeeting(actor.orgId, meetingId);
+      if (!current) throw new AppError('NOT_FOUND', 'No such meeting.');
+      // Never in the name of an account no longer an active teacher (withActiveTeachers).
+      const subject = await withActiveTeachers(this.deps.store, actor.orgId, await this.deps.store.subjects.get(actor.orgId, subjectId));
+      return { current, teacherId: meetingTeacherId(current, subject) };
+    };
+    for (let attempt = 1; ; attempt += 1) {
+      const locked = (await ruled()).teacherId;
+      const locks: SlotLockKey[] = [{ kind: 'subject', id: subjectId }, ...(locked ? [{ kind: 'teacher' as const, id: locked }] : [])];
+      const session = await withSlotLocks(this.deps, actor.orgId, locks, async () => {
+        // Read again under the leases: an edit of the meeting or of the subject's teachers, or a
+        // role change, that landed since is the one to follow.
+        const { current, teacherId } = await ruled();
+        if (teacherId !== locked) return null;
         const now = await this.slotOf(actor.orgId, current, day);
         assertNotOver(now, this.deps.now());
         return this.sessions.open(
@@ -501,14 +526,11 @@ export class TimetableService {
             // The timetable placed this class; the teacher's other bookings were checked when its meeting was.
             teacherOverlap: true,
           },
-          { meetingId, room: now.room, subjectLeaseHeld: true, teacherId: meetingTeacherId(current, subject) ?? actor.id },
+          { meetingId, room: now.room, subjectLeaseHeld: true, teacherId: teacherId ?? actor.id },
         );
       });
-      await timetable.completeOccurrence(actor.orgId, meetingId, day, session.id, this.deps.now());
-      return session;
-    } catch (err) {
-      await timetable.releaseOccurrence(actor.orgId, meetingId, day);
-      throw err;
+      if (session) return session;
+      if (attempt >= EDIT_TRIES) throw new AppError('CONFLICT', "The subject's teachers are changing; retry in a moment.");
     }
   }
 

@@ -160,35 +160,49 @@ function leavingSuite(setup: RaceStore): void {
     expect(await holder(scheduled.id)).to.equal(third.id);
   });
 
-  it('a timetable run that read the teacher as active as the role change lands: the session it makes is handed over all the same', async () => {
-    await wednesdayMeeting(leaving.id);
-    // Right before the run writes the meeting's session, in the name of the teacher it read as
-    // active, the admin makes that teacher a student: the change is stored, and its hand-over
-    // lists the teacher's sessions, while the run has not written yet. The run goes on once the
-    // change is done, or once the hand-over waits for the teacher's lock.
-    let change: Promise<unknown> | null = null;
-    let waiting = () => {};
-    const waits = new Promise<void>((resolve) => (waiting = resolve));
-    const claim = f.store.jobs.claim.bind(f.store.jobs);
-    f.store.jobs.claim = (name, ...rest) => {
-      if (change && name.endsWith(`:teacher:${leaving.id}`)) waiting();
-      return claim(name, ...rest);
-    };
-    const restore = beforeNextCall(f.store.sessions, 'create', async () => {
-      change = leave['made a student']();
-      await Promise.race([change, waits]);
-    });
-    try {
+  // The timetable's two ways of making a meeting's session in its teacher's name.
+  const makers = {
+    'a timetable run': async () => {
       expect((await f.domain.timetable.createUpcoming(f.clock.now(), 7)).created).to.equal(1);
-      await change;
-    } finally {
-      restore();
-      f.store.jobs.claim = claim;
-    }
-    const made = await f.store.sessions.listScheduled(f.org.id, f.clock.now());
-    expect(made.map((s) => s.teacherId)).to.deep.equal([colleague.id]);
-    expect((await trail(made[0]!.id)).at(-1)).to.deep.equal(['session.reschedule', 'TEACHER_LEFT']);
-  });
+    },
+    "a colleague's one tap": async (meetingId: string) => {
+      await f.domain.timetable.start(f.actor(colleague), meetingId, '2026-03-04');
+    },
+  } as const;
+
+  for (const [maker, make] of Object.entries(makers)) {
+    it(`${maker} that read the teacher as active as the role change lands: the session it makes is handed over all the same`, async () => {
+      const meeting = await wednesdayMeeting(leaving.id);
+      // Right before the session is written, in the name of the teacher read as active, the
+      // admin makes that teacher a student: the change is stored, and its hand-over lists the
+      // teacher's sessions, while the session is not written yet. The write goes on once the
+      // change is done, or once the hand-over finds the teacher's lock held.
+      let change: Promise<unknown> | null = null;
+      let waiting = () => {};
+      const waits = new Promise<void>((resolve) => (waiting = resolve));
+      const claim = f.store.jobs.claim.bind(f.store.jobs);
+      f.store.jobs.claim = async (name, ...rest) => {
+        const got = await claim(name, ...rest);
+        // The hand-over finding the teacher's lock held: it waits for the write to be done.
+        if (change && !got && name.endsWith(`:teacher:${leaving.id}`)) waiting();
+        return got;
+      };
+      const restore = beforeNextCall(f.store.sessions, 'create', async () => {
+        change = leave['made a student']();
+        await Promise.race([change, waits]);
+      });
+      try {
+        await make(meeting.id);
+        await change;
+      } finally {
+        restore();
+        f.store.jobs.claim = claim;
+      }
+      const made = await f.store.sessions.listScheduled(f.org.id, f.clock.now());
+      expect(made.map((s) => s.teacherId)).to.deep.equal([colleague.id]);
+      expect((await trail(made[0]!.id)).at(-1)).to.deep.equal(['session.reschedule', 'TEACHER_LEFT']);
+    });
+  }
 
   // Nobody free: the admins see the session on their list, and give or cancel it from there.
   const busyColleague = async () => {
