@@ -33,6 +33,8 @@ import { TeacherHandover } from './subjects/teacher-handover.js';
 import { SubjectArchive } from './subjects/subject-archive.js';
 import { SubjectRollover } from './subjects/subject-rollover.js';
 import { LeavingTeacherSessions } from './subjects/leaving-teacher.js';
+import { UnstaffedSessions } from './subjects/unstaffed-sessions.js';
+import { UnstaffedNotice } from './notifications/unstaffed-notice.js';
 import { BulkDeactivation } from './users/bulk-deactivation.js';
 import { FirstTeacherChange } from './timetable/first-teacher.js';
 import { TimetableService } from './timetable/timetable-service.js';
@@ -60,6 +62,8 @@ export interface Services {
   subjectImport: CsvSubjectImport;
   /** A teacher's subjects handed to a colleague and back. */
   handover: TeacherHandover;
+  /** The upcoming sessions whose teacher can no longer run them, for the admins to give or cancel. */
+  unstaffed: UnstaffedSessions;
   /** Last year's subjects archived, and back. */
   subjectArchive: SubjectArchive;
   /** Next year's subjects made from last year's (README, Admin console). */
@@ -231,17 +235,6 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     lifecycle: new SessionLifecycle(live),
     scheduler: new CloseScheduler(store, closer, deps.logger, clock, scheduling, new SessionOpener(live)),
   };
-  const leavingTeacher = new LeavingTeacherSessions(live, attendance.lifecycle);
-  const { users, organisations } = createAccountServices(deps, leavingTeacher);
-  const subjects = new SubjectService({
-    store,
-    clock,
-    events,
-    reopenWindowMs: settings.reopenWindowMs,
-    firstTeacher: new FirstTeacherChange(live, attendance.lifecycle),
-    leavingTeacher,
-  });
-  const timetable = new TimetableService(live, attendance.sessions, attendance.lifecycle);
   const links = new AccountLinkMail({
     store,
     publicUrl: settings.accounts.publicUrl,
@@ -266,6 +259,21 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     publicUrl: settings.accounts.publicUrl,
     now: clock,
   });
+  const leavingTeacher = new LeavingTeacherSessions(
+    live,
+    attendance.lifecycle,
+    new UnstaffedNotice({ store, emails, publicUrl: settings.accounts.publicUrl, defaultTimezone: settings.defaultTimezone }),
+  );
+  const { users, organisations } = createAccountServices(deps, leavingTeacher);
+  const subjects = new SubjectService({
+    store,
+    clock,
+    events,
+    reopenWindowMs: settings.reopenWindowMs,
+    firstTeacher: new FirstTeacherChange(live, attendance.lifecycle),
+    leavingTeacher,
+  });
+  const timetable = new TimetableService(live, attendance.sessions, attendance.lifecycle);
   return {
     jobs,
     outbox,
@@ -297,6 +305,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     subjects,
     subjectImport: new CsvSubjectImport({ store, subjects }),
     handover: new TeacherHandover({ store, clock, subjects }),
+    unstaffed: new UnstaffedSessions(live, attendance.lifecycle),
     subjectArchive: new SubjectArchive({ store, clock }),
     subjectRollover: new SubjectRollover({ store, clock, subjects, timetable }),
     deactivation: new BulkDeactivation({ store, clock, events, subjects, leavingTeacher }),

@@ -17,6 +17,7 @@ import { organisationRoutes } from './routes/organisation.js';
 import { subjectRoutes } from './routes/subjects.js';
 import { studentSubjectRoutes } from './routes/student-subjects.js';
 import { teacherHandoverRoutes } from './routes/teacher-handover.js';
+import { unstaffedSessionRoutes } from './routes/unstaffed-sessions.js';
 import { userRoutes } from './routes/users.js';
 import { attendanceRoutes } from './routes/attendance.js';
 import { classPhotoRoutes } from './routes/class-photo.js';
@@ -39,6 +40,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   subjectRoutes,
   studentSubjectRoutes,
   teacherHandoverRoutes,
+  unstaffedSessionRoutes,
   attendanceRoutes,
   classPhotoRoutes,
   reportRoutes,

@@ -1,7 +1,8 @@
 /**
  * Admin console: users (with a student's guardian contacts and subjects), CSV import (users, guardian contacts), OneRoster import
  * and attendance export, subjects and enrolments, classroom location and networks, face references (with consent) and proposals, class photo,
- * terms and holidays, alert rules, organisation settings with absence categories, webhooks, the email outbox and the
+ * terms and holidays, alert rules, organisation settings with absence categories, webhooks, sessions left without a
+ * teacher, the email outbox and the
  * audit trail. One page; the address fragment (#users, #import, ...) picks the section,
  * so each can be bookmarked.
  */
@@ -18,6 +19,7 @@ import { bindTeacherSubjects } from './admin/teacher-subjects.js';
 import { bindOneRoster } from './admin/oneroster.js';
 import { bindOneRosterExport, loadOneRosterExport } from './admin/oneroster-export.js';
 import { bindOutbox, loadOutbox } from './admin/outbox.js';
+import { loadUnstaffed } from './admin/unstaffed.js';
 import { bindFaces } from './admin/faces.js';
 import { bindOrganisation, loadOrganisation } from './admin/organisation.js';
 import { loadProposals } from './admin/proposals.js';
@@ -43,6 +45,7 @@ const TABS = [
   'alerts',
   'organisation',
   'webhooks',
+  'unstaffed',
   'outbox',
   'audit',
 ] as const;
@@ -59,6 +62,7 @@ const LOADERS: Partial<Record<Tab, [() => Promise<unknown>, string]>> = {
   alerts: [loadAlertRules, 'alerts-error'],
   organisation: [() => Promise.all([loadOrganisation(), loadAbsenceCategories()]), 'org-error'],
   webhooks: [loadWebhooks, 'webhooks-error'],
+  unstaffed: [loadUnstaffed, 'unstaffed-error'],
   outbox: [loadOutbox, 'outbox-error'],
   audit: [loadAudit, 'audit-error'],
 };

@@ -120,6 +120,26 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(await s.sessions.listActiveForTeacher(elsewhere.id, 't1')).to.deep.equal([]);
     });
 
+    it("listScheduled returns the organisation's scheduled sessions starting after the instant, earliest first", async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const other = await s.subjects.create(org.id, newSubject());
+      const later = await s.sessions.create(org.id, newSession(other.id, 't2', { status: 'scheduled', startsAt: at(5), closesAt: at(6) }));
+      const sooner = await s.sessions.create(
+        org.id,
+        newSession(subject.id, 't1', { status: 'scheduled', startsAt: at(3), closesAt: at(4) }),
+      );
+      // Started already (the opener's to open), open, closed or cancelled: not upcoming.
+      await s.sessions.create(org.id, newSession(subject.id, 't1', { status: 'scheduled', startsAt: at(1), closesAt: at(2) }));
+      await s.sessions.create(org.id, newSession(subject.id, 't1', { status: 'open', startsAt: at(3), closesAt: at(9) }));
+      await s.sessions.create(org.id, newSession(subject.id, 't1', { status: 'cancelled', startsAt: at(7), closesAt: at(8) }));
+      const got = await s.sessions.listScheduled(org.id, at(2));
+      expect(got.map((x) => x.id)).to.deep.equal([sooner.id, later.id]);
+      expect(got[0]).to.deep.equal(sooner);
+      const elsewhere = await makeOrg(s);
+      expect(await s.sessions.listScheduled(elsewhere.id, at(0))).to.deep.equal([]);
+    });
+
     it('transition is a compare-and-set on status', async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);

@@ -1,12 +1,14 @@
 // The admin's changes during a year, by a client written from README.md ("Admin console", "Links
-// that stop working"), docs/privacy.md and the OpenAPI document only, on one production node: the
-// year's subjects from one CSV, a teacher away handed over to a colleague and back, a mistyped
-// email corrected (the link mailed to it then voided), and a guardian's consent recorded and
-// withdrawn.
+// that stop working"), docs/privacy.md, docs/authorization.md and the OpenAPI document only, on
+// one production node: the year's subjects from one CSV, a teacher away handed over to a
+// colleague and back, a mistyped email corrected (the link mailed to it then voided), a
+// guardian's consent recorded and withdrawn, and a teacher deactivated whose class nobody could
+// take, given to a colleague from the list of sessions left without a teacher.
 import { expect } from 'chai';
 import { tokenFromMail } from '../support/mail.js';
-import { firstRunWith, people, useDeployment } from './deployment.js';
+import { firstRunWith, people, useDeployment, useSockets } from './deployment.js';
 import { detailsOf, refusalOf, type Tokens, type UserView } from './http-client.js';
+import { data, send } from './socket-client.js';
 
 interface Subject {
   id: string;
@@ -21,9 +23,10 @@ interface Handover {
   subjects: { subjectId: string; code: string; before: string[]; after: string[] }[];
 }
 
-describe('docs client: the admin during the year (subjects CSV, hand-over, an email corrected, consents)', function () {
+describe('docs client: the admin during the year (subjects CSV, hand-over, an email corrected, consents, a class left without a teacher)', function () {
   this.timeout(60_000);
   const dep = useDeployment('docs-staff-changes', 1);
+  const open = useSockets(dep);
   const staff = people('c', 2, 0);
   const pupils = people('c', 0, 3);
   let admin: Tokens;
@@ -165,5 +168,52 @@ describe('docs client: the admin during the year (subjects CSV, hand-over, an em
     expect(history.body.items[0]!.withdrawnAt).to.be.a('string');
     const twice = await http().request<{ withdrawn: number }>('DELETE', `/api/v1/users/${id}/consents`, { token: admin.accessToken });
     expect(twice.body.withdrawn, 'idempotent').to.equal(0);
+  });
+
+  it("a teacher deactivated whose class nobody could take: on the admins' list, then given to a colleague", async () => {
+    const away = idOf(staff[0]!.email);
+    const colleague = idOf(staff[1]!.email);
+    const hist = subjects.find((s) => s.code === '9B-HIST')!;
+    expect(hist.teacherIds, 'taught by the one teacher alone').to.deep.equal([away]);
+    const teacher = await http().login(staff[0]!.email, staff[0]!.password);
+    const socket = await open(0, () => teacher.accessToken);
+    const startsAt = new Date(Date.now() + 86_400_000);
+    const closesAt = new Date(startsAt.getTime() + 3_600_000);
+    const session = data(
+      await send(socket, 'session:open', { subjectId: hist.id, startsAt: startsAt.toISOString(), closesAt: closesAt.toISOString() }),
+    );
+    expect(session.status).to.equal('scheduled');
+    socket.close();
+    expect((await http().post(`/api/v1/users/${away}/deactivate`, {}, admin.accessToken)).status).to.equal(200);
+
+    interface Unstaffed {
+      session: { id: string; teacherId: string; subjectCode: string };
+      teacherName: string | null;
+      why: string;
+      teachers: { id: string; name: string }[];
+    }
+    const listed = async () => (await http().get<{ items: Unstaffed[] }>('/api/v1/unstaffed-sessions', admin.accessToken)).body.items;
+    const [left] = await listed();
+    expect(left).to.deep.include({ why: 'deactivated', teachers: [], teacherName: staff[0]!.name });
+    expect(left!.session).to.include({ id: session.id, teacherId: away, subjectCode: '9B-HIST' });
+    // Nobody to give it to: refused, as the page would say.
+    const refused = await http().post(`/api/v1/unstaffed-sessions/${session.id}/teacher`, { teacherId: colleague }, admin.accessToken);
+    expect(refusalOf(refused)).to.deep.equal([400, 'VALIDATION_FAILED']);
+
+    // The colleague made a teacher of the subject (the deactivated teacher may stay), then given it.
+    const patched = await http().request('PATCH', `/api/v1/subjects/${hist.id}`, {
+      token: admin.accessToken,
+      json: { teacherIds: [away, colleague] },
+    });
+    expect(patched.status, patched.text).to.equal(200);
+    expect((await listed())[0]!.teachers.map((t) => t.id)).to.deep.equal([colleague]);
+    const given = await http().post<{ id: string; teacherId: string; status: string }>(
+      `/api/v1/unstaffed-sessions/${session.id}/teacher`,
+      { teacherId: colleague },
+      admin.accessToken,
+    );
+    expect(given.status, given.text).to.equal(200);
+    expect(given.body).to.include({ id: session.id, teacherId: colleague, status: 'scheduled' });
+    expect(await listed()).to.deep.equal([]);
   });
 });

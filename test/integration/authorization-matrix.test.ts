@@ -61,6 +61,18 @@ async function absentTeacher(fx: Fixture): Promise<{ absent: User; cover: User }
   await createSubject(fx.srv.store, fx.subject.orgId, [absent.id]);
   return { absent, cover: await createUser(fx.srv.store, fx.subject.orgId, 'teacher') };
 }
+/** A session scheduled tomorrow in the name of a deactivated teacher of its subject, and an active teacher of it free then. */
+async function unstaffedSession(fx: Fixture, rest: string): Promise<{ path: string; cover: User }> {
+  const { store } = fx.srv;
+  const gone = await createUser(store, fx.subject.orgId, 'teacher', { active: false });
+  const cover = await createUser(store, fx.subject.orgId, 'teacher');
+  const subject = await createSubject(store, fx.subject.orgId, [gone.id, cover.id]);
+  const session = await createCodeSession(store, fx.subject.orgId, subject.id, gone.id, {
+    status: 'scheduled',
+    startsAt: new Date(Date.now() + 86_400_000),
+  });
+  return { path: `/unstaffed-sessions/${session.id}${rest}`, cover };
+}
 /** A multipart upload of one small file under "photo" (its bytes are never analysed here). */
 function multipartPhoto(): { raw: string; contentType: string } {
   const boundary = 'matrix-boundary';
@@ -643,6 +655,21 @@ const MATRIX: Row[] = [
       await fx.srv.app.services.handover.handOver(actor, absent.id, { toTeacherId: cover.id, keepAbsent: false, teacherOverlap: false });
       return { path: `/users/${absent.id}/handover/back`, body: {} };
     },
+    expect: ADMIN_OBJECT(200),
+  },
+  // Sessions left without a teacher: this org's admins; another's finds no such session.
+  { op: 'GET /api/v1/unstaffed-sessions', request: () => ({ path: '/unstaffed-sessions' }), expect: ADMIN_COLLECTION(200) },
+  {
+    op: 'POST /api/v1/unstaffed-sessions/{id}/teacher',
+    request: async (fx) => {
+      const { path, cover } = await unstaffedSession(fx, '/teacher');
+      return { path, body: { teacherId: cover.id } };
+    },
+    expect: ADMIN_OBJECT(200),
+  },
+  {
+    op: 'POST /api/v1/unstaffed-sessions/{id}/cancel',
+    request: async (fx) => ({ path: (await unstaffedSession(fx, '/cancel')).path, body: {} }),
     expect: ADMIN_OBJECT(200),
   },
   // Guardian contacts of the target student: this org's admins (the student themself is in excuses.test.ts).

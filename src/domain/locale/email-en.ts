@@ -64,6 +64,18 @@ export const emailEn = {
   'digest.newAlerts': 'New alerts since yesterday: {count}.',
   'digest.unsubscribe': 'Stop digest emails:',
 
+  'unstaffed.subject': {
+    one: 'A session left without a teacher: {subjects}',
+    other: '# sessions left without a teacher: {subjects}',
+  },
+  'unstaffed.intro': {
+    one: '{teacher} can no longer teach this session of {organisation}, and no teacher of its subject was free to take it:',
+    other: '{teacher} can no longer teach these sessions of {organisation}, and no teacher of their subject was free to take them:',
+  },
+  'unstaffed.session': '{subject}, {time}',
+  'unstaffed.action': 'Give each to a teacher or cancel it on the admin console: {url}',
+  'unstaffed.footer': 'You receive this email as an admin of {organisation}.',
+
   'status.scheduled': 'scheduled',
   'status.open': 'open',
   'status.closing': 'closing',

@@ -67,6 +67,19 @@ export const emailFr: CatalogOf<typeof emailEn> = {
   'digest.newAlerts': 'Nouvelles alertes depuis hier : {count}.',
   'digest.unsubscribe': 'Ne plus recevoir le récapitulatif :',
 
+  'unstaffed.subject': {
+    one: 'Une séance sans enseignant : {subjects}',
+    other: '# séances sans enseignant : {subjects}',
+  },
+  'unstaffed.intro': {
+    one: '{teacher} ne peut plus assurer cette séance de {organisation}, et aucun enseignant de la matière n’était libre pour la reprendre :',
+    other:
+      '{teacher} ne peut plus assurer ces séances de {organisation}, et aucun enseignant de leur matière n’était libre pour les reprendre :',
+  },
+  'unstaffed.session': '{subject}, {time}',
+  'unstaffed.action': 'Confiez chacune à un enseignant ou annulez-la dans la console d’administration : {url}',
+  'unstaffed.footer': 'Vous recevez cet e-mail en tant qu’administrateur·rice de {organisation}.',
+
   'status.scheduled': 'prévue',
   'status.open': 'ouverte',
   'status.closing': 'en clôture',

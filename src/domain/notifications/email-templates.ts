@@ -158,3 +158,31 @@ export function digestEmail(lang: EmailLanguage, d: DigestContent, unsubscribeUr
     unsubscribeUrl,
   );
 }
+
+export interface UnstaffedContent {
+  recipientName: string;
+  organisation: string;
+  /** The account that can no longer teach them. */
+  teacherName: string;
+  sessions: { subjectCode: string; subjectName: string; startsAt: Date }[];
+  /** The admin console's list of sessions left without a teacher. */
+  consoleUrl: string;
+}
+
+/** To an admin: one hand-over's sessions that no teacher of their subject was free to take, times in the organisation's zone. */
+export function unstaffedEmail(lang: EmailLanguage, timeZone: string, c: UnstaffedContent, unsubscribeUrl: string): RenderedEmail {
+  const s = emailText(lang, timeZone);
+  const count = c.sessions.length;
+  return render(
+    s.t('unstaffed.subject', { count, subjects: [...new Set(c.sessions.map((x) => x.subjectCode))].join(', ') }),
+    [
+      s.t('hello', { name: c.recipientName }),
+      s.t('unstaffed.intro', { count, teacher: c.teacherName, organisation: c.organisation }),
+      c.sessions.map((x) => s.t('unstaffed.session', { subject: `${x.subjectCode} ${x.subjectName}`, time: s.dateTime(x.startsAt) })),
+      s.t('unstaffed.action', { url: c.consoleUrl }),
+      s.t('unstaffed.footer', { organisation: c.organisation }),
+    ],
+    s.t('alert.unsubscribe'),
+    unsubscribeUrl,
+  );
+}

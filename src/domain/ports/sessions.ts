@@ -106,6 +106,11 @@ export interface SessionRepository {
   /** Open or scheduled sessions held by this teacher (`teacherId`), whatever their subject. */
   listActiveForTeacher(orgId: string, teacherId: string): Promise<AttendanceSession[]>;
   /**
+   * The organisation's `scheduled` sessions starting after `after`, earliest start first (then
+   * id): the upcoming classes, read through an index on (organisation, status, start).
+   */
+  listScheduled(orgId: string, after: Date): Promise<AttendanceSession[]>;
+  /**
    * Compare-and-set: applies the patch only when the session's status is one of `from`.
    * Returns the updated session, or null when the status did not match.
    */

@@ -9,6 +9,7 @@ import { withActiveTeachers } from './active-teachers.js';
 import { meetingTeacherId } from '../timetable/meeting-teacher.js';
 import { auditEntry } from '../audit-log.js';
 import { AppError } from '../../shared/app-error.js';
+import type { UnstaffedNotice } from '../notifications/unstaffed-notice.js';
 
 /** The audit reason of a session handed over because its teacher can no longer teach. */
 export const TEACHER_LEFT = 'TEACHER_LEFT';
@@ -31,20 +32,23 @@ export interface LeftSessions {
  * teachers only: withActiveTeachers), or, scheduled by hand, to the first of the subject's
  * active teachers free then. That teacher is held to one class at a time, under their lock and
  * the subject's as an open is: a session with no such teacher free stays as it is, audited
- * `session.unstaffed` for the admins (the audit log, and the subject's other teachers and admins
- * still run it). An open session keeps its teacher: it is running.
+ * `session.unstaffed`, listed for the admins to give or cancel (UnstaffedSessions) and told them
+ * by email (UnstaffedNotice); the subject's other teachers and admins still run it. An open
+ * session keeps its teacher: it is running.
  */
 export class LeavingTeacherSessions {
   constructor(
     private readonly deps: DomainDeps,
     private readonly lifecycle: SessionLifecycle,
+    /** Tells the admins of sessions left unstaffed, once per call that left any (UnstaffedNotice). */
+    private readonly notice?: Pick<UnstaffedNotice, 'send'>,
   ) {}
 
   /** All the teacher's scheduled sessions; with `subjectIds`, those of these subjects only (the teacher taken off them). */
   async handOver(actor: Actor, teacherId: string, subjectIds?: readonly string[]): Promise<LeftSessions> {
     const { store, now } = this.deps;
     const out: LeftSessions = { handed: [], unstaffed: [] };
-    const held = await store.sessions.listActiveForTeacher(actor.orgId, teacherId);
+    const held = await this.listUnderLock(actor, teacherId);
     const only = subjectIds ? new Set(subjectIds) : null;
     for (const session of held) {
       if (effectiveStatus(session, now()) !== 'scheduled' || (only && !only.has(session.subjectId))) continue;
@@ -77,7 +81,36 @@ export class LeavingTeacherSessions {
         this.deps.logger.warn({ orgId: actor.orgId, sessionId: session.id, teacherId }, 'scheduled session left without a teacher');
       } else out.handed.push(session.id);
     }
+    const { notice } = this;
+    if (notice && out.unstaffed.length > 0) {
+      // In the background, after the change is answered: an email queued late (or not at all,
+      // logged by the job runner) must not fail the role change already stored.
+      const ids = [...out.unstaffed];
+      this.deps.jobs.run('unstaffed.notice', async () => {
+        await notice.send(actor.orgId, teacherId, ids);
+      });
+    }
     return out;
+  }
+
+  /**
+   * The teacher's sessions, listed under their lock, which the timetable run holds from reading
+   * them as an active teacher to writing their session (timetable-job.ts): a run that read them
+   * before the change was stored has written its session by then, and one after passes them over.
+   * A lock still busy after its wait (about three seconds) is logged and the list read without it:
+   * the change is stored already, and a hand-over missing a session beats one not made.
+   */
+  private async listUnderLock(actor: Actor, teacherId: string): Promise<AttendanceSession[]> {
+    const { store } = this.deps;
+    try {
+      return await withSlotLocks(this.deps, actor.orgId, [{ kind: 'teacher', id: teacherId }], () =>
+        store.sessions.listActiveForTeacher(actor.orgId, teacherId),
+      );
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'CONFLICT') throw err;
+      this.deps.logger.warn({ err, orgId: actor.orgId, teacherId }, "teacher's lock busy: their sessions listed without it");
+      return store.sessions.listActiveForTeacher(actor.orgId, teacherId);
+    }
   }
 
   /**

@@ -16,6 +16,7 @@ import { effectiveStatus } from '../sessions/views.js';
 import { doubleBooked, overlaps, teacherClashes, unnamedFor, withheldNote, type Window } from '../sessions/clashes.js';
 import { issue } from '../../shared/validation-issues.js';
 import { meetingTeacherId } from './meeting-teacher.js';
+import { withActiveTeachers } from '../subjects/active-teachers.js';
 
 /** How far ahead the sessions of an edited meeting are looked for (the job's horizon is far shorter). */
 export const FOLLOW_DAYS = 400;
@@ -146,6 +147,9 @@ export class MeetingFollower {
     const today = dayIn(timezone, now());
     const occurrences = await store.timetable.listOccurrences(actor.orgId, [after.id], today, addDays(today, FOLLOW_DAYS));
     const plan: FollowPlan = { meetingId: after.id, moves: [], cancels: [] };
+    // The rule over the subject's active teachers, as the run and the hand-over read it: a moved
+    // session never goes to an account made a student or an admin, or deactivated, still listed.
+    const ruled = (await withActiveTeachers(store, actor.orgId, subject)) ?? subject;
     for (const o of occurrences) {
       if (o.state !== 'created' || o.sessionId === null) continue;
       const session = await store.sessions.get(actor.orgId, o.sessionId);
@@ -156,7 +160,7 @@ export class MeetingFollower {
         continue;
       }
       try {
-        const change = await this.followerChange(actor, subject, session, before, after, o.day, timezone);
+        const change = await this.followerChange(actor, ruled, session, before, after, o.day, timezone);
         const problems = validateWindow(change, { now: now() });
         if (problems.length > 0) throw windowError(problems);
         plan.moves.push({ session, day: o.day, change });
@@ -272,7 +276,9 @@ export class MeetingFollower {
     // The session keeps the grace it was given: the teacher's or organisation's at creation.
     const graceMs = session.lateAfter.getTime() - session.startsAt.getTime();
     const lateAfter = new Date(Math.min(startsAt.getTime() + graceMs, closesAt.getTime()));
-    // The meeting's teacher while they teach the subject, else its first teacher's (meetingTeacherId).
+    // The meeting's teacher while they teach the subject, else its first teacher's (meetingTeacherId),
+    // `subject` with its active teachers only; none: it stays whose it is, listed for the admins
+    // (UnstaffedSessions) when that account can no longer teach it.
     const teacherId = meetingTeacherId(after, subject) ?? session.teacherId;
     const room = roomOrNull(after.location, after.allowedIpRanges);
     const same = (k: keyof Meeting) => JSON.stringify(before[k]) === JSON.stringify(after[k]);

@@ -93,7 +93,7 @@ async function createForOrganisation(
       counts.waiting += 1;
       continue;
     }
-    const outcome = await createOne(deps, sessions, org, slot, now, counts);
+    const outcome = await createOne(deps, sessions, org, slot, teacherId, now, counts);
     if (outcome) counts[outcome] += 1;
   }
 }
@@ -103,6 +103,7 @@ async function createOne(
   sessions: SessionService,
   org: Organisation,
   slot: Slot,
+  teacherId: string,
   now: Date,
   counts: TimetableRunCounts,
 ): Promise<'created' | 'waiting' | 'failed' | null> {
@@ -114,9 +115,18 @@ async function createOne(
   try {
     // Under the subject's lease, the one a change of its first teacher holds (FirstTeacherChange):
     // the teacher is read when nothing can change it, and a change waiting for the lease finds
-    // the session created, and its occurrence recorded, and hands it over.
-    return await withSlotLocks(deps, orgId, [{ kind: 'subject', id: slot.subjectId }], () =>
-      createUnderLease(deps, sessions, org, slot, counts),
+    // the session created, and its occurrence recorded, and hands it over. And under the
+    // teacher's, the one a role change's or deactivation's hand-over takes to list their sessions
+    // (LeavingTeacherSessions): read active here, the teacher's session is written before that
+    // list is read, and handed over with the rest; read after, they are passed over.
+    return await withSlotLocks(
+      deps,
+      orgId,
+      [
+        { kind: 'subject', id: slot.subjectId },
+        { kind: 'teacher', id: teacherId },
+      ],
+      () => createUnderLease(deps, sessions, org, slot, teacherId, counts),
     );
   } catch (err) {
     await timetable.releaseOccurrence(orgId, slot.meetingId, slot.day);
@@ -131,6 +141,7 @@ async function createUnderLease(
   sessions: SessionService,
   org: Organisation,
   slot: Slot,
+  lockedTeacherId: string,
   counts: TimetableRunCounts,
 ): Promise<'created' | 'waiting' | null> {
   const { timetable } = deps.store;
@@ -147,6 +158,9 @@ async function createUnderLease(
     current.weekday !== isoWeekday(slot.day) ||
     !sameSlot(slotOf(current, org.timezone, slot.day), slot) ||
     !teacherId ||
+    // The teacher changed since the run's read (a role change, the subject's teachers): the next
+    // run decides again under the new teacher's lock.
+    teacherId !== lockedTeacherId ||
     subject?.archivedAt !== null
   ) {
     await timetable.releaseOccurrence(orgId, slot.meetingId, slot.day);

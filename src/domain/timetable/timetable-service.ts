@@ -289,7 +289,7 @@ export class TimetableService {
     for (let attempt = 1; ; attempt += 1) {
       const before = await this.meetingForStaff(actor, meetingId);
       // The sessions' teacher after the edit (MeetingFollower.followerChange), as read before the leases.
-      const { teacherId } = editOf(before.subject, before.meeting, input);
+      const { teacherId } = editOf(await this.ruled(actor, before.subject), before.meeting, input);
       const locks: SlotLockKey[] = [
         // Always the subject's, even with `parallel`: a change of its first teacher holds it too.
         { kind: 'subject', id: before.subject.id },
@@ -320,7 +320,7 @@ export class TimetableService {
     // Read under the leases: a change of the subject's first teacher, or another edit, that
     // landed meanwhile is the one to build on (the sessions go to the teacher it left).
     const { subject, meeting } = await this.meetingForStaff(actor, meetingId);
-    const { patch, changed, next, teacherId } = editOf(subject, meeting, input);
+    const { patch, changed, next, teacherId } = editOf(await this.ruled(actor, subject), meeting, input);
     if (changed.length === 0) return { meeting, rescheduled: [], cancelled: [], abandoned: { rescheduled: [], cancelled: [] } };
     if (!input.teacherOverlap && teacherId !== lockedTeacherId) return null;
     await this.follower.assertFits(actor, subject, next);
@@ -482,13 +482,38 @@ export class TimetableService {
       await sleep(TAP_WAIT_PAUSE_MS);
     }
     try {
-      const session = await withSlotLocks(this.deps, actor.orgId, [{ kind: 'subject', id: subjectId }], async () => {
-        // Read again under the lease: an edit of the meeting or of the subject's teachers that
-        // landed since is the one to follow.
-        const current = await timetable.getMeeting(actor.orgId, meetingId);
-        if (!current) throw new AppError('NOT_FOUND', 'No such meeting.');
-        // Never in the name of an account no longer an active teacher (withActiveTeachers).
-        const subject = await withActiveTeachers(this.deps.store, actor.orgId, await this.deps.store.subjects.get(actor.orgId, subjectId));
+      const session = await this.tapUnderLeases(actor, meetingId, subjectId, day, at);
+      await timetable.completeOccurrence(actor.orgId, meetingId, day, session.id, this.deps.now());
+      return session;
+    } catch (err) {
+      await timetable.releaseOccurrence(actor.orgId, meetingId, day);
+      throw err;
+    }
+  }
+
+  /**
+   * The tapped session, made under the subject's lease and its teacher's: the lease a role
+   * change's or deactivation's hand-over takes to list that teacher's sessions (as the run,
+   * timetable-job.ts), so a tap that read them as active has made its session before that list
+   * is read. A teacher changed between the read and the leases is read again under the new one.
+   */
+  private async tapUnderLeases(actor: Actor, meetingId: string, subjectId: string, day: string, at: Date): Promise<StaffSessionView> {
+    const { timetable } = this.deps.store;
+    const ruled = async (): Promise<{ current: Meeting; teacherId: string | undefined }> => {
+      const current = await timetable.getMeeting(actor.orgId, meetingId);
+      if (!current) throw new AppError('NOT_FOUND', 'No such meeting.');
+      // Never in the name of an account no longer an active teacher (withActiveTeachers).
+      const subject = await withActiveTeachers(this.deps.store, actor.orgId, await this.deps.store.subjects.get(actor.orgId, subjectId));
+      return { current, teacherId: meetingTeacherId(current, subject) };
+    };
+    for (let attempt = 1; ; attempt += 1) {
+      const locked = (await ruled()).teacherId;
+      const locks: SlotLockKey[] = [{ kind: 'subject', id: subjectId }, ...(locked ? [{ kind: 'teacher' as const, id: locked }] : [])];
+      const session = await withSlotLocks(this.deps, actor.orgId, locks, async () => {
+        // Read again under the leases: an edit of the meeting or of the subject's teachers, or a
+        // role change, that landed since is the one to follow.
+        const { current, teacherId } = await ruled();
+        if (teacherId !== locked) return null;
         const now = await this.slotOf(actor.orgId, current, day);
         assertNotOver(now, this.deps.now());
         return this.sessions.open(
@@ -501,14 +526,11 @@ export class TimetableService {
             // The timetable placed this class; the teacher's other bookings were checked when its meeting was.
             teacherOverlap: true,
           },
-          { meetingId, room: now.room, subjectLeaseHeld: true, teacherId: meetingTeacherId(current, subject) ?? actor.id },
+          { meetingId, room: now.room, subjectLeaseHeld: true, teacherId: teacherId ?? actor.id },
         );
       });
-      await timetable.completeOccurrence(actor.orgId, meetingId, day, session.id, this.deps.now());
-      return session;
-    } catch (err) {
-      await timetable.releaseOccurrence(actor.orgId, meetingId, day);
-      throw err;
+      if (session) return session;
+      if (attempt >= EDIT_TRIES) throw new AppError('CONFLICT', "The subject's teachers are changing; retry in a moment.");
     }
   }
 
@@ -555,6 +577,11 @@ export class TimetableService {
     if (!subject) throw new AppError('NOT_FOUND', 'No such subject.');
     assertStaffOf(actor, subject);
     return subject;
+  }
+
+  /** The subject as the meeting rule reads it: its active teachers only (withActiveTeachers). */
+  private async ruled(actor: Actor, subject: Subject): Promise<Subject> {
+    return (await withActiveTeachers(this.deps.store, actor.orgId, subject)) ?? subject;
   }
 
   private async meetingForStaff(actor: Actor, meetingId: string): Promise<{ subject: Subject; meeting: Meeting }> {
@@ -639,7 +666,8 @@ function editOf(
   if (input.allowedIpRanges !== undefined) patch.allowedIpRanges = [...new Set(input.allowedIpRanges)];
   const changed = (Object.keys(patch) as Array<keyof MeetingPatch>).filter((k) => JSON.stringify(patch[k]) !== JSON.stringify(meeting[k]));
   const next = { ...meeting, ...patch };
-  return { patch, changed, next, teacherId: next.teacherId ?? subject.teacherIds[0] };
+  // Whose its sessions become (MeetingFollower.followerChange): `subject` with its active teachers.
+  return { patch, changed, next, teacherId: meetingTeacherId(next, subject) };
 }
 
 function view(slot: Slot, o: Pick<Occurrence, 'state' | 'sessionId'> | null): UpcomingSlot {

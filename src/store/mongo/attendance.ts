@@ -59,6 +59,10 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
       const docs = await m.sessions.find(q.teacherActiveSessionsFilter(orgId, teacherId)).sort(q.ACTIVE_SESSIONS_SORT).lean<SessionDoc[]>();
       return docs.map(toSession);
     },
+    async listScheduled(orgId, after) {
+      const docs = await m.sessions.find(q.scheduledSessionsFilter(orgId, after)).sort(q.ACTIVE_SESSIONS_SORT).lean<SessionDoc[]>();
+      return docs.map(toSession);
+    },
     async transition(orgId, id, from, patch, fence) {
       if (from.length === 0) return null;
       if (!fence) {

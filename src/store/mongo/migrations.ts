@@ -315,6 +315,15 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       await buildIndexes(models);
     },
   },
+  {
+    version: 27,
+    // Declared in session-schemas.ts: the admins' list of sessions left without a teacher reads
+    // the organisation's scheduled sessions (listScheduled; SQLite's migration 42).
+    name: 'scheduled sessions of an organisation',
+    up: async ({ models }) => {
+      await buildIndexes(models);
+    },
+  },
 ];
 
 async function dedupeMeetings(models: Models): Promise<void> {

@@ -163,6 +163,12 @@ export const teacherActiveSessionsFilter = (orgId: string, teacherId: string): Q
   status: { $in: [...ACTIVE_STATUSES] },
 });
 export const ACTIVE_SESSIONS_SORT: Sort = { startsAt: 1, _id: 1 };
+/** The organisation's upcoming classes (sessions.listScheduled), through index org_status_starts. */
+export const scheduledSessionsFilter = (orgId: string, after: Date): QueryFilter<SessionDoc> => ({
+  orgId,
+  status: 'scheduled',
+  startsAt: { $gt: after },
+});
 
 export type TransitionPatch = SessionTransitionPatch;
 

@@ -76,3 +76,5 @@ sessionSchema.index({ status: 1, closesAt: 1 }, { name: 'status_closes_at' });
 sessionSchema.index({ orgId: 1, createdAt: -1 }, { name: 'org_created' });
 // One class at a time per teacher: a teacher's open and scheduled sessions (listActiveForTeacher).
 sessionSchema.index({ orgId: 1, teacherId: 1, status: 1 }, { name: 'org_teacher_status' });
+// The organisation's upcoming classes (listScheduled): the admins' list of sessions left without a teacher (migration 27).
+sessionSchema.index({ orgId: 1, status: 1, startsAt: 1, _id: 1 }, { name: 'org_status_starts' });

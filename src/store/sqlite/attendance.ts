@@ -56,6 +56,9 @@ const TRANSITION_COLUMNS: Record<(typeof TRANSITION_FIELDS)[number], string> = {
   meetingEdit: 'meeting_edit',
 };
 
+/** The organisation's upcoming classes (sessions.listScheduled), through sessions_org_status_start (migration 42). */
+export const SCHEDULED_SESSIONS = `SELECT * FROM sessions WHERE org_id = ? AND status = 'scheduled' AND starts_at > ? ORDER BY starts_at, id`;
+
 export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepository {
   const insert = insertSql(sessions, false);
   return {
@@ -115,6 +118,9 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
         .stmt(`SELECT * FROM sessions WHERE org_id = ? AND teacher_id = ? AND status IN (${ACTIVE}) ORDER BY starts_at, id`)
         .all(orgId, teacherId)
         .map(sessions.fromRow);
+    },
+    async listScheduled(orgId, after) {
+      return db.stmt(SCHEDULED_SESSIONS).all(orgId, after.getTime()).map(sessions.fromRow);
     },
     async transition(orgId, id, from, patch, fence) {
       if (from.length === 0) return null;

@@ -1051,6 +1051,16 @@ ${standingTrigger(
       END;
     `,
   },
+  {
+    version: 42,
+    // The admins' list of upcoming sessions whose teacher can no longer run them (docs/authorization.md,
+    // "Sessions left without a teacher") is computed from the organisation's scheduled sessions
+    // (sessions.listScheduled); without this it scanned every session the organisation ever had.
+    name: 'scheduled sessions of an organisation',
+    sql: `
+      CREATE INDEX sessions_org_status_start ON sessions (org_id, status, starts_at, id);
+    `,
+  },
 ];
 
 /**

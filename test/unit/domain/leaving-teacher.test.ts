@@ -2,14 +2,21 @@ import { expect } from 'chai';
 import type { Actor } from '../../../src/domain/actor.js';
 import type { Subject } from '../../../src/domain/ports/subjects.js';
 import type { User } from '../../../src/domain/ports/users.js';
-import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
+import type { LiveFixture } from '../../support/live-fixture.js';
+import { beforeNextCall, useLiveFixture } from '../../support/race-fixture.js';
+import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
 // A teacher an admin makes a student, or deactivates, alone or with others: no class is run in
 // their name any more (docs/authorization.md, "A role change or a deactivation"). Their sessions
 // still scheduled go to a teacher of the subject free then, else stay, audited for the admins.
 // The fixture's clock stands at Monday 2 March 2026, 10:00 in Paris.
 
-describe('the scheduled sessions of a teacher who can no longer teach', () => {
+// Both stores: the hand-over reads a teacher's sessions (listActiveForTeacher) and moves them
+// under locks, each store with its own queries and indexes.
+onBothStores('the scheduled sessions of a teacher who can no longer teach', 'attendance_leaving', leavingSuite);
+
+function leavingSuite(setup: RaceStore): void {
+  const fixture = useLiveFixture(setup, { students: 1 });
   let f: LiveFixture;
   let admin: Actor;
   let leaving: User;
@@ -18,13 +25,12 @@ describe('the scheduled sessions of a teacher who can no longer teach', () => {
   const window = { startsAt: '2026-03-04T13:00:00.000Z', closesAt: '2026-03-04T14:00:00.000Z' };
 
   beforeEach(async () => {
-    f = await createLiveFixture({ students: 1 });
+    f = fixture();
     admin = f.actor(f.admin);
     leaving = f.teacher;
     colleague = f.otherTeacher;
     subject = (await f.store.subjects.update(f.org.id, f.subject.id, { teacherIds: [leaving.id, colleague.id] }))!;
   });
-  afterEach(() => f.close());
 
   const leave = {
     'made a student': () => f.domain.users.update(admin, leaving.id, { role: 'student', studentNumber: 'S-LEFT' }),
@@ -113,6 +119,177 @@ describe('the scheduled sessions of a teacher who can no longer teach', () => {
     expect(await holder(running.id)).to.equal(leaving.id);
   });
 
+  // A meeting edit moves its sessions, and a change of the subject's teachers hands them on: the
+  // same rule as the hand-over, never to an account that is no longer an active teacher.
+  const wednesdayMeeting = async (teacherId: string | null) => {
+    const term = await f.domain.timetable.createTerm(admin, { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-10' });
+    return f.domain.timetable.createMeeting(admin, subject.id, {
+      termId: term.id,
+      weekday: 3,
+      startTime: '14:00',
+      endTime: '15:00',
+      teacherId,
+    });
+  };
+
+  it("a meeting edit moves its session to the rule's active teacher, not back to the meeting's own deactivated teacher", async () => {
+    const meeting = await wednesdayMeeting(leaving.id);
+    const scheduled = await f.domain.timetable.start(f.actor(colleague), meeting.id, '2026-03-04');
+    await leave.deactivated();
+    expect(await holder(scheduled.id)).to.equal(colleague.id);
+    await f.domain.timetable.updateMeeting(admin, meeting.id, { startTime: '15:00', endTime: '16:00' });
+    const moved = await f.store.sessions.get(f.org.id, scheduled.id);
+    expect([moved?.startsAt.toISOString(), moved?.teacherId]).to.deep.equal(['2026-03-04T14:00:00.000Z', colleague.id]);
+  });
+
+  it("a change of the subject's teachers hands a meeting's session to an active teacher, not to a deactivated first teacher kept", async () => {
+    const meeting = await wednesdayMeeting(null);
+    const scheduled = await f.domain.timetable.start(f.actor(colleague), meeting.id, '2026-03-04');
+    await leave.deactivated();
+    expect(await holder(scheduled.id)).to.equal(colleague.id);
+    const third = await f.store.users.create(f.org.id, {
+      email: 'third@test',
+      name: 'Third',
+      role: 'teacher',
+      studentNumber: null,
+      passwordHash: null,
+      active: true,
+    });
+    // The deactivated teacher kept first, the colleague holding the session taken off.
+    await f.domain.subjects.update(admin, subject.id, { teacherIds: [leaving.id, third.id] });
+    expect(await holder(scheduled.id)).to.equal(third.id);
+  });
+
+  // The timetable's two ways of making a meeting's session in its teacher's name.
+  const makers = {
+    'a timetable run': async () => {
+      expect((await f.domain.timetable.createUpcoming(f.clock.now(), 7)).created).to.equal(1);
+    },
+    "a colleague's one tap": async (meetingId: string) => {
+      await f.domain.timetable.start(f.actor(colleague), meetingId, '2026-03-04');
+    },
+  } as const;
+
+  for (const [maker, make] of Object.entries(makers)) {
+    it(`${maker} that read the teacher as active as the role change lands: the session it makes is handed over all the same`, async () => {
+      const meeting = await wednesdayMeeting(leaving.id);
+      // Right before the session is written, in the name of the teacher read as active, the
+      // admin makes that teacher a student: the change is stored, and its hand-over lists the
+      // teacher's sessions, while the session is not written yet. The write goes on once the
+      // change is done, or once the hand-over finds the teacher's lock held.
+      let change: Promise<unknown> | null = null;
+      let waiting = () => {};
+      const waits = new Promise<void>((resolve) => (waiting = resolve));
+      const claim = f.store.jobs.claim.bind(f.store.jobs);
+      f.store.jobs.claim = async (name, ...rest) => {
+        const got = await claim(name, ...rest);
+        // The hand-over finding the teacher's lock held: it waits for the write to be done.
+        if (change && !got && name.endsWith(`:teacher:${leaving.id}`)) waiting();
+        return got;
+      };
+      const restore = beforeNextCall(f.store.sessions, 'create', async () => {
+        change = leave['made a student']();
+        await Promise.race([change, waits]);
+      });
+      try {
+        await make(meeting.id);
+        await change;
+      } finally {
+        restore();
+        f.store.jobs.claim = claim;
+      }
+      const made = await f.store.sessions.listScheduled(f.org.id, f.clock.now());
+      expect(made.map((s) => s.teacherId)).to.deep.equal([colleague.id]);
+      expect((await trail(made[0]!.id)).at(-1)).to.deep.equal(['session.reschedule', 'TEACHER_LEFT']);
+    });
+  }
+
+  // Nobody free: the admins see the session on their list, and give or cancel it from there.
+  const busyColleague = async () => {
+    const other = await f.store.subjects.create(f.org.id, {
+      code: 'OTH1',
+      name: 'Other',
+      teacherIds: [colleague.id],
+      location: null,
+      allowedIpRanges: [],
+    });
+    return f.live.sessions.open(f.actor(colleague), {
+      subjectId: other.id,
+      startsAt: '2026-03-04T13:30:00.000Z',
+      closesAt: '2026-03-04T14:30:00.000Z',
+    });
+  };
+  const listed = async () => (await f.domain.unstaffed.list(admin)).map((u) => [u.session.id, u.why, u.teachers.map((t) => t.id)]);
+
+  it("a session nobody was free to take is on the admins' list until an admin gives it to a teacher free then", async () => {
+    const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+    const busy = await busyColleague();
+    await leave.deactivated();
+    expect(await listed()).to.deep.equal([[id, 'deactivated', [colleague.id]]]);
+    // The colleague still busy then: refused, the session as it was.
+    const err = await f.domain.unstaffed.give(admin, id, colleague.id).catch((e: unknown) => e);
+    expect(err).to.have.property('code', 'TEACHER_DOUBLE_BOOKED');
+    expect(await holder(id)).to.equal(leaving.id);
+    // A student, or the deactivated teacher: no teacher of the subject.
+    for (const who of [f.students[0]!.id, leaving.id]) {
+      expect(await f.domain.unstaffed.give(admin, id, who).catch((e: unknown) => e)).to.have.property('code', 'VALIDATION_FAILED');
+    }
+    await f.live.lifecycle.cancel(f.actor(colleague), busy.id, undefined);
+    const given = await f.domain.unstaffed.give(admin, id, colleague.id);
+    expect([given.teacherId, given.startsAt]).to.deep.equal([colleague.id, window.startsAt]);
+    expect((await trail(id)).at(-1)).to.deep.equal(['session.reschedule', 'STAFFED_BY_ADMIN']);
+    expect(await listed()).to.deep.equal([]);
+    // Off the list: a second give, or a cancel, is answered CONFLICT.
+    expect(await f.domain.unstaffed.cancel(admin, id).catch((e: unknown) => e)).to.have.property('code', 'CONFLICT');
+  });
+
+  it('an admin cancels a session left without a teacher; a teacher may not list them', async () => {
+    const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+    await busyColleague();
+    await leave['made an admin']();
+    expect(await listed()).to.deep.equal([[id, 'notTeacher', [colleague.id]]]);
+    expect(await f.domain.unstaffed.list(f.actor(colleague)).catch((e: unknown) => e)).to.have.property('code', 'FORBIDDEN');
+    const cancelled = await f.domain.unstaffed.cancel(admin, id);
+    expect(cancelled.status).to.equal('cancelled');
+    expect((await trail(id)).at(-1)).to.deep.equal(['session.cancel', 'UNSTAFFED']);
+    expect(await listed()).to.deep.equal([]);
+  });
+
+  it('the list also shows a session whose teacher was taken off its subject, however it came to be', async () => {
+    const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+    // Written straight to the store: no hand-over ran (a release before it, a failure).
+    await f.store.subjects.update(f.org.id, subject.id, { teacherIds: [colleague.id] });
+    expect(await listed()).to.deep.equal([[id, 'offSubject', [colleague.id]]]);
+    // Given its place back, it can run the session again: off the list.
+    await f.store.subjects.update(f.org.id, subject.id, { teacherIds: [colleague.id, leaving.id] });
+    expect(await listed()).to.deep.equal([]);
+  });
+
+  it('one email to each admin per change that left sessions without a teacher, not to an admin who stopped alert emails', async () => {
+    await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+    // Right after the first, while the colleague is still busy.
+    await f.live.sessions.open(f.actor(leaving), {
+      subjectId: subject.id,
+      startsAt: '2026-03-04T14:00:00.000Z',
+      closesAt: '2026-03-04T14:20:00.000Z',
+    });
+    await busyColleague();
+    const quiet = await f.store.users.create(f.org.id, {
+      email: 'quiet-admin@test',
+      name: 'Quiet',
+      role: 'admin',
+      studentNumber: null,
+      passwordHash: null,
+      active: true,
+    });
+    await f.store.notificationPreferences.put(f.org.id, quiet.id, { language: 'fr', unsubscribed: ['alert'] });
+    await leave.deactivated();
+    await f.jobs.drain(10_000);
+    const mails = (await f.store.outbox.list(f.org.id, { limit: 10, offset: 0 })).items;
+    expect(mails.map((m) => [m.to, m.category])).to.deep.equal([[f.admin.email, 'alert']]);
+    expect(mails[0]!.subject).to.equal('2 sessions left without a teacher: PHY1');
+  });
+
   it('taken off the subject by an admin: a session they scheduled by hand goes to the remaining teacher; none free, it stays audited', async () => {
     const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
     await f.domain.subjects.update(admin, subject.id, { teacherIds: [colleague.id] });
@@ -158,4 +335,4 @@ describe('the scheduled sessions of a teacher who can no longer teach', () => {
     await f.domain.handover.handBack(admin, leaving.id, false);
     expect(await holder(id)).to.equal(leaving.id);
   });
-});
+}
