@@ -25,7 +25,8 @@ import { parseArgs } from 'node:util';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { loadFaceConfig } from '../src/face/face-config.js';
 import { FacePool } from '../src/face/face-pool.js';
-import { EMBEDDER_NAMES, type AnalysedFace, type EmbedderOptions } from '../src/domain/face/face-types.js';
+import { EMBEDDER_NAMES, type AnalyseResult, type AnalysedFace, type EmbedderOptions } from '../src/domain/face/face-types.js';
+import { AppError } from '../src/shared/app-error.js';
 import {
   accuracyAt,
   bestThreshold,
@@ -104,10 +105,10 @@ const analyse = (file: string): Promise<Picked | null> => {
     const bytes = readFileSync(file);
     // A face a selfie analysis kept is the image's only usable one, as 'all' would pick it; only
     // the images a selfie refuses need the second analysis.
-    const selfie = args.selfie ? pool.analyse(new Uint8Array(bytes), 'single') : Promise.resolve(null);
+    const selfie = args.selfie ? analyseOnce(bytes, 'single') : Promise.resolve(null);
     p = selfie.then(async (single) => {
       if (single) asSelfie.set(file, single.ok ? null : single.reason);
-      const r = single?.ok ? single : await pool.analyse(new Uint8Array(bytes), 'all');
+      const r = single?.ok ? single : await analyseOnce(bytes, 'all');
       done++;
       if (done % 250 === 0) process.stderr.write(`  ${done}/${images.length} images\n`);
       if (!r.ok) return null;
@@ -118,6 +119,20 @@ const analyse = (file: string): Promise<Picked | null> => {
   }
   return p;
 };
+/**
+ * One analysis, tried again after a BUSY (a task past its deadline on a machine shared with other
+ * work: the image is not at fault, and one such answer used to end a run of half an hour).
+ */
+async function analyseOnce(bytes: Buffer, mode: 'single' | 'all'): Promise<AnalyseResult> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await pool.analyse(new Uint8Array(bytes), mode);
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof AppError) || err.code !== 'BUSY') throw err;
+      process.stderr.write(`  BUSY (${String(err.details?.['cause'])}), attempt ${attempt + 1}\n`);
+    }
+  }
+}
 // A few tasks in flight per worker keep them busy without queueing the whole set against
 // the task deadline.
 const picked = new Map<string, Picked | null>();
