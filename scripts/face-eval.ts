@@ -202,7 +202,8 @@ function report(): void {
       ).toFixed(0)} ms`,
   ];
   lines.push(shippedBandsLine(scored));
-  if (args['held-out']) lines.push(`held out   ${testedPeople.size} people named under test/ left out, with ${allPairs.length - pairs.length} pairs`);
+  if (args['held-out'])
+    lines.push(`held out   ${testedPeople.size} people named under test/ left out, with ${allPairs.length - pairs.length} pairs`);
   if (args.selfie) lines.push(...selfieLines());
   console.log(lines.join('\n'));
 }
@@ -219,7 +220,8 @@ function shippedBandsLine(ps: ScoredPair[]): string {
     diff = ps.filter((p) => !p.same);
   const fa = diff.filter((p) => p.distance !== null && p.distance <= t.confident).length;
   const fr = same.filter((p) => p.distance === null || p.distance > t.uncertain).length;
-  const toTeacher = (xs: ScoredPair[]) => xs.filter((p) => p.distance !== null && p.distance > t.confident && p.distance <= t.uncertain).length;
+  const toTeacher = (xs: ScoredPair[]) =>
+    xs.filter((p) => p.distance !== null && p.distance > t.confident && p.distance <= t.uncertain).length;
   const share = (n: number, of: number) => `${n} of ${of} (${((100 * n) / Math.max(of, 1)).toFixed(2)}%)`;
   return (
     `shipped    at ${t.confident} / ${t.uncertain}: false accepts ${share(fa, diff.length)} different-person pairs; ` +

@@ -20,7 +20,8 @@ import { data, RosterFeed, send, type DocsSocket } from './socket-client.js';
  * message limit (SOCKET_MAX_BUFFER_BYTES, 1 MiB), so that one selfie can be over it and still sent.
  */
 const MAX_IMAGE_BYTES = 960_000;
-const lfw = (name: string, n: number) => readFileSync(path.join(FACES_DIR!, 'lfw-devtrain', name, `${name}_${String(n).padStart(4, '0')}.jpg`));
+const lfw = (name: string, n: number) =>
+  readFileSync(path.join(FACES_DIR!, 'lfw-devtrain', name, `${name}_${String(n).padStart(4, '0')}.jpg`));
 const shared = (file: string) => readFileSync(path.join(FACES_DIR!, file));
 
 /** Every field of protocol.md §15's CheckinView: a student is never sent a distance or a score. */
@@ -58,10 +59,14 @@ describe('docs client: selfie check-ins on faces no other test uses (production 
   const sockets: DocsSocket[] = [];
   /** Every checkin:decision each student's socket received, in order. */
   const pushes: CheckinView[][] = [];
+  /** Every face:changed each student's socket received. */
+  const faceChanges: { userId: string; change: string; byRole: string }[][] = [];
   let subjectId = '';
   let session: SessionView;
   let teacherSocket: DocsSocket;
   let roster: RosterFeed;
+  /** Every roster change the teacher's socket received, in arrival order. */
+  const rosterLog: RosterEntry[] = [];
   const idOf = (i: number) => student[i]!.user.id;
 
   before(async function () {
@@ -88,10 +93,14 @@ describe('docs client: selfie check-ins on faces no other test uses (production 
       const socket = await open(0, () => student[i]!.accessToken);
       const seen: CheckinView[] = [];
       socket.on('checkin:decision', (view) => seen.push(view));
+      const changes: { userId: string; change: string; byRole: string }[] = [];
+      socket.on('face:changed', (change) => changes.push(change));
       sockets.push(socket);
       pushes.push(seen);
+      faceChanges.push(changes);
     }
     teacherSocket = await open(0, () => teacher.accessToken);
+    teacherSocket.on('roster:updates', (batch) => rosterLog.push(...batch.updates.map((u) => u.entry)));
   });
   after(() => roster?.stop());
 
@@ -109,7 +118,10 @@ describe('docs client: selfie check-ins on faces no other test uses (production 
   }
 
   function consent(by: 'admin' | 'student', i: number): Promise<HttpAnswer> {
-    const body = by === 'admin' ? { textVersion: '2026-09', givenBy: 'guardian', guardianName: `Guardian of ${i}` } : { textVersion: '2026-09', givenBy: 'student' };
+    const body =
+      by === 'admin'
+        ? { textVersion: '2026-09', givenBy: 'guardian', guardianName: `Guardian of ${i}` }
+        : { textVersion: '2026-09', givenBy: 'student' };
     return dep.http[0]!.post(`/api/v1/users/${idOf(i)}/consents`, body, by === 'admin' ? admin.accessToken : student[i]!.accessToken);
   }
 
@@ -122,7 +134,10 @@ describe('docs client: selfie check-ins on faces no other test uses (production 
     const ack = data(await send(sockets[i]!, 'checkin:submit', { sessionId: session.id, selfie: new Uint8Array(bytes) }, 60_000));
     expect(Object.keys(ack).sort(), 'CheckinView of §15').to.deep.equal(CHECKIN_VIEW_FIELDS);
     expect(ack).to.include({ status: 'pending', reason: 'SELFIE_PENDING', verifying: true });
-    const verdict = await waitFor(() => pushes[i]!.find((v) => v.recordVersion > ack.recordVersion && !v.verifying), 60_000);
+    const verdict = await waitFor(
+      () => pushes[i]!.find((v) => v.sessionId === session.id && v.recordVersion > ack.recordVersion && !v.verifying),
+      60_000,
+    );
     expect(Object.keys(verdict).sort(), 'a pushed CheckinView carries no distance or score').to.deep.equal(CHECKIN_VIEW_FIELDS);
     return { ack, verdict };
   }
@@ -167,8 +182,19 @@ describe('docs client: selfie check-ins on faces no other test uses (production 
     const again = await putFace(student[2]!.accessToken, idOf(2), [lfw('Tim_Henman', 15)]);
     expect(again.status, 'README: a student proposes later ones').to.equal(202);
     expect(again.body).to.deep.include({ outcome: 'proposed' });
-    const status = await dep.http[0]!.get<{ enrolled: boolean; photoCount: number }>(`/api/v1/users/${idOf(2)}/face`, student[2]!.accessToken);
+    const status = await dep.http[0]!.get<{ enrolled: boolean; photoCount: number }>(
+      `/api/v1/users/${idOf(2)}/face`,
+      student[2]!.accessToken,
+    );
     expect(status.body).to.include({ enrolled: true, photoCount: 1 });
+
+    // protocol.md §6: every change and proposal is pushed to the student.
+    await waitFor(() => (faceChanges[2]!.length >= 2 ? true : undefined), 5_000);
+    expect(faceChanges[0]!.map((c) => [c.userId, c.change, c.byRole])).to.deep.equal([[idOf(0), 'enrolled', 'admin']]);
+    expect(faceChanges[2]!.map((c) => [c.change, c.byRole])).to.deep.equal([
+      ['enrolled', 'student'],
+      ['proposed', 'student'],
+    ]);
   });
 
   it('enrolment uploads: two faces, no face, not an image, too large: the documented refusals, nothing stored', async () => {
@@ -184,6 +210,9 @@ describe('docs client: selfie check-ins on faces no other test uses (production 
       [1, 'FACE_NOT_FOUND'],
       [2, 'IMAGE_UNSUPPORTED_TYPE'],
     ]);
+    // face.md "Enrolment": all the same person, or the odd one out is named.
+    const another = await refused([lfw('Clint_Eastwood', 3), lfw('Clint_Eastwood', 5), lfw('Bill_Gates', 3)]);
+    expect(another.map((p) => [p.index, p.reason])).to.deep.equal([[2, 'ENROLMENT_INCONSISTENT']]);
     const big = oversized(lfw('Clint_Eastwood', 3), MAX_IMAGE_BYTES + 20_000);
     const tooLarge = await putFace(admin.accessToken, idOf(4), [big]);
     expect(refusalOf(tooLarge), `OpenAPI: 413 PAYLOAD_TOO_LARGE; ${tooLarge.text}`).to.deep.equal([413, 'PAYLOAD_TOO_LARGE']);
@@ -218,6 +247,12 @@ describe('docs client: selfie check-ins on faces no other test uses (production 
       ['present', false],
     ]);
     expect(pushes[0]![0]!.recordVersion).to.equal(ack.recordVersion);
+    // The roster too: the submission (pending, verification queued), then the verdict.
+    const seen = rosterLog.filter((e) => e.studentId === idOf(0));
+    expect(seen.map((e) => [e.status, e.reason, e.verification?.state, e.recordVersion])).to.deep.equal([
+      ['pending', 'SELFIE_PENDING', 'queued', ack.recordVersion],
+      ['present', 'FACE_MATCH', 'done', verdict.recordVersion],
+    ]);
     const listed = data(await send(sockets[0]!, 'session:list-active', {})).find((s) => s.id === session.id)!;
     expect(listed.checkin).to.deep.equal({ status: 'present', attemptsLeft: 0, verifying: false, recordVersion: verdict.recordVersion });
   });
@@ -285,14 +320,26 @@ describe('docs client: selfie check-ins on faces no other test uses (production 
       }),
     );
     expect(decided).to.include({ status: 'present', reason: 'ACCEPTED_BY_TEACHER' });
-    const pushed = await waitFor(() => pushes[4]!.find((v) => v.recordVersion === decided.recordVersion), 10_000);
+    const pushed = await waitFor(
+      () => pushes[4]!.find((v) => v.sessionId === session.id && v.recordVersion === decided.recordVersion),
+      10_000,
+    );
     expect(pushed).to.include({ status: 'present', reason: 'ACCEPTED_BY_TEACHER' });
   });
 
-  it('a student without a consent is pending / FACE_NO_CONSENT at once, the selfie unused', async () => {
-    const ack = data(await send(sockets[6]!, 'checkin:submit', { sessionId: session.id, selfie: new Uint8Array(lfw('Hans_Blix', 6)) }));
+  it("a student without an enrolment sending an enrolled classmate's face goes to the teacher as a possible proxy", async () => {
+    const { verdict } = await selfie(5, lfw('Venus_Williams', 8));
+    expect(verdict).to.include({ status: 'pending', reason: 'POSSIBLE_PROXY', attempts: 2 });
+    // face.md "Anti-proxy": such a check-in carries FACE_NOT_ENROLLED in its flags.
+    expect(verdict.flags).to.include('FACE_NOT_ENROLLED');
+  });
+
+  it('a student without a consent is pending / FACE_NO_CONSENT at once: no selfie needed, none analysed', async () => {
+    const ack = data(await send(sockets[6]!, 'checkin:submit', { sessionId: session.id }));
     expect(ack).to.include({ status: 'pending', reason: 'FACE_NO_CONSENT', verifying: false });
     expect(ack.flags).to.include('FACE_NO_CONSENT');
+    const entry = await decidedOnRoster(6, ack.recordVersion);
+    expect(entry).to.include({ status: 'pending', reason: 'FACE_NO_CONSENT' });
   });
 
   it('a message over the socket limit closes the connection, with no answer (§12)', async () => {
@@ -313,7 +360,7 @@ describe('docs client: selfie check-ins on faces no other test uses (production 
       expect([held.status, held.reason, held.recordVersion], entry.name).to.deep.equal([entry.status, entry.reason, entry.recordVersion]);
     }
     for (const seen of pushes) {
-      const versions = seen.map((v) => v.recordVersion);
+      const versions = seen.filter((v) => v.sessionId === session.id).map((v) => v.recordVersion);
       expect(versions, 'each student saw their record in version order').to.deep.equal([...versions].sort((a, b) => a - b));
     }
   });
@@ -321,13 +368,23 @@ describe('docs client: selfie check-ins on faces no other test uses (production 
   it('a screen replay of the enrolled student in the next session is not stopped either', async () => {
     data(await send(teacherSocket, 'session:close', { sessionId: session.id }));
     roster.stop();
-    session = data(await send(teacherSocket, 'session:open', { subjectId, policy: { geofence: false, rotatingCode: false, selfie: true } }));
+    session = data(
+      await send(teacherSocket, 'session:open', { subjectId, policy: { geofence: false, rotatingCode: false, selfie: true } }),
+    );
     roster = new RosterFeed(teacherSocket, session.id);
     await roster.start();
     const { verdict } = await selfie(3, shared('spoof/image_F2.jpg'));
     expect(verdict).to.include({ status: 'present', reason: 'FACE_MATCH' });
     const entry = await decidedOnRoster(3, verdict.recordVersion);
     expect(entry.verification!.flags, "face.md: 'real' 0.54").to.not.include('SPOOF_SUSPECTED');
+  });
+
+  it("an enrolled student sending a classmate's face is pending / POSSIBLE_PROXY, FACE_MISMATCH in the flags, not rejected", async () => {
+    const { verdict } = await selfie(2, lfw('Venus_Williams', 9));
+    expect(verdict).to.include({ status: 'pending', reason: 'POSSIBLE_PROXY', attemptsLeft: 0 });
+    expect(verdict.flags).to.include('FACE_MISMATCH');
+    const entry = await decidedOnRoster(2, verdict.recordVersion);
+    expect(entry).to.include({ status: 'pending', reason: 'POSSIBLE_PROXY' });
   });
 });
 
