@@ -29,6 +29,7 @@ import { EMBEDDER_NAMES, type AnalyseResult, type AnalysedFace, type EmbedderOpt
 import { AppError } from '../src/shared/app-error.js';
 import {
   accuracyAt,
+  bandRates,
   bestThreshold,
   crossValidatedAccuracy,
   parseLfwPairs,
@@ -216,16 +217,11 @@ function report(): void {
  */
 function shippedBandsLine(ps: ScoredPair[]): string {
   const t = faceConfig.thresholds;
-  const same = ps.filter((p) => p.same),
-    diff = ps.filter((p) => !p.same);
-  const fa = diff.filter((p) => p.distance !== null && p.distance <= t.confident).length;
-  const fr = same.filter((p) => p.distance === null || p.distance > t.uncertain).length;
-  const toTeacher = (xs: ScoredPair[]) =>
-    xs.filter((p) => p.distance !== null && p.distance > t.confident && p.distance <= t.uncertain).length;
+  const r = bandRates(ps, t);
   const share = (n: number, of: number) => `${n} of ${of} (${((100 * n) / Math.max(of, 1)).toFixed(2)}%)`;
   return (
-    `shipped    at ${t.confident} / ${t.uncertain}: false accepts ${share(fa, diff.length)} different-person pairs; ` +
-    `false rejects ${share(fr, same.length)} same-person pairs; to the teacher ${share(toTeacher(same), same.length)} same, ${share(toTeacher(diff), diff.length)} different`
+    `shipped    at ${t.confident} / ${t.uncertain}: false accepts ${share(r.falseAccepts, r.different)} different-person pairs; ` +
+    `false rejects ${share(r.falseRejects, r.same)} same-person pairs; to the teacher ${share(r.sameToTeacher, r.same)} same, ${share(r.differentToTeacher, r.different)} different`
   );
 }
 
