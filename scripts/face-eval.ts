@@ -4,7 +4,7 @@
  *   npx tsx scripts/face-eval.ts [--dir DIR] [--pairs FILE] [--csv FILE] [--limit N]
  *     [--embedder NAME]
  *     [--threads N] [--landmarks mesh|keypoints] [--no-flip] [--faceres-weight W] [--save FILE]
- *     [--distances FILE]
+ *     [--distances FILE] [--held-out] [--selfie]
  *
  * Default: ../shared/faces/lfw-devtrain with pairsDevTrain.txt (LFW layout NAME/NAME_0001.jpg;
  * a line `NAME i j` is a same-person pair, `NAME1 i NAME2 j` a different-person pair). A pairs
@@ -12,16 +12,24 @@
  * on folds i mod 10. --csv reads the `file_x,file_y,Decision` format (Decision Yes/No) with files
  * beside the CSV. A pair whose face was not found counts as a wrong answer (the standard
  * protocol). --distances writes every pair with its distance and fold to a CSV.
+ *
+ * --held-out keeps only the pairs whose people no file under test/ names, the closest this data
+ * comes to faces the service was never tuned on (the bands were set on every development pair,
+ * so it is held out from the tests, not from the calibration). --selfie also analyses each image
+ * as a selfie check-in does (one face, the size and quality gates) and reports how many a student
+ * would be asked to retake, by reason, and the pair rates counting those as not accepted.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { loadFaceConfig } from '../src/face/face-config.js';
 import { FacePool } from '../src/face/face-pool.js';
-import { EMBEDDER_NAMES, type AnalysedFace, type EmbedderOptions } from '../src/domain/face/face-types.js';
+import { EMBEDDER_NAMES, type AnalyseResult, type AnalysedFace, type EmbedderOptions } from '../src/domain/face/face-types.js';
+import { AppError } from '../src/shared/app-error.js';
 import {
   accuracyAt,
+  bandRates,
   bestThreshold,
   crossValidatedAccuracy,
   parseLfwPairs,
@@ -60,11 +68,15 @@ const { values: args } = parseArgs({
     embedder: { type: 'string' },
     save: { type: 'string' },
     distances: { type: 'string' },
+    'held-out': { type: 'boolean', default: false },
+    selfie: { type: 'boolean', default: false },
   },
 });
 
 const root = repoRoot(import.meta.url);
-const pairs = args.csv ? readCsvPairs(path.resolve(args.csv)) : readLfwPairs();
+const allPairs = args.csv ? readCsvPairs(path.resolve(args.csv)) : readLfwPairs();
+const testedPeople = args['held-out'] ? peopleNamedInTests(allPairs) : new Set<string>();
+const pairs = allPairs.filter((p) => !testedPeople.has(personOf(p.a)) && !testedPeople.has(personOf(p.b)));
 const limited = limitPairs(pairs, args.limit ? Number(args.limit) : undefined);
 const images = [...new Set(limited.flatMap((p) => [p.a, p.b]))];
 
@@ -84,12 +96,20 @@ const loadMs = performance.now() - loadStart;
 
 // One analysis per image for the whole run, however many pairs use it.
 const cache = new Map<string, Promise<Picked | null>>();
+/** --selfie: each image's refusal reason as a selfie, or null when a selfie of it is analysed. */
+const asSelfie = new Map<string, string | null>();
 let done = 0;
 const runStart = performance.now();
 const analyse = (file: string): Promise<Picked | null> => {
   let p = cache.get(file);
   if (!p) {
-    p = pool.analyse(new Uint8Array(readFileSync(file)), 'all').then((r) => {
+    const bytes = readFileSync(file);
+    // A face a selfie analysis kept is the image's only usable one, as 'all' would pick it; only
+    // the images a selfie refuses need the second analysis.
+    const selfie = args.selfie ? analyseOnce(bytes, 'single') : Promise.resolve(null);
+    p = selfie.then(async (single) => {
+      if (single) asSelfie.set(file, single.ok ? null : single.reason);
+      const r = single?.ok ? single : await analyseOnce(bytes, 'all');
       done++;
       if (done % 250 === 0) process.stderr.write(`  ${done}/${images.length} images\n`);
       if (!r.ok) return null;
@@ -100,6 +120,20 @@ const analyse = (file: string): Promise<Picked | null> => {
   }
   return p;
 };
+/**
+ * One analysis, tried again after a BUSY (a task past its deadline on a machine shared with other
+ * work: the image is not at fault, and one such answer used to end a run of half an hour).
+ */
+async function analyseOnce(bytes: Buffer, mode: 'single' | 'all'): Promise<AnalyseResult> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await pool.analyse(new Uint8Array(bytes), mode);
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof AppError) || err.code !== 'BUSY') throw err;
+      process.stderr.write(`  BUSY (${String(err.details?.['cause'])}), attempt ${attempt + 1}\n`);
+    }
+  }
+}
 // A few tasks in flight per worker keep them busy without queueing the whole set against
 // the task deadline.
 const picked = new Map<string, Picked | null>();
@@ -168,7 +202,64 @@ function report(): void {
         0.99,
       ).toFixed(0)} ms`,
   ];
+  lines.push(shippedBandsLine(scored));
+  if (args['held-out'])
+    lines.push(`held out   ${testedPeople.size} people named under test/ left out, with ${allPairs.length - pairs.length} pairs`);
+  if (args.selfie) lines.push(...selfieLines());
   console.log(lines.join('\n'));
+}
+
+/**
+ * What the shipped bands decide on their own: a false accept is a different-person pair within
+ * the confident band (checked in without the teacher), a false reject a same-person pair beyond
+ * the uncertain band or with a face lost (rejected, a retry left); the band between goes to the
+ * teacher.
+ */
+function shippedBandsLine(ps: ScoredPair[]): string {
+  const t = faceConfig.thresholds;
+  const r = bandRates(ps, t);
+  const share = (n: number, of: number) => `${n} of ${of} (${((100 * n) / Math.max(of, 1)).toFixed(2)}%)`;
+  return (
+    `shipped    at ${t.confident} / ${t.uncertain}: false accepts ${share(r.falseAccepts, r.different)} different-person pairs; ` +
+    `false rejects ${share(r.falseRejects, r.same)} same-person pairs; to the teacher ${share(r.sameToTeacher, r.same)} same, ${share(r.differentToTeacher, r.different)} different`
+  );
+}
+
+/** --selfie: the images a selfie check-in refuses, and the same-person pairs that lose a face to it. */
+function selfieLines(): string[] {
+  const byReason = new Map<string, number>();
+  for (const reason of asSelfie.values()) if (reason !== null) byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+  const refused = [...byReason.values()].reduce((a, b) => a + b, 0);
+  const t = faceConfig.thresholds;
+  const same = limited.map((p, i) => ({ p, s: scored[i]! })).filter(({ p }) => p.same);
+  // The second image plays the selfie, the first the enrolment (which refuses the same faces).
+  const retake = same.filter(({ p }) => asSelfie.get(p.a) !== null || asSelfie.get(p.b) !== null).length;
+  const notAccepted = same.filter(
+    ({ p, s }) => asSelfie.get(p.a) !== null || asSelfie.get(p.b) !== null || s.distance === null || s.distance > t.confident,
+  ).length;
+  const pct = (n: number, of: number) => `${((100 * n) / Math.max(of, 1)).toFixed(2)}%`;
+  return [
+    `as selfies ${refused} of ${asSelfie.size} images refused (${pct(refused, asSelfie.size)}): ` +
+      ([...byReason].map(([r, n]) => `${r} ${n}`).join(', ') || 'none'),
+    `           same-person pairs with an image refused as a selfie or enrolment photo ${retake} of ${same.length} (${pct(retake, same.length)}); ` +
+      `not accepted at once (refused, lost, or beyond ${t.confident}) ${notAccepted} (${pct(notAccepted, same.length)})`,
+  ];
+}
+
+/** LFW's NAME/NAME_NNNN.jpg: the person is the folder. */
+function personOf(file: string): string {
+  return path.basename(path.dirname(file));
+}
+
+/** The people of `ps` whose name (the LFW folder) a file under test/ holds as a whole word. */
+function peopleNamedInTests(ps: Pair[]): Set<string> {
+  const text = readdirSync(path.join(root, 'test'), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && /\.(ts|js|json|csv|txt)$/.test(e.name))
+    .map((e) => readFileSync(path.join(e.parentPath, e.name), 'utf8'))
+    .join('\n');
+  const people = new Set(ps.flatMap((p) => [personOf(p.a), personOf(p.b)]));
+  const escape = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new Set([...people].filter((name) => new RegExp(`(^|[^A-Za-z0-9_])${escape(name)}([^A-Za-z0-9_]|$)`).test(text)));
 }
 
 function bandShare(ps: ScoredPair[], t: { confident: number; uncertain: number }): string {

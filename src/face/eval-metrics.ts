@@ -52,6 +52,33 @@ export function tarAtFar(pairs: readonly ScoredPair[], far: number): { tar: numb
   return { tar: genuine.length === 0 ? 0 : accepted / genuine.length, threshold, falseAccepts };
 }
 
+/** What a selfie's bands decide without the teacher, counted over labelled pairs. */
+export interface BandRates {
+  same: number;
+  different: number;
+  /** Different-person pairs within the confident band: checked in at once. */
+  falseAccepts: number;
+  /** Same-person pairs beyond the uncertain band, or with a face lost: rejected. */
+  falseRejects: number;
+  /** Pairs between the bands: sent to the teacher. */
+  sameToTeacher: number;
+  differentToTeacher: number;
+}
+
+export function bandRates(pairs: readonly ScoredPair[], bands: { confident: number; uncertain: number }): BandRates {
+  const same = pairs.filter((p) => p.same);
+  const different = pairs.filter((p) => !p.same);
+  const between = (p: ScoredPair) => p.distance !== null && p.distance > bands.confident && p.distance <= bands.uncertain;
+  return {
+    same: same.length,
+    different: different.length,
+    falseAccepts: different.filter((p) => p.distance !== null && p.distance <= bands.confident).length,
+    falseRejects: same.filter((p) => p.distance === null || p.distance > bands.uncertain).length,
+    sameToTeacher: same.filter(between).length,
+    differentToTeacher: different.filter(between).length,
+  };
+}
+
 /**
  * k-fold accuracy: the threshold is chosen on k-1 folds and scored on the held-out fold, as in
  * the LFW protocol, so the figure is not tuned on the pairs it reports. Pairs carry their

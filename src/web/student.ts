@@ -19,6 +19,7 @@ import { initialLanguage, useLanguage } from './lib/i18n.js';
 
 import { pt } from './lib/student-text.js';
 import { reasonText, t } from './lib/pages-text.js';
+import { retakeAdvice } from './lib/selfie-advice.js';
 
 let session: SessionView | null = null;
 let joinedId: string | null = queryParam('session');
@@ -48,6 +49,8 @@ function renderDecision(view: CheckinView | null): void {
   box.dataset['status'] = view.status;
   byId('decision-text').textContent = view.verifying ? pt('student.checkingSelfie') : pt(`decision.${view.status}`);
   const details = [...new Set([view.reason, ...view.flags].filter((r): r is ReasonCode => r !== null))].map(reasonText);
+  const advice = retakeAdvice(view);
+  if (advice) details.push(pt(advice));
   if (view.status === 'rejected')
     details.push(view.attemptsLeft > 0 ? pt('student.tryAgain', { count: view.attemptsLeft }) : pt('student.noAttemptsLeft'));
   if (view.note) details.push(pt('student.teacherNote', { note: view.note }));

@@ -71,6 +71,13 @@ const catalog: CatalogOf<typeof studentEn> = {
   'student.checkingSelfie': 'Vérification de votre selfie…',
   'student.tryAgain': { one: 'Vous pouvez réessayer (# essai restant).', other: 'Vous pouvez réessayer (# essais restants).' },
   'student.noAttemptsLeft': 'Plus aucun essai ; parlez-en à votre enseignant·e.',
+  'student.retake.noFace': 'Reprenez-le face à la caméra, tout le visage dans le cadre, sans rien devant.',
+  'student.retake.oneFace': 'Seul votre visage doit figurer sur la photo : reprenez-la sans personne à côté ni derrière vous.',
+  'student.retake.closer': 'Rapprochez le téléphone, pour que votre visage remplisse presque tout le cadre.',
+  'student.retake.light':
+    'Tenez le téléphone immobile, dans un endroit bien éclairé : face à une fenêtre ou une lampe plutôt que dos à elle.',
+  'student.retake.ownFace': 'Reprenez-le avec votre propre visage, face à la caméra, sans lunettes de soleil, casquette ni masque.',
+  'student.retake.camera': 'Prenez le selfie avec le bouton caméra de la page plutôt qu’en choisissant un fichier.',
   'student.teacherNote': 'Note de l’enseignant·e : {note}',
   'student.rateLimited': 'Trop de tentatives de pointage en peu de temps. Attendez {seconds} s, puis appuyez de nouveau sur Pointer.',
   'decision.present': 'Vous êtes noté·e présent·e.',

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import {
   accuracyAt,
+  bandRates,
   bestThreshold,
   crossValidatedAccuracy,
   parseLfwPairs,
@@ -73,5 +74,21 @@ describe('face eval metrics', () => {
     expect(quantile([5, 1, 3, 2, 4], 0.5)).to.equal(3);
     expect(quantile([5, 1, 3, 2, 4], 0.01)).to.equal(1);
     expect(Number.isNaN(quantile([], 0.5))).to.equal(true);
+  });
+});
+
+describe('face eval: what the shipped bands decide on their own', () => {
+  const bands = { confident: 0.4, uncertain: 0.48 };
+
+  it('false accepts: different people within the confident band; false rejects: the same person beyond the uncertain one or lost', () => {
+    const pairs = [same(0.2), same(0.4), same(0.45), same(0.481), same(null), diff(0.39), diff(0.4), diff(0.41), diff(0.6), diff(null)];
+    expect(bandRates(pairs, bands)).to.deep.equal({
+      same: 5,
+      different: 5,
+      falseAccepts: 2,
+      falseRejects: 2,
+      sameToTeacher: 1,
+      differentToTeacher: 1,
+    });
   });
 });
