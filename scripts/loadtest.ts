@@ -876,7 +876,8 @@ async function run(
     for (const [i, file] of gcFiles.entries()) {
       const table = gcTimelineTable(summary.perSecond, readGcTimeline(file), wallStart);
       writeFileSync(path.join(gcDir, `${slug(label)}-load-${i}-gc.md`), `${table}\n`);
-      process.stdout.write(`\n== garbage collections of load-${i} per second (${label})\n${table}\n\n`);
+      // The start lets scripts/long-turns.ts number the seconds of the turns as this table does.
+      process.stdout.write(`\n== garbage collections of load-${i} per second (${label}; second 0 from ${wallStart})\n${table}\n\n`);
     }
   }
   return { result, summary };
