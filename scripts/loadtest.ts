@@ -874,7 +874,7 @@ async function run(
   });
   if (gcDir) {
     for (const [i, file] of gcFiles.entries()) {
-      const table = gcTimelineTable(summary.perSecond, readGcTimeline(file), wallStart);
+      const table = gcTimelineTable(summary.perSecond, readGcTimeline(file), wallStart, summary.generator);
       writeFileSync(path.join(gcDir, `${slug(label)}-load-${i}-gc.md`), `${table}\n`);
       // The start lets scripts/long-turns.ts number the seconds of the turns as this table does.
       process.stdout.write(`\n== garbage collections of load-${i} per second (${label}; second 0 from ${wallStart})\n${table}\n\n`);

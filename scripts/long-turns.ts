@@ -9,11 +9,13 @@
  *
  * `--start`: the run's second 0 (Unix ms), to print each gap's run second; default the first
  * line's second. Gaps of one turn end on the same timer firing, so each gap is one stretch of
- * the thread; it may hold several callbacks (a poll phase that read many sockets).
+ * the thread; it may hold several callbacks (a poll phase that read many sockets). "On a core"
+ * counts the gap's samples at the profile's interval: much less than the gap, the thread waited
+ * for a core (a loaded machine), rather than worked.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { profileTop, type CpuProfile } from './lib/cpu-profile.js';
+import { profileTop, sampleInterval, type CpuProfile } from './lib/cpu-profile.js';
 import { readGcTimeline } from './lib/gc-timeline-table.js';
 import { longTurnRows } from './lib/long-turns.js';
 import { repoRoot } from './lib/repo-root.js';
@@ -34,6 +36,7 @@ const [gcFile, profileFile] = positionals as [string, string];
 const seconds = readGcTimeline(gcFile);
 const profile = JSON.parse(readFileSync(profileFile, 'utf8')) as CpuProfile;
 const root = repoRoot(import.meta.url);
+const intervalMs = sampleInterval(profile) / 1000;
 const start = values.start === undefined ? (seconds[0]?.t ?? 0) : Number(values.start);
 for (const row of longTurnRows(seconds, Number(values.min), start)) {
   const fromS = (row.endUs - row.ms * 1000 - profile.startTime) / 1e6;
@@ -42,7 +45,7 @@ for (const row of longTurnRows(seconds, Number(values.min), start)) {
   const busy = top.sampledMs - top.idleMs;
   const gcs = row.gcs.map((g) => `${g.kind} ${g.ms} ms`).join(', ') || 'none >= 10 ms';
   process.stdout.write(
-    `s${row.second} gap ${row.ms} ms (sampled ${top.sampledMs.toFixed(1)} ms, idle ${top.idleMs.toFixed(1)} ms); collections: ${gcs}\n`,
+    `s${row.second} gap ${row.ms} ms: on a core ~${(top.samples * intervalMs).toFixed(1)} ms (${top.samples} samples), idle ${top.idleMs.toFixed(1)} ms; collections: ${gcs}\n`,
   );
   const line = (r: { frame: string; selfMs: number; totalMs: number }, ms: number) =>
     `    ${ms.toFixed(1).padStart(6)} ms ${((100 * ms) / Math.max(busy, 1e-9)).toFixed(0).padStart(3)} %  ${r.frame}\n`;
