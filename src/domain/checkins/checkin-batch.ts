@@ -10,7 +10,7 @@ import { SessionPeers } from './session-peers.js';
 import type { CheckinTrace } from './checkin-trace.js';
 
 /** Defaults of CHECKIN_BATCH_WINDOW_MS, CHECKIN_BATCH_MAX and CHECKIN_BATCH_PIPELINE (README configuration table). */
-export const DEFAULT_CHECKIN_BATCH = { windowMs: 0, max: 200, pipeline: 1 } as const;
+export const DEFAULT_CHECKIN_BATCH = { windowMs: 0, max: 200, pipeline: 1, resumePerTurn: 0 } as const;
 
 /** Check-ins waiting beyond this many batches are refused BUSY rather than queued without end. */
 const QUEUED_BATCHES = 8;
@@ -23,15 +23,6 @@ const MAX_FULL_RETRY_MS = 30_000;
  * on a later try, or its check-ins are refused BUSY (retryable), never INTERNAL.
  */
 const BUSY_RETRY_PAUSES_MS = [20, 100, 400] as const;
-
-/**
- * Submitters resumed per turn of the event loop once their batch is stored. Each resumes into
- * its publish, its view and its acknowledgement (about 0.1 ms of the main thread), and the
- * acknowledgements leave only when the turn's promise steps are done (write-coalescing.ts): a
- * batch of 200 resumed at once held the loop 30 to 60 ms (round 30, `scripts/long-turns.ts`), the
- * first of its acknowledgements waiting as long as the last, and no packet read meanwhile.
- */
-export const RESUMED_PER_TURN = 32;
 
 export interface CheckinBatchOptions {
   /**
@@ -49,6 +40,17 @@ export interface CheckinBatchOptions {
    * is several round trips that two batches could interleave, so it stays at 1 there.
    */
   pipeline?: number;
+  /**
+   * Submitters of a stored batch resumed per turn of the event loop, a `setImmediate` between
+   * (CHECKIN_RESUME_PER_TURN; 0 or absent: all in the turn it is stored). Each resumes into its
+   * publish, its view and its acknowledgement (about 0.1 ms of the main thread), and the
+   * acknowledgements leave only when the turn's promise steps are done (write-coalescing.ts): a
+   * full batch of 200 resumed at once holds the loop 30 to 60 ms, the first of its
+   * acknowledgements waiting as long as the last, and no packet read meanwhile (round 30,
+   * `scripts/long-turns.ts`). Off by default: on a saturated shared machine it cut the rate
+   * reached (docs/multi-node.md, round 30).
+   */
+  resumePerTurn?: number;
   /**
    * Monotonic milliseconds that time each batch's write (performance.now when absent): a test
    * passes its own, so the retry hint it checks does not stretch with a loaded machine.
@@ -105,7 +107,7 @@ export class CheckinBatcher {
   private idle: (() => void)[] = [];
   /** Outcomes of stored (or failed) batches not yet handed to their submitters, in cut order. */
   private toSettle: (() => void)[] = [];
-  /** A turn that settles the next RESUMED_PER_TURN of `toSettle` is scheduled. */
+  /** A turn that settles the next `resumePerTurn` of `toSettle` is scheduled. */
   private settling = false;
   private readonly peers: SessionPeers;
   /** How long the last batch took to store (wall time): what a full queue's retry hint is made of. */
@@ -225,7 +227,7 @@ export class CheckinBatcher {
   }
 
   /**
-   * Hands batches' outcomes to their submitters, RESUMED_PER_TURN a turn (setImmediate between):
+   * Hands batches' outcomes to their submitters, `resumePerTurn` a turn (setImmediate between):
    * the acknowledgements of the first ones leave, and packets are read, before the rest resume.
    * One queue for every batch keeps them in cut order, so a session's roster changes are still
    * published in version order when a later batch is stored before an earlier one is all
@@ -242,7 +244,8 @@ export class CheckinBatcher {
   }
 
   private readonly settleSome = (): void => {
-    const now = this.toSettle.splice(0, this.draining ? this.toSettle.length : RESUMED_PER_TURN);
+    const perTurn = this.options.resumePerTurn ?? 0;
+    const now = this.toSettle.splice(0, this.draining || perTurn === 0 ? this.toSettle.length : perTurn);
     for (const o of now) o();
     this.settling = this.toSettle.length > 0;
     if (this.settling) setImmediate(this.settleSome);

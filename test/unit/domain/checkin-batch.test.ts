@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { stat } from 'node:fs';
-import { CheckinBatcher, RESUMED_PER_TURN, type BatchItem } from '../../../src/domain/checkins/checkin-batch.js';
+import { CheckinBatcher, type BatchItem } from '../../../src/domain/checkins/checkin-batch.js';
 import { StoreBusyError } from '../../../src/domain/ports/common.js';
 import type { RecordWrite, RecordWriteResult } from '../../../src/domain/ports/records.js';
 import type { Store } from '../../../src/domain/ports/store.js';
@@ -149,12 +149,13 @@ describe('CheckinBatcher pipelining (CHECKIN_BATCH_PIPELINE)', () => {
   });
 });
 
-describe('CheckinBatcher hands a stored batch over a few submitters a turn', () => {
+describe('CheckinBatcher hands a stored batch over a few submitters a turn (CHECKIN_RESUME_PER_TURN)', () => {
   const logger = createLogger('silent');
+  const RESUMED_PER_TURN = 32;
 
   it('resumes RESUMED_PER_TURN submitters in the turn the batch is stored, the rest in later turns, in order', async () => {
     const { store, release } = heldStore('sqlite');
-    const batcher = new CheckinBatcher(store, logger, { windowMs: 0, max: 200 });
+    const batcher = new CheckinBatcher(store, logger, { windowMs: 0, max: 200, resumePerTurn: RESUMED_PER_TURN });
     const order: number[] = [];
     const n = RESUMED_PER_TURN * 2 + 5;
     const answers = Array.from({ length: n }, (_, i) => batcher.submit(item(i)).then(() => order.push(i)));
@@ -169,7 +170,12 @@ describe('CheckinBatcher hands a stored batch over a few submitters a turn', () 
 
   it('keeps cut order across batches: a batch stored while an earlier one is being handed over waits for it', async () => {
     const { store, release } = heldStore('sqlite');
-    const batcher = new CheckinBatcher(store, logger, { windowMs: 0, max: RESUMED_PER_TURN * 3, pipeline: 2 });
+    const batcher = new CheckinBatcher(store, logger, {
+      windowMs: 0,
+      max: RESUMED_PER_TURN * 3,
+      pipeline: 2,
+      resumePerTurn: RESUMED_PER_TURN,
+    });
     const order: number[] = [];
     const n = RESUMED_PER_TURN * 6;
     const answers = Array.from({ length: n }, (_, i) => batcher.submit(item(i)).then(() => order.push(i)));
@@ -181,9 +187,21 @@ describe('CheckinBatcher hands a stored batch over a few submitters a turn', () 
     expect(order).to.deep.equal(Array.from({ length: n }, (_, i) => i));
   });
 
-  it('hands everything over at once when draining, and drain resolves only after', async () => {
+  it('resumes a whole batch in the turn it is stored without the setting (the default)', async () => {
     const { store, release } = heldStore('sqlite');
     const batcher = new CheckinBatcher(store, logger, { windowMs: 0, max: 200 });
+    let answered = 0;
+    const answers = Array.from({ length: 100 }, (_, i) => batcher.submit(item(i)).then(() => (answered += 1)));
+    await settle();
+    release();
+    for (let i = 0; i < 10; i += 1) await Promise.resolve();
+    expect(answered).to.equal(100);
+    await Promise.all(answers);
+  });
+
+  it('hands everything over at once when draining, and drain resolves only after', async () => {
+    const { store, release } = heldStore('sqlite');
+    const batcher = new CheckinBatcher(store, logger, { windowMs: 0, max: 200, resumePerTurn: RESUMED_PER_TURN });
     let answered = 0;
     const n = RESUMED_PER_TURN * 3;
     const answers = Array.from({ length: n }, (_, i) => batcher.submit(item(i)).then(() => (answered += 1)));
