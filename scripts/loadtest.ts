@@ -90,7 +90,10 @@ const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
                     each transaction to DIR/<run>-writer-transactions.csv
   --gc DIR          record each started node's garbage collections per second (the nodes
                     preload scripts/lib/gc-timeline.ts) and print them beside the ack and
-                    roster p99 of the same second, also written to DIR/<run>-load-<i>-gc.md
+                    roster p99 of the same second, with the node's turns of 30 ms or more (a
+                    1 ms timer) and the generator's own lag and collection pauses; also
+                    written to DIR/<run>-load-<i>-gc.md; with --cpu-prof,
+                    scripts/long-turns.ts names the frames of each long turn
   --node-flags=F    node options for the started nodes, space-separated, e.g.
                     --node-flags='--max-semi-space-size=32 --v8-pool-size=1' (with the =: the
                     value starts with --) (or LOADTEST_NODE_FLAGS=F);
@@ -874,9 +877,10 @@ async function run(
   });
   if (gcDir) {
     for (const [i, file] of gcFiles.entries()) {
-      const table = gcTimelineTable(summary.perSecond, readGcTimeline(file), wallStart);
+      const table = gcTimelineTable(summary.perSecond, readGcTimeline(file), wallStart, summary.generator);
       writeFileSync(path.join(gcDir, `${slug(label)}-load-${i}-gc.md`), `${table}\n`);
-      process.stdout.write(`\n== garbage collections of load-${i} per second (${label})\n${table}\n\n`);
+      // The start lets scripts/long-turns.ts number the seconds of the turns as this table does.
+      process.stdout.write(`\n== garbage collections of load-${i} per second (${label}; second 0 from ${wallStart})\n${table}\n\n`);
     }
   }
   return { result, summary };

@@ -102,6 +102,7 @@ export const EnvSchema = z.object({
   CHECKIN_BATCH_WINDOW_MS: int(0, 100).default(0),
   CHECKIN_BATCH_MAX: int(1, 5_000).default(200),
   CHECKIN_BATCH_PIPELINE: int(1, 8).default(1),
+  CHECKIN_RESUME_PER_TURN: int(0, 5_000).default(0),
   LOGIN_ACCOUNT_FREE_FAILURES: int(1, 10_000).default(20),
   LOGIN_ADDRESS_ACCOUNT_FREE_FAILURES: int(1, 10_000).default(10),
   LOGIN_BACKOFF_BASE_MS: int(100, 3_600_000).default(1_000),
@@ -244,7 +245,7 @@ export interface Config {
     locationMaxAgeS: number;
     ratePerMinute: number;
     /** Group commit: how long an accepted check-in waits for others, and the most in one write. */
-    batch: { windowMs: number; max: number; pipeline: number };
+    batch: { windowMs: number; max: number; pipeline: number; resumePerTurn: number };
   };
   login: LoginLimits;
   /** Face enrolment and class-photo uploads per user per hour. */
@@ -554,7 +555,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       codePeriodS: e.CODE_PERIOD_S,
       locationMaxAgeS: e.LOCATION_MAX_AGE_S,
       ratePerMinute: e.CHECKIN_RATE_PER_MINUTE,
-      batch: { windowMs: e.CHECKIN_BATCH_WINDOW_MS, max: e.CHECKIN_BATCH_MAX, pipeline: e.CHECKIN_BATCH_PIPELINE },
+      batch: {
+        windowMs: e.CHECKIN_BATCH_WINDOW_MS,
+        max: e.CHECKIN_BATCH_MAX,
+        pipeline: e.CHECKIN_BATCH_PIPELINE,
+        resumePerTurn: e.CHECKIN_RESUME_PER_TURN,
+      },
     },
     login: {
       accountFreeFailures: e.LOGIN_ACCOUNT_FREE_FAILURES,

@@ -29,6 +29,8 @@ export interface ProfileTop {
   /** Sampled time in ms, idle included. */
   sampledMs: number;
   idleMs: number;
+  /** Samples taken, idle ones included: times the profile's interval, the time the thread was on a core. */
+  samples: number;
   rows: FrameRow[];
 }
 
@@ -100,8 +102,10 @@ export function profileTop(profile: CpuProfile, root: string, fromS = 0, toS = I
   }
   const selfUs = new Map<number, number>();
   const times = sampleTimes(profile);
+  let samples = 0;
   profile.samples.forEach((id, i) => {
     if (times[i]! < fromS || times[i]! >= toS) return;
+    samples += 1;
     // timeDeltas[i] is the time before sample i; it is the best estimate of the sample's weight.
     selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, profile.timeDeltas[i] ?? 0));
   });
@@ -132,7 +136,7 @@ export function profileTop(profile: CpuProfile, root: string, fromS = 0, toS = I
       row(name).totalMs += us / 1000;
     }
   }
-  return { sampledMs: sampledUs / 1000, idleMs: idleUs / 1000, rows: [...rows.values()] };
+  return { sampledMs: sampledUs / 1000, idleMs: idleUs / 1000, samples, rows: [...rows.values()] };
 }
 
 /** The `n` heaviest frames by self or total time, as a Markdown table under a line of totals. */
@@ -149,4 +153,14 @@ export function table(top: ProfileTop, n: number, by: 'self' | 'total'): string 
       (r, i) => `| ${i + 1} | \`${r.frame}\` | ${r.selfMs.toFixed(0)} | ${pct(r.selfMs)} | ${r.totalMs.toFixed(0)} | ${pct(r.totalMs)} |`,
     ),
   ].join('\n');
+}
+
+/**
+ * The profile's sampling interval in microseconds: the median time between two samples. A
+ * thread off its core is sampled once when it is back, with the whole absence as that sample's
+ * delta, so samples times this interval is the time it was on a core.
+ */
+export function sampleInterval(profile: CpuProfile): number {
+  const deltas = profile.timeDeltas.filter((d) => d > 0).sort((a, b) => a - b);
+  return deltas[Math.floor(deltas.length / 2)] ?? 0;
 }

@@ -5,6 +5,12 @@
  * it (used, old and new space, external). `loadtest.ts --gc DIR` preloads it into its nodes and
  * lines the seconds up with the acknowledgement percentiles of the same seconds, so a p99 that
  * climbs can be told apart from a collector that pauses.
+ *
+ * Each line also lists that second's long turns: a 1 ms interval timer that fired `ms` late or
+ * more than LONG_TURN_MS after its previous firing says the main thread was held that long, and
+ * the gap's end is written on the monotonic clock of a `--cpu-prof` profile (microseconds), so
+ * scripts/long-turns.ts can name the frames sampled during it; and the pauses of LONG_TURN_MS or
+ * more among the collections, with their start on the same clock.
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
@@ -18,7 +24,14 @@ export interface GcSecond {
   oldSpaceMB: number;
   newSpaceMB: number;
   externalMB: number;
+  /** Gaps of LONG_TURN_MS or more between two firings of a 1 ms timer: end (monotonic µs), length. */
+  longTurns?: { endUs: number; ms: number }[];
+  /** Collections that paused LONG_TURN_MS or more: start (monotonic µs), kind, length. */
+  longGcs?: { startUs: number; kind: string; ms: number }[];
 }
+
+/** A gap this long (ms) between two firings of a 1 ms timer is written down. */
+export const LONG_TURN_MS = 10;
 
 const KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
@@ -31,9 +44,17 @@ const file = process.env['GC_TIMELINE_FILE'];
 if (file) {
   writeFileSync(file, '');
   let second = new Map<string, { n: number; ms: number; maxMs: number }>();
+  let longTurns: { endUs: number; ms: number }[] = [];
+  let longGcs: { startUs: number; kind: string; ms: number }[] = [];
+  // performance.now() and a --cpu-prof profile's clock are both CLOCK_MONOTONIC; this is the
+  // former's origin on the latter, in microseconds.
+  const originUs = Number(process.hrtime.bigint() / 1000n) - performance.now() * 1000;
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
       const kind = KINDS[entry.detail?.kind ?? -1] ?? 'other';
+      if (entry.duration >= LONG_TURN_MS) {
+        longGcs.push({ startUs: Math.round(originUs + entry.startTime * 1000), kind, ms: round(entry.duration) });
+      }
       const s = second.get(kind) ?? { n: 0, ms: 0, maxMs: 0 };
       s.n += 1;
       s.ms += entry.duration;
@@ -56,12 +77,24 @@ if (file) {
       oldSpaceMB: mb(spaces.get('old_space') ?? 0),
       newSpaceMB: mb(spaces.get('new_space') ?? 0),
       externalMB: mb(heap.external_memory),
+      longTurns,
+      longGcs,
     };
     second = new Map();
+    longTurns = [];
+    longGcs = [];
     from = Date.now();
     appendFileSync(file, `${JSON.stringify(line)}\n`);
   }, 1_000);
   timer.unref();
+  let last = process.hrtime.bigint();
+  const ticker = setInterval(() => {
+    const now = process.hrtime.bigint();
+    const ms = Number(now - last) / 1e6;
+    last = now;
+    if (ms >= LONG_TURN_MS) longTurns.push({ endUs: Number(now / 1000n), ms: round(ms) });
+  }, 1);
+  ticker.unref();
 }
 
 function round(ms: number): number {

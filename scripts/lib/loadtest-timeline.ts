@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { readdirSync, readFileSync } from 'node:fs';
 import { percentile } from './loadtest-cluster.js';
 
@@ -25,6 +25,13 @@ export interface NodeSample {
    */
   lagP99Ms: number | null;
   lagMaxMs: number | null;
+  /**
+   * The load generator only: its own longest collection pause since the previous reading, and
+   * that of its mark-compacts (0: none), so that a second its lag spoils can be told to be its
+   * collector's (it keeps every check-in's times, and its old space grows through a run).
+   */
+  gcMaxMs?: number;
+  markCompactMaxMs?: number;
 }
 
 export interface Quantiles {
@@ -212,6 +219,15 @@ export function sampleNodes(timeline: Timeline, nodes: SampledNode[], metricsTok
   const scraping = new Set<string>();
   const ownLag = monitorEventLoopDelay({ resolution: 10 });
   ownLag.enable();
+  let ownGc = { maxMs: 0, markCompactMaxMs: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
+      ownGc.maxMs = Math.max(ownGc.maxMs, entry.duration);
+      if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)
+        ownGc.markCompactMaxMs = Math.max(ownGc.markCompactMaxMs, entry.duration);
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   let ownCpu = { at: performance.now(), usage: process.cpuUsage() };
   const tick = () => {
     const now = performance.now();
@@ -259,12 +275,16 @@ export function sampleNodes(timeline: Timeline, nodes: SampledNode[], metricsTok
       rssMB: round(process.memoryUsage.rss() / 1024 / 1024),
       lagP99Ms: round(ownLag.percentile(99) / 1e6),
       lagMaxMs: round(ownLag.max / 1e6),
+      gcMaxMs: round(ownGc.maxMs),
+      markCompactMaxMs: round(ownGc.markCompactMaxMs),
     });
     ownLag.reset();
+    ownGc = { maxMs: 0, markCompactMaxMs: 0 };
   };
   const timer = setInterval(tick, 1_000);
   return () => {
     clearInterval(timer);
     ownLag.disable();
+    gcObserver.disconnect();
   };
 }

@@ -36,6 +36,6 @@ export interface DomainDeps {
     /** How long after closing a session may be reopened; DEFAULT_REOPEN_WINDOW_MS when absent. */
     reopenWindowMs?: number;
     /** Group commit of check-ins; DEFAULT_CHECKIN_BATCH when absent. */
-    checkinBatch?: { windowMs: number; max: number; pipeline?: number };
+    checkinBatch?: { windowMs: number; max: number; pipeline?: number; resumePerTurn?: number };
   };
 }

@@ -125,7 +125,11 @@ export interface DomainSettings {
     minFacePx: number;
     maxFaces: number;
   };
-  checkin: { codePeriodS: number; locationMaxAgeS: number; batch: { windowMs: number; max: number; pipeline: number } };
+  checkin: {
+    codePeriodS: number;
+    locationMaxAgeS: number;
+    batch: { windowMs: number; max: number; pipeline: number; resumePerTurn: number };
+  };
   defaultTimezone: string;
   reopenWindowMs: number;
   schedulerIntervalMs: number;

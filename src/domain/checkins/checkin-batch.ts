@@ -10,7 +10,7 @@ import { SessionPeers } from './session-peers.js';
 import type { CheckinTrace } from './checkin-trace.js';
 
 /** Defaults of CHECKIN_BATCH_WINDOW_MS, CHECKIN_BATCH_MAX and CHECKIN_BATCH_PIPELINE (README configuration table). */
-export const DEFAULT_CHECKIN_BATCH = { windowMs: 0, max: 200, pipeline: 1 } as const;
+export const DEFAULT_CHECKIN_BATCH = { windowMs: 0, max: 200, pipeline: 1, resumePerTurn: 0 } as const;
 
 /** Check-ins waiting beyond this many batches are refused BUSY rather than queued without end. */
 const QUEUED_BATCHES = 8;
@@ -40,6 +40,17 @@ export interface CheckinBatchOptions {
    * is several round trips that two batches could interleave, so it stays at 1 there.
    */
   pipeline?: number;
+  /**
+   * Submitters of a stored batch resumed per turn of the event loop, a `setImmediate` between
+   * (CHECKIN_RESUME_PER_TURN; 0 or absent: all in the turn it is stored). Each resumes into its
+   * publish, its view and its acknowledgement (about 0.1 ms of the main thread), and the
+   * acknowledgements leave only when the turn's promise steps are done (write-coalescing.ts): a
+   * full batch of 200 resumed at once holds the loop 30 to 60 ms, the first of its
+   * acknowledgements waiting as long as the last, and no packet read meanwhile (round 30,
+   * `scripts/long-turns.ts`). Off by default: on a saturated shared machine it cut the rate
+   * reached (docs/multi-node.md, round 30).
+   */
+  resumePerTurn?: number;
   /**
    * Monotonic milliseconds that time each batch's write (performance.now when absent): a test
    * passes its own, so the retry hint it checks does not stretch with a loaded machine.
@@ -94,6 +105,10 @@ export class CheckinBatcher {
   /** Set by drain(): from then on every check-in is written at once, without a window. */
   private draining = false;
   private idle: (() => void)[] = [];
+  /** Outcomes of stored (or failed) batches not yet handed to their submitters, in cut order. */
+  private toSettle: (() => void)[] = [];
+  /** A turn that settles the next `resumePerTurn` of `toSettle` is scheduled. */
+  private settling = false;
   private readonly peers: SessionPeers;
   /** How long the last batch took to store (wall time): what a full queue's retry hint is made of. */
   private lastBatchMs = 0;
@@ -142,6 +157,8 @@ export class CheckinBatcher {
     this.draining = true;
     this.cancelWindow?.();
     this.cancelWindow = null;
+    // Outcomes waiting for a later turn are handed over now; the turn scheduled finds none left.
+    for (const o of this.toSettle.splice(0)) o();
     if (this.writing === 0 && this.queue.length === 0) return Promise.resolve();
     const idle = new Promise<void>((resolve) => this.idle.push(resolve));
     void this.writeNext();
@@ -192,11 +209,11 @@ export class CheckinBatcher {
         ahead,
         handedOver,
       );
-      batch.forEach((w, i) => w.resolve(results[i]!));
+      this.settle(batch.map((w, i) => () => w.resolve(results[i]!)));
     } catch (err) {
       // The batch's transaction did not commit: none of it is stored, each submitter hears so.
       this.logger.error({ err, size: batch.length }, 'check-in batch not stored');
-      for (const w of batch) w.reject(err);
+      this.settle(batch.map((w) => () => w.reject(err)));
     } finally {
       handedOver();
       this.unstored.delete(ahead);
@@ -206,7 +223,40 @@ export class CheckinBatcher {
     }
     // Those that arrived during the write have waited long enough: no second window.
     if (this.queue.length > 0) void this.writeNext();
-    else if (this.writing === 0) for (const resolve of this.idle.splice(0)) resolve();
+    else this.wakeIdle();
+  }
+
+  /**
+   * Hands batches' outcomes to their submitters, `resumePerTurn` a turn (setImmediate between):
+   * the acknowledgements of the first ones leave, and packets are read, before the rest resume.
+   * One queue for every batch keeps them in cut order, so a session's roster changes are still
+   * published in version order when a later batch is stored before an earlier one is all
+   * resumed. Draining (shutdown) hands them all at once: nothing is left for a later turn.
+   */
+  private settle(outcomes: (() => void)[]): void {
+    for (const o of outcomes) this.toSettle.push(o);
+    if (this.draining) {
+      for (const o of this.toSettle.splice(0)) o();
+      return;
+    }
+    if (this.settling) return;
+    this.settleSome();
+  }
+
+  private readonly settleSome = (): void => {
+    const perTurn = this.options.resumePerTurn ?? 0;
+    const now = this.toSettle.splice(0, this.draining || perTurn === 0 ? this.toSettle.length : perTurn);
+    for (const o of now) o();
+    this.settling = this.toSettle.length > 0;
+    if (this.settling) setImmediate(this.settleSome);
+    else this.wakeIdle();
+  };
+
+  /** Resolves drain()'s promises once nothing is queued, being written or waiting to be handed over. */
+  private wakeIdle(): void {
+    if (this.writing === 0 && this.queue.length === 0 && this.toSettle.length === 0) {
+      for (const resolve of this.idle.splice(0)) resolve();
+    }
   }
 
   private async write(

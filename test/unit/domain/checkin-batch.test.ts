@@ -149,6 +149,74 @@ describe('CheckinBatcher pipelining (CHECKIN_BATCH_PIPELINE)', () => {
   });
 });
 
+describe('CheckinBatcher hands a stored batch over a few submitters a turn (CHECKIN_RESUME_PER_TURN)', () => {
+  const logger = createLogger('silent');
+  const RESUMED_PER_TURN = 32;
+
+  it('resumes RESUMED_PER_TURN submitters in the turn the batch is stored, the rest in later turns, in order', async () => {
+    const { store, release } = heldStore('sqlite');
+    const batcher = new CheckinBatcher(store, logger, { windowMs: 0, max: 200, resumePerTurn: RESUMED_PER_TURN });
+    const order: number[] = [];
+    const n = RESUMED_PER_TURN * 2 + 5;
+    const answers = Array.from({ length: n }, (_, i) => batcher.submit(item(i)).then(() => order.push(i)));
+    await settle();
+    release();
+    // The promise steps of the turn the batch was stored in, but no later turn.
+    for (let i = 0; i < 10; i += 1) await Promise.resolve();
+    expect(order).to.deep.equal(Array.from({ length: RESUMED_PER_TURN }, (_, i) => i));
+    await Promise.all(answers);
+    expect(order).to.deep.equal(Array.from({ length: n }, (_, i) => i));
+  });
+
+  it('keeps cut order across batches: a batch stored while an earlier one is being handed over waits for it', async () => {
+    const { store, release } = heldStore('sqlite');
+    const batcher = new CheckinBatcher(store, logger, {
+      windowMs: 0,
+      max: RESUMED_PER_TURN * 3,
+      pipeline: 2,
+      resumePerTurn: RESUMED_PER_TURN,
+    });
+    const order: number[] = [];
+    const n = RESUMED_PER_TURN * 6;
+    const answers = Array.from({ length: n }, (_, i) => batcher.submit(item(i)).then(() => order.push(i)));
+    await settle();
+    // Both batches stored in the same turn: the second's submitters come after all of the first's.
+    release();
+    release();
+    await Promise.all(answers);
+    expect(order).to.deep.equal(Array.from({ length: n }, (_, i) => i));
+  });
+
+  it('resumes a whole batch in the turn it is stored without the setting (the default)', async () => {
+    const { store, release } = heldStore('sqlite');
+    const batcher = new CheckinBatcher(store, logger, { windowMs: 0, max: 200 });
+    let answered = 0;
+    const answers = Array.from({ length: 100 }, (_, i) => batcher.submit(item(i)).then(() => (answered += 1)));
+    await settle();
+    release();
+    for (let i = 0; i < 10; i += 1) await Promise.resolve();
+    expect(answered).to.equal(100);
+    await Promise.all(answers);
+  });
+
+  it('hands everything over at once when draining, and drain resolves only after', async () => {
+    const { store, release } = heldStore('sqlite');
+    const batcher = new CheckinBatcher(store, logger, { windowMs: 0, max: 200, resumePerTurn: RESUMED_PER_TURN });
+    let answered = 0;
+    const n = RESUMED_PER_TURN * 3;
+    const answers = Array.from({ length: n }, (_, i) => batcher.submit(item(i)).then(() => (answered += 1)));
+    await settle();
+    release();
+    for (let i = 0; i < 10; i += 1) await Promise.resolve();
+    expect(answered).to.equal(RESUMED_PER_TURN);
+    await batcher.drain();
+    // drain's promise resolves after every submitter's outcome was handed over (their steps then run first).
+    for (let i = 0; i < 10; i += 1) await Promise.resolve();
+    expect(answered).to.equal(n);
+    await Promise.all(answers);
+  });
+});
+
 /** Resolves inside an I/O callback (the poll phase), where a setImmediate runs before any timer. */
 const inIoCallback = () => new Promise<void>((resolve) => stat('.', () => resolve()));
 

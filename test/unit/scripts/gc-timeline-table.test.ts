@@ -35,15 +35,34 @@ describe('loadtest --gc table', () => {
       [gc(9_300, 9), gc(10_300, 14), gc(11_300, 15, 38.5), gc(12_300, 3)],
       wallStart,
     ).split('\n');
-    expect(rows[2]).to.equal('| 0 | 100 | 20 | 21 | 14 / 21 / 2 | 0 | 0 | 90.3 | 60 |');
-    expect(rows[3]).to.equal('| 1 | 100 | 40 | 41 | 15 / 22.5 / 2 | 1 / 38.5 / 38.5 | 0 | 91.3 | 60 |');
-    expect(rows[4]).to.equal('| 2 | 100 | 90 | 91 | 3 / 4.5 / 2 | 0 | 0 | 92.3 | 60 |');
+    expect(rows[2]).to.equal('| 0 | 100 | 20 | 21 | 14 / 21 / 2 | 0 | 0 | 90.3 | 60 | – | – |');
+    expect(rows[3]).to.equal('| 1 | 100 | 40 | 41 | 15 / 22.5 / 2 | 1 / 38.5 / 38.5 | 0 | 91.3 | 60 | – | – |');
+    expect(rows[4]).to.equal('| 2 | 100 | 90 | 91 | 3 / 4.5 / 2 | 0 | 0 | 92.3 | 60 | – | – |');
     // The node's second before the run is not counted.
-    expect(rows[5]).to.equal('| all | | | | 32 / 48 / 2 | 1 / 38.5 / 38.5 | 0 | | |');
+    expect(rows[5]).to.equal('| all | | | | 32 / 48 / 2 | 1 / 38.5 / 38.5 | 0 | | | | |');
   });
 
   it('shows a second without a node line as unknown, not as zero collections of an empty heap', () => {
     const rows = gcTimelineTable([second(0, 20)], [], 0).split('\n');
-    expect(rows[2]).to.equal('| 0 | 100 | 20 | 21 | 0 | 0 | 0 | – | – |');
+    expect(rows[2]).to.equal('| 0 | 100 | 20 | 21 | 0 | 0 | 0 | – | – | – | – |');
+  });
+
+  it('counts the turns of 30 ms or more of each second, none being 0', () => {
+    const withTurns = (t: number, ms: number[]): GcSecond => ({
+      ...gc(t, 1),
+      longTurns: ms.map((m, i) => ({ endUs: t * 1_000 + i, ms: m })),
+    });
+    const rows = gcTimelineTable([second(0, 20), second(1, 90)], [withTurns(0, [12, 29.9]), withTurns(1_000, [31, 85.2, 10])], 0).split(
+      '\n',
+    );
+    expect(rows[2]).to.match(/\| 0 \| – \|$/);
+    expect(rows[3]).to.match(/\| 2 \/ 85\.2 \| – \|$/);
+  });
+
+  it("puts the generator's lag and collections of a second beside it (its sample at t covers the second before)", () => {
+    const own = { t: 2, cpuPct: 40, rssMB: 500, lagP99Ms: 20, lagMaxMs: 66.2, gcMaxMs: 58.1, markCompactMaxMs: 58.1 };
+    const rows = gcTimelineTable([second(0, 20), second(1, 126)], [], 0, [own]).split('\n');
+    expect(rows[2]).to.match(/\| – \|$/);
+    expect(rows[3]).to.match(/\| 66\.2 \/ 58\.1 \/ 58\.1 \|$/);
   });
 });
