@@ -75,8 +75,10 @@ const SECRET_NAME = /SECRET|TOKEN|PASSWORD/;
 export function shownValue(name: string, value: string | undefined): string {
   if (value === undefined) return `${name} (unset)`;
   if (SECRET_NAME.test(name)) return `${name} (${value.length} characters, not shown)`;
-  // Up to the last @: a password with an unencoded / or # is the very value refused.
-  const masked = value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^]*@/i, '$1***@');
+  // Up to the last @: a password with an unencoded / or # is the very value refused; and a value
+  // refused for its shape (quoted by an env file, a space first, a slash missing, no scheme)
+  // still holds its password, so only a scheme followed by a slash is kept before the mask.
+  const masked = value.replace(/^([^a-z]*[a-z][a-z0-9+.-]*:\/+)?[^]*@/i, '$1***@');
   const cut = masked.length > 80 ? `${masked.slice(0, 77)}...` : masked;
   // Spaces, quotes or control characters would make the value unreadable unquoted.
   return `${name}=${/^[\x21-\x7e]*$/.test(cut) && !cut.includes('"') ? cut : JSON.stringify(cut)}`;

@@ -129,6 +129,22 @@ describe('config', () => {
     expect(problems.join('\n')).to.not.match(/tok3n|p@ss|w0rd/);
   });
 
+  it("never repeats a URL's password, even in a value refused for its shape (quoted, a space first, a slash missing, no scheme)", () => {
+    for (const [given, shown] of [
+      ['"mongodb://admin:s3cret@db.school.lan/attendance"', '"\\"mongodb://***@db.school.lan/attendance\\""'],
+      [' mongodb://admin:s3cret@db.school.lan/attendance', '" mongodb://***@db.school.lan/attendance"'],
+      ['mongodb:/admin:s3cret@db.school.lan', 'mongodb:/***@db.school.lan'],
+      ['admin:s3cret@db.school.lan:27017', '***@db.school.lan:27017'],
+    ] as const) {
+      const problems = problemsOf({ NODE_ENV: 'test', MONGODB_URI: given, SMTP_URL: given.replace('mongodb', 'smtps') });
+      expect(problems.join('\n'), given).to.not.contain('s3cret');
+      expect(
+        problems.find((p) => p.startsWith('MONGODB_URI=')),
+        given,
+      ).to.satisfy((p: string) => p.startsWith(`MONGODB_URI=${shown}: `));
+    }
+  });
+
   it('refuses production without an explicit store location', () => {
     const problems = problemsOf({ NODE_ENV: 'production', JWT_SECRET: SECRET });
     expect(problems.join('\n')).to.match(/store location/);
