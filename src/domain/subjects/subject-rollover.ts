@@ -203,13 +203,14 @@ export class SubjectRollover {
     const terms = new Map((input.terms ?? []).map((p) => [p.from, p.to]));
     if (terms.size > 0) {
       // Two of last year's meetings that differ only by a teacher left out are one meeting next
-      // year (the subject's first teacher takes both): carried once, not a second copy the
-      // timetable refuses and the admin is told to place by hand.
+      // year (the subject's first teacher takes it, named or not): carried once, not a second
+      // copy the timetable refuses and the admin is told to place by hand.
       const kept = new Set(plan.row.teacherIds);
+      const first = plan.row.teacherIds[0] ?? null;
       const carried = new Set<string>();
       plan.meetings = (await store.timetable.listMeetings(orgId, plan.source.id)).filter((m) => {
         if (!terms.has(m.termId)) return false;
-        const key = meetingNaturalKey({ ...m, termId: terms.get(m.termId)!, teacherId: carriedTeacher(m, kept) });
+        const key = meetingNaturalKey({ ...m, termId: terms.get(m.termId)!, teacherId: carriedTeacher(m, kept) ?? first });
         if (carried.has(key)) return false;
         carried.add(key);
         return true;

@@ -131,7 +131,7 @@ function rolloverSuite(setup: RaceStore): void {
     expect(await f.store.timetable.listMeetings(f.org.id, next.id)).to.have.length(1);
   });
 
-  it('carries once two meetings that differ only by a teacher left out: one meeting next year, nothing refused', async () => {
+  it('carries once the meetings that differ only by a teacher left out or the first teacher named: one meeting next year, nothing refused', async () => {
     const leaver = await createUser(f.store, f.org.id, 'teacher', { active: false });
     const physics = f.subject;
     await f.store.subjects.update(f.org.id, physics.id, { teacherIds: [f.teacher.id, leaver.id] });
@@ -139,8 +139,10 @@ function rolloverSuite(setup: RaceStore): void {
     const newTerm = await f.domain.timetable.createTerm(admin(), { name: 'Autumn 2026', startDay: '2026-09-01', endDay: '2026-12-18' });
     const slot = { termId: oldTerm.id, weekday: 4, startTime: '10:00', endTime: '11:00' };
     await f.domain.timetable.createMeeting(admin(), physics.id, slot);
-    // The leaver's own Thursday class beside the first teacher's (a second group, taught at once).
+    // The leaver's own Thursday class beside the first teacher's (a second group, taught at once),
+    // and the same class naming the first teacher: all three are one meeting next year.
     await f.domain.timetable.createMeeting(admin(), physics.id, { ...slot, teacherId: leaver.id });
+    await f.domain.timetable.createMeeting(admin(), physics.id, { ...slot, teacherId: f.teacher.id, teacherOverlap: true });
     await f.domain.subjectArchive.archive(admin(), [physics.id]);
 
     const input = {
