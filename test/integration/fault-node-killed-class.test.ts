@@ -1,16 +1,11 @@
 import { expect } from 'chai';
-import { io, type Socket } from 'socket.io-client';
-import { BENCH_ROOM as ROOM, seedBenchClass, startBenchNode, type BenchClass, type BenchNode } from '../../scripts/lib/bench-node.js';
+import { seedBenchClass, startBenchNode, type BenchClass, type BenchNode } from '../../scripts/lib/bench-node.js';
 import { repoRoot } from '../../scripts/lib/repo-root.js';
-import type { ClientToServerEvents, CheckinView, ServerToClientEvents } from '../../src/shared/events.js';
-import type { Ack } from '../../src/shared/errors.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { RosterFeed } from '../../src/web/lib/roster.js';
 import { startFailoverBalancer, type FailoverBalancer } from '../support/failover-balancer.js';
+import { deliver, newPhone, screen, shownRoster, type AppSocket, type Phone } from '../support/page-clients.js';
 import { useRedis } from '../support/redis-server.js';
-import { command, ok, onRosterUpdate, pollUntil, waitFor } from '../support/sockets.js';
-
-type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+import { command, ok, pollUntil, waitFor } from '../support/sockets.js';
 
 const STUDENTS = 200;
 /** Checked in before the kill, all acknowledged. */
@@ -18,88 +13,10 @@ const BEFORE = 80;
 /** Sent at once; the node is killed once KILL_AFTER_ACKS of them are answered, the rest in flight. */
 const BURST = 60;
 const KILL_AFTER_ACKS = 5;
-/** How long a tap waits for its answer before it reads the record the server holds (the page's slow-link path). */
-const ANSWER_WAIT_MS = 4_000;
 /** Small batches with a window, so check-ins of the burst are still in a batch when the node dies. */
 const BATCHED = { CHECKIN_RATE_PER_MINUTE: '600', CHECKIN_BATCH_WINDOW_MS: '20', CHECKIN_BATCH_MAX: '10' };
 
 const root = repoRoot(import.meta.url);
-
-/**
- * A socket through the balancer as the pages make it (docs/protocol.md §2): socket.io-client's own
- * reconnection, and after every `connect`, the page's resync (`onSync`). WebSocket only: the
- * test's balancer keeps no stickiness for long-polling.
- */
-function pageSocket(url: string, token: string, onSync: (s: AppSocket) => void): AppSocket {
-  const socket: AppSocket = io(url, { auth: { token }, transports: ['websocket'], forceNew: true, reconnectionDelayMax: 5_000 });
-  socket.on('connect', () => onSync(socket));
-  return socket;
-}
-
-/** A student's phone: its connection, what its last `session:join` said, and its tap's story. */
-interface Phone {
-  socket: AppSocket;
-  held: CheckinView | null;
-  /** The answer the student was shown (the submission's, or the held record after a lost answer). */
-  answer: CheckinView | null;
-  submissions: number;
-  /** A submission went unanswered (the node died with it). */
-  lostAnswer: boolean;
-  /** After a lost answer, the record the server held was the answer (stored before the node died). */
-  foundHeld: boolean;
-  disconnects: number;
-}
-
-/**
- * One tap delivered as the student page does (src/web/lib/checkin-delivery.ts): sent once
- * connected; no answer means read the held record once connected again (`session:join`) and send
- * again only when there is none; BUSY / UNAVAILABLE sent again after the hint.
- */
-async function deliver(phone: Phone, sessionId: string, onAnswer: () => void = () => undefined): Promise<void> {
-  for (let tries = 0; tries < 6; tries += 1) {
-    await waitFor(() => phone.socket.connected, 20_000, 10);
-    if (phone.lostAnswer) {
-      const joined = ok(await command(phone.socket, 'session:join', { sessionId }));
-      if (joined.checkin) {
-        phone.foundHeld = true;
-        phone.answer = joined.checkin;
-        return onAnswer();
-      }
-    }
-    phone.submissions += 1;
-    const location = { lat: ROOM.lat, lon: ROOM.lon, accuracy: 10, timestamp: Date.now() };
-    let ack: Ack<CheckinView>;
-    try {
-      ack = await command(phone.socket, 'checkin:submit', { sessionId, location }, ANSWER_WAIT_MS);
-    } catch {
-      phone.lostAnswer = true;
-      continue;
-    }
-    if (ack.ok) {
-      phone.answer = ack.data;
-      return onAnswer();
-    }
-    expect(['BUSY', 'UNAVAILABLE'], `${ack.error.code}: ${ack.error.message}`).to.include(ack.error.code);
-    await new Promise((r) => setTimeout(r, Number(ack.error.details?.['retryAfterMs'] ?? 1_000)));
-  }
-  throw new Error('check-in not delivered in 6 tries');
-}
-
-/** A teacher's screen on the pages' roster logic: watches again after every connect, resyncs on gaps and notices. */
-function screen(url: string, token: string, sessionId: () => string | null): { socket: AppSocket; feed: RosterFeed } {
-  let socket: AppSocket | null = null;
-  const feed = new RosterFeed({
-    fetchSnapshot: async (id) => ok(await command(socket!, 'session:watch', { sessionId: id })),
-    gapWaitMs: 300,
-  });
-  socket = pageSocket(url, token, () => {
-    const id = sessionId();
-    if (id) void feed.watch(id);
-  });
-  onRosterUpdate(socket, (u) => feed.update(u));
-  socket.on('roster:resync', (n) => feed.resyncNotice(n));
-  return { socket, feed };
-}
 
 // docs/multi-node.md "When a node or Redis dies": a node killed (SIGKILL) with a class connected
 // and check-ins in flight; its clients come back through the balancer to another node by their
@@ -153,22 +70,7 @@ describe('a node killed (SIGKILL) under a class of 200 behind a balancer', funct
     const phones: Phone[] = [];
     for (let i = 0; i < STUDENTS; i += 50) {
       const batch = students.slice(i, i + 50).map((s) => {
-        const phone: Phone = {
-          socket: null as unknown as AppSocket,
-          held: null,
-          answer: null,
-          submissions: 0,
-          lostAnswer: false,
-          foundHeld: false,
-          disconnects: 0,
-        };
-        phone.socket = pageSocket(url, tokens.signAccess(s).token, (sock) => {
-          void command(sock, 'session:join', { sessionId: sid }).then(
-            (ack) => (phone.held = ack.ok ? ack.data.checkin : phone.held),
-            () => undefined,
-          );
-        });
-        phone.socket.on('disconnect', () => (phone.disconnects += 1));
+        const phone = newPhone(url, tokens.signAccess(s).token, () => sid);
         sockets.push(phone.socket);
         phones.push(phone);
         return waitFor(() => phone.socket.connected);
@@ -224,17 +126,10 @@ describe('a node killed (SIGKILL) under a class of 200 behind a balancer', funct
       await waitFor(() => before.every((p) => p.held?.recordId === p.answer?.recordId));
 
       const truth = new Map(records.map((r) => [r.studentId, `${r.status}@${r.version}`]));
-      const shown = (feed: RosterFeed) =>
-        new Map(
-          feed.roster
-            .list()
-            .filter((e) => e.recordId !== null)
-            .map((e) => [e.studentId, `${e.status}@${e.recordVersion}`]),
-        );
       const same = (m: Map<string, string>) => m.size === truth.size && [...m].every(([k, v]) => truth.get(k) === v);
-      await pollUntil(() => same(shown(projector.feed)) && same(shown(teacherPhone.feed)), 20_000, 50);
-      expect(shown(projector.feed), 'the projector on A').to.deep.equal(truth);
-      expect(shown(teacherPhone.feed), "the teacher's phone, moved from B").to.deep.equal(truth);
+      await pollUntil(() => same(shownRoster(projector.feed)) && same(shownRoster(teacherPhone.feed)), 20_000, 50);
+      expect(shownRoster(projector.feed), 'the projector on A').to.deep.equal(truth);
+      expect(shownRoster(teacherPhone.feed), "the teacher's phone, moved from B").to.deep.equal(truth);
     } finally {
       await store.close();
     }
