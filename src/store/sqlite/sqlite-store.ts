@@ -149,12 +149,23 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Sqlit
 }
 
 /**
- * One committed write that needs a new page and a WAL frame, as a check-in does: it fails
- * the same way while the disk is full or the file read-only, and leaves nothing behind.
+ * What the probe of a failing store writes: as many WAL frames as a batch of check-ins (about 4 to
+ * 7 pages each, up to CHECKIN_BATCH_MAX 200 of them). A write of a few pages fits in the room a
+ * batch that failed on a full disk left in the WAL file, or in a few kilobytes freed, so the probe
+ * reported the store ready while the class's check-ins were still refused
+ * (test/integration/fault-sqlite-disk-full.test.ts).
+ */
+const PROBE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * One committed write of PROBE_BYTES in new pages and WAL frames: it fails the same way as a
+ * batch of check-ins while the disk is full or the file read-only, and leaves no table behind
+ * (its pages go to the free list, reused by the next writes).
  */
 function probeWrite(db: SqliteDb): void {
   db.tx(() => {
     db.raw.exec('CREATE TABLE IF NOT EXISTS write_probe (x)');
+    db.raw.prepare('INSERT INTO write_probe VALUES (zeroblob(?))').run(PROBE_BYTES);
     db.raw.exec('DROP TABLE write_probe');
   });
 }
