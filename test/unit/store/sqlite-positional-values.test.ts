@@ -13,31 +13,38 @@ import { newRecord } from '../../contract/fixtures.js';
 describe('SQLite rows bound by position', function () {
   const at = new Date('2026-03-02T09:00:03.250Z');
   const fixAt = new Date('2026-03-02T09:00:01.000Z');
+  // Every instant of the record differs, so that two date values swapped are caught too.
+  const submittedAt = new Date('2026-03-02T09:00:02.500Z');
+  const decidedAt = new Date('2026-03-02T09:00:04.125Z');
+  const updatedAt = new Date('2026-03-02T09:00:05.750Z');
 
-  const everyField = insertedRecord(
-    'org-1',
-    newRecord('se-1', 'su-1', 'st-1', {
-      status: 'pending',
-      reason: 'SELFIE_PENDING',
-      flags: ['GEOFENCE_IMPRECISE', 'SHARED_DEVICE'],
-      distanceM: 12.5,
-      location: { lat: 51.5, lon: -0.125, accuracyM: 20, timestamp: fixAt },
-      ip: '10.0.0.7',
-      attempts: 2,
-      submittedAt: at,
-      decidedAt: fixAt,
-      decidedBy: 'te-1',
-      note: 'a note',
-      correctionReason: 'late bus',
-      absenceCategory: 'medical',
-      deviceId: 'device-0001',
-      userAgent: 'Mozilla/5.0 (test)',
-      verification: { state: 'queued', band: null, distance: null, flags: [], reason: null, completedAt: null },
-    }),
-    'rec-1',
-    7,
-    at,
-  );
+  const everyField = {
+    ...insertedRecord(
+      'org-1',
+      newRecord('se-1', 'su-1', 'st-1', {
+        status: 'pending',
+        reason: 'SELFIE_PENDING',
+        flags: ['GEOFENCE_IMPRECISE', 'SHARED_DEVICE'],
+        distanceM: 12.5,
+        location: { lat: 51.5, lon: -0.125, accuracyM: 20, timestamp: fixAt },
+        ip: '10.0.0.7',
+        attempts: 2,
+        submittedAt,
+        decidedAt,
+        decidedBy: 'te-1',
+        note: 'a note',
+        correctionReason: 'late bus',
+        absenceCategory: 'medical',
+        deviceId: 'device-0001',
+        userAgent: 'Mozilla/5.0 (test)',
+        verification: { state: 'queued', band: null, distance: null, flags: [], reason: null, completedAt: null },
+      }),
+      'rec-1',
+      7,
+      at,
+    ),
+    updatedAt,
+  };
   const fewest = insertedRecord(
     'org-1',
     newRecord('se-1', 'su-1', 'st-2', { status: 'present', submittedAt: at, decidedAt: at }),
