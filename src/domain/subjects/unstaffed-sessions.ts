@@ -128,13 +128,21 @@ export class UnstaffedSessions {
     );
   }
 
-  /** Cancels the session (audited `session.cancel`, reason UNSTAFFED); its meeting's day stays taken, as a hand cancel's. */
+  /**
+   * Cancels the session (audited `session.cancel`, reason UNSTAFFED); its meeting's day stays
+   * taken, as a hand cancel's. Under the subject's lock, as give() and the hand-over move it, and
+   * written only while the lock holds: a session given or handed over meanwhile, or whose teacher
+   * can run it again, is read again under it and answered CONFLICT rather than cancelled.
+   */
   async cancel(actor: Actor, sessionId: string): Promise<StaffSessionView> {
     requireRole(actor, 'admin');
-    await this.unstaffed(actor, sessionId);
-    const cancelled = await this.lifecycle.cancelScheduled(actor, sessionId, UNSTAFFED_CANCEL);
-    if (!cancelled) throw notScheduled();
-    return staffView(cancelled);
+    const first = await this.unstaffed(actor, sessionId);
+    return withSlotLocks(this.deps, actor.orgId, [{ kind: 'subject', id: first.session.subjectId }], async (fence) => {
+      await this.unstaffed(actor, sessionId);
+      const cancelled = await this.lifecycle.cancelScheduled(actor, sessionId, UNSTAFFED_CANCEL, await fence());
+      if (!cancelled) throw notScheduled();
+      return staffView(cancelled);
+    });
   }
 
   /** The session and its subject while it is on the list; SESSION_NOT_FOUND, or CONFLICT when it no longer is. */

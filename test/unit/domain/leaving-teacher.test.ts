@@ -255,6 +255,44 @@ function leavingSuite(setup: RaceStore): void {
     expect(await listed()).to.deep.equal([]);
   });
 
+  // Between cancel's first look (the session on the list) and its write, the session is given
+  // or its teacher can run it again: the cancel reads it again under the subject's lock and
+  // answers CONFLICT, the session left scheduled under the teacher who has it.
+  const meanwhile = {
+    'an admin gives it to the colleague': async (id: string) => {
+      await f.domain.unstaffed.give(admin, id, colleague.id);
+      return colleague.id;
+    },
+    'its teacher is put back on the subject': async () => {
+      await f.store.subjects.update(f.org.id, subject.id, { teacherIds: [colleague.id, leaving.id] });
+      return leaving.id;
+    },
+  } as const;
+
+  for (const [what, happen] of Object.entries(meanwhile)) {
+    it(`a cancel from the list while ${what}: CONFLICT, the session still scheduled`, async () => {
+      const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+      await f.store.subjects.update(f.org.id, subject.id, { teacherIds: [colleague.id] });
+      let teacher: string | undefined;
+      // Right after cancel's first read of the teacher's standing (the session still on the list).
+      const getStandings = f.store.users.getStandings;
+      f.store.users.getStandings = async (...args) => {
+        f.store.users.getStandings = getStandings;
+        const read = await getStandings.apply(f.store.users, args);
+        teacher = await happen(id);
+        return read;
+      };
+      try {
+        expect(await f.domain.unstaffed.cancel(admin, id).catch((e: unknown) => e)).to.have.property('code', 'CONFLICT');
+      } finally {
+        f.store.users.getStandings = getStandings;
+      }
+      const after = await f.store.sessions.get(f.org.id, id);
+      expect([after?.status, after?.teacherId]).to.deep.equal(['scheduled', teacher]);
+      expect((await trail(id)).map(([action]) => action)).to.not.include('session.cancel');
+    });
+  }
+
   it('the list also shows a session whose teacher was taken off its subject, however it came to be', async () => {
     const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
     // Written straight to the store: no hand-over ran (a release before it, a failure).
