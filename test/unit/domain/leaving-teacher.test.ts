@@ -255,6 +255,38 @@ function leavingSuite(setup: RaceStore): void {
     expect(await listed()).to.deep.equal([]);
   });
 
+  it("a meeting's session an admin gave from the list keeps its teacher through an edit of the room, not of the teacher or times", async () => {
+    const third = await f.store.users.create(f.org.id, {
+      email: 'third@test',
+      name: 'Third',
+      role: 'teacher',
+      studentNumber: null,
+      passwordHash: null,
+      active: true,
+    });
+    subject = (await f.store.subjects.update(f.org.id, subject.id, { teacherIds: [leaving.id, colleague.id, third.id] }))!;
+    const meeting = await wednesdayMeeting(leaving.id);
+    const { id } = await f.domain.timetable.start(f.actor(colleague), meeting.id, '2026-03-04');
+    const busy = await busyColleague();
+    // The rule gives the session to the colleague, busy then: it is left on the list.
+    await leave.deactivated();
+    expect((await listed()).map(([sessionId]) => sessionId)).to.deep.equal([id]);
+    await f.domain.unstaffed.give(admin, id, third.id);
+    // The colleague still busy: an edit of the room neither refuses nor moves the session to them.
+    await f.domain.timetable.updateMeeting(admin, meeting.id, { allowedIpRanges: ['10.1.2.0/24'] });
+    const kept = await f.store.sessions.get(f.org.id, id);
+    expect([kept?.teacherId, kept?.room?.allowedIpRanges, kept?.startsAt.toISOString()]).to.deep.equal([
+      third.id,
+      ['10.1.2.0/24'],
+      window.startsAt,
+    ]);
+    // New times: the session follows the meeting's rule, as every edit of its times does.
+    await f.live.lifecycle.cancel(f.actor(colleague), busy.id, undefined);
+    await f.domain.timetable.updateMeeting(admin, meeting.id, { startTime: '16:00', endTime: '17:00' });
+    const moved = await f.store.sessions.get(f.org.id, id);
+    expect([moved?.teacherId, moved?.startsAt.toISOString()]).to.deep.equal([colleague.id, '2026-03-04T15:00:00.000Z']);
+  });
+
   // Between cancel's first look (the session on the list) and its write, the session is given
   // or its teacher can run it again: the cancel reads it again under the subject's lock and
   // answers CONFLICT, the session left scheduled under the teacher who has it.
