@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Actor } from '../../../src/domain/actor.js';
+import { UnstaffedNotice } from '../../../src/domain/notifications/unstaffed-notice.js';
 import type { Subject } from '../../../src/domain/ports/subjects.js';
 import type { User } from '../../../src/domain/ports/users.js';
 import type { LiveFixture } from '../../support/live-fixture.js';
@@ -358,6 +359,86 @@ function leavingSuite(setup: RaceStore): void {
     const mails = (await f.store.outbox.list(f.org.id, { limit: 10, offset: 0 })).items;
     expect(mails.map((m) => [m.to, m.category])).to.deep.equal([[f.admin.email, 'alert']]);
     expect(mails[0]!.subject).to.equal('2 sessions left without a teacher: PHY1');
+  });
+
+  // The email goes in the background: it tells only what is still on the list when it runs.
+  const holdNotice = () => {
+    const held: (() => Promise<void>)[] = [];
+    const run = f.jobs.run.bind(f.jobs);
+    f.jobs.run = (name, job) => (name === 'unstaffed.notice' ? void held.push(job) : run(name, job));
+    return async () => {
+      f.jobs.run = run;
+      for (const job of held) await job();
+      return (await f.store.outbox.list(f.org.id, { limit: 10, offset: 0 })).items;
+    };
+  };
+
+  it('the email sent after one of two sessions was cancelled from the list names only the other', async () => {
+    const first = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+    await f.live.sessions.open(f.actor(leaving), {
+      subjectId: subject.id,
+      startsAt: '2026-03-04T14:00:00.000Z',
+      closesAt: '2026-03-04T14:20:00.000Z',
+    });
+    await busyColleague();
+    const send = holdNotice();
+    await leave.deactivated();
+    await f.domain.unstaffed.cancel(admin, first.id);
+    const mails = await send();
+    expect(mails.map((m) => [m.to, m.subject])).to.deep.equal([[f.admin.email, 'A session left without a teacher: PHY1']]);
+  });
+
+  it('no email when the teacher can teach again before it is sent', async () => {
+    await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+    await busyColleague();
+    const send = holdNotice();
+    await leave.deactivated();
+    expect(await listed()).to.have.length(1);
+    await f.store.users.update(f.org.id, leaving.id, { active: true });
+    expect(await listed()).to.deep.equal([]);
+    expect(await send()).to.deep.equal([]);
+  });
+
+  it('more active admins than the email goes to: the ones left out are logged', async () => {
+    await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+    await busyColleague();
+    const send = holdNotice();
+    await leave.deactivated();
+    for (let i = 0; i < 50; i += 1) {
+      await f.store.users.create(f.org.id, {
+        email: `admin-${i}@test`,
+        name: `Admin ${i}`,
+        role: 'admin',
+        studentNumber: null,
+        passwordHash: null,
+        active: true,
+      });
+    }
+    const { id } = (await f.domain.unstaffed.list(admin))[0]!.session;
+    const told: string[][] = [];
+    const warned: { obj: object; msg: string }[] = [];
+    const notice = new UnstaffedNotice({
+      store: f.store,
+      emails: {
+        each: async (_orgId, ids) => {
+          told.push(ids);
+          return ids.length;
+        },
+      },
+      publicUrl: () => 'https://attendance.test',
+      defaultTimezone: 'UTC',
+      now: f.clock.now,
+      logger: { warn: (obj: object, msg: string) => void warned.push({ obj, msg }) },
+    });
+    expect(await notice.send(f.org.id, leaving.id, [id])).to.equal(50);
+    expect(told.map((ids) => ids.length)).to.deep.equal([50]);
+    expect(warned.map((w) => [w.msg, w.obj])).to.deep.equal([
+      [
+        'sessions left without a teacher: only the first admins are emailed',
+        { orgId: f.org.id, teacherId: leaving.id, sessionIds: [id], admins: 51, told: 50 },
+      ],
+    ]);
+    await send();
   });
 
   it('taken off the subject by an admin: a session they scheduled by hand goes to the remaining teacher; none free, it stays audited', async () => {
