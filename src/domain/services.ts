@@ -266,7 +266,14 @@ export function createDomain(deps: CreateDomainDeps): Domain {
   const leavingTeacher = new LeavingTeacherSessions(
     live,
     attendance.lifecycle,
-    new UnstaffedNotice({ store, emails, publicUrl: settings.accounts.publicUrl, defaultTimezone: settings.defaultTimezone }),
+    new UnstaffedNotice({
+      store,
+      emails,
+      publicUrl: settings.accounts.publicUrl,
+      defaultTimezone: settings.defaultTimezone,
+      now: clock,
+      logger: deps.logger,
+    }),
   );
   const { users, organisations } = createAccountServices(deps, leavingTeacher);
   const subjects = new SubjectService({

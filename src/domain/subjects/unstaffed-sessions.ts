@@ -55,13 +55,10 @@ export class UnstaffedSessions {
     for (const id of subjectIds) subjects.set(id, await store.subjects.get(actor.orgId, id));
     const ids = new Set([...scheduled.map((s) => s.teacherId), ...[...subjects.values()].flatMap((s) => s?.teacherIds ?? [])]);
     const standings = new Map((await store.users.getStandings(actor.orgId, [...ids])).map((u) => [u.id, u]));
-    const teaching = (id: string) => {
-      const u = standings.get(id);
-      return u !== undefined && u.active && u.role === 'teacher';
-    };
+    const teaching = (id: string) => whyOf(standings.get(id)) === null;
     const left = scheduled.filter((s) => {
       const subject = subjects.get(s.subjectId);
-      return subject && !(subject.teacherIds.includes(s.teacherId) && teaching(s.teacherId));
+      return subject && !canRun(subject, standings.get(s.teacherId));
     });
     if (left.length === 0) return [];
     const names = new Map((await store.users.getNames(actor.orgId, [...ids])).map((u) => [u.id, u.name]));
@@ -128,13 +125,21 @@ export class UnstaffedSessions {
     );
   }
 
-  /** Cancels the session (audited `session.cancel`, reason UNSTAFFED); its meeting's day stays taken, as a hand cancel's. */
+  /**
+   * Cancels the session (audited `session.cancel`, reason UNSTAFFED); its meeting's day stays
+   * taken, as a hand cancel's. Under the subject's lock, as give() and the hand-over move it, and
+   * written only while the lock holds: a session given or handed over meanwhile, or whose teacher
+   * can run it again, is read again under it and answered CONFLICT rather than cancelled.
+   */
   async cancel(actor: Actor, sessionId: string): Promise<StaffSessionView> {
     requireRole(actor, 'admin');
-    await this.unstaffed(actor, sessionId);
-    const cancelled = await this.lifecycle.cancelScheduled(actor, sessionId, UNSTAFFED_CANCEL);
-    if (!cancelled) throw notScheduled();
-    return staffView(cancelled);
+    const first = await this.unstaffed(actor, sessionId);
+    return withSlotLocks(this.deps, actor.orgId, [{ kind: 'subject', id: first.session.subjectId }], async (fence) => {
+      await this.unstaffed(actor, sessionId);
+      const cancelled = await this.lifecycle.cancelScheduled(actor, sessionId, UNSTAFFED_CANCEL, await fence());
+      if (!cancelled) throw notScheduled();
+      return staffView(cancelled);
+    });
   }
 
   /** The session and its subject while it is on the list; SESSION_NOT_FOUND, or CONFLICT when it no longer is. */
@@ -145,11 +150,19 @@ export class UnstaffedSessions {
     if (!session || !subject) throw new AppError('SESSION_NOT_FOUND');
     if (effectiveStatus(session, now()) !== 'scheduled') throw notScheduled();
     const standing = (await store.users.getStandings(actor.orgId, [session.teacherId]))[0];
-    if (subject.teacherIds.includes(session.teacherId) && whyOf(standing) === null) {
+    if (canRun(subject, standing)) {
       throw new AppError('CONFLICT', 'The session has a teacher who can run it: it is not left without one.');
     }
     return { session, subject };
   }
+}
+
+/**
+ * Whether a session's teacher can run it, which takes it off the list: an active teacher of its
+ * subject. `standing` is that teacher's, undefined when the account is gone.
+ */
+export function canRun(subject: Pick<Subject, 'teacherIds'>, standing: UserStanding | undefined): boolean {
+  return standing !== undefined && subject.teacherIds.includes(standing.id) && whyOf(standing) === null;
 }
 
 /** Why this account cannot teach; null when it is an active teacher (of the subject or not: the caller checks that). */

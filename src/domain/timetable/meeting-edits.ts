@@ -139,8 +139,10 @@ export class MeetingFollower {
    * What the meeting's sessions from today that are still scheduled become after its change,
    * decided before anything is written (TimetableService.updateMeeting): each is moved, or
    * cancelled (the weekday changed, or the changed meeting cannot be held that day).
+   * `meetingEdit`: an admin's or teacher's edit of the meeting itself (TimetableService.updateMeeting),
+   * not a change of the subject's teachers re-reading the rule (FirstTeacherChange).
    */
-  async plan(actor: Actor, subject: Subject, before: Meeting, after: Meeting): Promise<FollowPlan> {
+  async plan(actor: Actor, subject: Subject, before: Meeting, after: Meeting, meetingEdit = false): Promise<FollowPlan> {
     const { store, now } = this.deps;
     const org = await store.organisations.get(actor.orgId);
     const timezone = org?.timezone ?? this.deps.settings.defaultTimezone;
@@ -150,6 +152,11 @@ export class MeetingFollower {
     // The rule over the subject's active teachers, as the run and the hand-over read it: a moved
     // session never goes to an account made a student or an admin, or deactivated, still listed.
     const ruled = (await withActiveTeachers(store, actor.orgId, subject)) ?? subject;
+    // An edit of the room, checks or preset says nothing of who teaches: a session given to
+    // another active teacher of the subject (from the admins' list, a hand-over, a colleague's
+    // tap) stays theirs rather than go back to the rule's teacher, who may not be free then.
+    const keepsTeachers =
+      meetingEdit && before.teacherId === after.teacherId && before.startTime === after.startTime && before.endTime === after.endTime;
     for (const o of occurrences) {
       if (o.state !== 'created' || o.sessionId === null) continue;
       const session = await store.sessions.get(actor.orgId, o.sessionId);
@@ -160,7 +167,7 @@ export class MeetingFollower {
         continue;
       }
       try {
-        const change = await this.followerChange(actor, ruled, session, before, after, o.day, timezone);
+        const change = await this.followerChange(actor, ruled, session, before, after, o.day, timezone, keepsTeachers);
         const problems = validateWindow(change, { now: now() });
         if (problems.length > 0) throw windowError(problems);
         plan.moves.push({ session, day: o.day, change });
@@ -270,6 +277,7 @@ export class MeetingFollower {
     after: Meeting,
     day: string,
     timezone: string,
+    keepsTeacher: boolean,
   ): Promise<RescheduleInput> {
     const startsAt = instantAt(timezone, day, after.startTime);
     const closesAt = instantAt(timezone, day, after.endTime);
@@ -278,8 +286,12 @@ export class MeetingFollower {
     const lateAfter = new Date(Math.min(startsAt.getTime() + graceMs, closesAt.getTime()));
     // The meeting's teacher while they teach the subject, else its first teacher's (meetingTeacherId),
     // `subject` with its active teachers only; none: it stays whose it is, listed for the admins
-    // (UnstaffedSessions) when that account can no longer teach it.
-    const teacherId = meetingTeacherId(after, subject) ?? session.teacherId;
+    // (UnstaffedSessions) when that account can no longer teach it. With `keepsTeacher`, an
+    // active teacher of the subject holding it keeps it.
+    const teacherId =
+      keepsTeacher && subject.teacherIds.includes(session.teacherId)
+        ? session.teacherId
+        : (meetingTeacherId(after, subject) ?? session.teacherId);
     const room = roomOrNull(after.location, after.allowedIpRanges);
     const same = (k: keyof Meeting) => JSON.stringify(before[k]) === JSON.stringify(after[k]);
     let { policy } = session;

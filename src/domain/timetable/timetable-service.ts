@@ -332,7 +332,7 @@ export class TimetableService {
     if (rebooked && !input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, subject, next, meetingId);
     // Decided and checked before the meeting is written: a refused edit changes nothing.
     const edit = meetingEditKey(meeting, next);
-    const plan = { ...(await this.follower.plan(actor, subject, meeting, { ...next, id: meetingId })), edit };
+    const plan = { ...(await this.follower.plan(actor, subject, meeting, { ...next, id: meetingId }, true)), edit };
     if (!input.parallel) await this.follower.assertNoClash(actor, subject.id, plan);
     if (!input.teacherOverlap) await this.follower.assertTeacherFree(actor, subject.id, plan);
     // The sessions move first, each move fenced by the locks, then the meeting is written, fenced

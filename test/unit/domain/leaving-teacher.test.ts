@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Actor } from '../../../src/domain/actor.js';
+import { UnstaffedNotice } from '../../../src/domain/notifications/unstaffed-notice.js';
 import type { Subject } from '../../../src/domain/ports/subjects.js';
 import type { User } from '../../../src/domain/ports/users.js';
 import type { LiveFixture } from '../../support/live-fixture.js';
@@ -255,6 +256,76 @@ function leavingSuite(setup: RaceStore): void {
     expect(await listed()).to.deep.equal([]);
   });
 
+  it("a meeting's session an admin gave from the list keeps its teacher through an edit of the room, not of the teacher or times", async () => {
+    const third = await f.store.users.create(f.org.id, {
+      email: 'third@test',
+      name: 'Third',
+      role: 'teacher',
+      studentNumber: null,
+      passwordHash: null,
+      active: true,
+    });
+    subject = (await f.store.subjects.update(f.org.id, subject.id, { teacherIds: [leaving.id, colleague.id, third.id] }))!;
+    const meeting = await wednesdayMeeting(leaving.id);
+    const { id } = await f.domain.timetable.start(f.actor(colleague), meeting.id, '2026-03-04');
+    const busy = await busyColleague();
+    // The rule gives the session to the colleague, busy then: it is left on the list.
+    await leave.deactivated();
+    expect((await listed()).map(([sessionId]) => sessionId)).to.deep.equal([id]);
+    await f.domain.unstaffed.give(admin, id, third.id);
+    // The colleague still busy: an edit of the room neither refuses nor moves the session to them.
+    await f.domain.timetable.updateMeeting(admin, meeting.id, { allowedIpRanges: ['10.1.2.0/24'] });
+    const kept = await f.store.sessions.get(f.org.id, id);
+    expect([kept?.teacherId, kept?.room?.allowedIpRanges, kept?.startsAt.toISOString()]).to.deep.equal([
+      third.id,
+      ['10.1.2.0/24'],
+      window.startsAt,
+    ]);
+    // New times: the session follows the meeting's rule, as every edit of its times does.
+    await f.live.lifecycle.cancel(f.actor(colleague), busy.id, undefined);
+    await f.domain.timetable.updateMeeting(admin, meeting.id, { startTime: '16:00', endTime: '17:00' });
+    const moved = await f.store.sessions.get(f.org.id, id);
+    expect([moved?.teacherId, moved?.startsAt.toISOString()]).to.deep.equal([colleague.id, '2026-03-04T15:00:00.000Z']);
+  });
+
+  // Between cancel's first look (the session on the list) and its write, the session is given
+  // or its teacher can run it again: the cancel reads it again under the subject's lock and
+  // answers CONFLICT, the session left scheduled under the teacher who has it.
+  const meanwhile = {
+    'an admin gives it to the colleague': async (id: string) => {
+      await f.domain.unstaffed.give(admin, id, colleague.id);
+      return colleague.id;
+    },
+    'its teacher is put back on the subject': async () => {
+      await f.store.subjects.update(f.org.id, subject.id, { teacherIds: [colleague.id, leaving.id] });
+      return leaving.id;
+    },
+  } as const;
+
+  for (const [what, happen] of Object.entries(meanwhile)) {
+    it(`a cancel from the list while ${what}: CONFLICT, the session still scheduled`, async () => {
+      const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+      await f.store.subjects.update(f.org.id, subject.id, { teacherIds: [colleague.id] });
+      let teacher: string | undefined;
+      // Right after cancel's first read of the teacher's standing (the session still on the list).
+      const getStandings = f.store.users.getStandings;
+      f.store.users.getStandings = async (...args) => {
+        f.store.users.getStandings = getStandings;
+        const read = await getStandings.apply(f.store.users, args);
+        teacher = await happen(id);
+        return read;
+      };
+      try {
+        expect(await f.domain.unstaffed.cancel(admin, id).catch((e: unknown) => e)).to.have.property('code', 'CONFLICT');
+      } finally {
+        f.store.users.getStandings = getStandings;
+      }
+      const after = await f.store.sessions.get(f.org.id, id);
+      expect([after?.status, after?.teacherId]).to.deep.equal(['scheduled', teacher]);
+      expect((await trail(id)).map(([action]) => action)).to.not.include('session.cancel');
+    });
+  }
+
   it('the list also shows a session whose teacher was taken off its subject, however it came to be', async () => {
     const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
     // Written straight to the store: no hand-over ran (a release before it, a failure).
@@ -288,6 +359,86 @@ function leavingSuite(setup: RaceStore): void {
     const mails = (await f.store.outbox.list(f.org.id, { limit: 10, offset: 0 })).items;
     expect(mails.map((m) => [m.to, m.category])).to.deep.equal([[f.admin.email, 'alert']]);
     expect(mails[0]!.subject).to.equal('2 sessions left without a teacher: PHY1');
+  });
+
+  // The email goes in the background: it tells only what is still on the list when it runs.
+  const holdNotice = () => {
+    const held: (() => Promise<void>)[] = [];
+    const run = f.jobs.run.bind(f.jobs);
+    f.jobs.run = (name, job) => (name === 'unstaffed.notice' ? void held.push(job) : run(name, job));
+    return async () => {
+      f.jobs.run = run;
+      for (const job of held) await job();
+      return (await f.store.outbox.list(f.org.id, { limit: 10, offset: 0 })).items;
+    };
+  };
+
+  it('the email sent after one of two sessions was cancelled from the list names only the other', async () => {
+    const first = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+    await f.live.sessions.open(f.actor(leaving), {
+      subjectId: subject.id,
+      startsAt: '2026-03-04T14:00:00.000Z',
+      closesAt: '2026-03-04T14:20:00.000Z',
+    });
+    await busyColleague();
+    const send = holdNotice();
+    await leave.deactivated();
+    await f.domain.unstaffed.cancel(admin, first.id);
+    const mails = await send();
+    expect(mails.map((m) => [m.to, m.subject])).to.deep.equal([[f.admin.email, 'A session left without a teacher: PHY1']]);
+  });
+
+  it('no email when the teacher can teach again before it is sent', async () => {
+    await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+    await busyColleague();
+    const send = holdNotice();
+    await leave.deactivated();
+    expect(await listed()).to.have.length(1);
+    await f.store.users.update(f.org.id, leaving.id, { active: true });
+    expect(await listed()).to.deep.equal([]);
+    expect(await send()).to.deep.equal([]);
+  });
+
+  it('more active admins than the email goes to: the ones left out are logged', async () => {
+    await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+    await busyColleague();
+    const send = holdNotice();
+    await leave.deactivated();
+    for (let i = 0; i < 50; i += 1) {
+      await f.store.users.create(f.org.id, {
+        email: `admin-${i}@test`,
+        name: `Admin ${i}`,
+        role: 'admin',
+        studentNumber: null,
+        passwordHash: null,
+        active: true,
+      });
+    }
+    const { id } = (await f.domain.unstaffed.list(admin))[0]!.session;
+    const told: string[][] = [];
+    const warned: { obj: object; msg: string }[] = [];
+    const notice = new UnstaffedNotice({
+      store: f.store,
+      emails: {
+        each: async (_orgId, ids) => {
+          told.push(ids);
+          return ids.length;
+        },
+      },
+      publicUrl: () => 'https://attendance.test',
+      defaultTimezone: 'UTC',
+      now: f.clock.now,
+      logger: { warn: (obj: object, msg: string) => void warned.push({ obj, msg }) },
+    });
+    expect(await notice.send(f.org.id, leaving.id, [id])).to.equal(50);
+    expect(told.map((ids) => ids.length)).to.deep.equal([50]);
+    expect(warned.map((w) => [w.msg, w.obj])).to.deep.equal([
+      [
+        'sessions left without a teacher: only the first admins are emailed',
+        { orgId: f.org.id, teacherId: leaving.id, sessionIds: [id], admins: 51, told: 50 },
+      ],
+    ]);
+    await send();
   });
 
   it('taken off the subject by an admin: a session they scheduled by hand goes to the remaining teacher; none free, it stays audited', async () => {
