@@ -17,7 +17,7 @@ import { bool, int, num, problemLine } from '../env-values.js';
  *   the aligned face (Laplacian variance; mean luma 0..255).
  * - FACE_MIN_DETECTION_SCORE (0.5): detector confidence for a face to count.
  * - FACE_MAX_FACES (60): most faces found in a class photo; a photo with that many is reported
- *   as possibly truncated. A selfie or an enrolment photo is refused beyond one face anyway.
+ *   as possibly truncated. For a selfie or an enrolment photo the detector returns at most five.
  * - FACE_SECOND_FACE_RATIO (0.7): a selfie keeps its largest face and ignores faces narrower than
  *   this share of its width (classmates behind the student); a wider one is FACE_MULTIPLE. 0 refuses
  *   any second face. Enrolment photos and liveness frames: see docs/face.md.

@@ -44,7 +44,9 @@ describe('student page: what to change before retaking a refused selfie', () => 
   it('says what each face refusal needs: nobody beside you, the whole face, closer, steadier and lit', () => {
     const say = (reason: ReasonCode) => en.t(retakeAdvice(rejected(reason))!);
     // Classmates further behind are ignored (docs/face.md step 3): the advice must not ask for an empty room.
-    expect(say('FACE_MULTIPLE')).to.match(/nobody beside you/i).and.match(/further behind do not matter/i);
+    expect(say('FACE_MULTIPLE'))
+      .to.match(/nobody beside you/i)
+      .and.match(/further behind do not matter/i);
     expect(say('FACE_NOT_FOUND')).to.match(/whole face/i);
     expect(say('FACE_TOO_SMALL')).to.match(/closer/i);
     expect(say('FACE_LOW_QUALITY')).to.match(/light/i);
