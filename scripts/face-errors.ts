@@ -2,7 +2,7 @@
  * Error analysis of a face-eval run: the pairs a net gets wrong at its best single threshold,
  * sorted into faces the service would not take (no face found, or a selfie refused by the
  * single-face gates), same-person pairs too far apart, and different-person pairs too close.
- * Each image of a wrong pair is analysed again through the worker pool as a selfie ('single'
+ * Each image of a wrong pair is analysed again through the worker pool as a selfie ('selfie'
  * mode), so "missed" means what the service would answer, not what the evaluation's 'all' mode saw.
  *
  *   node --import tsx scripts/face-errors.ts A.csv [B.csv ...]
@@ -49,7 +49,7 @@ const pool = new FacePool({ config: { ...loadFaceConfig(process.env), poolSize: 
 await pool.start();
 const selfie = new Map<string, string>();
 for (const file of new Set(wrong.flatMap((i) => [first[i]!.a, first[i]!.b]))) {
-  const r = await pool.analyse(new Uint8Array(readFileSync(path.resolve(root, file))), 'single');
+  const r = await pool.analyse(new Uint8Array(readFileSync(path.resolve(root, file))), 'selfie');
   selfie.set(file, r.ok ? 'ok' : r.reason);
 }
 await pool.close();

@@ -16,8 +16,9 @@
  * --held-out keeps only the pairs whose people no file under test/ names, the closest this data
  * comes to faces the service was never tuned on (the bands were set on every development pair,
  * so it is held out from the tests, not from the calibration). --selfie also analyses each image
- * as a selfie check-in does (one face, the size and quality gates) and reports how many a student
- * would be asked to retake, by reason, and the pair rates counting those as not accepted.
+ * as a selfie check-in does (the main face, the size and quality gates) and reports how many a
+ * student would be asked to retake, by reason, the pair rates counting those as not accepted, and
+ * how wide the other faces of the refused images are (set FACE_SECOND_FACE_RATIO=0 to see them all).
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -53,6 +54,8 @@ interface Picked {
   face: AnalysedFace;
   faces: number;
   workerMs: number;
+  /** The widest other face's box width over the widest face's, when several were analysed. */
+  secondWidth: number | null;
 }
 
 const { values: args } = parseArgs({
@@ -98,23 +101,30 @@ const loadMs = performance.now() - loadStart;
 const cache = new Map<string, Promise<Picked | null>>();
 /** --selfie: each image's refusal reason as a selfie, or null when a selfie of it is analysed. */
 const asSelfie = new Map<string, string | null>();
+/** --selfie: the same for the first image of a same-person pair, enrolled (strict: one face only). */
+const asEnrolment = new Map<string, string | null>();
+const enrolled = new Set(limited.filter((p) => p.same).map((p) => p.a));
 let done = 0;
 const runStart = performance.now();
 const analyse = (file: string): Promise<Picked | null> => {
   let p = cache.get(file);
   if (!p) {
     const bytes = readFileSync(file);
-    // A face a selfie analysis kept is the image's only usable one, as 'all' would pick it; only
-    // the images a selfie refuses need the second analysis.
-    const selfie = args.selfie ? analyseOnce(bytes, 'single') : Promise.resolve(null);
+    // A face a selfie analysis kept is the one a check-in matches (the largest, background faces
+    // ignored); only the images a selfie refuses need the second analysis.
+    const selfie = args.selfie ? analyseOnce(bytes, 'selfie') : Promise.resolve(null);
     p = selfie.then(async (single) => {
       if (single) asSelfie.set(file, single.ok ? null : single.reason);
+      // A selfie refusal is an enrolment one too; a selfie kept may still hold a face behind it.
+      if (single && enrolled.has(file)) {
+        asEnrolment.set(file, single.ok ? await analyseOnce(bytes, 'single').then((e) => (e.ok ? null : e.reason)) : single.reason);
+      }
       const r = single?.ok ? single : await analyseOnce(bytes, 'all');
       done++;
       if (done % 250 === 0) process.stderr.write(`  ${done}/${images.length} images\n`);
       if (!r.ok) return null;
       const face = args.csv ? r.faces[0]! : mostCentral(r.faces, r.image);
-      return { face, faces: r.faces.length, workerMs: r.timings.total };
+      return { face, faces: r.faces.length, workerMs: r.timings.total, secondWidth: secondWidthOf(r.faces) };
     });
     cache.set(file, p);
   }
@@ -124,7 +134,7 @@ const analyse = (file: string): Promise<Picked | null> => {
  * One analysis, tried again after a BUSY (a task past its deadline on a machine shared with other
  * work: the image is not at fault, and one such answer used to end a run of half an hour).
  */
-async function analyseOnce(bytes: Buffer, mode: 'single' | 'all'): Promise<AnalyseResult> {
+async function analyseOnce(bytes: Buffer, mode: 'single' | 'selfie' | 'all'): Promise<AnalyseResult> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await pool.analyse(new Uint8Array(bytes), mode);
@@ -232,16 +242,22 @@ function selfieLines(): string[] {
   const refused = [...byReason.values()].reduce((a, b) => a + b, 0);
   const t = faceConfig.thresholds;
   const same = limited.map((p, i) => ({ p, s: scored[i]! })).filter(({ p }) => p.same);
-  // The second image plays the selfie, the first the enrolment (which refuses the same faces).
-  const retake = same.filter(({ p }) => asSelfie.get(p.a) !== null || asSelfie.get(p.b) !== null).length;
-  const notAccepted = same.filter(
-    ({ p, s }) => asSelfie.get(p.a) !== null || asSelfie.get(p.b) !== null || s.distance === null || s.distance > t.confident,
-  ).length;
+  // The second image plays the selfie, the first the enrolment (strict: any second face refused).
+  const refusedPair = (p: Pair) => asEnrolment.get(p.a) !== null || asSelfie.get(p.b) !== null;
+  const retake = same.filter(({ p }) => refusedPair(p)).length;
+  const enrolmentOnly = [...asEnrolment].filter(([f, r]) => r !== null && asSelfie.get(f) === null).length;
+  const notAccepted = same.filter(({ p, s }) => refusedPair(p) || s.distance === null || s.distance > t.confident).length;
   const pct = (n: number, of: number) => `${((100 * n) / Math.max(of, 1)).toFixed(2)}%`;
+  // Only images analysed in mode 'all' (those a selfie refused) show their other faces.
+  const ratios = [...picked.values()].flatMap((x) => (x?.secondWidth == null ? [] : [x.secondWidth]));
+  const atLeast = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8].map((r) => `≥ ${r}: ${ratios.filter((x) => x >= r).length}`).join(', ');
   return [
+    `second face ${ratios.length} images refused as selfies show several faces; widest other / widest width ${atLeast}; ` +
+      `FACE_SECOND_FACE_RATIO ${faceConfig.secondFaceRatio}`,
     `as selfies ${refused} of ${asSelfie.size} images refused (${pct(refused, asSelfie.size)}): ` +
       ([...byReason].map(([r, n]) => `${r} ${n}`).join(', ') || 'none'),
-    `           same-person pairs with an image refused as a selfie or enrolment photo ${retake} of ${same.length} (${pct(retake, same.length)}); ` +
+    `           ${enrolmentOnly} of ${asEnrolment.size} enrolment images kept as selfies are refused as enrolment photos (a face behind); ` +
+      `same-person pairs with an image refused as a selfie or enrolment photo ${retake} of ${same.length} (${pct(retake, same.length)}); ` +
       `not accepted at once (refused, lost, or beyond ${t.confident}) ${notAccepted} (${pct(notAccepted, same.length)})`,
   ];
 }
@@ -276,6 +292,12 @@ function failsGates(f: AnalysedFace, g: ReturnType<typeof loadFaceConfig>['gates
 function quantileOf(found: Picked[], key: 'real' | 'live'): string {
   const xs = found.flatMap((f) => (f.face[key] === null ? [] : [f.face[key]]));
   return `${quantile(xs, 0.05).toFixed(2)} / ${quantile(xs, 0.5).toFixed(2)}`;
+}
+
+function secondWidthOf(faces: AnalysedFace[]): number | null {
+  if (faces.length < 2) return null;
+  const widths = faces.map((f) => f.box.width).sort((a, b) => b - a);
+  return widths[1]! / widths[0]!;
 }
 
 /** LFW subjects are centred; other faces in the frame are bystanders. */

@@ -29,6 +29,7 @@ import type {
 import { decodeImage } from './image-input.js';
 import { normalise } from '../domain/face/matching.js';
 import { poseOf } from '../domain/face/liveness.js';
+import { mainFace, type MainFaceVerdict } from '../domain/face/main-face.js';
 import { laplacianVariance, meanBrightness, toGrey } from './quality.js';
 import { loadTfRuntime, type HumanFace, type HumanInstance, type TfRuntime } from './tf-runtime.js';
 import { ARCFACE_KEYPOINT_TEMPLATE, ARCFACE_TEMPLATE, loadChipEmbedder, type ChipEmbedder, type ChipLandmarks } from './embedders.js';
@@ -49,9 +50,10 @@ interface Frame {
 }
 
 /**
- * Faces the detector returns in mode 'single', where a second face means FACE_MULTIPLE. More
- * than two, since the mesh or the score bar may still drop a box; few, since every face costs
- * a mesh, antispoof and liveness run. Mode 'all' returns up to FACE_MAX_FACES.
+ * Faces the detector returns in modes 'single' and 'selfie' and for liveness frames, where a
+ * second face (comparable to the largest, for a selfie) means FACE_MULTIPLE. More than two,
+ * since the mesh or the score bar may still drop a box; few, since every face costs a mesh, antispoof and liveness run.
+ * Mode 'all' returns up to FACE_MAX_FACES.
  */
 const SINGLE_MODE_MAX_FACES = 5;
 
@@ -170,17 +172,20 @@ export class FaceAnalyser {
     const image = decoded.image;
     const decodedAt = performance.now();
 
-    const candidates = await this.detect(image, mode === 'single' ? SINGLE_MODE_MAX_FACES : s.maxFaces);
-    if (candidates.length === 0) return fail('FACE_NOT_FOUND', 'no face was found');
-    if (mode === 'single' && candidates.length > 1) {
-      return fail('FACE_MULTIPLE', 'more than one face was found', { faces: candidates.length });
+    const detected = await this.detect(image, mode === 'all' ? s.maxFaces : SINGLE_MODE_MAX_FACES);
+    if (detected.length === 0) return fail('FACE_NOT_FOUND', 'no face was found');
+    let candidates = detected;
+    if (mode !== 'all') {
+      const main = this.mainFace(detected, mode);
+      if (!main.ok) return fail('FACE_MULTIPLE', 'another face as large as the main one was found', { faces: main.comparable });
+      candidates = [detected[main.index]!];
     }
     const detectedAt = performance.now();
 
     const faces: AnalysedFace[] = [];
     for (const c of candidates) {
       const { face, chip } = this.measure(image, c);
-      if (mode === 'single') {
+      if (mode !== 'all') {
         const refusal = this.gate(face);
         if (refusal) return refusal;
       }
@@ -219,11 +224,12 @@ export class FaceAnalyser {
         continue;
       }
       const candidates = await this.detect(decoded.image, SINGLE_MODE_MAX_FACES);
-      if (candidates.length !== 1) {
-        out.push({ ok: false, reason: candidates.length === 0 ? 'FACE_NOT_FOUND' : 'FACE_MULTIPLE' });
+      const main = candidates.length === 0 ? null : this.mainFace(candidates, 'selfie');
+      if (!main?.ok) {
+        out.push({ ok: false, reason: main ? 'FACE_MULTIPLE' : 'FACE_NOT_FOUND' });
         continue;
       }
-      const c = candidates[0]!;
+      const c = candidates[main.index]!;
       // The pose needs the mesh; the 'keypoints' pipeline variant has none, so no pose.
       const pose = c.face.mesh.length >= 468 ? poseOf(c.face.mesh) : null;
       if (!pose) {
@@ -278,6 +284,20 @@ export class FaceAnalyser {
     }
     // Largest first: in 'all' mode the order is stable and the main face leads.
     return out.sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3]);
+  }
+
+  /**
+   * The face a selfie or an enrolment photo is about. A selfie (and its liveness frames, taken in
+   * the same crowded room a moment later) ignores faces far smaller than the largest; an enrolment
+   * photo, taken once and at leisure, and the reference every later selfie is matched against,
+   * stays strict: any second face is refused.
+   */
+  private mainFace(candidates: readonly Candidate[], mode: Exclude<AnalyseMode, 'all'>): MainFaceVerdict {
+    const ratio = mode === 'selfie' ? this.settings.secondFaceRatio : 0;
+    return mainFace(
+      candidates.map((c) => ({ width: c.box[2] })),
+      ratio,
+    );
   }
 
   /** The alignment landmarks: nine mesh vertices when the mesh ran, else the detector's keypoints. */

@@ -17,7 +17,10 @@ import { bool, int, num, problemLine } from '../env-values.js';
  *   the aligned face (Laplacian variance; mean luma 0..255).
  * - FACE_MIN_DETECTION_SCORE (0.5): detector confidence for a face to count.
  * - FACE_MAX_FACES (60): most faces found in a class photo; a photo with that many is reported
- *   as possibly truncated. A selfie or an enrolment photo is refused beyond one face anyway.
+ *   as possibly truncated. For a selfie or an enrolment photo the detector returns at most five.
+ * - FACE_SECOND_FACE_RATIO (0.7): a selfie keeps its largest face and ignores faces narrower than
+ *   this share of its width (classmates behind the student); a wider one is FACE_MULTIPLE. 0 refuses
+ *   any second face. Enrolment photos and liveness frames: see docs/face.md.
  * - FACE_CONFIDENT_DISTANCE, FACE_UNCERTAIN_DISTANCE: decision bands on the distance between unit
  *   embeddings; their defaults follow FACE_EMBEDDER (EMBEDDER_BANDS). For faceapi-resnet128, 0.40
  *   and 0.48, calibrated with scripts/face-eval.ts on all 2,200 LFW development
@@ -55,6 +58,7 @@ export const FaceEnvSchema = z
     FACE_MAX_BRIGHTNESS: num(0, 255).default(235),
     FACE_MIN_DETECTION_SCORE: num(0, 1).default(0.5),
     FACE_MAX_FACES: int(1, 500).default(60),
+    FACE_SECOND_FACE_RATIO: num(0, 1).default(0.7),
     FACE_CONFIDENT_DISTANCE: num(0, 2).optional(),
     FACE_UNCERTAIN_DISTANCE: num(0, 2).optional(),
     FACE_EMBEDDER: z.enum(EMBEDDER_NAMES).default('faceapi-resnet128'),
@@ -79,6 +83,8 @@ export interface FaceConfig {
   gates: { minFacePx: number; minSharpness: number; minBrightness: number; maxBrightness: number; minDetectionScore: number };
   /** Most faces analysed in one class photo (mode 'all'). */
   maxFaces: number;
+  /** A selfie's other face at least this share of the largest face's width: FACE_MULTIPLE. */
+  secondFaceRatio: number;
   thresholds: { confident: number; uncertain: number };
   /** The recognition net (FACE_EMBEDDER). */
   embedder: EmbedderName;
@@ -119,6 +125,7 @@ export function loadFaceConfig(env: NodeJS.ProcessEnv = process.env): FaceConfig
       minDetectionScore: e.FACE_MIN_DETECTION_SCORE,
     },
     maxFaces: e.FACE_MAX_FACES,
+    secondFaceRatio: e.FACE_SECOND_FACE_RATIO,
     thresholds: bandsOf(e),
     embedder: e.FACE_EMBEDDER,
     keepPhotos: e.FACE_KEEP_PHOTOS,
@@ -152,6 +159,7 @@ export function analyserSettings(c: FaceConfig): AnalyserSettings {
     maxPixels: c.image.maxPixels,
     maxSide: c.image.maxSide,
     maxFaces: c.maxFaces,
+    secondFaceRatio: c.secondFaceRatio,
     ...c.gates,
   };
 }

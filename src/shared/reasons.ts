@@ -34,7 +34,7 @@ export const ReasonCodes = {
   FACE_REENROL_NEEDED: 'The enrolled face was made with an earlier face model and must be enrolled again; the teacher reviews it.',
   FACE_NO_CONSENT: 'No recorded consent to face verification; the selfie was not used and the teacher reviews it.',
   FACE_NOT_FOUND: 'No face was found in the selfie.',
-  FACE_MULTIPLE: 'More than one face is in the selfie.',
+  FACE_MULTIPLE: 'Another face about as large as the main one is in the selfie.',
   FACE_TOO_SMALL: 'The face is too small in the selfie.',
   FACE_LOW_QUALITY: 'The selfie is too blurred or too dark.',
   IMAGE_INVALID: 'The image could not be read.',

@@ -7,7 +7,7 @@ import { FacePool } from '../../src/face/face-pool.js';
 import { FacePoolEngine, faceReadinessCheck } from '../../src/adapters/face-pool-engine.js';
 import type { AnalyseResult, AnalyseSuccess } from '../../src/domain/face/face-types.js';
 import { bandOf, distance } from '../../src/domain/face/matching.js';
-import { blankJpeg, FACES_DIR, hugePngHeader, SKIP_NO_FACES, tinyFaceJpeg, truncated } from '../support/face-images.js';
+import { blankJpeg, FACES_DIR, hugePngHeader, SKIP_NO_FACES, tinyFaceJpeg, truncated, withFaceBehind } from '../support/face-images.js';
 import { skipBecause } from '../support/skip.js';
 
 // One pool, one thread, models loaded once for the whole file: loading takes seconds.
@@ -110,6 +110,33 @@ describe('face pool (real models)', function () {
     await expectReason(photo('couple.jpg'), 'FACE_MULTIPLE');
     const all = await pool.analyse(new Uint8Array(photo('couple.jpg')), 'all');
     expect(all.ok && all.faces.length).to.equal(2);
+    await expectStillServing();
+  });
+
+  it('keeps the main face of a selfie with a far smaller face behind it; single mode (enrolment) still refuses it', async () => {
+    const behind = await withFaceBehind(photo('img1.jpg'), lfw('Aaron_Peirsol', 1), 0.3);
+    const all = await pool.analyse(new Uint8Array(behind), 'all');
+    if (!all.ok) throw new Error(`expected faces, got ${all.reason}`);
+    const [main, other] = all.faces;
+    expect(all.faces, 'both faces are found').to.have.length(2);
+    expect(other!.box.width / main!.box.width, 'the face behind is under the ratio').to.be.below(config.secondFaceRatio);
+
+    const selfie = await pool.analyse(new Uint8Array(behind), 'selfie');
+    if (!selfie.ok) throw new Error(`expected the main face, got ${selfie.reason}`);
+    expect(selfie.faces).to.have.length(1);
+    expect(selfie.faces[0]!.box).to.deep.equal(main!.box);
+    expect(distance(selfie.faces[0]!.embedding, main!.embedding)).to.be.below(1e-6);
+    await expectReason(behind, 'FACE_MULTIPLE');
+  });
+
+  it('refuses a selfie with a comparable second face: two people side by side, a group selfie', async () => {
+    const verdict = async (name: string) => {
+      const r = await pool.analyse(new Uint8Array(photo(name)), 'selfie');
+      return r.ok ? 'ok' : `${r.reason} ${String(r.details?.['faces'])}`;
+    };
+    // Face widths 678 and 668 px (0.99); the group selfie's 207, 165 (0.80), 143 (0.69) and 90 px.
+    expect(await verdict('couple.jpg')).to.equal('FACE_MULTIPLE 2');
+    expect(await verdict('selfie-many-people.jpg')).to.equal('FACE_MULTIPLE 2');
     await expectStillServing();
   });
 

@@ -7,7 +7,8 @@ import { FacePool } from '../../src/face/face-pool.js';
 import { evaluateLiveness } from '../../src/domain/face/liveness.js';
 import type { FramePose, FramesResult } from '../../src/domain/face/face-types.js';
 import { LIVENESS_CHALLENGES } from '../../src/shared/liveness.js';
-import { FACES_DIR, SKIP_NO_FACES } from '../support/face-images.js';
+import { FACES_DIR, SKIP_NO_FACES, withFaceBehind } from '../support/face-images.js';
+import { distance } from '../../src/domain/face/matching.js';
 import { skipBecause } from '../support/skip.js';
 
 /**
@@ -21,6 +22,7 @@ describe('liveness frames (real models)', function () {
   const config: FaceConfig = { ...loadFaceConfig({}), poolSize: 1, maxQueue: 4, taskTimeoutMs: 60_000 };
   let pool: FacePool;
   const photo = (name: string) => readFileSync(path.join(FACES_DIR!, 'photos', name));
+  const lfw = (name: string, n: number) => path.join(FACES_DIR!, 'lfw-devtrain', name, `${name}_${String(n).padStart(4, '0')}.jpg`);
 
   /** A small frame as the student page sends it: longest side 320 px, JPEG. */
   async function frameOf(bytes: Buffer, opts: { rotate?: number; scale?: number; flip?: boolean } = {}): Promise<Uint8Array> {
@@ -116,19 +118,26 @@ describe('liveness frames (real models)', function () {
 
   it('reports a frame without a face or with two, and an unreadable one, without failing the others', async () => {
     const face = await frameOf(photo('img1.jpg'));
+    // A classmate far behind, as in the selfie: ignored in the frames too, or liveness would fail in every lecture hall.
+    const behind = await frameOf(await withFaceBehind(photo('img1.jpg'), lfw('Aaron_Peirsol', 1), 0.3));
     const blank = new Uint8Array(
       await sharp({ create: { width: 200, height: 200, channels: 3, background: '#777' } })
         .jpeg()
         .toBuffer(),
     );
     const two = await frameOf(photo('couple.jpg'));
-    const r = await pool.analyseFrames([face, blank, two, new Uint8Array([1, 2, 3, 4]), face]);
+    const r = await pool.analyseFrames([face, blank, two, new Uint8Array([1, 2, 3, 4]), face, behind]);
     expect(r.frames.map((f) => (f.ok ? 'ok' : f.reason))).to.deep.equal([
       'ok',
       'FACE_NOT_FOUND',
       'FACE_MULTIPLE',
       'IMAGE_UNSUPPORTED_TYPE',
       'ok',
+      'ok',
     ]);
+    const first = r.frames[0]!,
+      last = r.frames[5]!;
+    if (!first.ok || !last.ok) throw new Error('expected both frames measured');
+    expect(distance(first.embedding, last.embedding), 'the student’s face, not the one behind').to.be.below(0.2);
   });
 });

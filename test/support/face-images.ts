@@ -60,3 +60,18 @@ export async function tinyFaceJpeg(photo: string, side: number, canvas = 1200): 
 export function truncated(bytes: Buffer): Buffer {
   return bytes.subarray(0, Math.floor(bytes.length / 2));
 }
+
+/**
+ * `main` with `other` pasted into its top-left corner, shrunk to `share` of `main`'s width: a
+ * selfie with somebody further behind the student.
+ */
+export async function withFaceBehind(main: Buffer, other: string, share: number): Promise<Buffer> {
+  const { width } = await sharp(main).metadata();
+  const small = await sharp(other)
+    .resize({ width: Math.round(share * width!) })
+    .toBuffer();
+  return sharp(main)
+    .composite([{ input: small, left: 0, top: 0 }])
+    .jpeg({ quality: 90 })
+    .toBuffer();
+}

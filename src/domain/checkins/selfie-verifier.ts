@@ -151,7 +151,7 @@ async function withoutConsent(deps: DomainDeps, record: AttendanceRecord, base: 
 
 async function analyseWhenRoom(deps: DomainDeps, engine: FaceEngine, selfie: Uint8Array): Promise<AnalyseResult> {
   // A copy each time: the pool hands the bytes over to its worker, leaving this view empty.
-  return retryWhileBusy(() => engine.analyse(selfie.slice(), 'single'), {
+  return retryWhileBusy(() => engine.analyse(selfie.slice(), 'selfie'), {
     budgetMs: BUSY_RETRY_BUDGET_MS,
     defaultWaitMs: BUSY_RETRY_MIN_MS,
     minWaitMs: BUSY_RETRY_MIN_MS,

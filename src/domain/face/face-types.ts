@@ -18,7 +18,11 @@ export type FaceFailureReason = Extract<
   | 'FACE_LOW_QUALITY'
 >;
 
-export type AnalyseMode = 'single' | 'all';
+/**
+ * 'single': exactly one face (an enrolment photo); 'selfie': the largest face, other faces far
+ * smaller ignored (domain/face/main-face.ts); 'all': every face (a class photo).
+ */
+export type AnalyseMode = 'single' | 'selfie' | 'all';
 
 export interface FaceBox {
   x: number;
@@ -140,6 +144,8 @@ export interface AnalyserSettings {
   minDetectionScore: number;
   /** Most faces the detector returns in mode 'all' (FACE_MAX_FACES). */
   maxFaces: number;
+  /** In a selfie, a face at least this share of the largest one's width is comparable: FACE_MULTIPLE. */
+  secondFaceRatio: number;
 }
 
 export interface FaceWorkerData {

@@ -31,7 +31,7 @@ export const reasonsFr: Readonly<Record<ReasonCode, string>> = {
   FACE_REENROL_NEEDED: 'Le visage enregistré a été fait avec un ancien modèle et doit être enregistré de nouveau ; l’enseignant·e vérifie.',
   FACE_NO_CONSENT: 'Aucun consentement enregistré à la vérification du visage ; le selfie n’a pas été utilisé et l’enseignant·e vérifie.',
   FACE_NOT_FOUND: 'Aucun visage n’a été trouvé sur le selfie.',
-  FACE_MULTIPLE: 'Il y a plus d’un visage sur le selfie.',
+  FACE_MULTIPLE: 'Un autre visage presque aussi grand que le principal est sur le selfie.',
   FACE_TOO_SMALL: 'Le visage est trop petit sur le selfie.',
   FACE_LOW_QUALITY: 'Le selfie est trop flou ou trop sombre.',
   IMAGE_INVALID: 'L’image n’a pas pu être lue.',

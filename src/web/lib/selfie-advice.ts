@@ -1,8 +1,8 @@
 /**
  * What the student page adds to a selfie refused for its image: what to change before the next
- * try. The reason alone ("More than one face is in the selfie.") says what failed, not how to take
- * one that passes; on news-photo framing about one photo in ten holds a second face
- * (docs/face.md "Known limits").
+ * try. The reason alone ("Another face about as large as the main one is in the selfie.") says
+ * what failed, not how to take one that passes (docs/face.md "Known limits" gives how often each
+ * reason refuses a photo).
  */
 import type { CheckinView } from '../../shared/events.js';
 import type { ReasonCode } from '../../shared/reasons.js';

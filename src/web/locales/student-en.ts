@@ -70,7 +70,8 @@ export const studentEn = {
   'student.tryAgain': { one: 'You may try again (# left).', other: 'You may try again (# left).' },
   'student.noAttemptsLeft': 'No attempts left; talk to your teacher.',
   'student.retake.noFace': 'Take it again facing the camera, your whole face in the frame, nothing over it.',
-  'student.retake.oneFace': 'Only your face may be in the picture: take it again with nobody beside or behind you.',
+  'student.retake.oneFace':
+    'Another face is almost as close to the camera as yours: take it again with nobody beside you (people further behind do not matter).',
   'student.retake.closer': 'Hold the phone closer, so that your face fills most of the frame.',
   'student.retake.light': 'Hold the phone still, in good light: face a window or a lamp rather than having it behind you.',
   'student.retake.ownFace': 'Take it again of your own face, facing the camera, without sunglasses, a cap or a mask.',

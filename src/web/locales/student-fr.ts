@@ -72,7 +72,8 @@ const catalog: CatalogOf<typeof studentEn> = {
   'student.tryAgain': { one: 'Vous pouvez réessayer (# essai restant).', other: 'Vous pouvez réessayer (# essais restants).' },
   'student.noAttemptsLeft': 'Plus aucun essai ; parlez-en à votre enseignant·e.',
   'student.retake.noFace': 'Reprenez-le face à la caméra, tout le visage dans le cadre, sans rien devant.',
-  'student.retake.oneFace': 'Seul votre visage doit figurer sur la photo : reprenez-la sans personne à côté ni derrière vous.',
+  'student.retake.oneFace':
+    'Un autre visage est presque aussi proche de l’objectif que le vôtre : reprenez la photo sans personne à côté de vous (les personnes plus loin derrière ne comptent pas).',
   'student.retake.closer': 'Rapprochez le téléphone, pour que votre visage remplisse presque tout le cadre.',
   'student.retake.light':
     'Tenez le téléphone immobile, dans un endroit bien éclairé : face à une fenêtre ou une lampe plutôt que dos à elle.',

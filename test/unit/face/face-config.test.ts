@@ -46,6 +46,13 @@ describe('face config', () => {
     expect(() => loadFaceConfig({ FACE_MAX_FACES: '0' })).to.throw(FaceConfigError, /FACE_MAX_FACES/);
   });
 
+  it('hands FACE_SECOND_FACE_RATIO (0.7 by default, 0 to 1) to the worker', () => {
+    expect(analyserSettings(loadFaceConfig({})).secondFaceRatio).to.equal(0.7);
+    expect(analyserSettings(loadFaceConfig({ FACE_SECOND_FACE_RATIO: '0.5' })).secondFaceRatio).to.equal(0.5);
+    expect(analyserSettings(loadFaceConfig({ FACE_SECOND_FACE_RATIO: '0' })).secondFaceRatio).to.equal(0);
+    expect(() => loadFaceConfig({ FACE_SECOND_FACE_RATIO: '1.2' })).to.throw(FaceConfigError, /FACE_SECOND_FACE_RATIO/);
+  });
+
   it('rejects a confident threshold above the uncertain one', () => {
     expect(() => loadFaceConfig({ FACE_CONFIDENT_DISTANCE: '0.6', FACE_UNCERTAIN_DISTANCE: '0.5' })).to.throw(
       FaceConfigError,

@@ -6,9 +6,9 @@ import { retakeAdvice } from '../../../src/web/lib/selfie-advice.js';
 import { studentEn } from '../../../src/web/locales/student-en.js';
 import studentFr from '../../../src/web/locales/student-fr.js';
 
-// What the student page adds to a rejected selfie: beside the reason ("More than one face is in
-// the selfie."), what to change before the next try. On LFW-like framing a selfie check refuses
-// about one photo in ten for a second face (docs/face.md "Known limits"), so the page must say
+// What the student page adds to a rejected selfie: beside the reason ("Another face about as
+// large as the main one is in the selfie."), what to change before the next try. A selfie check
+// still refuses some photos for their image (docs/face.md "Known limits"), so the page must say
 // how to take one that passes rather than only that it failed.
 
 const rejected = (reason: ReasonCode, attemptsLeft = 1): Pick<CheckinView, 'status' | 'reason' | 'attemptsLeft'> => ({
@@ -41,9 +41,12 @@ describe('student page: what to change before retaking a refused selfie', () => 
     }
   });
 
-  it('says what each face refusal needs: one face only, the whole face, closer, steadier and lit', () => {
+  it('says what each face refusal needs: nobody beside you, the whole face, closer, steadier and lit', () => {
     const say = (reason: ReasonCode) => en.t(retakeAdvice(rejected(reason))!);
-    expect(say('FACE_MULTIPLE')).to.match(/only your face/i);
+    // Classmates further behind are ignored (docs/face.md step 3): the advice must not ask for an empty room.
+    expect(say('FACE_MULTIPLE'))
+      .to.match(/nobody beside you/i)
+      .and.match(/further behind do not matter/i);
     expect(say('FACE_NOT_FOUND')).to.match(/whole face/i);
     expect(say('FACE_TOO_SMALL')).to.match(/closer/i);
     expect(say('FACE_LOW_QUALITY')).to.match(/light/i);
