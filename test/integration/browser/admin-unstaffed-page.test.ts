@@ -69,6 +69,8 @@ describe('admin console: sessions left without a teacher (Chromium)', function (
       .getByRole('button', { name: /^Give UNS1/ })
       .click();
     await page.waitForFunction(() => document.querySelectorAll('#unstaffed-body tr').length === 1);
+    // The status is announced in a task of its own (announce: screen readers notice the change).
+    await page.waitForFunction(() => (document.querySelector('#unstaffed-status')?.textContent ?? '') !== '');
     expect(await page.textContent('#unstaffed-status')).to.match(/given to Cover\.$/);
     const given = await srv.store.sessions.get(org.id, sessionIds[0]!);
     expect([given?.status, (await srv.store.users.get(org.id, given!.teacherId))?.name]).to.deep.equal(['scheduled', 'Cover']);
