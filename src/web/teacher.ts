@@ -343,7 +343,6 @@ function bindPresetPicker(form: HTMLFormElement): void {
 
 function bindOpenForm(socket: AppSocket): void {
   const form = byId<HTMLFormElement>('open-form');
-  bindPresetPicker(form);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const data = new FormData(form);
@@ -595,6 +594,8 @@ async function main(): Promise<void> {
   bindLogout();
   // Every line the page wrote would need writing again: the page starts over in the new language.
   bindLanguageMenu(() => location.reload());
+  // Before the subjects show: a form with its subject listed already says its preset.
+  bindPresetPicker(byId<HTMLFormElement>('open-form'));
   await loadSubjects().catch((err: unknown) => (byId('open-error').textContent = errorText(err)));
   byId('subjects-archived').addEventListener('change', () => {
     loadSubjects().catch((err: unknown) => (byId('open-error').textContent = errorText(err)));
