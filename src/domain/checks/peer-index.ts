@@ -14,11 +14,14 @@ import { DUPLICATE_FIX_M, type CheckinSignals, type Peer, type PeerLookup } from
  */
 const CELL_M = DUPLICATE_FIX_M * 1.5;
 /**
- * A cell's key keeps its numbers modulo 2^17 per axis (three of them fill 51 bits of a safe
- * integer, one Map level instead of two): cells about 196 km apart share a key, and the distance
- * test of every candidate drops the far one, so a shared key costs a comparison, never a flag.
+ * A cell's key keeps its numbers modulo 2^10 per axis: three of them fill 30 bits, one Map level
+ * instead of two, and the key is a small integer V8 stores in the field and the Map unboxed (at
+ * 17 bits per axis, 51, each peer's key was a heap number of its own: about 12 bytes of every
+ * peer the node keeps, each promoted to the old space; docs/multi-node.md, "Round 31, old
+ * space"). Cells about 1.5 km apart share a key, and the distance test of every candidate drops
+ * the far one, so a shared key costs a comparison, never a flag.
  */
-const AXIS_BITS = 17;
+const AXIS_BITS = 10;
 const AXIS_MASK = 2 ** AXIS_BITS - 1;
 
 /**
@@ -121,7 +124,7 @@ const cellKey = (x: number, y: number, z: number): number =>
   (x & AXIS_MASK) * 2 ** (2 * AXIS_BITS) + (y & AXIS_MASK) * 2 ** AXIS_BITS + (z & AXIS_MASK);
 
 /**
- * Peers by a key of the caller's (a record id), each filed by device id, by address and browser,
+ * Peers by a key of the caller's (a student id: one record per session and student), each filed by device id, by address and browser,
  * and by the grid cell of its fix. Answers exactly what a pass over every peer would
  * (docs/protocol.md, "Proxy signals"); a test compares the two on random sessions.
  */
