@@ -135,8 +135,13 @@ export class PeerIndex implements PeerLookup {
   private readonly byAddress = new ByAddress();
   /** Only peers without a device id: with one on both sides, the ids alone decide. */
   private readonly byAddressDeviceless = new ByAddress();
-  /** cell key -> the peers with a fix in that cell (or in one sharing its key). */
-  private readonly cells = new Map<number, Entry[]>();
+  /**
+   * cell key -> the peers with a fix in that cell (or in one sharing its key): the one entry
+   * itself while it is alone there (most cells: a cell is 1.5 m across, and a class's fixes
+   * scatter over tens of metres), else a list. A list per cell was about 30 bytes of every kept
+   * peer, promoted to the old space with it (docs/multi-node.md, "Round 31, old space").
+   */
+  private readonly cells = new Map<number, Entry | Entry[]>();
 
   get size(): number {
     return this.entries.size;
@@ -167,11 +172,16 @@ export class PeerIndex implements PeerLookup {
     if (location) {
       const [x, y, z] = cellOf(location.lat, location.lon);
       entry.cell = cellKey(x, y, z);
-      const list = this.cells.get(entry.cell);
-      if (list) {
-        entry.slot = list.length;
-        list.push(entry);
-      } else this.cells.set(entry.cell, [entry]);
+      const found = this.cells.get(entry.cell);
+      if (found === undefined) this.cells.set(entry.cell, entry);
+      else if (Array.isArray(found)) {
+        entry.slot = found.length;
+        found.push(entry);
+      } else {
+        found.slot = 0;
+        entry.slot = 1;
+        this.cells.set(entry.cell, [found, entry]);
+      }
     }
     this.entries.set(key, entry);
   }
@@ -188,13 +198,16 @@ export class PeerIndex implements PeerLookup {
     }
     if (entry.cell !== -1) {
       const list = this.cells.get(entry.cell)!;
-      // The last one takes its place: the order within a cell does not matter.
-      const last = list.pop()!;
-      if (last !== entry) {
-        list[entry.slot] = last;
-        last.slot = entry.slot;
+      if (!Array.isArray(list)) this.cells.delete(entry.cell);
+      else {
+        // The last one takes its place: the order within a cell does not matter.
+        const last = list.pop()!;
+        if (last !== entry) {
+          list[entry.slot] = last;
+          last.slot = entry.slot;
+        }
+        if (list.length === 0) this.cells.delete(entry.cell);
       }
-      if (list.length === 0) this.cells.delete(entry.cell);
     }
   }
 
@@ -214,16 +227,23 @@ export class PeerIndex implements PeerLookup {
     for (let dx = -1; dx <= 1; dx++) {
       for (let dy = -1; dy <= 1; dy++) {
         for (let dz = -1; dz <= 1; dz++) {
-          const list = this.cells.get(cellKey(x + dx, y + dy, z + dz));
-          if (!list) continue;
-          for (const entry of list) {
-            if (entry.studentId !== current.studentId && haversineM(entry, fix) < DUPLICATE_FIX_M) return true;
+          const found = this.cells.get(cellKey(x + dx, y + dy, z + dz));
+          if (found === undefined) continue;
+          if (!Array.isArray(found)) {
+            if (isDuplicate(found, current.studentId, fix)) return true;
+            continue;
           }
+          for (const entry of found) if (isDuplicate(entry, current.studentId, fix)) return true;
         }
       }
     }
     return false;
   }
+}
+
+/** Another student's fix closer than DUPLICATE_FIX_M. */
+function isDuplicate(entry: Entry, studentId: string, fix: { lat: number; lon: number }): boolean {
+  return entry.studentId !== studentId && haversineM(entry, fix) < DUPLICATE_FIX_M;
 }
 
 /** Two lookups as one: the session's stored records and the check-ins ahead in the same batch. */
