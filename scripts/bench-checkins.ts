@@ -8,7 +8,8 @@
  *     [--node-flags='--max-semi-space-size=32']
  *
  * BENCH_CPU_PROF=DIR: CPU profiles of the server; BENCH_HEAP_PROF=DIR: its allocation profile over
- * the check-ins; BENCH_GC_STATS=1: its garbage collections over the check-ins (count and pause
+ * the check-ins (with BENCH_HEAP_PROF_PROMOTED=1: of what was promoted to the old space only,
+ * scripts/lib/heap-sampling.ts); BENCH_GC_STATS=1: its garbage collections over the check-ins (count and pause
  * time by kind, on stderr), and the clients' (this process's) bytes allocated and scavenge pauses
  * per check-in and per echo message (on stdout); BENCH_PERF=FILE: `perf record -g` of every thread of the server over
  * the check-ins (Linux perf on the PATH; add --node-flags=--perf-basic-prof to name its
@@ -84,6 +85,7 @@ async function windowed(jobs: (() => Promise<void>)[], window: number): Promise<
 
 async function benchAttendance() {
   const heapProfDir = process.env['BENCH_HEAP_PROF'];
+  const heapPromoted = process.env['BENCH_HEAP_PROF_PROMOTED'] === '1';
   const stagesDir = process.env['BENCH_STAGES'] ? path.resolve(process.env['BENCH_STAGES']) : null;
   if (stagesDir) mkdirSync(stagesDir, { recursive: true });
   const stagesFile = stagesDir ? path.join(stagesDir, 'bench-node-stages.json') : null;
@@ -95,13 +97,14 @@ async function benchAttendance() {
     CHECKIN_RATE_PER_MINUTE: '600',
     ...(stagesFile ? { CHECKIN_STAGES_FILE: stagesFile } : {}),
     ...(heapProfDir ? { HEAP_PROF_DIR: heapProfDir } : {}),
+    ...(heapProfDir && heapPromoted ? { HEAP_PROF_PROMOTED: '1' } : {}),
   });
   const { teacher, students, subject, tokens } = bench;
   const server = await startBenchNode(root, bench.env, {
     nodeArgs: [
       ...NODE_FLAGS,
       ...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []),
-      ...(heapProfDir ? ['--import', path.join(root, 'scripts/lib/heap-sampling.ts')] : []),
+      ...(heapProfDir ? [...(heapPromoted ? ['--expose-gc'] : []), '--import', path.join(root, 'scripts/lib/heap-sampling.ts')] : []),
       ...(gcStats ? ['--import', path.join(root, 'scripts/lib/gc-stats.ts')] : []),
     ],
   });

@@ -36,7 +36,10 @@ interface Cached {
  * session. The store stays the truth: every batch first reads the changes since the highest
  * roster version seen (this node's writes and any other node's alike), and a record count that
  * differs from the index's size after the merge (a record deleted) makes it read the session
- * whole. Nothing here is shared between nodes, and none of it is needed for correctness of the
+ * whole. Records are filed by student id, which the store's unique key makes one per session and
+ * which each entry holds anyway: keyed by record id, every peer kept its record's id string too
+ * (about 50 bytes a peer, each promoted to the old space; docs/multi-node.md, "Round 31, old
+ * space"). A student's record deleted and written again replaces its entry. Nothing here is shared between nodes, and none of it is needed for correctness of the
  * records themselves: only the flags read it.
  */
 export class SessionPeers {
@@ -126,7 +129,7 @@ export class SessionPeers {
     const cached = this.sessions.get(`${orgId}\n${sessionId}`);
     if (!cached) return;
     for (const r of records) {
-      cached.index.set(r.id, peerMarkOf(r));
+      cached.index.set(r.studentId, peerMarkOf(r));
       if (r.rosterVersion > cached.upTo) cached.ahead.add(r.rosterVersion);
     }
     advance(cached);
@@ -154,7 +157,7 @@ export class SessionPeers {
 
 function merge(cached: Cached, changes: PeerMarkChanges): void {
   for (const mark of changes.marks) {
-    cached.index.set(mark.id, mark);
+    cached.index.set(mark.studentId, mark);
     if (mark.rosterVersion > cached.after) cached.after = mark.rosterVersion;
   }
   // A read holds every change up to the highest version it saw; own writes past it may follow on.

@@ -14,11 +14,14 @@ import { DUPLICATE_FIX_M, type CheckinSignals, type Peer, type PeerLookup } from
  */
 const CELL_M = DUPLICATE_FIX_M * 1.5;
 /**
- * A cell's key keeps its numbers modulo 2^17 per axis (three of them fill 51 bits of a safe
- * integer, one Map level instead of two): cells about 196 km apart share a key, and the distance
- * test of every candidate drops the far one, so a shared key costs a comparison, never a flag.
+ * A cell's key keeps its numbers modulo 2^10 per axis: three of them fill 30 bits, one Map level
+ * instead of two, and the key is a small integer V8 stores in the field and the Map unboxed (at
+ * 17 bits per axis, 51, each peer's key was a heap number of its own: about 12 bytes of every
+ * peer the node keeps, each promoted to the old space; docs/multi-node.md, "Round 31, old
+ * space"). Cells about 1.5 km apart share a key, and the distance test of every candidate drops
+ * the far one, so a shared key costs a comparison, never a flag.
  */
-const AXIS_BITS = 17;
+const AXIS_BITS = 10;
 const AXIS_MASK = 2 ** AXIS_BITS - 1;
 
 /**
@@ -121,7 +124,7 @@ const cellKey = (x: number, y: number, z: number): number =>
   (x & AXIS_MASK) * 2 ** (2 * AXIS_BITS) + (y & AXIS_MASK) * 2 ** AXIS_BITS + (z & AXIS_MASK);
 
 /**
- * Peers by a key of the caller's (a record id), each filed by device id, by address and browser,
+ * Peers by a key of the caller's (a student id: one record per session and student), each filed by device id, by address and browser,
  * and by the grid cell of its fix. Answers exactly what a pass over every peer would
  * (docs/protocol.md, "Proxy signals"); a test compares the two on random sessions.
  */
@@ -132,8 +135,13 @@ export class PeerIndex implements PeerLookup {
   private readonly byAddress = new ByAddress();
   /** Only peers without a device id: with one on both sides, the ids alone decide. */
   private readonly byAddressDeviceless = new ByAddress();
-  /** cell key -> the peers with a fix in that cell (or in one sharing its key). */
-  private readonly cells = new Map<number, Entry[]>();
+  /**
+   * cell key -> the peers with a fix in that cell (or in one sharing its key): the one entry
+   * itself while it is alone there (most cells: a cell is 1.5 m across, and a class's fixes
+   * scatter over tens of metres), else a list. A list per cell was about 30 bytes of every kept
+   * peer, promoted to the old space with it (docs/multi-node.md, "Round 31, old space").
+   */
+  private readonly cells = new Map<number, Entry | Entry[]>();
 
   get size(): number {
     return this.entries.size;
@@ -164,11 +172,16 @@ export class PeerIndex implements PeerLookup {
     if (location) {
       const [x, y, z] = cellOf(location.lat, location.lon);
       entry.cell = cellKey(x, y, z);
-      const list = this.cells.get(entry.cell);
-      if (list) {
-        entry.slot = list.length;
-        list.push(entry);
-      } else this.cells.set(entry.cell, [entry]);
+      const found = this.cells.get(entry.cell);
+      if (found === undefined) this.cells.set(entry.cell, entry);
+      else if (Array.isArray(found)) {
+        entry.slot = found.length;
+        found.push(entry);
+      } else {
+        found.slot = 0;
+        entry.slot = 1;
+        this.cells.set(entry.cell, [found, entry]);
+      }
     }
     this.entries.set(key, entry);
   }
@@ -185,13 +198,16 @@ export class PeerIndex implements PeerLookup {
     }
     if (entry.cell !== -1) {
       const list = this.cells.get(entry.cell)!;
-      // The last one takes its place: the order within a cell does not matter.
-      const last = list.pop()!;
-      if (last !== entry) {
-        list[entry.slot] = last;
-        last.slot = entry.slot;
+      if (!Array.isArray(list)) this.cells.delete(entry.cell);
+      else {
+        // The last one takes its place: the order within a cell does not matter.
+        const last = list.pop()!;
+        if (last !== entry) {
+          list[entry.slot] = last;
+          last.slot = entry.slot;
+        }
+        if (list.length === 0) this.cells.delete(entry.cell);
       }
-      if (list.length === 0) this.cells.delete(entry.cell);
     }
   }
 
@@ -211,16 +227,23 @@ export class PeerIndex implements PeerLookup {
     for (let dx = -1; dx <= 1; dx++) {
       for (let dy = -1; dy <= 1; dy++) {
         for (let dz = -1; dz <= 1; dz++) {
-          const list = this.cells.get(cellKey(x + dx, y + dy, z + dz));
-          if (!list) continue;
-          for (const entry of list) {
-            if (entry.studentId !== current.studentId && haversineM(entry, fix) < DUPLICATE_FIX_M) return true;
+          const found = this.cells.get(cellKey(x + dx, y + dy, z + dz));
+          if (found === undefined) continue;
+          if (!Array.isArray(found)) {
+            if (isDuplicate(found, current.studentId, fix)) return true;
+            continue;
           }
+          for (const entry of found) if (isDuplicate(entry, current.studentId, fix)) return true;
         }
       }
     }
     return false;
   }
+}
+
+/** Another student's fix closer than DUPLICATE_FIX_M. */
+function isDuplicate(entry: Entry, studentId: string, fix: { lat: number; lon: number }): boolean {
+  return entry.studentId !== studentId && haversineM(entry, fix) < DUPLICATE_FIX_M;
 }
 
 /** Two lookups as one: the session's stored records and the check-ins ahead in the same batch. */

@@ -12,11 +12,10 @@ function fakeRecords() {
   const reads: { sessionId: string; after: number | null }[] = [];
   return {
     reads,
-    put(sessionId: string, id: string, deviceId: string) {
+    /** The record `id`, of the student of the same id unless `studentId` names another. */
+    put(sessionId: string, id: string, deviceId: string, studentId = id) {
       if (!sessions.has(sessionId)) sessions.set(sessionId, new Map());
-      sessions
-        .get(sessionId)!
-        .set(id, { id, rosterVersion: ++version, studentId: id, deviceId, ip: null, userAgent: null, location: null });
+      sessions.get(sessionId)!.set(id, { id, rosterVersion: ++version, studentId, deviceId, ip: null, userAgent: null, location: null });
     },
     remove(sessionId: string, id: string) {
       sessions.get(sessionId)!.delete(id);
@@ -54,6 +53,27 @@ describe('SessionPeers: the peer index kept across batches', () => {
       { sessionId: 's1', after: 1 },
       { sessionId: 's1', after: 2 },
       { sessionId: 's1', after: null },
+    ]);
+  });
+
+  it("a student's record deleted and written again under a new id replaces the student's entry, read as a change", async () => {
+    const records = fakeRecords();
+    const peers = new SessionPeers(records, () => 0);
+    records.put('s1', 'r1', 'phone-a', 'alice');
+    records.put('s1', 'r2', 'phone-b', 'bob');
+    expect((await peers.current('o', 's1')).size).to.equal(2);
+    // Between two batches, alice's record is deleted and written again (another phone) before either reads.
+    records.remove('s1', 'r1');
+    records.put('s1', 'r3', 'phone-c', 'alice');
+    const index = await peers.current('o', 's1');
+    expect(index.size).to.equal(2);
+    expect(index.sharesDevice(probe('phone-a'))).to.equal(false);
+    expect(index.sharesDevice(probe('phone-c'))).to.equal(true);
+    expect(index.sharesDevice(probe('phone-b'))).to.equal(true);
+    // One record per student: the counts agree, so the change alone was read, not the session whole.
+    expect(records.reads).to.deep.equal([
+      { sessionId: 's1', after: null },
+      { sessionId: 's1', after: 2 },
     ]);
   });
 
