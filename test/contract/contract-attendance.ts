@@ -167,6 +167,11 @@ export function attendanceContract(ctx: ContractContext): void {
         const got = await s.sessions.listActiveForTeacherDuring(org.id, 't1', window);
         expect(got.map((x) => x.id)).to.deep.equal([found[0]!.id, found[1]!.id, found[2]!.id, otherSubject.id, found[3]!.id]);
         expect(got[0]).to.deep.equal(found[0]);
+        // Without one subject's: the other subject's alone.
+        expect((await s.sessions.listActiveForTeacherDuring(org.id, 't1', window, subject.id)).map((x) => x.id)).to.deep.equal([
+          otherSubject.id,
+        ]);
+        expect((await s.sessions.listActiveForTeacherDuring(org.id, 't1', window, 'no-such-subject')).map((x) => x.id)).to.have.length(5);
         expect(await s.sessions.listActiveForTeacherDuring(org.id, 'nobody', window)).to.deep.equal([]);
         expect(await s.sessions.listActiveForTeacherDuring(elsewhere.id, 't2', window)).to.deep.equal([]);
         // A window that is an instant finds the sessions holding it strictly inside.
@@ -233,6 +238,9 @@ export function attendanceContract(ctx: ContractContext): void {
           const w = { startsAt: at(startMin), closesAt: at(startMin + rand(6 * 60)) };
           const teacher = (await s.sessions.listActiveForTeacherDuring(org.id, 't1', w)).map((x) => x.id);
           expect(teacher, `teacher ${JSON.stringify(w)}`).to.deep.equal(overlapping(allOfTeacher, w));
+          const notSubject = (await s.sessions.listActiveForTeacherDuring(org.id, 't1', w, subject.id)).map((x) => x.id);
+          const ofOthers = allOfTeacher.filter((x) => x.subjectId !== subject.id);
+          expect(notSubject, `teacher but the subject ${JSON.stringify(w)}`).to.deep.equal(overlapping(ofOthers, w));
           const subj = (await s.sessions.listActiveForSubjectsDuring(org.id, [subject.id], w)).map((x) => x.id);
           expect(subj, `subject ${JSON.stringify(w)}`).to.deep.equal(overlapping(allOfSubject, w));
           if (teacher.length > 0) nonEmpty += 1;

@@ -28,6 +28,13 @@ describe('mongo clash-check queries', () => {
       status: { $in: ['scheduled', 'open'] },
       ...range,
     });
+    expect(q.teacherActiveSessionsDuringFilter('o', 't', window, 's')).to.deep.equal({
+      orgId: 'o',
+      teacherId: 't',
+      status: { $in: ['scheduled', 'open'] },
+      subjectId: { $ne: 's' },
+      ...range,
+    });
     expect(q.activeSessionsDuringFilter('o', ['s', 'u'], window)).to.deep.equal({
       orgId: 'o',
       subjectId: { $in: ['s', 'u'] },

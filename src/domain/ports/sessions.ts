@@ -122,8 +122,17 @@ export interface SessionRepository {
    * checks' read, a range of the index on start (LONGEST_SESSION_MS bounds it from below).
    */
   listActiveForSubjectsDuring(orgId: string, subjectIds: string[], window: SessionWindow): Promise<AttendanceSession[]>;
-  /** listActiveForTeacher narrowed as listActiveForSubjectsDuring. */
-  listActiveForTeacherDuring(orgId: string, teacherId: string, window: SessionWindow): Promise<AttendanceSession[]>;
+  /**
+   * listActiveForTeacher narrowed as listActiveForSubjectsDuring, and without the sessions of
+   * `exceptSubjectId` when given (the teacher's rule is about other subjects: a subject's many
+   * parallel sessions are not read only to be dropped).
+   */
+  listActiveForTeacherDuring(
+    orgId: string,
+    teacherId: string,
+    window: SessionWindow,
+    exceptSubjectId?: string,
+  ): Promise<AttendanceSession[]>;
   /**
    * The organisation's `scheduled` sessions starting after `after`, earliest start first (then
    * id): the upcoming classes, read through an index on (organisation, status, start).

@@ -14,8 +14,9 @@ export function overlaps(a: Window, b: Window): boolean {
 /**
  * The teacher's open or scheduled sessions of other subjects overlapping `window` (those of the
  * same subject are the one-session-per-subject rule's, SESSION_ALREADY_OPEN), leaving out `skip`.
- * The store reads only the window's sessions (a range of starts): a timetable run checks each
- * session it creates, and reading the teacher's whole horizon each time was n² over the run.
+ * The store reads only the window's sessions of other subjects (a range of starts): a timetable
+ * run checks each session it creates, and reading the teacher's whole horizon each time was n²
+ * over the run; a room's parallel sessions of one subject were n² over their openings.
  */
 export async function teacherClashes(
   store: Store,
@@ -25,8 +26,7 @@ export async function teacherClashes(
   window: Window,
   skip: ReadonlySet<string> = new Set(),
 ): Promise<AttendanceSession[]> {
-  const during = await store.sessions.listActiveForTeacherDuring(orgId, teacherId, window);
-  return during.filter((s) => s.subjectId !== subjectId && !skip.has(s.id));
+  return (await store.sessions.listActiveForTeacherDuring(orgId, teacherId, window, subjectId)).filter((s) => !skip.has(s.id));
 }
 
 /** The subject's other open or scheduled sessions overlapping `window`, leaving out `skip`. */

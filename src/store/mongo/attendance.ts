@@ -67,9 +67,9 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
         .lean<SessionDoc[]>();
       return docs.map(toSession);
     },
-    async listActiveForTeacherDuring(orgId, teacherId, window) {
+    async listActiveForTeacherDuring(orgId, teacherId, window, exceptSubjectId) {
       const docs = await m.sessions
-        .find(q.teacherActiveSessionsDuringFilter(orgId, teacherId, window))
+        .find(q.teacherActiveSessionsDuringFilter(orgId, teacherId, window, exceptSubjectId))
         .sort(q.ACTIVE_SESSIONS_SORT)
         .lean<SessionDoc[]>();
       return docs.map(toSession);

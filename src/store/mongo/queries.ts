@@ -178,8 +178,14 @@ export const activeSessionsDuringFilter = (orgId: string, subjectIds: readonly s
   ...during(w),
 });
 /** sessions.listActiveForTeacherDuring, through index org_teacher_status_starts. */
-export const teacherActiveSessionsDuringFilter = (orgId: string, teacherId: string, w: SessionWindow): QueryFilter<SessionDoc> => ({
+export const teacherActiveSessionsDuringFilter = (
+  orgId: string,
+  teacherId: string,
+  w: SessionWindow,
+  exceptSubjectId?: string,
+): QueryFilter<SessionDoc> => ({
   ...teacherActiveSessionsFilter(orgId, teacherId),
+  ...(exceptSubjectId === undefined ? {} : { subjectId: { $ne: exceptSubjectId } }),
   ...during(w),
 });
 /** The organisation's upcoming classes (sessions.listScheduled), through index org_status_starts. */

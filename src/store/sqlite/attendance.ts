@@ -78,9 +78,12 @@ const DURING = `starts_at > @earliest AND starts_at < @closesAt AND closes_at > 
  */
 export const SUBJECT_SESSIONS_DURING = `SELECT * FROM sessions WHERE org_id = @orgId
   AND subject_id IN (SELECT value FROM json_each(@subjectIds)) AND +status IN (${ACTIVE}) AND ${DURING}`;
-/** A teacher's, through sessions_org_teacher_start (migration 43). */
+/**
+ * A teacher's, but those of @exceptSubjectId (NULL: none), through sessions_org_teacher_start
+ * (migration 43), which holds the subject: the rows left out are never read from the table.
+ */
 export const TEACHER_SESSIONS_DURING = `SELECT * FROM sessions WHERE org_id = @orgId AND teacher_id = @teacherId
-  AND status IN (${ACTIVE}) AND ${DURING}`;
+  AND status IN (${ACTIVE}) AND subject_id IS NOT @exceptSubjectId AND ${DURING}`;
 
 const duringParams = (w: SessionWindow) => ({
   startsAt: w.startsAt.getTime(),
@@ -155,10 +158,10 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
         .all({ orgId, subjectIds: JSON.stringify(subjectIds), ...duringParams(window) })
         .map(sessions.fromRow);
     },
-    async listActiveForTeacherDuring(orgId, teacherId, window) {
+    async listActiveForTeacherDuring(orgId, teacherId, window, exceptSubjectId) {
       return db
         .stmt(TEACHER_SESSIONS_DURING)
-        .all({ orgId, teacherId, ...duringParams(window) })
+        .all({ orgId, teacherId, exceptSubjectId: exceptSubjectId ?? null, ...duringParams(window) })
         .map(sessions.fromRow);
     },
     async listScheduled(orgId, after) {

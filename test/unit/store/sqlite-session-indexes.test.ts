@@ -22,7 +22,7 @@ describe('SQLite indexes of sessions', function () {
 
   // Every clash check read all of a teacher's or a subject's open and scheduled sessions (the
   // timetable's whole horizon) for the few overlapping its window: n² over a timetable run.
-  const window = { orgId: 'o1', teacherId: 't1', subjectIds: '["s1"]', startsAt: 2, closesAt: 3, earliest: 1 };
+  const window = { orgId: 'o1', teacherId: 't1', subjectIds: '["s1"]', exceptSubjectId: 's1', startsAt: 2, closesAt: 3, earliest: 1 };
   const planOf = (sql: string) =>
     (db.raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(window) as { detail: string }[]).map((r) => r.detail).join(' | ');
 
