@@ -1,7 +1,7 @@
 import type { AuditAction, AuditEntityType } from '../../src/shared/audit.js';
 import type { AuditEntry, AuditFilter } from '../../src/domain/ports/audit.js';
 import { expect } from 'chai';
-import type { AttendanceSession } from '../../src/domain/ports/sessions.js';
+import { LONGEST_SESSION_MS, type AttendanceSession, type NewSession, type SessionWindow } from '../../src/domain/ports/sessions.js';
 import type { Store } from '../../src/domain/ports/store.js';
 import { ActorGoneError, LeaseLostError, StoreConflictError } from '../../src/domain/ports/common.js';
 import type { ContractContext } from './store-contract.js';
@@ -118,6 +118,136 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(await s.sessions.listActiveForTeacher(org.id, 'nobody')).to.deep.equal([]);
       const elsewhere = await makeOrg(s);
       expect(await s.sessions.listActiveForTeacher(elsewhere.id, 't1')).to.deep.equal([]);
+    });
+
+    describe('the active sessions of a window (listActive…During)', function () {
+      // The window of every case: [at(60), at(120)).
+      const window: SessionWindow = { startsAt: at(60), closesAt: at(120) };
+      const during = (startMin: number, endMin: number, overrides: Partial<NewSession> = {}) =>
+        ({ status: 'scheduled', startsAt: at(startMin), lateAfter: at(startMin), closesAt: at(endMin), ...overrides }) as const;
+
+      /** One session of each edge for `teacherId` in `subjectId`; the ids of those the window must find, in their order. */
+      async function edges(s: Store, orgId: string, subjectId: string, teacherId: string) {
+        const mk = (startMin: number, endMin: number, overrides: Partial<NewSession> = {}) =>
+          s.sessions.create(orgId, newSession(subjectId, teacherId, during(startMin, endMin, overrides)));
+        // Touching either end shares no instant.
+        await mk(0, 60);
+        await mk(120, 180);
+        // Neither closed, closing nor cancelled ones count, however they overlap.
+        await mk(70, 80, { status: 'closed' });
+        await mk(70, 80, { status: 'closing' });
+        await mk(70, 80, { status: 'cancelled' });
+        const lastMs = await mk(59, 61, { status: 'open' });
+        const intoEnd = await mk(119, 200);
+        const covers = await mk(30, 150);
+        // As long as a session may last (LONGEST_SESSION_MS), one millisecond of it in the window.
+        const longest = await s.sessions.create(
+          orgId,
+          newSession(subjectId, teacherId, {
+            status: 'open',
+            startsAt: new Date(window.startsAt.getTime() + 1 - LONGEST_SESSION_MS),
+            lateAfter: new Date(window.startsAt.getTime() + 1 - LONGEST_SESSION_MS),
+            closesAt: new Date(window.startsAt.getTime() + 1),
+          }),
+        );
+        return [longest, covers, lastMs, intoEnd];
+      }
+
+      it("listActiveForTeacherDuring returns the teacher's open and scheduled sessions sharing an instant with the window, earliest first", async function () {
+        const s = ctx.store();
+        const { org, subject } = await setup(s);
+        const other = await s.subjects.create(org.id, newSubject());
+        const found = await edges(s, org.id, subject.id, 't1');
+        // Another subject of the same teacher counts; another teacher's session does not.
+        const otherSubject = await s.sessions.create(org.id, newSession(other.id, 't1', during(100, 110)));
+        await s.sessions.create(org.id, newSession(subject.id, 't2', during(60, 120)));
+        const elsewhere = await makeOrg(s);
+        await s.sessions.create(elsewhere.id, newSession(subject.id, 't1', during(60, 120)));
+
+        const got = await s.sessions.listActiveForTeacherDuring(org.id, 't1', window);
+        expect(got.map((x) => x.id)).to.deep.equal([found[0]!.id, found[1]!.id, found[2]!.id, otherSubject.id, found[3]!.id]);
+        expect(got[0]).to.deep.equal(found[0]);
+        // Without one subject's: the other subject's alone.
+        expect((await s.sessions.listActiveForTeacherDuring(org.id, 't1', window, subject.id)).map((x) => x.id)).to.deep.equal([
+          otherSubject.id,
+        ]);
+        expect((await s.sessions.listActiveForTeacherDuring(org.id, 't1', window, 'no-such-subject')).map((x) => x.id)).to.have.length(5);
+        expect(await s.sessions.listActiveForTeacherDuring(org.id, 'nobody', window)).to.deep.equal([]);
+        expect(await s.sessions.listActiveForTeacherDuring(elsewhere.id, 't2', window)).to.deep.equal([]);
+        // A window that is an instant finds the sessions holding it strictly inside.
+        const instant = { startsAt: at(60), closesAt: at(60) };
+        expect((await s.sessions.listActiveForTeacherDuring(org.id, 't1', instant)).map((x) => x.id)).to.deep.equal([
+          found[0]!.id,
+          found[1]!.id,
+          found[2]!.id,
+        ]);
+      });
+
+      it("listActiveForSubjectsDuring returns the subjects' open and scheduled sessions sharing an instant with the window, earliest first", async function () {
+        const s = ctx.store();
+        const { org, subject } = await setup(s);
+        const other = await s.subjects.create(org.id, newSubject());
+        const third = await s.subjects.create(org.id, newSubject());
+        const found = await edges(s, org.id, subject.id, 't1');
+        // Any teacher's session of a listed subject counts; an unlisted subject's does not.
+        const otherTeacher = await s.sessions.create(org.id, newSession(other.id, 't2', during(100, 110)));
+        await s.sessions.create(org.id, newSession(third.id, 't1', during(60, 120)));
+        const elsewhere = await makeOrg(s);
+        await s.sessions.create(elsewhere.id, newSession(subject.id, 't1', during(60, 120)));
+
+        const got = await s.sessions.listActiveForSubjectsDuring(org.id, [subject.id, other.id], window);
+        expect(got.map((x) => x.id)).to.deep.equal([found[0]!.id, found[1]!.id, found[2]!.id, otherTeacher.id, found[3]!.id]);
+        expect(got[1]).to.deep.equal(found[1]);
+        expect((await s.sessions.listActiveForSubjectsDuring(org.id, [other.id], window)).map((x) => x.id)).to.deep.equal([
+          otherTeacher.id,
+        ]);
+        expect(await s.sessions.listActiveForSubjectsDuring(org.id, [], window)).to.deep.equal([]);
+        expect(await s.sessions.listActiveForSubjectsDuring(elsewhere.id, [other.id], window)).to.deep.equal([]);
+      });
+
+      it('finds what the whole active list filtered by overlap finds, over windows at random', async function () {
+        const s = ctx.store();
+        const { org, subject } = await setup(s);
+        const other = await s.subjects.create(org.id, newSubject());
+        // A fixed sequence (a linear congruential generator), so a failure is the same at every run.
+        let seed = 31;
+        const rand = (n: number) => {
+          seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+          return seed % n;
+        };
+        const statuses = ['scheduled', 'open', 'closed', 'cancelled'] as const;
+        for (let i = 0; i < 40; i++) {
+          const startMin = rand(3 * 24 * 60);
+          const lengthMin = 1 + rand(24 * 60);
+          await s.sessions.create(
+            org.id,
+            newSession(
+              rand(2) === 0 ? subject.id : other.id,
+              rand(3) === 0 ? 't2' : 't1',
+              during(startMin, startMin + lengthMin, { status: statuses[rand(4)]! }),
+            ),
+          );
+        }
+        const overlapping = (list: AttendanceSession[], w: SessionWindow) =>
+          list.filter((x) => x.startsAt < w.closesAt && w.startsAt < x.closesAt).map((x) => x.id);
+        const allOfTeacher = await s.sessions.listActiveForTeacher(org.id, 't1');
+        const allOfSubject = await s.sessions.listActiveForSubjects(org.id, [subject.id]);
+        let nonEmpty = 0;
+        for (let i = 0; i < 30; i++) {
+          const startMin = rand(4 * 24 * 60) - 12 * 60;
+          const w = { startsAt: at(startMin), closesAt: at(startMin + rand(6 * 60)) };
+          const teacher = (await s.sessions.listActiveForTeacherDuring(org.id, 't1', w)).map((x) => x.id);
+          expect(teacher, `teacher ${JSON.stringify(w)}`).to.deep.equal(overlapping(allOfTeacher, w));
+          const notSubject = (await s.sessions.listActiveForTeacherDuring(org.id, 't1', w, subject.id)).map((x) => x.id);
+          const ofOthers = allOfTeacher.filter((x) => x.subjectId !== subject.id);
+          expect(notSubject, `teacher but the subject ${JSON.stringify(w)}`).to.deep.equal(overlapping(ofOthers, w));
+          const subj = (await s.sessions.listActiveForSubjectsDuring(org.id, [subject.id], w)).map((x) => x.id);
+          expect(subj, `subject ${JSON.stringify(w)}`).to.deep.equal(overlapping(allOfSubject, w));
+          if (teacher.length > 0) nonEmpty += 1;
+        }
+        // The windows met sessions, or the comparison above proved little.
+        expect(nonEmpty).to.be.greaterThan(5);
+      });
     });
 
     it("listScheduled returns the organisation's scheduled sessions starting after the instant, earliest first", async function () {
@@ -348,6 +478,8 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(await s.sessions.get(other.id, sess.id)).to.equal(null);
       expect(await s.sessions.list(other.id, page())).to.deep.equal({ items: [], total: 0 });
       expect(await s.sessions.listActiveForSubjects(other.id, [subject.id])).to.deep.equal([]);
+      expect(await s.sessions.listActiveForSubjectsDuring(other.id, [subject.id], sess)).to.deep.equal([]);
+      expect(await s.sessions.listActiveForTeacherDuring(other.id, 't1', sess)).to.deep.equal([]);
       expect(await s.sessions.transition(other.id, sess.id, ['open'], { status: 'closed' })).to.equal(null);
       expect(await s.sessions.get(org.id, sess.id)).to.deep.equal(sess);
     });

@@ -716,6 +716,21 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
         // users.getByStudentNumbers (imports resolving their rows by number).
         const users = await conn.db!.collection('users').indexes();
         expect(users.find((i) => i.name === 'org_student_number')?.key).to.deep.equal({ orgId: 1, studentNumber: 1 });
+        // The clash checks' reads of a window (migration 28); org_teacher_status, a prefix, is gone.
+        const sessions = await conn.db!.collection('sessions').indexes();
+        expect(sessions.find((i) => i.name === 'org_teacher_status_starts')?.key).to.deep.equal({
+          orgId: 1,
+          teacherId: 1,
+          status: 1,
+          startsAt: 1,
+        });
+        expect(sessions.find((i) => i.name === 'org_subject_status_starts')?.key).to.deep.equal({
+          orgId: 1,
+          subjectId: 1,
+          status: 1,
+          startsAt: 1,
+        });
+        expect(sessions.map((i) => i.name)).not.to.include('org_teacher_status');
       });
     });
   });

@@ -124,6 +124,22 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     expect(names).not.to.include('org_student_created');
   });
 
+  it("indexes a teacher's and a subject's sessions by start, and drops org_teacher_status, a prefix of the teacher's (28)", async () => {
+    const dbUri = server.mongo.databaseUri('attendance_migrations');
+    const conn = await raw(dbUri);
+    // A database of the release before migration 28: every earlier migration applied, the old index there.
+    await conn
+      .db!.collection(LEDGER_COLLECTION)
+      .insertMany(ALL.filter((v) => v < 28).map((v) => ({ _id: v as never, name: `v${v}`, appliedAt: new Date() })));
+    await conn.db!.collection('sessions').createIndex({ orgId: 1, teacherId: 1, status: 1 }, { name: 'org_teacher_status' });
+    const applied: number[] = [];
+    await start(dbUri, applied);
+    expect(applied).to.deep.equal(ALL.filter((v) => v >= 28));
+    const names = (await conn.db!.collection('sessions').indexes()).map((i) => i.name);
+    expect(names).not.to.include('org_teacher_status');
+    expect(names).to.include.members(['org_teacher_status_starts', 'org_subject_status_starts']);
+  });
+
   it('indexes the records whose selfie verification is queued on a database of the release before (22)', async () => {
     const dbUri = server.mongo.databaseUri('attendance_migrations');
     const conn = await raw(dbUri);

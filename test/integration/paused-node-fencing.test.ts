@@ -46,7 +46,7 @@ describe('a node paused while it holds a slot lock (fencing)', function () {
           return new Proxy(sessions, {
             get(t, p, r) {
               const fn = Reflect.get(t, p, r) as unknown;
-              if (p !== 'listActiveForSubjects' || typeof fn !== 'function') return fn;
+              if (p !== 'listActiveForSubjectsDuring' || typeof fn !== 'function') return fn;
               return async (...args: unknown[]) => {
                 const read = (await (fn as (...a: unknown[]) => Promise<unknown>).apply(t, args)) as unknown;
                 if (paused) {

@@ -30,10 +30,10 @@ process.on('message', (m) => {
 
 const store = await createSqliteStore({ path: file });
 const sessions = store.sessions;
-const listActiveForSubjects = sessions.listActiveForSubjects.bind(sessions);
+const listActiveForSubjectsDuring = sessions.listActiveForSubjectsDuring.bind(sessions);
 // The clash check's read has its answer; the write under the locks comes after it.
-sessions.listActiveForSubjects = async (...args) => {
-  const read = await listActiveForSubjects(...args);
+sessions.listActiveForSubjectsDuring = async (...args) => {
+  const read = await listActiveForSubjectsDuring(...args);
   if (armed) {
     armed = false;
     await new Promise<void>((resolve) => send('stopping', () => resolve()));

@@ -135,6 +135,18 @@ describe('mongo adapter commands (offline)', () => {
       ['sessions.list', (s) => s.sessions.list(ORG, { limit: 5, offset: 0 }), 'sessions', 'find'],
       ['sessions.listActiveForSubjects', (s) => s.sessions.listActiveForSubjects(ORG, ['sub-1']), 'sessions', 'find'],
       ['sessions.listActiveForTeacher', (s) => s.sessions.listActiveForTeacher(ORG, 't1'), 'sessions', 'find'],
+      [
+        'sessions.listActiveForSubjectsDuring',
+        (s) => s.sessions.listActiveForSubjectsDuring(ORG, ['sub-1'], { startsAt: T, closesAt: T }),
+        'sessions',
+        'find',
+      ],
+      [
+        'sessions.listActiveForTeacherDuring',
+        (s) => s.sessions.listActiveForTeacherDuring(ORG, 't1', { startsAt: T, closesAt: T }),
+        'sessions',
+        'find',
+      ],
       ['sessions.transition', (s) => s.sessions.transition(ORG, 'sess-1', ['open'], { status: 'closing' }), 'sessions', 'findOneAndUpdate'],
       ['sessions.acquireLease', (s) => s.sessions.acquireLease(ORG, 'sess-1', 'n1', T, T), 'sessions', 'updateOne'],
       ['sessions.renewLease', (s) => s.sessions.renewLease(ORG, 'sess-1', 'n1', T), 'sessions', 'updateOne'],

@@ -7,12 +7,42 @@ import { exportSort, importOps } from '../../src/store/mongo/transfer.js';
 import { type AuditEntry } from '../../src/domain/ports/audit.js';
 import { StoreConflictError } from '../../src/domain/ports/common.js';
 import { DEFAULT_RETENTION } from '../../src/domain/ports/organisations.js';
+import { LONGEST_SESSION_MS } from '../../src/domain/ports/sessions.js';
 import { type CollectionEntity, type CollectionName } from '../../src/domain/ports/transfer.js';
 
 // The pure parts of the MongoDB adapter: filter and update builders, duplicate-key mapping,
 // document <-> entity mapping and the transfer's bulk operations.
 
 const T = new Date('2026-03-02T09:00:00Z');
+
+describe('mongo clash-check queries', () => {
+  it("a window's filter is a range of starts no longer than LONGEST_SESSION_MS before it, and closes after its start", () => {
+    const window = { startsAt: T, closesAt: new Date(T.getTime() + 3_600_000) };
+    const range = {
+      startsAt: { $gt: new Date(T.getTime() - LONGEST_SESSION_MS), $lt: window.closesAt },
+      closesAt: { $gt: T },
+    };
+    expect(q.teacherActiveSessionsDuringFilter('o', 't', window)).to.deep.equal({
+      orgId: 'o',
+      teacherId: 't',
+      status: { $in: ['scheduled', 'open'] },
+      ...range,
+    });
+    expect(q.teacherActiveSessionsDuringFilter('o', 't', window, 's')).to.deep.equal({
+      orgId: 'o',
+      teacherId: 't',
+      status: { $in: ['scheduled', 'open'] },
+      subjectId: { $ne: 's' },
+      ...range,
+    });
+    expect(q.activeSessionsDuringFilter('o', ['s', 'u'], window)).to.deep.equal({
+      orgId: 'o',
+      subjectId: { $in: ['s', 'u'] },
+      status: { $in: ['scheduled', 'open'] },
+      ...range,
+    });
+  });
+});
 
 describe('mongo report queries', () => {
   it('settledSessionsFilter keeps closing and closed sessions of the org, with optional subject, ids and days', () => {
@@ -149,6 +179,8 @@ describe('mongo query builders', () => {
       q.enrolmentsOfStudentFilter('o', 'x'),
       q.enrolmentsOfSubjectFilter('o', 'x'),
       q.activeSessionsFilter('o', ['s']),
+      q.activeSessionsDuringFilter('o', ['s'], { startsAt: T, closesAt: T }),
+      q.teacherActiveSessionsDuringFilter('o', 't', { startsAt: T, closesAt: T }),
       q.recordKeyFilter('o', 's', 'x'),
       q.recordsOfSessionsFilter('o', ['s']),
       q.recordsOfStudentFilter('o', 'x'),

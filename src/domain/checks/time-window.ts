@@ -21,7 +21,11 @@ export interface WindowProblem {
   maxHours?: number;
 }
 
-/** Longest window `validateWindow` accepts by default. */
+/**
+ * Longest window `validateWindow` accepts by default. Every session's window is held to it, and
+ * the stores' clash reads rely on that (LONGEST_SESSION_MS): a longer limit here would need them
+ * to read further back.
+ */
 export const MAX_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /**

@@ -5,6 +5,7 @@
 
 import type { SessionState } from '../../shared/events.js';
 import type { VerificationPolicy } from '../../shared/policy.js';
+import { MAX_WINDOW_MS } from '../checks/time-window.js';
 import type { LeaseFence, Page, PageQuery } from './common.js';
 import type { Room } from './subjects.js';
 
@@ -87,6 +88,16 @@ export type SessionTransitionPatch = Partial<
   >
 >;
 
+/**
+ * No session lasts longer: every window written is validateWindow's (at most its 24 h). The
+ * stores' overlap reads (`listActive…During`) read only the sessions starting less than this
+ * before the window, so that a clash check is a range read, not every session of the horizon.
+ */
+export const LONGEST_SESSION_MS = MAX_WINDOW_MS;
+
+/** A half-open window [startsAt, closesAt), as the clash checks compare them (domain/sessions/clashes.ts). */
+export type SessionWindow = Pick<AttendanceSession, 'startsAt' | 'closesAt'>;
+
 export interface SessionFilter extends PageQuery {
   subjectId?: string;
   status?: SessionState[];
@@ -105,6 +116,23 @@ export interface SessionRepository {
   listActiveForSubjects(orgId: string, subjectIds: string[]): Promise<AttendanceSession[]>;
   /** Open or scheduled sessions held by this teacher (`teacherId`), whatever their subject. */
   listActiveForTeacher(orgId: string, teacherId: string): Promise<AttendanceSession[]>;
+  /**
+   * listActiveForSubjects narrowed to the sessions sharing an instant with `window` (half-open:
+   * one ending as the window starts is not among them), earliest start first (then id): the clash
+   * checks' read, a range of the index on start (LONGEST_SESSION_MS bounds it from below).
+   */
+  listActiveForSubjectsDuring(orgId: string, subjectIds: string[], window: SessionWindow): Promise<AttendanceSession[]>;
+  /**
+   * listActiveForTeacher narrowed as listActiveForSubjectsDuring, and without the sessions of
+   * `exceptSubjectId` when given (the teacher's rule is about other subjects: a subject's many
+   * parallel sessions are not read only to be dropped).
+   */
+  listActiveForTeacherDuring(
+    orgId: string,
+    teacherId: string,
+    window: SessionWindow,
+    exceptSubjectId?: string,
+  ): Promise<AttendanceSession[]>;
   /**
    * The organisation's `scheduled` sessions starting after `after`, earliest start first (then
    * id): the upcoming classes, read through an index on (organisation, status, start).

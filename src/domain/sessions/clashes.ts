@@ -1,10 +1,10 @@
 import { AppError } from '../../shared/app-error.js';
 import type { Actor } from '../actor.js';
 import type { Store } from '../ports/store.js';
-import type { AttendanceSession } from '../ports/sessions.js';
+import type { AttendanceSession, SessionWindow } from '../ports/sessions.js';
 
 /** A session's window, half-open: [startsAt, closesAt). */
-export type Window = Pick<AttendanceSession, 'startsAt' | 'closesAt'>;
+export type Window = SessionWindow;
 
 /** Two half-open windows share an instant: one ending as the other starts is no clash. */
 export function overlaps(a: Window, b: Window): boolean {
@@ -14,6 +14,9 @@ export function overlaps(a: Window, b: Window): boolean {
 /**
  * The teacher's open or scheduled sessions of other subjects overlapping `window` (those of the
  * same subject are the one-session-per-subject rule's, SESSION_ALREADY_OPEN), leaving out `skip`.
+ * The store reads only the window's sessions of other subjects (a range of starts): a timetable
+ * run checks each session it creates, and reading the teacher's whole horizon each time was n²
+ * over the run; a room's parallel sessions of one subject were n² over their openings.
  */
 export async function teacherClashes(
   store: Store,
@@ -23,9 +26,7 @@ export async function teacherClashes(
   window: Window,
   skip: ReadonlySet<string> = new Set(),
 ): Promise<AttendanceSession[]> {
-  return (await store.sessions.listActiveForTeacher(orgId, teacherId)).filter(
-    (s) => s.subjectId !== subjectId && !skip.has(s.id) && overlaps(s, window),
-  );
+  return (await store.sessions.listActiveForTeacherDuring(orgId, teacherId, window, subjectId)).filter((s) => !skip.has(s.id));
 }
 
 /** The subject's other open or scheduled sessions overlapping `window`, leaving out `skip`. */
@@ -36,7 +37,7 @@ export async function subjectClashes(
   window: Window,
   skip: ReadonlySet<string> = new Set(),
 ): Promise<AttendanceSession[]> {
-  return (await store.sessions.listActiveForSubjects(orgId, [subjectId])).filter((s) => !skip.has(s.id) && overlaps(s, window));
+  return (await store.sessions.listActiveForSubjectsDuring(orgId, [subjectId], window)).filter((s) => !skip.has(s.id));
 }
 
 /** SESSION_ALREADY_OPEN naming the subject's sessions in the way, and the flag that overrides. */

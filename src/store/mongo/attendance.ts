@@ -59,6 +59,21 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
       const docs = await m.sessions.find(q.teacherActiveSessionsFilter(orgId, teacherId)).sort(q.ACTIVE_SESSIONS_SORT).lean<SessionDoc[]>();
       return docs.map(toSession);
     },
+    async listActiveForSubjectsDuring(orgId, subjectIds, window) {
+      if (subjectIds.length === 0) return [];
+      const docs = await m.sessions
+        .find(q.activeSessionsDuringFilter(orgId, subjectIds, window))
+        .sort(q.ACTIVE_SESSIONS_SORT)
+        .lean<SessionDoc[]>();
+      return docs.map(toSession);
+    },
+    async listActiveForTeacherDuring(orgId, teacherId, window, exceptSubjectId) {
+      const docs = await m.sessions
+        .find(q.teacherActiveSessionsDuringFilter(orgId, teacherId, window, exceptSubjectId))
+        .sort(q.ACTIVE_SESSIONS_SORT)
+        .lean<SessionDoc[]>();
+      return docs.map(toSession);
+    },
     async listScheduled(orgId, after) {
       const docs = await m.sessions.find(q.scheduledSessionsFilter(orgId, after)).sort(q.ACTIVE_SESSIONS_SORT).lean<SessionDoc[]>();
       return docs.map(toSession);

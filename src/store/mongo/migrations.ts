@@ -324,6 +324,19 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       await buildIndexes(models);
     },
   },
+  {
+    version: 28,
+    // Declared in session-schemas.ts: every clash check read all of a teacher's (or a subject's)
+    // open and scheduled sessions, the whole horizon, for the few overlapping its window; both are
+    // now a range of starts (SQLite's migration 43). org_teacher_status is a prefix of the
+    // teacher's new index, which serves every query it served; a session write paid for both.
+    name: "a teacher's and a subject's active sessions by start",
+    up: async ({ db, models }) => {
+      await buildIndexes(models);
+      const sessions = db.collection('sessions');
+      if (await sessions.indexExists('org_teacher_status')) await sessions.dropIndex('org_teacher_status');
+    },
+  },
 ];
 
 async function dedupeMeetings(models: Models): Promise<void> {

@@ -4,7 +4,7 @@ import { nameKeyOf } from './mapping.js';
 import { ACTIVE_SESSION_STATES, ATTENDED_STATUSES, SETTLED_SESSION_STATES, UNCLOSED_SESSION_STATES } from '../../shared/events.js';
 import type { PageQuery, SessionStatus } from '../../domain/ports/common.js';
 import type { NewRecord, RecordPatch, ProxyProbe } from '../../domain/ports/records.js';
-import type { SessionFilter, SessionTransitionPatch } from '../../domain/ports/sessions.js';
+import { LONGEST_SESSION_MS, type SessionFilter, type SessionTransitionPatch, type SessionWindow } from '../../domain/ports/sessions.js';
 import type { SubjectFilter, SubjectPatch } from '../../domain/ports/subjects.js';
 import type { UserFilter, UserPatch } from '../../domain/ports/users.js';
 import type { AuditDoc } from './audit-schemas.js';
@@ -163,6 +163,31 @@ export const teacherActiveSessionsFilter = (orgId: string, teacherId: string): Q
   status: { $in: [...ACTIVE_STATUSES] },
 });
 export const ACTIVE_SESSIONS_SORT: Sort = { startsAt: 1, _id: 1 };
+/**
+ * Sharing an instant with the half-open window: starting before it closes and closing after it
+ * starts. The start's lower bound (no session lasts longer than LONGEST_SESSION_MS) makes it a
+ * range of an index on start, not every active session of the horizon.
+ */
+const during = (w: SessionWindow): QueryFilter<SessionDoc> => ({
+  startsAt: { $gt: new Date(w.startsAt.getTime() - LONGEST_SESSION_MS), $lt: w.closesAt },
+  closesAt: { $gt: w.startsAt },
+});
+/** sessions.listActiveForSubjectsDuring, through index org_subject_status_starts. */
+export const activeSessionsDuringFilter = (orgId: string, subjectIds: readonly string[], w: SessionWindow): QueryFilter<SessionDoc> => ({
+  ...activeSessionsFilter(orgId, subjectIds),
+  ...during(w),
+});
+/** sessions.listActiveForTeacherDuring, through index org_teacher_status_starts. */
+export const teacherActiveSessionsDuringFilter = (
+  orgId: string,
+  teacherId: string,
+  w: SessionWindow,
+  exceptSubjectId?: string,
+): QueryFilter<SessionDoc> => ({
+  ...teacherActiveSessionsFilter(orgId, teacherId),
+  ...(exceptSubjectId === undefined ? {} : { subjectId: { $ne: exceptSubjectId } }),
+  ...during(w),
+});
 /** The organisation's upcoming classes (sessions.listScheduled), through index org_status_starts. */
 export const scheduledSessionsFilter = (orgId: string, after: Date): QueryFilter<SessionDoc> => ({
   orgId,

@@ -74,7 +74,12 @@ sessionSchema.index({ orgId: 1, subjectId: 1, day: 1 }, { name: 'org_subject_day
 // The scheduler's due scan (system-wide): status then closesAt.
 sessionSchema.index({ status: 1, closesAt: 1 }, { name: 'status_closes_at' });
 sessionSchema.index({ orgId: 1, createdAt: -1 }, { name: 'org_created' });
-// One class at a time per teacher: a teacher's open and scheduled sessions (listActiveForTeacher).
-sessionSchema.index({ orgId: 1, teacherId: 1, status: 1 }, { name: 'org_teacher_status' });
+// One class at a time per teacher: a teacher's open and scheduled sessions (listActiveForTeacher),
+// those of a window as a range of starts (listActiveForTeacherDuring, every clash check; migration
+// 28, which dropped org_teacher_status, its prefix).
+sessionSchema.index({ orgId: 1, teacherId: 1, status: 1, startsAt: 1 }, { name: 'org_teacher_status_starts' });
+// One session of a subject at a time: the subject's active sessions of a window (listActiveForSubjectsDuring),
+// and all of them (listActiveForSubjects: a live list), without its closed ones (migration 28).
+sessionSchema.index({ orgId: 1, subjectId: 1, status: 1, startsAt: 1 }, { name: 'org_subject_status_starts' });
 // The organisation's upcoming classes (listScheduled): the admins' list of sessions left without a teacher (migration 27).
 sessionSchema.index({ orgId: 1, status: 1, startsAt: 1, _id: 1 }, { name: 'org_status_starts' });

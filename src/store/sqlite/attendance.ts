@@ -15,7 +15,13 @@ import {
   type VersionedPeerMark,
   PROXY_PEERS_PER_CRITERION,
 } from '../../domain/ports/records.js';
-import { type NewSession, type SessionFilter, type SessionRepository } from '../../domain/ports/sessions.js';
+import {
+  LONGEST_SESSION_MS,
+  type NewSession,
+  type SessionFilter,
+  type SessionRepository,
+  type SessionWindow,
+} from '../../domain/ports/sessions.js';
 import { isBusy, isDatabaseWide, mapConflicts, toConflict, type SqliteDb } from './db.js';
 import { definedOnly } from './directory.js';
 import { audit, auditValues, REACHED_BY_RECORD } from './audit-mappers.js';
@@ -58,6 +64,32 @@ const TRANSITION_COLUMNS: Record<(typeof TRANSITION_FIELDS)[number], string> = {
 
 /** The organisation's upcoming classes (sessions.listScheduled), through sessions_org_status_start (migration 42). */
 export const SCHEDULED_SESSIONS = `SELECT * FROM sessions WHERE org_id = ? AND status = 'scheduled' AND starts_at > ? ORDER BY starts_at, id`;
+
+/**
+ * The active sessions sharing an instant with [@startsAt, @closesAt): those starting in
+ * (@startsAt - LONGEST_SESSION_MS, @closesAt) and closing after @startsAt. The lower bound makes
+ * the start a range of the index (a session starting earlier has closed by @startsAt).
+ */
+const DURING = `starts_at > @earliest AND starts_at < @closesAt AND closes_at > @startsAt ORDER BY starts_at, id`;
+/**
+ * A subject's, through sessions_org_subject (org_id, subject_id, starts_at). The status is not
+ * an index term (+status): by it the planner took sessions_org_status_start, every subject's
+ * active sessions of the organisation in that range.
+ */
+export const SUBJECT_SESSIONS_DURING = `SELECT * FROM sessions WHERE org_id = @orgId
+  AND subject_id IN (SELECT value FROM json_each(@subjectIds)) AND +status IN (${ACTIVE}) AND ${DURING}`;
+/**
+ * A teacher's, but those of @exceptSubjectId (NULL: none), through sessions_org_teacher_start
+ * (migration 43), which holds the subject: the rows left out are never read from the table.
+ */
+export const TEACHER_SESSIONS_DURING = `SELECT * FROM sessions WHERE org_id = @orgId AND teacher_id = @teacherId
+  AND status IN (${ACTIVE}) AND subject_id IS NOT @exceptSubjectId AND ${DURING}`;
+
+const duringParams = (w: SessionWindow) => ({
+  startsAt: w.startsAt.getTime(),
+  closesAt: w.closesAt.getTime(),
+  earliest: w.startsAt.getTime() - LONGEST_SESSION_MS,
+});
 
 export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepository {
   const insert = insertSql(sessions, false);
@@ -117,6 +149,19 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
       return db
         .stmt(`SELECT * FROM sessions WHERE org_id = ? AND teacher_id = ? AND status IN (${ACTIVE}) ORDER BY starts_at, id`)
         .all(orgId, teacherId)
+        .map(sessions.fromRow);
+    },
+    async listActiveForSubjectsDuring(orgId, subjectIds, window) {
+      if (subjectIds.length === 0) return [];
+      return db
+        .stmt(SUBJECT_SESSIONS_DURING)
+        .all({ orgId, subjectIds: JSON.stringify(subjectIds), ...duringParams(window) })
+        .map(sessions.fromRow);
+    },
+    async listActiveForTeacherDuring(orgId, teacherId, window, exceptSubjectId) {
+      return db
+        .stmt(TEACHER_SESSIONS_DURING)
+        .all({ orgId, teacherId, exceptSubjectId: exceptSubjectId ?? null, ...duringParams(window) })
         .map(sessions.fromRow);
     },
     async listScheduled(orgId, after) {

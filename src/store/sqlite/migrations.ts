@@ -1061,6 +1061,21 @@ ${standingTrigger(
       CREATE INDEX sessions_org_status_start ON sessions (org_id, status, starts_at, id);
     `,
   },
+  {
+    version: 43,
+    // Every clash check (one class at a time per teacher: an opening, a widening, each session a
+    // timetable run creates) read all the teacher's open and scheduled sessions, the whole horizon,
+    // and kept the few of other subjects overlapping the window (sessions.listActiveForTeacherDuring).
+    // With the start after the status it reads a range of starts instead, and with the subject the
+    // checked subject's own sessions (a room's parallel ones) are passed over in the index, never
+    // read from the table. listActiveForTeacher is served as before by its first columns, so the
+    // old index goes rather than cost every session write a second one.
+    name: "a teacher's sessions by start",
+    sql: `
+      DROP INDEX sessions_org_teacher;
+      CREATE INDEX sessions_org_teacher_start ON sessions (org_id, teacher_id, status, starts_at, subject_id);
+    `,
+  },
 ];
 
 /**
