@@ -128,17 +128,22 @@ export class UnstaffedSessions {
   /**
    * Cancels the session (audited `session.cancel`, reason UNSTAFFED); its meeting's day stays
    * taken, as a hand cancel's. Under the subject's lock, as give() and the hand-over move it, and
-   * written only while the lock holds: a session given or handed over meanwhile, or whose teacher
-   * can run it again, is read again under it and answered CONFLICT rather than cancelled.
+   * written only while the lock holds: a session given or handed over meanwhile is read again
+   * under it and answered CONFLICT rather than cancelled. A reactivation or a change of the
+   * subject's teachers takes no such lock, so the write itself is conditional on what was read
+   * (still scheduled, same teacher, who still cannot run it): one that lands after the check is
+   * answered CONFLICT too, nothing cancelled.
    */
   async cancel(actor: Actor, sessionId: string): Promise<StaffSessionView> {
     requireRole(actor, 'admin');
     const first = await this.unstaffed(actor, sessionId);
     return withSlotLocks(this.deps, actor.orgId, [{ kind: 'subject', id: first.session.subjectId }], async (fence) => {
+      const { session } = await this.unstaffed(actor, sessionId);
+      const cancelled = await this.lifecycle.cancelUnstaffed(actor, sessionId, session.teacherId, UNSTAFFED_CANCEL, await fence());
+      if (cancelled) return staffView(cancelled);
+      // Refused by the store: read again to answer what changed (opened, cancelled, or a teacher who can run it).
       await this.unstaffed(actor, sessionId);
-      const cancelled = await this.lifecycle.cancelScheduled(actor, sessionId, UNSTAFFED_CANCEL, await fence());
-      if (!cancelled) throw notScheduled();
-      return staffView(cancelled);
+      throw new AppError('CONFLICT', 'The session changed meanwhile (its teacher or its status): read the list again.');
     });
   }
 

@@ -326,6 +326,65 @@ function leavingSuite(setup: RaceStore): void {
     });
   }
 
+  // The same after cancel's second look, under the subject's lock, and before its write: a
+  // reactivation, or a change of the subject's teachers written without that lock, can come
+  // between the two. The store's write is conditional on what was read (still scheduled, still
+  // held by that teacher, who still cannot run it): nothing is cancelled, CONFLICT.
+  const offSubject = () => f.store.subjects.update(f.org.id, subject.id, { teacherIds: [colleague.id] });
+  // How each session comes off the list (written to the store: no hand-over), and how it comes back.
+  const underTheLock = {
+    'its teacher is reactivated': [
+      () => f.store.users.update(f.org.id, leaving.id, { active: false }),
+      async () => {
+        await f.domain.users.update(admin, leaving.id, { active: true });
+        return leaving.id;
+      },
+    ],
+    'its teacher is put back on the subject': [
+      offSubject,
+      async () => {
+        await f.store.subjects.update(f.org.id, subject.id, { teacherIds: [colleague.id, leaving.id] });
+        return leaving.id;
+      },
+    ],
+    'it is given to the colleague by a write that takes no lock': [
+      offSubject,
+      async (id: string) => {
+        await f.store.sessions.transition(f.org.id, id, ['scheduled'], { teacherId: colleague.id });
+        return colleague.id;
+      },
+    ],
+  } as const;
+
+  for (const [what, [leave, happen]] of Object.entries(underTheLock)) {
+    it(`a cancel from the list while ${what} after its check under the lock: CONFLICT, nothing changed`, async () => {
+      const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+      await leave();
+      let teacher: string | undefined;
+      // The second read of the teacher's standing is the check under the lock.
+      const getStandings = f.store.users.getStandings;
+      let reads = 0;
+      f.store.users.getStandings = async (...args) => {
+        const read = await getStandings.apply(f.store.users, args);
+        reads += 1;
+        if (reads === 2) {
+          f.store.users.getStandings = getStandings;
+          teacher = await happen(id);
+        }
+        return read;
+      };
+      try {
+        expect(await f.domain.unstaffed.cancel(admin, id).catch((e: unknown) => e)).to.have.property('code', 'CONFLICT');
+      } finally {
+        f.store.users.getStandings = getStandings;
+      }
+      expect(reads).to.equal(2);
+      const after = await f.store.sessions.get(f.org.id, id);
+      expect([after?.status, after?.teacherId, after?.closedAt]).to.deep.equal(['scheduled', teacher, null]);
+      expect((await trail(id)).map(([action]) => action)).to.not.include('session.cancel');
+    });
+  }
+
   it('the list also shows a session whose teacher was taken off its subject, however it came to be', async () => {
     const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
     // Written straight to the store: no hand-over ran (a release before it, a failure).
