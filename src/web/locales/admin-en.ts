@@ -683,6 +683,12 @@ export const adminEn = {
   'unstaffed.given': '{session} given to {teacher}.',
   'unstaffed.cancelled': '{session} cancelled.',
   'unstaffed.kept': '{session} kept.',
+  'unstaffed.more': 'Show more sessions',
+  'unstaffed.shown': 'Showing {shown} of {total}, earliest first',
+  'unstaffed.notice': {
+    one: '# upcoming session has no teacher who can run it: give it to a teacher or cancel it.',
+    other: '# upcoming sessions have no teacher who can run them: give each to a teacher or cancel it.',
+  },
 
   'outbox.title': 'Email outbox',
   'outbox.intro':

@@ -625,6 +625,12 @@ const catalog: CatalogOf<typeof adminEn> = {
   'unstaffed.given': '{session} confiée à {teacher}.',
   'unstaffed.cancelled': '{session} annulée.',
   'unstaffed.kept': '{session} conservée.',
+  'unstaffed.more': 'Afficher plus de séances',
+  'unstaffed.shown': '{shown} affichées sur {total}, les plus proches d’abord',
+  'unstaffed.notice': {
+    one: '# séance à venir n’a aucun enseignant qui puisse l’assurer : confiez-la à un enseignant ou annulez-la.',
+    other: '# séances à venir n’ont aucun enseignant qui puisse les assurer : confiez chacune à un enseignant ou annulez-la.',
+  },
 
   'outbox.title': 'Boîte d’envoi',
   'outbox.intro':

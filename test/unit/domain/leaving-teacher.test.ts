@@ -220,7 +220,8 @@ function leavingSuite(setup: RaceStore): void {
       closesAt: '2026-03-04T14:30:00.000Z',
     });
   };
-  const listed = async () => (await f.domain.unstaffed.list(admin)).map((u) => [u.session.id, u.why, u.teachers.map((t) => t.id)]);
+  const listed = async () =>
+    (await f.domain.unstaffed.list(admin, { limit: 50, offset: 0 })).items.map((u) => [u.session.id, u.why, u.teachers.map((t) => t.id)]);
 
   it("a session nobody was free to take is on the admins' list until an admin gives it to a teacher free then", async () => {
     const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
@@ -249,7 +250,10 @@ function leavingSuite(setup: RaceStore): void {
     await busyColleague();
     await leave['made an admin']();
     expect(await listed()).to.deep.equal([[id, 'notTeacher', [colleague.id]]]);
-    expect(await f.domain.unstaffed.list(f.actor(colleague)).catch((e: unknown) => e)).to.have.property('code', 'FORBIDDEN');
+    expect(await f.domain.unstaffed.list(f.actor(colleague), { limit: 50, offset: 0 }).catch((e: unknown) => e)).to.have.property(
+      'code',
+      'FORBIDDEN',
+    );
     const cancelled = await f.domain.unstaffed.cancel(admin, id);
     expect(cancelled.status).to.equal('cancelled');
     expect((await trail(id)).at(-1)).to.deep.equal(['session.cancel', 'UNSTAFFED']);
@@ -385,6 +389,40 @@ function leavingSuite(setup: RaceStore): void {
     });
   }
 
+  it("the list pages earliest first: a page's next key gives the sessions after it, one given meanwhile skips none; subjects in one read", async () => {
+    const ids: string[] = [];
+    for (const day of ['04', '05', '06', '09', '10']) {
+      const opened = await f.live.sessions.open(f.actor(leaving), {
+        subjectId: subject.id,
+        startsAt: `2026-03-${day}T13:00:00.000Z`,
+        closesAt: `2026-03-${day}T14:00:00.000Z`,
+      });
+      ids.push(opened.id);
+    }
+    await f.store.subjects.update(f.org.id, subject.id, { teacherIds: [colleague.id] });
+    const reads = { get: 0, getMany: 0 };
+    const { get, getMany } = f.store.subjects;
+    f.store.subjects.get = (...args) => ((reads.get += 1), get.apply(f.store.subjects, args));
+    f.store.subjects.getMany = (...args) => ((reads.getMany += 1), getMany.apply(f.store.subjects, args));
+    const page = (q: { offset?: number; after?: { startsAt: Date; id: string } | null }) =>
+      f.domain.unstaffed.list(admin, { limit: 2, offset: q.offset ?? 0, ...(q.after ? { after: q.after } : {}) });
+    try {
+      const first = await page({});
+      expect([first.items.map((u) => u.session.id), first.total, reads]).to.deep.equal([ids.slice(0, 2), 5, { get: 0, getMany: 1 }]);
+      expect(first.next?.id).to.equal(ids[1]);
+      // Given meanwhile: an offset of 2 would now skip the third session; the key does not.
+      await f.domain.unstaffed.give(admin, ids[0]!, colleague.id);
+      const second = await page({ after: first.next });
+      expect([second.items.map((u) => u.session.id), second.total]).to.deep.equal([ids.slice(2, 4), 4]);
+      const third = await page({ after: second.next });
+      expect([third.items.map((u) => u.session.id), third.next]).to.deep.equal([[ids[4]], null]);
+      expect((await page({ offset: 3 })).items.map((u) => u.session.id)).to.deep.equal([ids[4]]);
+      expect(await page({ offset: 9 })).to.deep.equal({ items: [], total: 4, next: null });
+    } finally {
+      Object.assign(f.store.subjects, { get, getMany });
+    }
+  });
+
   it('the list also shows a session whose teacher was taken off its subject, however it came to be', async () => {
     const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
     // Written straight to the store: no hand-over ran (a release before it, a failure).
@@ -473,7 +511,7 @@ function leavingSuite(setup: RaceStore): void {
         active: true,
       });
     }
-    const { id } = (await f.domain.unstaffed.list(admin))[0]!.session;
+    const { id } = (await f.domain.unstaffed.list(admin, { limit: 50, offset: 0 })).items[0]!.session;
     const told: string[][] = [];
     const warned: { obj: object; msg: string }[] = [];
     const notice = new UnstaffedNotice({
