@@ -13,7 +13,7 @@ const UnstaffedSchema = z.object({
   why: z
     .enum(UNSTAFFED_WHY)
     .describe(
-      'Why that account cannot run it: `deactivated`, `notTeacher` (made a student or an admin), `offSubject` (an active teacher no longer ' +
+      'Why that account cannot run it: `deactivated`, `notTeacher` (a student or an admin: made one, or an admin who started a meeting ahead for a subject with no active teacher), `offSubject` (an active teacher no longer ' +
         'teaching its subject), `gone` (erased)',
     ),
   teachers: z

@@ -423,6 +423,26 @@ function leavingSuite(setup: RaceStore): void {
     }
   });
 
+  it("an admin's one tap on a meeting of a subject with no active teacher: the session is the admin's, and on the list", async () => {
+    const meeting = await wednesdayMeeting(null);
+    // Its teachers both deactivated (written to the store: no hand-over, nothing else scheduled).
+    for (const id of [leaving.id, colleague.id]) await f.store.users.update(f.org.id, id, { active: false });
+    const tapped = await f.domain.timetable.start(admin, meeting.id, '2026-03-04');
+    expect([tapped.status, tapped.teacherId]).to.deep.equal(['scheduled', f.admin.id]);
+    const [onList, ...more] = (await f.domain.unstaffed.list(admin, { limit: 50, offset: 0 })).items;
+    expect(more).to.deep.equal([]);
+    expect([onList?.session.id, onList?.why, onList?.teacherName, onList?.teachers]).to.deep.equal([
+      tapped.id,
+      'notTeacher',
+      f.admin.name,
+      [],
+    ]);
+    // A teacher of the subject active again: given to them from the list, off it.
+    await f.domain.users.update(admin, colleague.id, { active: true });
+    await f.domain.unstaffed.give(admin, tapped.id, colleague.id);
+    expect((await f.domain.unstaffed.list(admin, { limit: 50, offset: 0 })).total).to.equal(0);
+  });
+
   it('the list also shows a session whose teacher was taken off its subject, however it came to be', async () => {
     const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
     // Written straight to the store: no hand-over ran (a release before it, a failure).
