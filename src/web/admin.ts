@@ -19,7 +19,7 @@ import { bindTeacherSubjects } from './admin/teacher-subjects.js';
 import { bindOneRoster } from './admin/oneroster.js';
 import { bindOneRosterExport, loadOneRosterExport } from './admin/oneroster-export.js';
 import { bindOutbox, loadOutbox } from './admin/outbox.js';
-import { loadUnstaffed } from './admin/unstaffed.js';
+import { bindUnstaffed, loadUnstaffed, loadUnstaffedCount } from './admin/unstaffed.js';
 import { bindFaces } from './admin/faces.js';
 import { bindOrganisation, loadOrganisation } from './admin/organisation.js';
 import { loadProposals } from './admin/proposals.js';
@@ -128,12 +128,15 @@ async function main(): Promise<void> {
   bindOrganisation();
   bindAbsenceCategories();
   bindWebhooks();
+  bindUnstaffed();
   bindOutbox();
   bindAudit();
   window.addEventListener('hashchange', () => showTab(true));
   showTab(false);
   // The badge on the proposals tab says at once whether anything waits.
   if (currentTab() !== 'proposals') void loadProposals().catch((err: unknown) => console.warn('face proposals unavailable', err));
+  // So do the tab's badge and a line above every section when sessions are left without a teacher.
+  if (currentTab() !== 'unstaffed') void loadUnstaffedCount().catch((err: unknown) => console.warn('unstaffed sessions unavailable', err));
 }
 
 void main();

@@ -290,6 +290,40 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(await s.sessions.transition(org.id, 'missing', ['open'], { status: 'closed' })).to.equal(null);
     });
 
+    it('cancelUnstaffed cancels a scheduled session only while its teacher is the one given and cannot run it', async function () {
+      const s = ctx.store();
+      const { org } = await setup(s);
+      const teacher = await s.users.create(org.id, newUser({ role: 'teacher', studentNumber: null, active: false }));
+      const subject = await s.subjects.create(org.id, newSubject({ teacherIds: [teacher.id] }));
+      const sess = await s.sessions.create(org.id, newSession(subject.id, teacher.id, { status: 'scheduled' }));
+      const patch = { closedAt: at(1), closedBy: 'admin1' };
+      // Another teacher than the one checked, or that teacher able to run it again: nothing changes.
+      expect(await s.sessions.cancelUnstaffed(org.id, sess.id, 'someone-else', patch)).to.equal(null);
+      await s.users.update(org.id, teacher.id, { active: true });
+      expect(await s.sessions.cancelUnstaffed(org.id, sess.id, teacher.id, patch)).to.equal(null);
+      expect(await s.sessions.get(org.id, sess.id)).to.deep.equal(sess);
+      // Active but made an admin, or active and off the subject: it cannot run it.
+      await s.users.update(org.id, teacher.id, { role: 'admin' });
+      const cancelled = await s.sessions.cancelUnstaffed(org.id, sess.id, teacher.id, patch);
+      expect(cancelled).to.include({ status: 'cancelled', closedBy: 'admin1', teacherId: teacher.id });
+      expect(cancelled!.closedAt!.getTime()).to.equal(at(1).getTime());
+      expect(await s.sessions.get(org.id, sess.id)).to.deep.equal(cancelled);
+      expect(await s.sessions.cancelUnstaffed(org.id, sess.id, teacher.id, patch)).to.equal(null);
+
+      await s.users.update(org.id, teacher.id, { role: 'teacher' });
+      const offSubject = await s.sessions.create(org.id, newSession(subject.id, teacher.id, { status: 'scheduled' }));
+      expect(await s.sessions.cancelUnstaffed(org.id, offSubject.id, teacher.id, patch)).to.equal(null);
+      await s.subjects.update(org.id, subject.id, { teacherIds: [] });
+      expect(await s.sessions.cancelUnstaffed(org.id, offSubject.id, teacher.id, patch)).to.include({ status: 'cancelled' });
+      // An account gone (never written here), and another organisation's id: the first cancels, the second finds nothing.
+      const gone = await s.sessions.create(org.id, newSession(subject.id, 'erased-teacher', { status: 'scheduled' }));
+      const elsewhere = await makeOrg(s);
+      expect(await s.sessions.cancelUnstaffed(elsewhere.id, gone.id, 'erased-teacher', patch)).to.equal(null);
+      expect(await s.sessions.cancelUnstaffed(org.id, gone.id, 'erased-teacher', patch)).to.include({ status: 'cancelled' });
+      const open = await s.sessions.create(org.id, newSession(subject.id, 'erased-teacher'));
+      expect(await s.sessions.cancelUnstaffed(org.id, open.id, 'erased-teacher', patch)).to.equal(null);
+    });
+
     it("a cancellation writes its meeting edit's mark with it, where it is given; another transition keeps the mark as it is", async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);

@@ -196,6 +196,11 @@ describe('docs client: the admin during the year (subjects CSV, hand-over, an em
     const [left] = await listed();
     expect(left).to.deep.include({ why: 'deactivated', teachers: [], teacherName: staff[0]!.name });
     expect(left!.session).to.include({ id: session.id, teacherId: away, subjectCode: '9B-HIST' });
+    // A page as authorization.md writes it: the whole list's total, no cursor past the last page.
+    const paged = await http().get<Record<string, unknown>>('/api/v1/unstaffed-sessions?limit=1', admin.accessToken);
+    expect(paged.body).to.deep.include({ total: 1, limit: 1, offset: 0, nextCursor: null });
+    const mixed = await http().get(`/api/v1/unstaffed-sessions?cursor=x&offset=1`, admin.accessToken);
+    expect(refusalOf(mixed)).to.deep.equal([400, 'VALIDATION_FAILED']);
     // Nobody to give it to: refused, as the page would say.
     const refused = await http().post(`/api/v1/unstaffed-sessions/${session.id}/teacher`, { teacherId: colleague }, admin.accessToken);
     expect(refusalOf(refused)).to.deep.equal([400, 'VALIDATION_FAILED']);

@@ -151,6 +151,25 @@ export interface SessionRepository {
     fence?: LeaseFence,
   ): Promise<AttendanceSession | null>;
   /**
+   * Cancels a `scheduled` session left without a teacher (docs/authorization.md, "Sessions left
+   * without a teacher") only while it still is as the caller checked it: scheduled, held by
+   * `teacherId`, and that account not an active teacher of the session's subject (gone,
+   * deactivated, not a teacher, or not among the subject's teachers). Null, nothing changed, when
+   * any of that no longer holds: a reactivation or a change of the subject's teachers takes no
+   * subject lock, so it can land between the caller's check and this write. SQLite: one statement.
+   * MongoDB (no multi-document transaction): the session's write is conditional on its status
+   * and teacher, then the teacher and the subject are read again, and a teacher who can run it
+   * by then has the write put back (as it stood, unless the session changed since) before null
+   * is answered. With `fence` as transition.
+   */
+  cancelUnstaffed(
+    orgId: string,
+    id: string,
+    teacherId: string,
+    patch: { closedAt: Date; closedBy: string },
+    fence?: LeaseFence,
+  ): Promise<AttendanceSession | null>;
+  /**
    * System-wide: sessions not yet closed whose closesAt <= now (or stuck in 'closing'), and
    * whose lease is free or expired. Oldest closesAt first.
    */

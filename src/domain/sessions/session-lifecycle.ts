@@ -109,6 +109,35 @@ export class SessionLifecycle {
     return this.announce(cancelled, subject);
   }
 
+  /**
+   * A scheduled session left without a teacher, cancelled from the admins' list
+   * (UnstaffedSessions.cancel): written only while it is still scheduled and held by `teacherId`,
+   * who still cannot run it, by the store's conditional write (sessions.cancelUnstaffed), as the
+   * caller checked it under the subject's lock. Null, nothing changed, when any of that changed.
+   */
+  async cancelUnstaffed(
+    actor: Actor,
+    sessionId: string,
+    teacherId: string,
+    reason: string,
+    fence?: LeaseFence,
+  ): Promise<SessionView | null> {
+    const { store, now } = this.deps;
+    const { session, subject } = await loadSessionForStaff(store, actor, sessionId);
+    if (effectiveStatus(session, now()) !== 'scheduled') return null;
+    assertTransition('cancel', session.status);
+    const cancelled = await store.sessions.cancelUnstaffed(
+      actor.orgId,
+      sessionId,
+      teacherId,
+      { closedAt: now(), closedBy: actor.id },
+      fence,
+    );
+    if (!cancelled) return null;
+    await this.audit(cancelled, actor.id, 'session.cancel', { status: session.status }, { status: 'cancelled' }, reason);
+    return this.announce(cancelled, subject);
+  }
+
   async extend(actor: Actor, input: ExtendInput): Promise<SessionView> {
     const { store, now } = this.deps;
     const { session, subject } = await loadSessionForStaff(store, actor, input.sessionId);

@@ -3,6 +3,7 @@ import type { SessionView, StaffSessionView } from '../../shared/events.js';
 import { issue } from '../../shared/validation-issues.js';
 import { requireRole, type Actor } from '../actor.js';
 import type { DomainDeps } from '../deps.js';
+import type { Page, PageQuery } from '../ports/common.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { Subject } from '../ports/subjects.js';
 import type { UserStanding } from '../ports/users.js';
@@ -19,6 +20,21 @@ export type UnstaffedWhy = (typeof UNSTAFFED_WHY)[number];
 export const STAFFED_BY_ADMIN = 'STAFFED_BY_ADMIN';
 /** The audit reason of a session an admin cancelled from the list (`session.cancel`). */
 export const UNSTAFFED_CANCEL = 'UNSTAFFED';
+
+/** Where a page of the list stopped: its last session's start, then id (the list's order). */
+export interface UnstaffedKey {
+  startsAt: Date;
+  id: string;
+}
+
+export interface UnstaffedQuery extends PageQuery {
+  after?: UnstaffedKey | undefined;
+}
+
+export interface UnstaffedPage extends Page<UnstaffedSession> {
+  /** The key to pass as `after` for the next page; null on the last. */
+  next: UnstaffedKey | null;
+}
 
 export interface UnstaffedSession {
   session: StaffSessionView;
@@ -43,26 +59,37 @@ export class UnstaffedSessions {
     private readonly lifecycle: SessionLifecycle,
   ) {}
 
-  /** Earliest first. */
-  async list(actor: Actor): Promise<UnstaffedSession[]> {
+  /**
+   * A page of the list, earliest first (start, then id). `after` (a previous page's `next`) starts
+   * the page after that session, wherever the sessions before it went meanwhile; without it,
+   * `offset` counts from the first. `total` counts the whole list. Computed from every upcoming
+   * scheduled session of the organisation (one read), their subjects (one read) and the accounts'
+   * standings (one read); the names are read for the page's sessions only.
+   */
+  async list(actor: Actor, q: UnstaffedQuery): Promise<UnstaffedPage> {
     requireRole(actor, 'admin');
     const { store, now } = this.deps;
     const at = now();
     const scheduled = (await store.sessions.listScheduled(actor.orgId, at)).filter((s) => effectiveStatus(s, at) === 'scheduled');
-    if (scheduled.length === 0) return [];
+    if (scheduled.length === 0) return { items: [], total: 0, next: null };
     const subjectIds = [...new Set(scheduled.map((s) => s.subjectId))];
-    const subjects = new Map<string, Subject | null>();
-    for (const id of subjectIds) subjects.set(id, await store.subjects.get(actor.orgId, id));
-    const ids = new Set([...scheduled.map((s) => s.teacherId), ...[...subjects.values()].flatMap((s) => s?.teacherIds ?? [])]);
+    const subjects = new Map((await store.subjects.getMany(actor.orgId, subjectIds)).map((s) => [s.id, s]));
+    const ids = new Set([...scheduled.map((s) => s.teacherId), ...[...subjects.values()].flatMap((s) => s.teacherIds)]);
     const standings = new Map((await store.users.getStandings(actor.orgId, [...ids])).map((u) => [u.id, u]));
     const teaching = (id: string) => whyOf(standings.get(id)) === null;
     const left = scheduled.filter((s) => {
       const subject = subjects.get(s.subjectId);
       return subject && !canRun(subject, standings.get(s.teacherId));
     });
-    if (left.length === 0) return [];
-    const names = new Map((await store.users.getNames(actor.orgId, [...ids])).map((u) => [u.id, u.name]));
-    return left.map((s) => {
+    const after = q.after;
+    const start = after ? countUpTo(left, after) : q.offset;
+    const page = left.slice(start, start + q.limit);
+    const last = page.at(-1);
+    const next = last && start + page.length < left.length ? { startsAt: last.startsAt, id: last.id } : null;
+    if (page.length === 0) return { items: [], total: left.length, next };
+    const named = new Set(page.flatMap((s) => [s.teacherId, ...subjects.get(s.subjectId)!.teacherIds.filter(teaching)]));
+    const names = new Map((await store.users.getNames(actor.orgId, [...named])).map((u) => [u.id, u.name]));
+    const items = page.map((s) => {
       const subject = subjects.get(s.subjectId)!;
       return {
         session: toSessionView(s, subject, at),
@@ -71,6 +98,7 @@ export class UnstaffedSessions {
         teachers: subject.teacherIds.filter(teaching).map((id) => ({ id, name: names.get(id) ?? '' })),
       };
     });
+    return { items, total: left.length, next };
   }
 
   /**
@@ -128,17 +156,22 @@ export class UnstaffedSessions {
   /**
    * Cancels the session (audited `session.cancel`, reason UNSTAFFED); its meeting's day stays
    * taken, as a hand cancel's. Under the subject's lock, as give() and the hand-over move it, and
-   * written only while the lock holds: a session given or handed over meanwhile, or whose teacher
-   * can run it again, is read again under it and answered CONFLICT rather than cancelled.
+   * written only while the lock holds: a session given or handed over meanwhile is read again
+   * under it and answered CONFLICT rather than cancelled. A reactivation or a change of the
+   * subject's teachers takes no such lock, so the write itself is conditional on what was read
+   * (still scheduled, same teacher, who still cannot run it): one that lands after the check is
+   * answered CONFLICT too, nothing cancelled.
    */
   async cancel(actor: Actor, sessionId: string): Promise<StaffSessionView> {
     requireRole(actor, 'admin');
     const first = await this.unstaffed(actor, sessionId);
     return withSlotLocks(this.deps, actor.orgId, [{ kind: 'subject', id: first.session.subjectId }], async (fence) => {
+      const { session } = await this.unstaffed(actor, sessionId);
+      const cancelled = await this.lifecycle.cancelUnstaffed(actor, sessionId, session.teacherId, UNSTAFFED_CANCEL, await fence());
+      if (cancelled) return staffView(cancelled);
+      // Refused by the store: read again to answer what changed (opened, cancelled, or a teacher who can run it).
       await this.unstaffed(actor, sessionId);
-      const cancelled = await this.lifecycle.cancelScheduled(actor, sessionId, UNSTAFFED_CANCEL, await fence());
-      if (!cancelled) throw notScheduled();
-      return staffView(cancelled);
+      throw new AppError('CONFLICT', 'The session changed meanwhile (its teacher or its status): read the list again.');
     });
   }
 
@@ -177,3 +210,10 @@ function whyOf(u: UserStanding | undefined): UnstaffedWhy | null {
 const staffView = (v: SessionView): StaffSessionView => ({ ...v, room: v.room ?? null });
 
 const notScheduled = () => new AppError('CONFLICT', 'The session is no longer scheduled: it opened, or was cancelled, meanwhile.');
+
+/** How many of `sessions` (in the list's order) come up to `key` included: the index of the first after it. */
+function countUpTo(sessions: readonly AttendanceSession[], key: UnstaffedKey): number {
+  const t = key.startsAt.getTime();
+  const i = sessions.findIndex((s) => s.startsAt.getTime() > t || (s.startsAt.getTime() === t && s.id > key.id));
+  return i === -1 ? sessions.length : i;
+}

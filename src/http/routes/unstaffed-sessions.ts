@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { UNSTAFFED_WHY } from '../../domain/subjects/unstaffed-sessions.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
-import { IdParams } from '../schemas.js';
+import { CursorQuery, encodeCursor, NextCursor } from '../keyset-cursor.js';
+import { IdParams, PageQuery, pageOf } from '../schemas.js';
+import { issueRule } from '../../shared/validation-issues.js';
 import { SessionViewSchema } from './attendance.js';
 
 const UnstaffedSchema = z.object({
@@ -11,12 +13,22 @@ const UnstaffedSchema = z.object({
   why: z
     .enum(UNSTAFFED_WHY)
     .describe(
-      'Why that account cannot run it: `deactivated`, `notTeacher` (made a student or an admin), `offSubject` (an active teacher no longer ' +
+      'Why that account cannot run it: `deactivated`, `notTeacher` (a student or an admin: made one, or an admin who started a meeting ahead for a subject with no active teacher), `offSubject` (an active teacher no longer ' +
         'teaching its subject), `gone` (erased)',
     ),
   teachers: z
     .array(z.object({ id: z.string(), name: z.string() }))
     .describe("The subject's active teachers, first teacher first: whom it may be given to (free then or not)"),
+});
+
+const ListQuery = PageQuery.extend({
+  cursor: CursorQuery.optional(),
+  offset: PageQuery.shape.offset.describe(
+    'Sessions to skip from the first; a session given, cancelled or started meanwhile shifts it, so follow `nextCursor` instead. Not with `cursor`',
+  ),
+}).refine((q) => q.cursor === undefined || q.offset === 0, {
+  ...issueRule('invalid', 'Page with cursor or with offset, not both.'),
+  path: ['offset'],
 });
 
 const GiveBody = z.object({
@@ -35,11 +47,24 @@ export function unstaffedSessionRoutes(routes: RouteRegistry, ctx: HttpContext):
       "The organisation's `scheduled` sessions, earliest first, whose `teacherId` is not an active teacher of their subject (deactivated, " +
       'made a student or an admin, taken off the subject, erased): those a hand-over found no teacher free to take (`session.unstaffed`), ' +
       'and any other. Computed at each request, never stored: one drops off when given, cancelled, opened, or when its teacher can teach ' +
-      'it again.',
+      "it again. Paged as every list (`limit`, up to 200; `total` counts the whole list): each page's `nextCursor`, sent back as " +
+      '`cursor`, gives the sessions after its last one (its start, then id), so a session given or cancelled meanwhile neither skips ' +
+      'one nor shows one twice.',
     tags: ['attendance'],
     access: ['admin'],
-    response: { status: 200, description: 'The sessions', schema: z.object({ items: z.array(UnstaffedSchema) }) },
-    handler: async ({ actor }) => ({ items: await unstaffed.list(actor) }),
+    query: ListQuery,
+    response: { status: 200, description: 'A page of sessions', schema: pageOf(UnstaffedSchema).extend({ nextCursor: NextCursor }) },
+    handler: async ({ actor, query }) => {
+      const after = query.cursor ? { startsAt: query.cursor.createdAt, id: query.cursor.id } : undefined;
+      const { next, ...page } = await unstaffed.list(actor, { limit: query.limit, offset: query.offset, after });
+      return {
+        ...page,
+        limit: query.limit,
+        offset: query.offset,
+        // The cursor's time is the session's start here (the list is earliest first).
+        nextCursor: next ? encodeCursor({ createdAt: next.startsAt, id: next.id }) : null,
+      };
+    },
   });
 
   routes.define({

@@ -11,6 +11,8 @@ import * as q from './queries.js';
 import { finishSessionStart, sessionStarts } from './session-starts.js';
 import type { RecordDoc } from './record-schemas.js';
 import type { SessionDoc } from './session-schemas.js';
+import type { UserDoc } from './organisation-schemas.js';
+import type { SubjectDoc } from './subject-schemas.js';
 import { pagedList } from './paged-list.js';
 import { listRecordsOfStudent } from './student-history.js';
 
@@ -105,6 +107,34 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
       }
       const d = await m.sessions.findOne(q.byOrgId<SessionDoc>(orgId, id)).lean<SessionDoc>();
       if (d && patch.startsAt) await finishSessionStart(m, orgId, id, d.startsAt);
+      return d ? toSession(d) : null;
+    },
+    async cancelUnstaffed(orgId, id, teacherId, patch, fence) {
+      if (fence) await renewFence(m, fence);
+      const at = clock();
+      const before = await m.sessions
+        .findOneAndUpdate(
+          { ...q.transitionFilter(orgId, id, ['scheduled']), teacherId },
+          q.transitionUpdate({ status: 'cancelled', ...patch }, at),
+          { ...after, returnDocument: 'before' },
+        )
+        .lean<SessionDoc>();
+      if (!before) return null;
+      // Read after the write: a reactivation or a change of the subject's teachers before this
+      // read is seen, one after it comes after the cancel.
+      const lost = fence ? await lostLease(m, fence) : null;
+      if (lost !== null || (await teacherCanRun(m, orgId, teacherId, before.subjectId))) {
+        const back = {
+          status: before.status,
+          closedAt: before.closedAt ?? null,
+          closedBy: before.closedBy ?? null,
+          updatedAt: before.updatedAt,
+        };
+        await m.sessions.updateOne({ _id: id, orgId, updatedAt: at }, { $set: back });
+        if (lost !== null) throw new LeaseLostError(lost);
+        return null;
+      }
+      const d = await m.sessions.findOne(q.byOrgId<SessionDoc>(orgId, id)).lean<SessionDoc>();
       return d ? toSession(d) : null;
     },
     async listDue(now, limit) {
@@ -306,4 +336,13 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
     },
   };
   return repo;
+}
+
+/** Whether the account is an active teacher of the subject (the rule of src/domain/subjects/unstaffed-sessions.ts canRun). */
+async function teacherCanRun(m: Models, orgId: string, teacherId: string, subjectId: string): Promise<boolean> {
+  const [user, subject] = await Promise.all([
+    m.users.findOne(q.byOrgId<UserDoc>(orgId, teacherId)).select({ role: 1, active: 1 }).lean<Pick<UserDoc, 'role' | 'active'>>(),
+    m.subjects.findOne(q.byOrgId<SubjectDoc>(orgId, subjectId)).select({ teacherIds: 1 }).lean<Pick<SubjectDoc, 'teacherIds'>>(),
+  ]);
+  return user !== null && user.active && user.role === 'teacher' && subject !== null && subject.teacherIds.includes(teacherId);
 }

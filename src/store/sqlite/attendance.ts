@@ -194,6 +194,28 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
         : update();
       return r ? sessions.fromRow(r) : null;
     },
+    async cancelUnstaffed(orgId, id, teacherId, patch, fence) {
+      // One statement: the teacher's standing and the subject's teachers are read in the write.
+      const update = () =>
+        db
+          .stmt(
+            `UPDATE sessions SET status = 'cancelled', closed_at = @closedAt, closed_by = @closedBy, updated_at = @now
+             WHERE org_id = @orgId AND id = @id AND status = 'scheduled' AND teacher_id = @teacherId
+               AND NOT EXISTS (
+                 SELECT 1 FROM users u JOIN subjects s ON s.org_id = u.org_id AND s.id = sessions.subject_id
+                 WHERE u.org_id = @orgId AND u.id = @teacherId AND u.active = 1 AND u.role = 'teacher'
+                   AND EXISTS (SELECT 1 FROM json_each(s.teacher_ids) WHERE value = u.id))
+             RETURNING *`,
+          )
+          .get({ orgId, id, teacherId, closedAt: patch.closedAt.getTime(), closedBy: patch.closedBy, now: clock().getTime() });
+      const r = fence
+        ? db.tx(() => {
+            renewFence(db, fence);
+            return update();
+          })
+        : update();
+      return r ? sessions.fromRow(r) : null;
+    },
     async listDue(now, limit) {
       return db
         .stmt(

@@ -659,7 +659,7 @@ export const adminEn = {
   // The email outbox.
   'unstaffed.title': 'Unstaffed sessions',
   'unstaffed.intro':
-    'Upcoming sessions whose teacher can no longer run them (deactivated, made a student or an admin, or taken off the subject) and that no teacher of the subject was free to take. Give each to a teacher of its subject with no other class at that time, or cancel it.',
+    'Upcoming sessions whose teacher can no longer run them (deactivated, made a student or an admin, or taken off the subject) and that no teacher of the subject was free to take, and those an admin started ahead for a subject with no active teacher (they are in that admin’s name). Give each to a teacher of its subject with no other class at that time, or cancel it.',
   'unstaffed.none': 'Every upcoming session has a teacher who can run it.',
   'unstaffed.caption': 'Sessions left without a teacher, earliest first',
   'unstaffed.when': 'When',
@@ -669,7 +669,7 @@ export const adminEn = {
   'unstaffed.giveTo': 'Give to',
   'unstaffed.actions': 'Actions',
   'unstaffed.why.deactivated': 'Deactivated',
-  'unstaffed.why.notTeacher': 'No longer a teacher',
+  'unstaffed.why.notTeacher': 'Not a teacher',
   'unstaffed.why.offSubject': 'Taken off the subject',
   'unstaffed.why.gone': 'Account erased',
   'unstaffed.gone': '(erased)',
@@ -683,6 +683,12 @@ export const adminEn = {
   'unstaffed.given': '{session} given to {teacher}.',
   'unstaffed.cancelled': '{session} cancelled.',
   'unstaffed.kept': '{session} kept.',
+  'unstaffed.more': 'Show more sessions',
+  'unstaffed.shown': 'Showing {shown} of {total}, earliest first',
+  'unstaffed.notice': {
+    one: '# upcoming session has no teacher who can run it: give it to a teacher or cancel it.',
+    other: '# upcoming sessions have no teacher who can run them: give each to a teacher or cancel it.',
+  },
 
   'outbox.title': 'Email outbox',
   'outbox.intro':

@@ -601,7 +601,7 @@ const catalog: CatalogOf<typeof adminEn> = {
   'proposals.none': 'Rien n’attend d’approbation.',
   'unstaffed.title': 'Séances sans enseignant',
   'unstaffed.intro':
-    'Les séances à venir dont l’enseignant ne peut plus assurer le cours (désactivé, devenu élève ou administrateur, ou retiré de la matière) et qu’aucun enseignant de la matière n’était libre de reprendre. Confiez chacune à un enseignant de sa matière sans autre cours à cette heure-là, ou annulez-la.',
+    'Les séances à venir dont l’enseignant ne peut plus assurer le cours (désactivé, devenu élève ou administrateur, ou retiré de la matière) et qu’aucun enseignant de la matière n’était libre de reprendre, et celles qu’un administrateur a lancées à l’avance pour une matière sans enseignant actif (elles sont à son nom). Confiez chacune à un enseignant de sa matière sans autre cours à cette heure-là, ou annulez-la.',
   'unstaffed.none': 'Chaque séance à venir a un enseignant qui peut l’assurer.',
   'unstaffed.caption': 'Séances sans enseignant, les plus proches d’abord',
   'unstaffed.when': 'Quand',
@@ -611,7 +611,7 @@ const catalog: CatalogOf<typeof adminEn> = {
   'unstaffed.giveTo': 'Confier à',
   'unstaffed.actions': 'Actions',
   'unstaffed.why.deactivated': 'Désactivé',
-  'unstaffed.why.notTeacher': 'N’est plus enseignant',
+  'unstaffed.why.notTeacher': 'N’est pas enseignant',
   'unstaffed.why.offSubject': 'Retiré de la matière',
   'unstaffed.why.gone': 'Compte effacé',
   'unstaffed.gone': '(effacé)',
@@ -625,6 +625,12 @@ const catalog: CatalogOf<typeof adminEn> = {
   'unstaffed.given': '{session} confiée à {teacher}.',
   'unstaffed.cancelled': '{session} annulée.',
   'unstaffed.kept': '{session} conservée.',
+  'unstaffed.more': 'Afficher plus de séances',
+  'unstaffed.shown': '{shown} affichées sur {total}, les plus proches d’abord',
+  'unstaffed.notice': {
+    one: '# séance à venir n’a aucun enseignant qui puisse l’assurer : confiez-la à un enseignant ou annulez-la.',
+    other: '# séances à venir n’ont aucun enseignant qui puisse les assurer : confiez chacune à un enseignant ou annulez-la.',
+  },
 
   'outbox.title': 'Boîte d’envoi',
   'outbox.intro':

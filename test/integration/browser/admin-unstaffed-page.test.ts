@@ -19,6 +19,8 @@ describe('admin console: sessions left without a teacher (Chromium)', function (
   let page: Page;
   const dialogs: string[] = [];
   const sessionIds: string[] = [];
+  let goneId = '';
+  let subjectId = '';
 
   before(async () => {
     ({ srv, org } = await startDemoServer());
@@ -40,6 +42,8 @@ describe('admin console: sessions left without a teacher (Chromium)', function (
       location: null,
       allowedIpRanges: [],
     });
+    goneId = gone.id;
+    subjectId = subject.id;
     for (const days of [1, 2]) {
       const startsAt = new Date(Date.now() + days * 86_400_000);
       sessionIds.push((await createCodeSession(srv.store, org.id, subject.id, gone.id, { status: 'scheduled', startsAt })).id);
@@ -55,6 +59,18 @@ describe('admin console: sessions left without a teacher (Chromium)', function (
   });
 
   const rows = () => page.locator('#unstaffed-body tr');
+
+  it("says on every section how many wait, beside the section's tab and in a line leading to it", async () => {
+    // The console opened on Users (openAdminPage): the count is read on load, as the alert email goes out.
+    await page.waitForSelector('#unstaffed-notice:not([hidden])');
+    expect(await page.textContent('#unstaffed-notice')).to.equal(
+      '2 upcoming sessions have no teacher who can run them: give each to a teacher or cancel it.',
+    );
+    expect(await page.textContent('#unstaffed-count')).to.equal('(2)');
+    await expectAccessible(page, 'the console with sessions left without a teacher');
+    await page.click('#unstaffed-notice-link');
+    await page.waitForSelector('#tab-unstaffed:not([hidden]):not([aria-busy="true"])');
+  });
 
   it('lists them earliest first with who holds them and why, and gives one to the teacher picked', async () => {
     await showSection(page, 'unstaffed');
@@ -86,5 +102,31 @@ describe('admin console: sessions left without a teacher (Chromium)', function (
     expect(dialogs.at(-1)).to.match(/^Cancel UNS1 .*\? Its students will not be marked for it\.$/);
     expect((await srv.store.sessions.get(org.id, sessionIds[1]!))?.status).to.equal('cancelled');
     expect(await rows().count()).to.equal(0);
+    // None left: neither the badge nor the line says any.
+    expect([await page.textContent('#unstaffed-count'), await page.isHidden('#unstaffed-notice')]).to.deep.equal(['', true]);
+  });
+
+  it('shows 50 at a time, the rest one more page away, and reads the total again after a give', async () => {
+    for (let n = 0; n < 52; n += 1) {
+      const startsAt = new Date(Date.now() + 3 * 86_400_000 + n * 3_600_000);
+      await createCodeSession(srv.store, org.id, subjectId, goneId, { status: 'scheduled', startsAt });
+    }
+    await showSection(page, 'users');
+    await showSection(page, 'unstaffed');
+    await page.waitForFunction(() => document.querySelectorAll('#unstaffed-body tr').length === 50);
+    expect(await page.textContent('#unstaffed-shown')).to.equal('Showing 50 of 52, earliest first');
+    expect(await page.textContent('#unstaffed-count')).to.equal('(52)');
+    await page.getByRole('button', { name: 'Show more sessions' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('#unstaffed-body tr').length === 52);
+    expect([await page.isHidden('#unstaffed-more'), await page.textContent('#unstaffed-shown')]).to.deep.equal([true, '']);
+    await expectAccessible(page, 'sessions left without a teacher, every page shown');
+    // The last one given: the rows shown are read again (all of them), the count follows.
+    await rows()
+      .last()
+      .getByRole('button', { name: /^Give UNS1/ })
+      .click();
+    await page.waitForFunction(() => document.querySelectorAll('#unstaffed-body tr').length === 51);
+    await page.waitForFunction(() => document.querySelector('#unstaffed-count')?.textContent === '(51)');
+    expect(await page.textContent('#unstaffed-notice')).to.match(/^51 upcoming sessions have no teacher/);
   });
 });

@@ -220,7 +220,8 @@ function leavingSuite(setup: RaceStore): void {
       closesAt: '2026-03-04T14:30:00.000Z',
     });
   };
-  const listed = async () => (await f.domain.unstaffed.list(admin)).map((u) => [u.session.id, u.why, u.teachers.map((t) => t.id)]);
+  const listed = async () =>
+    (await f.domain.unstaffed.list(admin, { limit: 50, offset: 0 })).items.map((u) => [u.session.id, u.why, u.teachers.map((t) => t.id)]);
 
   it("a session nobody was free to take is on the admins' list until an admin gives it to a teacher free then", async () => {
     const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
@@ -249,7 +250,10 @@ function leavingSuite(setup: RaceStore): void {
     await busyColleague();
     await leave['made an admin']();
     expect(await listed()).to.deep.equal([[id, 'notTeacher', [colleague.id]]]);
-    expect(await f.domain.unstaffed.list(f.actor(colleague)).catch((e: unknown) => e)).to.have.property('code', 'FORBIDDEN');
+    expect(await f.domain.unstaffed.list(f.actor(colleague), { limit: 50, offset: 0 }).catch((e: unknown) => e)).to.have.property(
+      'code',
+      'FORBIDDEN',
+    );
     const cancelled = await f.domain.unstaffed.cancel(admin, id);
     expect(cancelled.status).to.equal('cancelled');
     expect((await trail(id)).at(-1)).to.deep.equal(['session.cancel', 'UNSTAFFED']);
@@ -325,6 +329,119 @@ function leavingSuite(setup: RaceStore): void {
       expect((await trail(id)).map(([action]) => action)).to.not.include('session.cancel');
     });
   }
+
+  // The same after cancel's second look, under the subject's lock, and before its write: a
+  // reactivation, or a change of the subject's teachers written without that lock, can come
+  // between the two. The store's write is conditional on what was read (still scheduled, still
+  // held by that teacher, who still cannot run it): nothing is cancelled, CONFLICT.
+  const offSubject = () => f.store.subjects.update(f.org.id, subject.id, { teacherIds: [colleague.id] });
+  // How each session comes off the list (written to the store: no hand-over), and how it comes back.
+  const underTheLock = {
+    'its teacher is reactivated': [
+      () => f.store.users.update(f.org.id, leaving.id, { active: false }),
+      async () => {
+        await f.domain.users.update(admin, leaving.id, { active: true });
+        return leaving.id;
+      },
+    ],
+    'its teacher is put back on the subject': [
+      offSubject,
+      async () => {
+        await f.store.subjects.update(f.org.id, subject.id, { teacherIds: [colleague.id, leaving.id] });
+        return leaving.id;
+      },
+    ],
+    'it is given to the colleague by a write that takes no lock': [
+      offSubject,
+      async (id: string) => {
+        await f.store.sessions.transition(f.org.id, id, ['scheduled'], { teacherId: colleague.id });
+        return colleague.id;
+      },
+    ],
+  } as const;
+
+  for (const [what, [leave, happen]] of Object.entries(underTheLock)) {
+    it(`a cancel from the list while ${what} after its check under the lock: CONFLICT, nothing changed`, async () => {
+      const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
+      await leave();
+      let teacher: string | undefined;
+      // The second read of the teacher's standing is the check under the lock.
+      const getStandings = f.store.users.getStandings;
+      let reads = 0;
+      f.store.users.getStandings = async (...args) => {
+        const read = await getStandings.apply(f.store.users, args);
+        reads += 1;
+        if (reads === 2) {
+          f.store.users.getStandings = getStandings;
+          teacher = await happen(id);
+        }
+        return read;
+      };
+      try {
+        expect(await f.domain.unstaffed.cancel(admin, id).catch((e: unknown) => e)).to.have.property('code', 'CONFLICT');
+      } finally {
+        f.store.users.getStandings = getStandings;
+      }
+      expect(reads).to.equal(2);
+      const after = await f.store.sessions.get(f.org.id, id);
+      expect([after?.status, after?.teacherId, after?.closedAt]).to.deep.equal(['scheduled', teacher, null]);
+      expect((await trail(id)).map(([action]) => action)).to.not.include('session.cancel');
+    });
+  }
+
+  it("the list pages earliest first: a page's next key gives the sessions after it, one given meanwhile skips none; subjects in one read", async () => {
+    const ids: string[] = [];
+    for (const day of ['04', '05', '06', '09', '10']) {
+      const opened = await f.live.sessions.open(f.actor(leaving), {
+        subjectId: subject.id,
+        startsAt: `2026-03-${day}T13:00:00.000Z`,
+        closesAt: `2026-03-${day}T14:00:00.000Z`,
+      });
+      ids.push(opened.id);
+    }
+    await f.store.subjects.update(f.org.id, subject.id, { teacherIds: [colleague.id] });
+    const reads = { get: 0, getMany: 0 };
+    const { get, getMany } = f.store.subjects;
+    f.store.subjects.get = (...args) => ((reads.get += 1), get.apply(f.store.subjects, args));
+    f.store.subjects.getMany = (...args) => ((reads.getMany += 1), getMany.apply(f.store.subjects, args));
+    const page = (q: { offset?: number; after?: { startsAt: Date; id: string } | null }) =>
+      f.domain.unstaffed.list(admin, { limit: 2, offset: q.offset ?? 0, ...(q.after ? { after: q.after } : {}) });
+    try {
+      const first = await page({});
+      expect([first.items.map((u) => u.session.id), first.total, reads]).to.deep.equal([ids.slice(0, 2), 5, { get: 0, getMany: 1 }]);
+      expect(first.next?.id).to.equal(ids[1]);
+      // Given meanwhile: an offset of 2 would now skip the third session; the key does not.
+      await f.domain.unstaffed.give(admin, ids[0]!, colleague.id);
+      const second = await page({ after: first.next });
+      expect([second.items.map((u) => u.session.id), second.total]).to.deep.equal([ids.slice(2, 4), 4]);
+      const third = await page({ after: second.next });
+      expect([third.items.map((u) => u.session.id), third.next]).to.deep.equal([[ids[4]], null]);
+      expect((await page({ offset: 3 })).items.map((u) => u.session.id)).to.deep.equal([ids[4]]);
+      expect(await page({ offset: 9 })).to.deep.equal({ items: [], total: 4, next: null });
+    } finally {
+      Object.assign(f.store.subjects, { get, getMany });
+    }
+  });
+
+  it("an admin's one tap on a meeting of a subject with no active teacher: the session is the admin's, and on the list", async () => {
+    const meeting = await wednesdayMeeting(null);
+    // Its teachers both deactivated (written to the store: no hand-over, nothing else scheduled).
+    for (const id of [leaving.id, colleague.id]) await f.store.users.update(f.org.id, id, { active: false });
+    const tapped = await f.domain.timetable.start(admin, meeting.id, '2026-03-04');
+    expect([tapped.status, tapped.teacherId]).to.deep.equal(['scheduled', f.admin.id]);
+    const [onList, ...more] = (await f.domain.unstaffed.list(admin, { limit: 50, offset: 0 })).items;
+    expect(more).to.deep.equal([]);
+    expect([onList?.session.id, onList?.why, onList?.teacherName, onList?.teachers]).to.deep.equal([
+      tapped.id,
+      'notTeacher',
+      f.admin.name,
+      [],
+    ]);
+    // A teacher of the subject active again: given to them from the list, off it.
+    await f.domain.users.update(admin, colleague.id, { active: true });
+    await f.domain.unstaffed.give(admin, tapped.id, colleague.id);
+    expect((await f.domain.unstaffed.list(admin, { limit: 50, offset: 0 })).total).to.equal(0);
+  });
 
   it('the list also shows a session whose teacher was taken off its subject, however it came to be', async () => {
     const { id } = await f.live.sessions.open(f.actor(leaving), { subjectId: subject.id, ...window });
@@ -414,7 +531,7 @@ function leavingSuite(setup: RaceStore): void {
         active: true,
       });
     }
-    const { id } = (await f.domain.unstaffed.list(admin))[0]!.session;
+    const { id } = (await f.domain.unstaffed.list(admin, { limit: 50, offset: 0 })).items[0]!.session;
     const told: string[][] = [];
     const warned: { obj: object; msg: string }[] = [];
     const notice = new UnstaffedNotice({
