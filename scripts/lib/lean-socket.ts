@@ -75,9 +75,14 @@ export class LeanClients {
     this.sockets.delete(socket);
   }
 
+  /** Closes every socket (the clients stay usable for another run). */
+  closeSockets(): void {
+    for (const s of [...this.sockets]) s.close();
+  }
+
   close(): void {
     clearInterval(this.sweep);
-    for (const s of [...this.sockets]) s.close();
+    this.closeSockets();
   }
 }
 
