@@ -78,7 +78,8 @@ const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
                     timeout timer for all; a socket reconnects when its connection drops) or
                     socketio (socket.io-client, for checking; the default with --selfies, which
                     lean cannot send). Both give the same node-side figures; lean costs the
-                    generator about half the CPU (docs/multi-node.md, round 31)
+                    generator a quarter to two fifths less CPU per check-in (docs/multi-node.md,
+                    round 31)
   --hold H          seconds all sockets stay connected before RSS is read (default 3)
   --no-baseline     skip the comparison run with the same load on one node without Redis
   --timeout T       whole-run bound in seconds; everything is stopped after it (default 300)
