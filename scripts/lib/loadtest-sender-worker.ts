@@ -10,12 +10,21 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { Ack } from '../../src/shared/errors.js';
 import { InFlight } from './in-flight.js';
+import { CheckinFrames, LeanClients, type LeanSocket } from './lean-socket.js';
 import type { FromSender, SenderData, ToSender } from './loadtest-senders.js';
 
 const data = workerData as SenderData;
 const port = parentPort!;
 const abs = () => performance.timeOrigin + performance.now();
 const sockets: (Socket | null)[] = [];
+/** --client lean: the sockets, and the check-ins sent and not yet answered. */
+const leanSockets: (LeanSocket | null)[] = [];
+let leanInFlight = 0;
+const lean = new LeanClients((index, at, code) => {
+  leanInFlight -= 1;
+  answered.push(index, performance.timeOrigin + at, code === null ? -1 : codeIndex(code));
+});
+const frames = new CheckinFrames(data.location);
 /** Times and outcomes not yet posted: [plan index, sent] and [plan index, acked, code index or -1]. */
 let sent: number[] = [];
 let answered: number[] = [];
@@ -58,11 +67,12 @@ async function connectAll(): Promise<void> {
       while (next < data.sockets.length) {
         const k = next++;
         const { url, token } = data.sockets[k]!;
-        sockets[k] = await connectSocket(url, token).catch(() => {
-          failed += 1;
-          return null;
-        });
-        if (sockets[k]) post({ type: 'connected', n: 1 });
+        const ok =
+          data.client === 'lean'
+            ? (leanSockets[k] = await lean.connect(url, token, { reconnect: true, reconnectDelayMs: 1_000 }).catch(() => null))
+            : (sockets[k] = await connectSocket(url, token).catch(() => null));
+        if (ok) post({ type: 'connected', n: 1 });
+        else failed += 1;
       }
     }),
   );
@@ -79,7 +89,24 @@ async function load(message: Extract<ToSender, { type: 'start' }>): Promise<void
   const inFlight = new InFlight();
   let next = 0;
   const plan = message.plan;
-  while (next < plan.length && performance.now() < end) {
+  while (data.client === 'lean' && next < plan.length && performance.now() < end) {
+    const dueIndex = Math.floor(((performance.now() - start) / 1000) * data.rate);
+    while (next < plan.length && plan[next]!.index < dueIndex && leanInFlight < data.window) {
+      const { index, socket: k, sessionId } = plan[next++]!;
+      const socket = leanSockets[k];
+      if (!socket?.isConnected) {
+        answered.push(index, abs(), codeIndex('NOT_CONNECTED'));
+        continue;
+      }
+      sent.push(index, abs());
+      leanInFlight += 1;
+      socket.send(index, frames.frame(index, sessionId, Date.now()));
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  // Every answer in: acknowledged, refused, timed out (the clients' sweep) or lost with its connection.
+  while (data.client === 'lean' && leanInFlight > 0) await new Promise((r) => setTimeout(r, 5));
+  while (data.client === 'socketio' && next < plan.length && performance.now() < end) {
     const dueIndex = Math.floor(((performance.now() - start) / 1000) * data.rate);
     while (next < plan.length && plan[next]!.index < dueIndex && inFlight.size < data.window) {
       const { index, socket: k, sessionId } = plan[next++]!;
@@ -116,6 +143,7 @@ port.on('message', (message: ToSender) => {
     void load(message);
   } else {
     for (const s of sockets) s?.disconnect();
+    lean.close();
     port.close();
   }
 });

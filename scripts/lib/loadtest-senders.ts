@@ -21,6 +21,8 @@ export interface SenderData {
   location: { lat: number; lon: number; accuracy: number };
   /** How often it posts the times it has (ms). */
   flushMs: number;
+  /** Which Socket.IO client holds its sockets (scripts/lib/lean-socket.ts or socket.io-client). */
+  client: 'lean' | 'socketio';
 }
 
 /** A check-in of the thread's share: its place in the whole plan (its due time), its socket, its session. */
