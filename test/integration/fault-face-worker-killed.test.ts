@@ -5,6 +5,7 @@ import type { Piscina } from 'piscina';
 import { pino } from 'pino';
 import { FacePoolEngine } from '../../src/adapters/face-pool-engine.js';
 import type { FaceEngine } from '../../src/domain/face/face-engine.js';
+import type { FramesResult } from '../../src/domain/face/face-types.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { loadFaceConfig } from '../../src/face/face-config.js';
 import { FacePool } from '../../src/face/face-pool.js';
@@ -47,7 +48,7 @@ class KillingEngine implements FaceEngine {
     }
     return answer;
   }
-  analyseFrames(frames: readonly Uint8Array[]): ReturnType<FaceEngine['analyseFrames']> {
+  analyseFrames(frames: readonly Uint8Array[]): Promise<FramesResult> {
     return this.inner.analyseFrames(frames);
   }
   status(): ReturnType<FaceEngine['status']> {
