@@ -17,8 +17,8 @@ const ANSWER_WAIT_MS = 4_000;
 // without an answer to the heartbeat, and the pages then reconnect to another node. Here node B
 // (a real process) is stopped with SIGSTOP and kept stopped: its phone's check-in goes
 // unanswered, the phone drops within the heartbeat, comes back through the balancer on A, finds
-// nothing stored and sends again. Then B is continued and reads the check-in still in its
-// socket's buffer: the record stays one, with one submission.
+// nothing stored and sends again. Then B is continued, the first submission perhaps still in
+// its socket's buffer: the record stays one, with one submission.
 describe('a node paused (SIGSTOP) past the heartbeat: its phones move to the other node', function () {
   // The heartbeat's 45 s, a reconnection that may first meet the stopped node (20 s of
   // socket.io-client's connect timeout), B's resumption: about 2 min on a loaded machine.
@@ -77,7 +77,7 @@ describe('a node paused (SIGSTOP) past the heartbeat: its phones move to the oth
     } finally {
       b.child.kill('SIGCONT');
     }
-    // B reads what waited in its sockets' buffers, the unanswered check-in among them.
+    // B serves again, with whatever waited in its sockets' buffers read (the unanswered check-in may be among it).
     await waitFor(async () => (await fetch(`${b.url}/readyz`).catch(() => null))?.status === 200, 30_000, 250);
     await new Promise((r) => setTimeout(r, 1_000));
 
