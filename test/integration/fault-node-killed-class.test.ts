@@ -1,11 +1,8 @@
 import { expect } from 'chai';
-import { seedBenchClass, startBenchNode, type BenchClass, type BenchNode } from '../../scripts/lib/bench-node.js';
-import { repoRoot } from '../../scripts/lib/repo-root.js';
-import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { startFailoverBalancer, type FailoverBalancer } from '../support/failover-balancer.js';
-import { deliver, newPhone, screen, shownRoster, type AppSocket, type Phone } from '../support/page-clients.js';
+import { expectScreensEqual, openWatched, readSession, useBalancedNodes } from '../support/balanced-nodes.js';
+import { deliver, newPhone, type Phone } from '../support/page-clients.js';
 import { useRedis } from '../support/redis-server.js';
-import { command, ok, pollUntil, waitFor } from '../support/sockets.js';
+import { waitFor } from '../support/sockets.js';
 
 const STUDENTS = 200;
 /** Checked in before the kill, all acknowledged. */
@@ -16,68 +13,34 @@ const KILL_AFTER_ACKS = 5;
 /** Small batches with a window, so check-ins of the burst are still in a batch when the node dies. */
 const BATCHED = { CHECKIN_RATE_PER_MINUTE: '600', CHECKIN_BATCH_WINDOW_MS: '20', CHECKIN_BATCH_MAX: '10' };
 
-const root = repoRoot(import.meta.url);
-
 // docs/multi-node.md "When a node or Redis dies": a node killed (SIGKILL) with a class connected
 // and check-ins in flight; its clients come back through the balancer to another node by their
 // own reconnection, the check-in acknowledged before is kept and the one in flight stored once,
 // and the teachers' screens converge to the store. Real node processes, real Redis, one SQLite file.
 describe('a node killed (SIGKILL) under a class of 200 behind a balancer', function () {
   this.timeout(90_000);
-  const suite = useRedis('node-killed-class');
-  let bench: BenchClass | null = null;
-  const nodes: BenchNode[] = [];
-  let balancer: FailoverBalancer | null = null;
-  const sockets: AppSocket[] = [];
-
-  after(async () => {
-    // The nodes first: a hook cut short by its timeout must not leave them running.
-    for (const n of nodes) {
-      if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGKILL');
-    }
-    for (const s of sockets) s.disconnect();
-    await balancer?.close();
-    bench?.remove();
-  });
+  const start = useBalancedNodes(useRedis('node-killed-class'));
 
   it('its phones reconnect to the other node by themselves; no acknowledged check-in lost, none doubled; both screens equal the store', async () => {
-    bench = await seedBenchClass('node-killed-class', STUDENTS, { ...BATCHED, REDIS_URL: suite.redis.url });
-    const { env, students, teacher, subject, tokens } = bench;
-    const [a, b] = await Promise.all(['a', 'b'].map((id) => startBenchNode(root, { ...env, NODE_ID: id })));
-    nodes.push(a!, b!);
-    const portOf = (n: BenchNode) => Number(new URL(n.url).port);
-    balancer = await startFailoverBalancer([portOf(a!), portOf(b!)]);
-    const url = `http://127.0.0.1:${balancer.port}`;
-
-    let sessionId: string | null = null;
+    const nodes = await start('node-killed-class', STUDENTS, BATCHED);
+    const { bench, a, b, balancer, url, portOf } = nodes;
+    const { students, tokens } = bench;
     // The balancer takes turns: the projector lands on A, the teacher's phone on B.
-    const projector = screen(url, tokens.signAccess(teacher).token, () => sessionId);
-    sockets.push(projector.socket);
-    await waitFor(() => projector.socket.connected);
-    const teacherPhone = screen(url, tokens.signAccess(teacher).token, () => sessionId);
-    sockets.push(teacherPhone.socket);
-    await waitFor(() => teacherPhone.socket.connected);
-    expect([balancer.relayed.get(portOf(a!)), balancer.relayed.get(portOf(b!))]).to.deep.equal([1, 1]);
-
-    const openAck = await command(projector.socket, 'session:open', {
-      subjectId: subject.id,
-      policy: { geofence: true, rotatingCode: false },
-    });
-    const sid = ok(openAck).id;
-    sessionId = sid;
-    await Promise.all([projector.feed.watch(sid), teacherPhone.feed.watch(sid)]);
+    const watched = await openWatched(nodes, { geofence: true, rotatingCode: false });
+    const { sessionId: sid, teacherPhone } = watched;
+    expect([balancer.relayed.get(portOf(a)), balancer.relayed.get(portOf(b))]).to.deep.equal([1, 1]);
 
     const phones: Phone[] = [];
     for (let i = 0; i < STUDENTS; i += 50) {
       const batch = students.slice(i, i + 50).map((s) => {
         const phone = newPhone(url, tokens.signAccess(s).token, () => sid);
-        sockets.push(phone.socket);
+        nodes.keep(phone.socket);
         phones.push(phone);
         return waitFor(() => phone.socket.connected);
       });
       await Promise.all(batch);
     }
-    expect(balancer.relayed.get(portOf(b!)), 'students on the node to kill').to.be.above(STUDENTS / 4);
+    expect(balancer.relayed.get(portOf(b)), 'students on the node to kill').to.be.above(STUDENTS / 4);
 
     for (let i = 0; i < BEFORE; i += 20) await Promise.all(phones.slice(i, i + 20).map((p) => deliver(p, sid)));
     expect(phones.slice(0, BEFORE).every((p) => p.answer?.status === 'present')).to.equal(true);
@@ -87,11 +50,11 @@ describe('a node killed (SIGKILL) under a class of 200 behind a balancer', funct
     const burst = phones.slice(BEFORE, BEFORE + BURST).map((p) =>
       deliver(p, sid, () => {
         burstAnswers += 1;
-        if (burstAnswers === KILL_AFTER_ACKS) b!.child.kill('SIGKILL');
+        if (burstAnswers === KILL_AFTER_ACKS) b.child.kill('SIGKILL');
       }),
     );
     // The rest arrive after the kill, some from phones still reconnecting.
-    await waitFor(() => b!.child.signalCode === 'SIGKILL', 30_000, 5);
+    await waitFor(() => b.child.signalCode === 'SIGKILL', 30_000, 5);
     const late = phones.slice(BEFORE + BURST).map((p) => deliver(p, sid));
     await Promise.all([...burst, ...late]);
 
@@ -102,36 +65,26 @@ describe('a node killed (SIGKILL) under a class of 200 behind a balancer', funct
     expect(phones.every((p) => p.socket.connected)).to.equal(true);
     expect(teacherPhone.socket.connected && teacherPhone.feed.watching).to.equal(sid);
 
-    const store = await createSqliteStore({ path: bench.dbPath });
-    try {
-      const records = await store.records.listBySession(bench.org.id, sid);
-      const submitted = (await store.audit.listForSession(bench.org.id, sid)).filter((e) => e.action === 'checkin.submit');
-      // One record per student, one submission's audit entry per record, one attempt each: nothing doubled.
-      expect(records.length).to.equal(STUDENTS);
-      expect(new Set(records.map((r) => r.studentId)).size).to.equal(STUDENTS);
-      expect(submitted.length, "'checkin.submit' audit entries").to.equal(STUDENTS);
-      expect(records.filter((r) => r.attempts !== 1).map((r) => r.studentId)).to.deep.equal([]);
-      // Every answer a student was shown is the stored record.
-      const byStudent = new Map(records.map((r) => [r.studentId, r]));
-      for (const [i, p] of phones.entries()) {
-        const stored = byStudent.get(students[i]!.id);
-        expect(p.answer?.recordId, `student ${i}`).to.equal(stored?.id);
-        expect(p.answer?.status, `student ${i}`).to.equal(stored?.status);
-      }
-      // A phone of B whose answer was lost and whose record was stored finds it held, unchanged.
-      for (const p of phones.filter((x) => x.foundHeld)) expect(p.submissions, 'a held record is not sent again').to.equal(1);
-      // Grace rule: a phone of B checked in before the kill, back on A, is told its record by its resync's join.
-      const before = phones.slice(0, BEFORE).filter((p) => p.disconnects > 0);
-      expect(before.length).to.be.above(0);
-      await waitFor(() => before.every((p) => p.held?.recordId === p.answer?.recordId));
-
-      const truth = new Map(records.map((r) => [r.studentId, `${r.status}@${r.version}`]));
-      const same = (m: Map<string, string>) => m.size === truth.size && [...m].every(([k, v]) => truth.get(k) === v);
-      await pollUntil(() => same(shownRoster(projector.feed)) && same(shownRoster(teacherPhone.feed)), 20_000, 50);
-      expect(shownRoster(projector.feed), 'the projector on A').to.deep.equal(truth);
-      expect(shownRoster(teacherPhone.feed), "the teacher's phone, moved from B").to.deep.equal(truth);
-    } finally {
-      await store.close();
+    const { records, submitted } = await readSession(bench, sid);
+    // One record per student, one submission's audit entry per record, one attempt each: nothing doubled.
+    expect(records.length).to.equal(STUDENTS);
+    expect(new Set(records.map((r) => r.studentId)).size).to.equal(STUDENTS);
+    expect(submitted, "'checkin.submit' audit entries").to.equal(STUDENTS);
+    expect(records.filter((r) => r.attempts !== 1).map((r) => r.studentId)).to.deep.equal([]);
+    // Every answer a student was shown is the stored record.
+    const byStudent = new Map(records.map((r) => [r.studentId, r]));
+    for (const [i, p] of phones.entries()) {
+      const stored = byStudent.get(students[i]!.id);
+      expect(p.answer?.recordId, `student ${i}`).to.equal(stored?.id);
+      expect(p.answer?.status, `student ${i}`).to.equal(stored?.status);
     }
+    // A phone of B whose answer was lost and whose record was stored finds it held, unchanged.
+    for (const p of phones.filter((x) => x.foundHeld)) expect(p.submissions, 'a held record is not sent again').to.equal(1);
+    // Grace rule: a phone of B checked in before the kill, back on A, is told its record by its resync's join.
+    const before = phones.slice(0, BEFORE).filter((p) => p.disconnects > 0);
+    expect(before.length).to.be.above(0);
+    await waitFor(() => before.every((p) => p.held?.recordId === p.answer?.recordId));
+
+    await expectScreensEqual(watched, records, ['the projector on A', "the teacher's phone, moved from B"]);
   });
 });

@@ -17,12 +17,25 @@ export type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export const ANSWER_WAIT_MS = 4_000;
 
 /**
- * A socket through the balancer as the pages make it (docs/protocol.md §2): socket.io-client's own
- * reconnection, and after every `connect`, the page's resync (`onSync`). WebSocket only: the
- * test's balancer keeps no stickiness for long-polling.
+ * How a page's socket reaches the node: WebSocket alone (through the failover balancer, which
+ * keeps no stickiness), or long-polling alone (a network that refuses the upgrade), which needs
+ * a sticky balancer (sticky-balancer.ts) and keeps its cookie as a browser does.
  */
-export function pageSocket(url: string, token: string, onSync: (s: AppSocket) => void): AppSocket {
-  const socket: AppSocket = io(url, { auth: { token }, transports: ['websocket'], forceNew: true, reconnectionDelayMax: 5_000 });
+export type PageTransport = 'websocket' | 'polling';
+
+/**
+ * A socket through the balancer as the pages make it (docs/protocol.md §2): socket.io-client's own
+ * reconnection, and after every `connect`, the page's resync (`onSync`).
+ */
+export function pageSocket(url: string, token: string, onSync: (s: AppSocket) => void, transport: PageTransport = 'websocket'): AppSocket {
+  const socket: AppSocket = io(url, {
+    auth: { token },
+    transports: [transport],
+    // In Node, engine.io-client keeps cookies (the balancer's) only with withCredentials.
+    withCredentials: transport === 'polling',
+    forceNew: true,
+    reconnectionDelayMax: 5_000,
+  });
   socket.on('connect', () => onSync(socket));
   return socket;
 }
@@ -42,7 +55,7 @@ export interface Phone {
 }
 
 /** A phone through `url` whose every connect joins `sessionId()` (the page's resync), keeping what the join said. */
-export function newPhone(url: string, token: string, sessionId: () => string | null): Phone {
+export function newPhone(url: string, token: string, sessionId: () => string | null, transport: PageTransport = 'websocket'): Phone {
   const phone: Phone = {
     socket: null as unknown as AppSocket,
     held: null,
@@ -52,14 +65,19 @@ export function newPhone(url: string, token: string, sessionId: () => string | n
     foundHeld: false,
     disconnects: 0,
   };
-  phone.socket = pageSocket(url, token, (sock) => {
-    const id = sessionId();
-    if (!id) return;
-    void command(sock, 'session:join', { sessionId: id }).then(
-      (ack) => (phone.held = ack.ok ? ack.data.checkin : phone.held),
-      () => undefined,
-    );
-  });
+  phone.socket = pageSocket(
+    url,
+    token,
+    (sock) => {
+      const id = sessionId();
+      if (!id) return;
+      void command(sock, 'session:join', { sessionId: id }).then(
+        (ack) => (phone.held = ack.ok ? ack.data.checkin : phone.held),
+        () => undefined,
+      );
+    },
+    transport,
+  );
   phone.socket.on('disconnect', () => (phone.disconnects += 1));
   return phone;
 }
@@ -110,16 +128,26 @@ export async function deliver(phone: Phone, sessionId: string, onAnswer: () => v
 }
 
 /** A teacher's screen on the pages' roster logic: watches again after every connect, resyncs on gaps and notices. */
-export function screen(url: string, token: string, sessionId: () => string | null): { socket: AppSocket; feed: RosterFeed } {
+export function screen(
+  url: string,
+  token: string,
+  sessionId: () => string | null,
+  transport: PageTransport = 'websocket',
+): { socket: AppSocket; feed: RosterFeed } {
   let socket: AppSocket | null = null;
   const feed = new RosterFeed({
     fetchSnapshot: async (id) => ok(await command(socket!, 'session:watch', { sessionId: id })),
     gapWaitMs: 300,
   });
-  socket = pageSocket(url, token, () => {
-    const id = sessionId();
-    if (id) void feed.watch(id);
-  });
+  socket = pageSocket(
+    url,
+    token,
+    () => {
+      const id = sessionId();
+      if (id) void feed.watch(id);
+    },
+    transport,
+  );
   onRosterUpdate(socket, (u) => feed.update(u));
   socket.on('roster:resync', (n) => feed.resyncNotice(n));
   return { socket, feed };

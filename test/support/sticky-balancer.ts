@@ -1,0 +1,106 @@
+import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** The cookie naming a client's node, as Caddy's `lb_policy cookie` sets its `lb` cookie. */
+export const STICKY_COOKIE = 'lb';
+
+export interface StickyBalancer {
+  /** The loopback port clients connect to. */
+  port: number;
+  /** HTTP requests answered by each upstream port so far. */
+  readonly relayed: Map<number, number>;
+  /** Requests whose cookie named an upstream that refused the connection, sent to another (a node killed). */
+  readonly moved: number;
+  /** Requests cut by their upstream after they were sent (a node killed under a long-poll), answered 502. */
+  readonly cut: number;
+  /** Ends every connection and stops listening. */
+  close(): Promise<void>;
+}
+
+/**
+ * An HTTP load balancer on loopback with cookie stickiness, as docs/deploy.md tells operators to
+ * configure for Socket.IO's long-polling behind one address (Caddy `lb_policy cookie`, nginx Plus
+ * `sticky cookie`): a request without the cookie goes to the next upstream in turn and its answer
+ * sets the cookie; a request with it goes to that upstream. An upstream refusing the connection
+ * (a node killed) is passed over for the next one and the cookie set again, as Caddy's
+ * `lb_try_duration` does; a request cut after it reached its upstream is answered 502, never sent
+ * again. No WebSocket upgrade: clients use `transports: ['polling']`.
+ */
+export async function startStickyBalancer(upstreamPorts: readonly number[]): Promise<StickyBalancer> {
+  const relayed = new Map<number, number>();
+  const sockets = new Set<Socket>();
+  // A fresh connection per request: a kept-alive one to a killed node would fail as a cut, not a refusal.
+  const agent = new Agent({ keepAlive: false });
+  let next = 0;
+  let moved = 0;
+  let cut = 0;
+
+  /** Sends to the upstream `first + tries`; `wanted` is the cookie's, null without one. */
+  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer, wanted: number | null, first: number, tries: number) => {
+    const index = (first + tries) % upstreamPorts.length;
+    const port = upstreamPorts[index]!;
+    const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers, agent });
+    let reached = false;
+    upstream.on('socket', (s) => s.once('connect', () => (reached = true)));
+    upstream.on('error', () => {
+      if (!reached && tries + 1 < upstreamPorts.length) {
+        if (wanted !== null && tries === 0) moved += 1;
+        return forward(req, res, body, wanted, first, tries + 1);
+      }
+      if (!reached) return void res.writeHead(502).end();
+      cut += 1;
+      if (!res.headersSent) res.writeHead(502).end();
+      else res.destroy();
+    });
+    upstream.on('response', (answer) => {
+      relayed.set(port, (relayed.get(port) ?? 0) + 1);
+      const headers = { ...answer.headers };
+      if (index !== wanted) {
+        const own = `${STICKY_COOKIE}=${index}; Path=/; HttpOnly`;
+        headers['set-cookie'] = [...(answer.headers['set-cookie'] ?? []), own];
+      }
+      res.writeHead(answer.statusCode ?? 502, headers);
+      answer.pipe(res);
+      answer.on('error', () => res.destroy());
+    });
+    upstream.end(body);
+  };
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const wanted = stickyIndex(req.headers.cookie, upstreamPorts.length);
+      const first = wanted ?? next;
+      if (wanted === null) next = (next + 1) % upstreamPorts.length;
+      forward(req, res, Buffer.concat(chunks), wanted, first, 0);
+    });
+  });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    relayed,
+    get moved() {
+      return moved;
+    },
+    get cut() {
+      return cut;
+    },
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of sockets) s.destroy();
+      agent.destroy();
+      await closed;
+    },
+  };
+}
+
+function stickyIndex(cookie: string | undefined, upstreams: number): number | null {
+  const match = new RegExp(`(?:^|;\\s*)${STICKY_COOKIE}=(\\d+)`).exec(cookie ?? '');
+  const index = match ? Number(match[1]) : NaN;
+  return Number.isInteger(index) && index < upstreams ? index : null;
+}
