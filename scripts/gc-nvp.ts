@@ -5,13 +5,14 @@
  * scavenges and mark-compacts with their pauses. Bytes depend on the code, not on the machine's
  * load (a saturated node's check-ins wait longer and promote more: read the rate beside them).
  *
- *   npx tsx scripts/loadtest.ts --nodes 1 ... --node-flags=--trace-gc-nvp > RUN.log
+ *   npx tsx scripts/loadtest.ts --nodes 1 ... --node-flags=--trace-gc-nvp > RUN.log 2>&1
  *   node --import tsx scripts/gc-nvp.ts RUN.log [RUN2.log ...]
  *
- * The check-in phase is the lines between the load test's first `[cluster] 1s submitted` progress
- * line and its `== cluster:` summary, whose acknowledged check-ins divide the bytes; the first
- * isolate that prints is the node's main thread (a worker thread's lines, the record writer's,
- * are left out). One node only: with several, their lines interleave under other isolates.
+ * The check-in phase is the lines between the load test's first `[cluster] Ns submitted` progress
+ * line (stderr: keep it in the log) and its `== cluster:` summary, whose acknowledged check-ins
+ * divide the bytes; the isolate with the most collections there is the node's main thread (a
+ * worker thread's lines, the record writer's, are left out). One node only: with several, their
+ * lines interleave under other isolates.
  */
 import { readFileSync } from 'node:fs';
 import { summariseNvp, type NvpSummary } from './lib/gc-nvp.js';

@@ -77,7 +77,10 @@ const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
                     over one WebSocket, pre-encoded check-ins, acknowledgements read by id, one
                     timeout timer for all; a socket reconnects when its connection drops) or
                     socketio (socket.io-client, for checking; the default with --selfies, which
-                    lean cannot send). Both give the same node-side figures; lean costs the
+                    lean cannot send). Both give the same node-side figures while no
+                    connection drops (lean reconnects a dropped socket and counts its check-ins
+                    in flight DISCONNECTED; socket.io-client here stays down and times them
+                    out after 15 s, as lean does unanswered ones); lean costs the
                     generator a quarter to two fifths less CPU per check-in (docs/multi-node.md,
                     round 31)
   --hold H          seconds all sockets stay connected before RSS is read (default 3)

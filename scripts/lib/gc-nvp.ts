@@ -29,20 +29,20 @@ const field = (line: string, name: string): number => Number(new RegExp(`\\b${na
 
 /** The summary of one log's check-in phase; null when it holds no collection of the node's main thread there. */
 export function summariseNvp(text: string): NvpSummary | null {
-  let main: string | null = null;
   let inPhase = false;
   let acked: number | null = null;
-  const rows: Collection[] = [];
-  for (const line of text.split('\n')) {
-    if (line.startsWith('[cluster] 1s submitted')) inPhase = true;
+  const byIsolate = new Map<string, Collection[]>();
+  // A terminal's progress lines end in \r, not \n.
+  for (const line of text.split(/[\r\n]+/)) {
+    if (/^\[cluster\] \d+s submitted/.test(line)) inPhase = true;
     if (line.startsWith('== cluster:')) inPhase = false;
     const done = /check-ins\s+\d+ submitted, (\d+) acked in/.exec(line);
     if (done) acked = Number(done[1]);
     const m = LINE.exec(line);
-    if (!m) continue;
-    main ??= m[1]!;
-    if (!inPhase || m[1] !== main) continue;
-    rows.push({
+    if (!m || !inPhase) continue;
+    let list = byIsolate.get(m[1]!);
+    if (!list) byIsolate.set(m[1]!, (list = []));
+    list.push({
       t: Number(m[2]),
       pause: Number(m[3]),
       kind: m[4]!,
@@ -51,6 +51,10 @@ export function summariseNvp(text: string): NvpSummary | null {
       survived: field(line, 'new_space_survived'),
     });
   }
+  // The node's main thread is the isolate that collects most under load: a worker thread's
+  // (the record writer's) may print first, at its start.
+  let rows: Collection[] = [];
+  for (const list of byIsolate.values()) if (list.length > rows.length) rows = list;
   if (rows.length === 0) return null;
   const scavenges = rows.filter((r) => r.kind === 's');
   const others = rows.filter((r) => r.kind !== 's');

@@ -157,10 +157,10 @@ export interface SessionRepository {
    * deactivated, not a teacher, or not among the subject's teachers). Null, nothing changed, when
    * any of that no longer holds: a reactivation or a change of the subject's teachers takes no
    * subject lock, so it can land between the caller's check and this write. SQLite: one statement.
-   * MongoDB (no multi-document transaction): the session's write is conditional on its status
-   * and teacher, then the teacher and the subject are read again, and a teacher who can run it
-   * by then has the write put back (as it stood, unless the session changed since) before null
-   * is answered. With `fence` as transition.
+   * MongoDB (no multi-document transaction): the teacher and the subject are read again, then
+   * the session's write is conditional on its status, teacher and subject; a reactivation
+   * between that read and the write comes after the cancel (a write put back afterwards would be
+   * seen cancelled meanwhile). With `fence` as transition.
    */
   cancelUnstaffed(
     orgId: string,

@@ -111,28 +111,27 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
     },
     async cancelUnstaffed(orgId, id, teacherId, patch, fence) {
       if (fence) await renewFence(m, fence);
+      // Read before the write, not after with a put-back: a cancel shown and then undone would
+      // be read meanwhile (a teacher's own cancel answered "already cancelled", a meeting edit
+      // skipping it). A reactivation landing between this read and the write comes after the
+      // cancel the admin asked for; SQLite checks both in its one statement.
+      const current = await m.sessions.findOne(q.byOrgId<SessionDoc>(orgId, id), { subjectId: 1 }).lean<SessionDoc>();
+      if (!current || (await teacherCanRun(m, orgId, teacherId, current.subjectId))) return null;
       const at = clock();
+      const update = q.transitionUpdate({ status: 'cancelled', ...patch }, at);
       const before = await m.sessions
-        .findOneAndUpdate(
-          { ...q.transitionFilter(orgId, id, ['scheduled']), teacherId },
-          q.transitionUpdate({ status: 'cancelled', ...patch }, at),
-          { ...after, returnDocument: 'before' },
-        )
+        .findOneAndUpdate({ ...q.transitionFilter(orgId, id, ['scheduled']), teacherId, subjectId: current.subjectId }, update, {
+          ...after,
+          returnDocument: 'before',
+        })
         .lean<SessionDoc>();
       if (!before) return null;
-      // Read after the write: a reactivation or a change of the subject's teachers before this
-      // read is seen, one after it comes after the cancel.
       const lost = fence ? await lostLease(m, fence) : null;
-      if (lost !== null || (await teacherCanRun(m, orgId, teacherId, before.subjectId))) {
-        const back = {
-          status: before.status,
-          closedAt: before.closedAt ?? null,
-          closedBy: before.closedBy ?? null,
-          updatedAt: before.updatedAt,
-        };
+      if (lost !== null) {
+        const set = update.$set as Partial<SessionDoc>;
+        const back = Object.fromEntries(Object.keys(set).map((k) => [k, before[k as keyof SessionDoc] ?? null]));
         await m.sessions.updateOne({ _id: id, orgId, updatedAt: at }, { $set: back });
-        if (lost !== null) throw new LeaseLostError(lost);
-        return null;
+        throw new LeaseLostError(lost);
       }
       const d = await m.sessions.findOne(q.byOrgId<SessionDoc>(orgId, id)).lean<SessionDoc>();
       return d ? toSession(d) : null;

@@ -150,4 +150,40 @@ describe('PeerIndex answers as a pass over every peer would', () => {
     index.delete('theirs');
     expect(proxySignals(me, index, null)).to.deep.equal([]);
   });
+
+  it('keeps apart fixes about 1.5 km away whose cells share a map key (10 bits an axis), and finds the near one among them', () => {
+    // Cells are 1.5 m across and a key keeps 10 bits of each axis: 1,024 cells (1,536 m) north of
+    // the equator's point, the z cell wraps to the same key.
+    const cellM = DUPLICATE_FIX_M * 1.5;
+    const metresPerDegLat = 111_195;
+    let shared = 0;
+    for (const lon of [0, 32.58, -73.9, 179.9999]) {
+      for (const shift of [-0.4, 0, 0.4]) {
+        const base = { lat: 0.00001, lon };
+        const far = { lat: base.lat + ((1024 + shift) * cellM) / metresPerDegLat, lon };
+        const index = new PeerIndex();
+        index.set('far', { studentId: 'far', location: far });
+        const me: CheckinSignals = {
+          studentId: 'me',
+          deviceId: null,
+          ip: null,
+          userAgent: null,
+          location: { ...base, accuracyM: 10, timestamp: new Date(0) },
+        };
+        const cells = (index as unknown as { cells: Map<number, unknown> }).cells;
+        const probe = new PeerIndex();
+        probe.set('me', { studentId: 'me', location: base });
+        const mine = [...(probe as unknown as { cells: Map<number, unknown> }).cells.keys()][0];
+        if (cells.has(mine!)) shared++;
+        expect(index.hasDuplicateFix(me), `far only, lon ${lon} shift ${shift}`).to.equal(false);
+        // The near peer joins the far one's cell list when the keys are shared.
+        index.set('near', { studentId: 'near', location: { lat: base.lat + 0.5 / metresPerDegLat, lon } });
+        expect(index.hasDuplicateFix(me), `near too, lon ${lon} shift ${shift}`).to.equal(true);
+        index.delete('near');
+        expect(index.hasDuplicateFix(me), `near gone, lon ${lon} shift ${shift}`).to.equal(false);
+      }
+    }
+    // The case is real: most of these fixes share the point's key.
+    expect(shared).to.be.greaterThan(6);
+  });
 });

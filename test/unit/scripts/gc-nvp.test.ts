@@ -35,6 +35,19 @@ describe("gc-nvp: a load test node's collections over its check-in phase", () =>
     });
   });
 
+  it("takes the isolate that collects most as the main thread, and a terminal's progress lines ending in a carriage return", () => {
+    const log = [
+      '[cluster] 1s submitted 5000/10000, acked 4900, in flight 100, errors 0\r[cluster] 2s submitted 10000/10000, acked 10000\r',
+      scavenge(WORKER, 1_010, 50, 7_000_000, 7_000_000, 7_000_000), // the record writer prints first
+      scavenge(MAIN, 1_000, 4, 40_000_000, 1_000_000, 2_000_000),
+      scavenge(MAIN, 2_000, 6, 60_000_000, 3_000_000, 4_000_000),
+      '== cluster: 1 node(s)',
+      'check-ins           10000 submitted, 10000 acked in 2.0 s = 5000 check-ins/s (offered 5000/s)',
+    ].join('\n');
+    const s = summariseNvp(log);
+    expect(s).to.include({ acked: 10_000, scavenges: 2, scavengePauseMs: 10, promoted: 4_000_000, allocated: 100_000_000 });
+  });
+
   it('answers null for output with no collection of the node in the phase', () => {
     expect(summariseNvp('[cluster] 1s submitted 1/1, acked 1\n== cluster: done')).to.equal(null);
   });
