@@ -146,10 +146,7 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
     },
     async listActiveForSubjects(orgId, subjectIds) {
       if (subjectIds.length === 0) return [];
-      return db
-        .stmt(SUBJECT_ACTIVE_SESSIONS)
-        .all(orgId, JSON.stringify(subjectIds))
-        .map(sessions.fromRow);
+      return db.stmt(SUBJECT_ACTIVE_SESSIONS).all(orgId, JSON.stringify(subjectIds)).map(sessions.fromRow);
     },
     async listActiveForTeacher(orgId, teacherId) {
       return db
