@@ -625,6 +625,46 @@ describe('sqlite store specifics', function () {
     expect(plan).to.contain('INDEX users_org_student_number (org_id=? AND student_number=?)');
   });
 
+  it("migration 44 indexes a populated file's active sessions, and the subjects' live list reads them as before", async function () {
+    await opened.store.close();
+    const file = path.join(opened.dir, 'v43.db');
+    const db = new Database(file);
+    applyMigrations(
+      db,
+      MIGRATIONS.filter((m) => m.version < 44),
+    );
+    const session = db.prepare(
+      `INSERT INTO sessions (id, org_id, subject_id, teacher_id, status, policy, starts_at, late_after, closes_at, code_secret, day,
+         created_at, updated_at) VALUES (?, ?, ?, 't', ?, '{}', ?, ?, ?, 'k', '2026-03-04', 1000, 1000)`,
+    );
+    const at = (id: string, org: string, subject: string, status: string, start: number) =>
+      session.run(id, org, subject, status, start, start, start + 3_600_000);
+    for (let i = 0; i < 30; i++) at(`old-${i}`, 'o1', i % 2 ? 'math' : 'art', 'closed', 1_000_000 + i * 86_400_000);
+    at('art-next', 'o1', 'art', 'scheduled', 9_000_000_000);
+    at('math-now', 'o1', 'math', 'open', 8_000_000_000);
+    at('math-gone', 'o1', 'math', 'cancelled', 8_500_000_000);
+    at('math-ending', 'o1', 'math', 'closing', 7_000_000_000);
+    at('bio-next', 'o1', 'bio', 'scheduled', 8_000_000_000);
+    at('other-org', 'o2', 'math', 'open', 8_000_000_000);
+    db.close();
+    const store = await createSqliteStore({ path: file });
+    try {
+      expect((await store.sessions.listActiveForSubjects('o1', ['math', 'art'])).map((s) => s.id)).to.deep.equal(['math-now', 'art-next']);
+      inspect(file, (raw) => {
+        const index = raw.prepare(`SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = 'sessions_org_subject_active'`).get() as
+          { sql: string } | undefined;
+        expect(index?.sql).to.match(/WHERE status IN \('scheduled', 'open'\)$/);
+        // Every active session of the file is in it, and nothing else.
+        const indexed = raw
+          .prepare(`SELECT id FROM sessions INDEXED BY sessions_org_subject_active WHERE status IN ('scheduled', 'open') ORDER BY id`)
+          .all();
+        expect(indexed).to.deep.equal([{ id: 'art-next' }, { id: 'bio-next' }, { id: 'math-now' }, { id: 'other-org' }]);
+      });
+    } finally {
+      await store.close();
+    }
+  });
+
   it("reads a subject's roll-over entries through audit_rollover, not its whole trail through audit_entity", async function () {
     await opened.store.close();
     const plan = inspect(opened.file, (db) =>

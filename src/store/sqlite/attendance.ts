@@ -66,6 +66,14 @@ const TRANSITION_COLUMNS: Record<(typeof TRANSITION_FIELDS)[number], string> = {
 export const SCHEDULED_SESSIONS = `SELECT * FROM sessions WHERE org_id = ? AND status = 'scheduled' AND starts_at > ? ORDER BY starts_at, id`;
 
 /**
+ * The subjects' active sessions (sessions.listActiveForSubjects: a student's live list, each
+ * reconnect), through sessions_org_subject_active (migration 44), which holds no closed session.
+ * Its status term is that index's WHERE word for word, or SQLite would not take it.
+ */
+export const SUBJECT_ACTIVE_SESSIONS = `SELECT * FROM sessions WHERE org_id = ? AND status IN (${ACTIVE})
+  AND subject_id IN (SELECT value FROM json_each(?)) ORDER BY starts_at, id`;
+
+/**
  * The active sessions sharing an instant with [@startsAt, @closesAt): those starting in
  * (@startsAt - LONGEST_SESSION_MS, @closesAt) and closing after @startsAt. The lower bound makes
  * the start a range of the index (a session starting earlier has closed by @startsAt).
@@ -74,7 +82,8 @@ const DURING = `starts_at > @earliest AND starts_at < @closesAt AND closes_at > 
 /**
  * A subject's, through sessions_org_subject (org_id, subject_id, starts_at). The status is not
  * an index term (+status): by it the planner took sessions_org_status_start, every subject's
- * active sessions of the organisation in that range.
+ * active sessions of the organisation in that range. Nor can it take sessions_org_subject_active
+ * (its WHERE is not this term): the window's range of starts already holds few sessions.
  */
 export const SUBJECT_SESSIONS_DURING = `SELECT * FROM sessions WHERE org_id = @orgId
   AND subject_id IN (SELECT value FROM json_each(@subjectIds)) AND +status IN (${ACTIVE}) AND ${DURING}`;
@@ -137,13 +146,7 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
     },
     async listActiveForSubjects(orgId, subjectIds) {
       if (subjectIds.length === 0) return [];
-      return db
-        .stmt(
-          `SELECT * FROM sessions WHERE org_id = ? AND status IN (${ACTIVE})
-           AND subject_id IN (SELECT value FROM json_each(?)) ORDER BY starts_at, id`,
-        )
-        .all(orgId, JSON.stringify(subjectIds))
-        .map(sessions.fromRow);
+      return db.stmt(SUBJECT_ACTIVE_SESSIONS).all(orgId, JSON.stringify(subjectIds)).map(sessions.fromRow);
     },
     async listActiveForTeacher(orgId, teacherId) {
       return db

@@ -1076,6 +1076,19 @@ ${standingTrigger(
       CREATE INDEX sessions_org_teacher_start ON sessions (org_id, teacher_id, status, starts_at, subject_id);
     `,
   },
+  {
+    version: 44,
+    // A student's live list and every reconnect read their subjects' active sessions
+    // (sessions.listActiveForSubjects) through sessions_org_subject, every session the subjects
+    // ever had (about 150 each late in the year) for the few open or scheduled ones. This index
+    // holds only those, so it stays small and a closing costs one entry removed. SQLite takes it
+    // only for a query whose WHERE has this status term word for word (ACTIVE_SESSION_STATES, in
+    // its order): test/unit/store/sqlite-session-indexes.test.ts checks that it still does.
+    name: "a subject's active sessions",
+    sql: `
+      CREATE INDEX sessions_org_subject_active ON sessions (org_id, subject_id, starts_at) WHERE status IN ('scheduled', 'open');
+    `,
+  },
 ];
 
 /**
