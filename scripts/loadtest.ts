@@ -82,7 +82,11 @@ const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
                     in flight DISCONNECTED; socket.io-client here stays down and times them
                     out after 15 s, as lean does unanswered ones); lean costs the
                     generator a quarter to two fifths less CPU per check-in (docs/multi-node.md,
-                    round 31)
+                    round 31). Lean screens read each roster:updates frame by a scan for the
+                    session and each update's version, student id and status, not a full
+                    JSON.parse; the first frame and every 64th are parsed in full as well and
+                    compared, and a difference (the server's format moved) is printed and
+                    turns the scan off for the rest of the run (round 32)
   --hold H          seconds all sockets stay connected before RSS is read (default 3)
   --no-baseline     skip the comparison run with the same load on one node without Redis
   --timeout T       whole-run bound in seconds; everything is stopped after it (default 300)
