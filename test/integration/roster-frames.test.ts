@@ -37,7 +37,8 @@ function read(reader: RosterFrameReader): { sessionId: string; updates: string[]
  * teacher's marks (other statuses, higher versions).
  */
 describe('load generator roster frame reader, on a real node', function () {
-  this.timeout(20_000);
+  // The hook starts a server and six sockets: room for a loaded CI machine.
+  this.timeout(30_000);
   let srv: TestServer;
   let org: Organisation;
   let teacher: User;
