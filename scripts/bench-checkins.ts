@@ -5,7 +5,7 @@
  * and the ratio of the two rates.
  *
  *   node --import tsx scripts/bench-checkins.ts [--students 1000] [--sessions 4] [--window 200]
- *     [--node-flags='--max-semi-space-size=32']
+ *     [--node-flags='--max-semi-space-size=32'] [--client socketio|lean]
  *
  * BENCH_CPU_PROF=DIR: CPU profiles of the server; BENCH_HEAP_PROF=DIR: its allocation profile over
  * the check-ins (with BENCH_HEAP_PROF_PROMOTED=1: of what was promoted to the old space only,
@@ -24,9 +24,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Socket } from 'socket.io-client';
-import type { RosterUpdates } from '../src/shared/events.js';
-import { BENCH_ROOM as ROOM, connectBench, emitAck, seedBenchClass, startBenchNode } from './lib/bench-node.js';
+import { BENCH_CLIENT_KINDS, benchClients, newPhase, type BenchClientKind, type BenchClients } from './lib/bench-clients.js';
+import { BENCH_ROOM as ROOM, seedBenchClass, startBenchNode } from './lib/bench-node.js';
 import { batchSizes, stageTable, stageTableText, type GeneratorTimes } from './lib/checkin-stages-table.js';
 import { startGcCount, type GcCount } from './lib/gc-count.js';
 import { cpuByThreadName, cpuSecondsOf, threadDelta } from './lib/loadtest-timeline.js';
@@ -39,12 +38,13 @@ const { values: args } = parseArgs({
     window: { type: 'string', default: '200' },
     warmup: { type: 'string', default: '0' },
     'node-flags': { type: 'string', default: '' },
+    client: { type: 'string', default: 'socketio' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   process.stdout.write(
-    'usage: bench-checkins.ts [--students N] [--sessions M] [--window W] [--warmup K] [--node-flags=F]\n  N students each check in to M concurrent sessions, at most W submissions in flight.\n  K: first, untimed, each student checks in to K other sessions, and the echo server gets\n  K × N messages (default 0: both measured from cold, the optimising compiler at work).\n  F: node options of the server (not of the echo server), space-separated, after the\n  service’s own (--max-semi-space-size=64, which both servers get).\n',
+    'usage: bench-checkins.ts [--students N] [--sessions M] [--window W] [--warmup K] [--node-flags=F] [--client C]\n  N students each check in to M concurrent sessions, at most W submissions in flight.\n  K: first, untimed, each student checks in to K other sessions, and the echo server gets\n  K × N messages (default 0: both measured from cold, the optimising compiler at work).\n  F: node options of the server (not of the echo server), space-separated, after the\n  service’s own (--max-semi-space-size=64, which both servers get).\n  C: the clients of both sides, socketio (default: socket.io-client, one per student) or lean\n  (the load generator’s own, scripts/lib/lean-socket.ts: pre-encoded frames, answers read by\n  id, roster pushes scanned). The clients share the machine and the closed loop with the\n  server; both sides use the same kind (docs/multi-node.md, “Round 32, the generator”).\n',
   );
   process.exit(0);
 }
@@ -53,6 +53,12 @@ const SESSIONS = Number(args.sessions);
 const WINDOW = Number(args.window);
 const WARMUP = Number(args.warmup);
 const NODE_FLAGS = args['node-flags'].split(/\s+/).filter((f) => f !== '');
+if (!(BENCH_CLIENT_KINDS as readonly string[]).includes(args.client)) {
+  process.stderr.write(`--client must be one of ${BENCH_CLIENT_KINDS.join(', ')}\n`);
+  process.exit(1);
+}
+const CLIENT = args.client as BenchClientKind;
+const LOCATION = { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15 };
 const root = repoRoot(import.meta.url);
 // Garbage collections of the timed phases: the server's on stderr (scripts/lib/gc-stats.ts), the clients' with the figures.
 const gcStats = process.env['BENCH_GC_STATS'] === '1';
@@ -67,20 +73,17 @@ function clientGcText(count: GcCount, units: number): string {
   const scavenge = count.byKind['scavenge'] ?? { count: 0, ms: 0 };
   return `${(count.allocatedBytes.all / units / 1024).toFixed(1)} KB allocated, ${scavenge.count} scavenges pausing ${((scavenge.ms * 1000) / units).toFixed(1)} µs`;
 }
-/** This process's CPU time (the clients of either server: one socket.io-client per student), ms. */
+/** This process's CPU time (the clients of either server: one socket per student), ms. */
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
-/** Runs `jobs` with at most `window` in flight; returns per-job latencies in ms. */
-async function windowed(jobs: (() => Promise<void>)[], window: number): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(window, jobs.length) }, async () => {
-      while (next < jobs.length) {
-        const job = jobs[next++]!;
-        await job();
-      }
-    }),
-  );
+/** The answered messages' latencies (ms), sorted. */
+function latencies(p: { sentAt: Float64Array; answeredAt: Float64Array }): number[] {
+  const out: number[] = [];
+  for (let j = 0; j < p.sentAt.length; j += 1) {
+    const ms = p.answeredAt[j]! - p.sentAt[j]!;
+    if (!Number.isNaN(ms)) out.push(ms);
+  }
+  return out.sort((a, b) => a - b);
 }
 
 async function benchAttendance() {
@@ -108,19 +111,19 @@ async function benchAttendance() {
       ...(gcStats ? ['--import', path.join(root, 'scripts/lib/gc-stats.ts')] : []),
     ],
   });
-  const open: Socket[] = [];
+  const clients: BenchClients = benchClients(CLIENT, LOCATION);
   try {
     // Each with a login id (sid), as a logged-in client's token has: the server checks that login per command.
-    const [teacherSocket] = await connectBench(server.url, [tokens.signAccess(teacher, randomUUID()).token], { into: open });
-    const studentSockets = await connectBench(
+    // Socket 0 is the teacher's, student i's is 1 + i.
+    await clients.connect(server.url, [tokens.signAccess(teacher, randomUUID()).token]);
+    await clients.connect(
       server.url,
       students.map((s) => tokens.signAccess(s, randomUUID()).token),
-      { into: open },
     );
 
     const sessionIds: string[] = [];
     for (let i = 0; i < WARMUP + SESSIONS; i += 1) {
-      const opened = await emitAck<{ id: string }>(teacherSocket!, 'session:open', {
+      const opened = await clients.request<{ id: string }>(0, 'session:open', {
         subjectId: subject.id,
         policy: { geofence: true, rotatingCode: false },
         // Several sessions of one subject at once, on purpose (the one-session rule asks to confirm).
@@ -128,7 +131,7 @@ async function benchAttendance() {
       });
       if (!opened.ok) throw new Error(opened.error.code);
       sessionIds.push(opened.data.id);
-      const watched = await emitAck(teacherSocket!, 'session:watch', { sessionId: opened.data.id });
+      const watched = await clients.request(0, 'session:watch', { sessionId: opened.data.id });
       if (!watched.ok) throw new Error(watched.error.code);
     }
     // The warm-up's sessions first: their check-ins are neither timed nor counted.
@@ -138,51 +141,32 @@ async function benchAttendance() {
     // a real client does not make (docs/multi-node.md, "What holds the closed loop", round 29).
     const sessionIndex = new Map(sessionIds.map((id, k) => [id, k]));
     const studentIndex = new Map(students.map((s, i) => [s.id, i]));
-    const submittedAt = new Float64Array(sessionIds.length * STUDENTS).fill(Number.NaN);
+    // The timed phase's send times, by message (k x STUDENTS + i), filled in as it sends.
+    const timedPhase = newPhase(sessionIds.length * STUDENTS);
+    const submittedAt = timedPhase.sentAt;
     const rosterLatency: number[] = [];
     let rosterMessages = 0;
-    teacherSocket!.on('roster:updates', (batch: RosterUpdates) => {
+    clients.onRoster(0, (batch) => {
       const k = sessionIndex.get(batch.sessionId);
       if (k === undefined) return; // a warm-up session
       rosterMessages += 1;
-      for (const u of batch.updates) {
-        const i = studentIndex.get(u.entry.studentId);
-        const t = i === undefined ? Number.NaN : submittedAt[k * STUDENTS + i]!;
+      const now = performance.now();
+      for (let u = 0; u < batch.count; u += 1) {
+        const i = studentIndex.get(batch.studentIds[u]!);
+        const t = i === undefined ? Number.NaN : (submittedAt[k * STUDENTS + i] ?? Number.NaN);
         if (Number.isNaN(t)) continue;
-        const now = performance.now();
         rosterLatency.push(now - t);
-        if (stagesDir) seenAt.set(`${batch.sessionId}/${u.entry.studentId}`, performance.timeOrigin + now);
+        if (stagesDir) seenAt.set(`${batch.sessionId}/${batch.studentIds[u]!}`, performance.timeOrigin + now);
       }
     });
 
-    const ackLatency: number[] = [];
-    let errors = 0;
-    const checkinJobs = (ids: readonly string[], timed: boolean) =>
-      ids.flatMap((sessionId, k) =>
-        studentSockets.map((s, i) => async () => {
-          const t0 = performance.now();
-          if (timed) submittedAt[k * STUDENTS + i] = t0;
-          const ack = await emitAck(s, 'checkin:submit', {
-            sessionId,
-            location: { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15, timestamp: Date.now() },
-          });
-          if (!ack.ok) errors += 1;
-          if (!timed) return;
-          const t1 = performance.now();
-          ackLatency.push(t1 - t0);
-          if (stagesDir && ack.ok) {
-            const sent = performance.timeOrigin + t0;
-            generatorTimes.set(`${sessionId}/${students[i]!.id}`, {
-              offered: sent,
-              sent,
-              acked: performance.timeOrigin + t1,
-              screen: null,
-            });
-          }
-        }),
-      );
-    await windowed(checkinJobs(warmupIds, false), WINDOW);
-    const jobs = checkinJobs(sessionIds, true);
+    // Message k x STUDENTS + i: student i checks in to session k, session after session.
+    const checkinsTo = (ids: readonly string[]) => (j: number) => ({
+      socket: 1 + (j % STUDENTS),
+      sessionId: ids[Math.floor(j / STUDENTS)]!,
+    });
+    const warm = await clients.run(warmupIds.length * STUDENTS, WINDOW, checkinsTo(warmupIds));
+    const jobs = { length: sessionIds.length * STUDENTS };
     const pid = server.child.pid;
     const cpu0 = pid === undefined ? null : cpuSecondsOf(pid);
     const main0 = pid === undefined ? null : cpuSecondsOf(pid, 'main');
@@ -194,9 +178,22 @@ async function benchAttendance() {
     const client0 = process.cpuUsage();
     const start = performance.now();
     const monotonic0 = process.hrtime.bigint();
-    await windowed(jobs, WINDOW);
+    const timed = await clients.run(jobs.length, WINDOW, checkinsTo(sessionIds), timedPhase);
     const elapsed = (performance.now() - start) / 1000;
     const clientGcCount = await clientGc?.stop();
+    const errors = warm.errors + timed.errors;
+    const ackLatency = latencies(timed);
+    if (stagesDir)
+      for (let j = 0; j < jobs.length; j += 1) {
+        if (!timed.ok[j]) continue;
+        const sent = performance.timeOrigin + timed.sentAt[j]!;
+        generatorTimes.set(`${sessionIds[Math.floor(j / STUDENTS)]!}/${students[j % STUDENTS]!.id}`, {
+          offered: sent,
+          sent,
+          acked: performance.timeOrigin + timed.answeredAt[j]!,
+          screen: null,
+        });
+      }
     // The timed check-ins on the clock of a .cpuprofile's startTime (CLOCK_MONOTONIC, µs), for
     // scripts/profile-top.ts --at: the server's profile otherwise also holds its start-up, the
     // connecting, the warm-up and the disconnecting.
@@ -222,7 +219,6 @@ async function benchAttendance() {
       .sort((a, b) => b[1] - a[1]);
     const deadline = Date.now() + 5_000;
     while (rosterLatency.length < jobs.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    ackLatency.sort((a, b) => a - b);
     rosterLatency.sort((a, b) => a - b);
     return {
       checkins: jobs.length,
@@ -236,9 +232,10 @@ async function benchAttendance() {
       otherThreadsMsPerCheckin,
       clientCpuMsPerCheckin,
       clientGcCount,
+      reader: clients.reader,
     };
   } finally {
-    for (const s of open) s.disconnect();
+    clients.close();
     await server.stop();
     bench.remove();
     // The node writes its stage times as it exits; the batch count includes the warm-up's.
@@ -288,29 +285,22 @@ http.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' +
 
 async function benchEcho(messages: number) {
   const server = await startBenchNode(root, process.env, { script: ['--input-type=module', '-e', ECHO_SERVER] });
-  const sockets: Socket[] = [];
+  const clients = benchClients(CLIENT, LOCATION);
   try {
-    await connectBench(
+    await clients.connect(
       server.url,
       Array.from({ length: STUDENTS }, () => 'x'),
-      { into: sockets },
     );
-    const latency: number[] = [];
-    const echoJobs = (n: number, timed: boolean) =>
-      Array.from({ length: n }, (_, i) => async () => {
-        const t0 = performance.now();
-        await emitAck(sockets[i % sockets.length]!, 'echo', { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15, timestamp: Date.now() });
-        if (timed) latency.push(performance.now() - t0);
-      });
+    const echoTo = (j: number) => ({ socket: j % STUDENTS, sessionId: null });
     // The same warm-up as the service's: as many untimed messages as its untimed check-ins.
-    await windowed(echoJobs(WARMUP * STUDENTS, false), WINDOW);
+    await clients.run(WARMUP * STUDENTS, WINDOW, echoTo);
     const pid = server.child.pid;
     const cpu0 = pid === undefined ? null : cpuSecondsOf(pid);
     const clientGc = gcStats ? startGcCount() : null;
     const client0 = process.cpuUsage();
     const start = performance.now();
     const monotonic0 = process.hrtime.bigint();
-    await windowed(echoJobs(messages, true), WINDOW);
+    const timed = await clients.run(messages, WINDOW, echoTo);
     const elapsed = (performance.now() - start) / 1000;
     const clientGcCount = await clientGc?.stop();
     // The echo's timed messages on the same clock, for a profile of this process (the clients):
@@ -321,10 +311,9 @@ async function benchEcho(messages: number) {
     const clientCpuMsPerMessage = cpuMs(process.cpuUsage(client0)) / messages;
     const cpu1 = pid === undefined ? null : cpuSecondsOf(pid);
     const cpuMsPerMessage = cpu0 === null || cpu1 === null ? null : ((cpu1 - cpu0) * 1000) / messages;
-    latency.sort((a, b) => a - b);
-    return { elapsed, latency, cpuMsPerMessage, clientCpuMsPerMessage, clientGcCount };
+    return { elapsed, latency: latencies(timed), errors: timed.errors, cpuMsPerMessage, clientCpuMsPerMessage, clientGcCount };
   } finally {
-    for (const s of sockets) s.disconnect();
+    clients.close();
     await server.stop();
   }
 }
@@ -335,7 +324,7 @@ const serviceRate = result.checkins / result.elapsed;
 const echoRate = result.checkins / echo.elapsed;
 process.stdout.write(
   [
-    `students ${STUDENTS}, sessions ${SESSIONS}${WARMUP > 0 ? ` after ${WARMUP} of warm-up` : ''}, in flight ${WINDOW}, check-ins ${result.checkins}, errors ${result.errors}${NODE_FLAGS.length > 0 ? `, node flags ${NODE_FLAGS.join(' ')}` : ''}`,
+    `students ${STUDENTS}, sessions ${SESSIONS}${WARMUP > 0 ? ` after ${WARMUP} of warm-up` : ''}, in flight ${WINDOW}, check-ins ${result.checkins}, errors ${result.errors}, client ${CLIENT}${NODE_FLAGS.length > 0 ? `, node flags ${NODE_FLAGS.join(' ')}` : ''}`,
     `attendance: ${fmt(serviceRate)} check-ins/s; ack p50 ${fmt(pct(result.ackLatency, 50))} ms, p99 ${fmt(pct(result.ackLatency, 99))} ms; roster update at teacher p50 ${fmt(pct(result.rosterLatency, 50))} ms, p99 ${fmt(pct(result.rosterLatency, 99))} ms (${result.rosterLatency.length} updates in ${result.rosterMessages} roster:updates messages)`,
     `server CPU per check-in: ${result.cpuMsPerCheckin === null ? 'n/a (no /proc)' : `${result.cpuMsPerCheckin.toFixed(3)} ms`}, of it the main thread ${result.mainCpuMsPerCheckin === null ? 'n/a' : `${result.mainCpuMsPerCheckin.toFixed(3)} ms`} (user + system, from /proc; 10 ms resolution over the run)`,
     `other threads per check-in, busiest first: ${
@@ -343,12 +332,17 @@ process.stdout.write(
         ? 'n/a'
         : result.otherThreadsMsPerCheckin.map(([name, ms]) => `${name} ${ms.toFixed(3)} ms`).join(', ')
     }`,
-    `socket.io echo (same run): ${fmt(echoRate)} msgs/s; ack p50 ${fmt(pct(echo.latency, 50))} ms, p99 ${fmt(pct(echo.latency, 99))} ms; server CPU per message ${echo.cpuMsPerMessage === null ? 'n/a' : `${echo.cpuMsPerMessage.toFixed(3)} ms`}`,
+    `socket.io echo (same run, same client): ${fmt(echoRate)} msgs/s, errors ${echo.errors}; ack p50 ${fmt(pct(echo.latency, 50))} ms, p99 ${fmt(pct(echo.latency, 99))} ms; server CPU per message ${echo.cpuMsPerMessage === null ? 'n/a' : `${echo.cpuMsPerMessage.toFixed(3)} ms`}`,
     // The clients share the closed loop with the server: their time per message bounds the rate too.
     `client CPU (this process) per check-in ${result.clientCpuMsPerCheckin.toFixed(3)} ms, per echo message ${echo.clientCpuMsPerMessage.toFixed(3)} ms`,
     ...(result.clientGcCount && echo.clientGcCount
       ? [
           `client garbage (this process, BENCH_GC_STATS) per check-in ${clientGcText(result.clientGcCount, result.checkins)}; per echo message ${clientGcText(echo.clientGcCount, result.checkins)}`,
+        ]
+      : []),
+    ...(CLIENT === 'lean'
+      ? [
+          `roster frames at the teacher: ${result.reader.frames} read, ${result.reader.checked} also parsed in full and compared, ${result.reader.parsedOnly} parsed in full only${result.reader.drift ? `; DRIFT: ${result.reader.drift}` : ''}`,
         ]
       : []),
     `ratio service / echo: ${(serviceRate / echoRate).toFixed(2)} (issue #20 target >= 0.5)`,

@@ -17,7 +17,6 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { JwtTokenSigner } from '../src/adapters/jwt-token-signer.js';
 import { loadConfig } from '../src/config.js';
 import type { Ack } from '../src/shared/errors.js';
-import type { RosterUpdates } from '../src/shared/events.js';
 import { loadFaceConfig } from '../src/face/face-config.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { User } from '../src/domain/ports/users.js';
@@ -38,7 +37,8 @@ import { renderHtml } from './lib/loadtest-html.js';
 import { buildSummary, type RunSummary } from './lib/loadtest-summary.js';
 import { cpuByThreadName, cpuSecondsOf, sampleNodes, threadDelta, Timeline } from './lib/loadtest-timeline.js';
 import { SELFIE_POLICY, SelfieStats, submitSelfie } from './lib/loadtest-selfies.js';
-import { RosterLatency, ScreenArrivals } from './lib/loadtest-roster.js';
+import { MAX_SCREENS, RosterLatency, ScreenArrivals } from './lib/loadtest-roster.js';
+import { RosterFrameReader } from './lib/roster-frames.js';
 import { Senders, type SenderData, type SenderEntry, type SenderTotals } from './lib/loadtest-senders.js';
 import { repoRoot } from './lib/repo-root.js';
 import { InFlight } from './lib/in-flight.js';
@@ -56,7 +56,7 @@ const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
   --redis URL       use this Redis instead of starting a redis-server
   --rooms R         rooms (subjects, one teacher each) (default 10)
   --students S      students per room, one socket each (default 100)
-  --screens T       teacher screens per room, spread over the nodes (default 2)
+  --screens T       teacher screens per room, spread over the nodes (default 2, at most 31)
   --rate C          check-ins per second to offer, open loop: submissions leave on schedule
                     whether or not earlier ones were answered (default 0 = closed loop;
                     with --selfies 4 per face worker: nodes x face threads x 4)
@@ -82,7 +82,11 @@ const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
                     in flight DISCONNECTED; socket.io-client here stays down and times them
                     out after 15 s, as lean does unanswered ones); lean costs the
                     generator a quarter to two fifths less CPU per check-in (docs/multi-node.md,
-                    round 31)
+                    round 31). Lean screens read each roster:updates frame by a scan for the
+                    session and each update's version, student id and status, not a full
+                    JSON.parse; the first frame and every 64th are parsed in full as well and
+                    compared, and a difference (the server's format moved) is printed and
+                    turns the scan off for the rest of the run (round 32)
   --hold H          seconds all sockets stay connected before RSS is read (default 3)
   --no-baseline     skip the comparison run with the same load on one node without Redis
   --timeout T       whole-run bound in seconds; everything is stopped after it (default 300)
@@ -215,6 +219,10 @@ const opts = {
   senders: int('senders', args.senders, 0),
   timeout: int('timeout', args.timeout, 10),
 };
+if (opts.screens > MAX_SCREENS) {
+  process.stderr.write(`--screens must be at most ${MAX_SCREENS}\n`);
+  process.exit(1);
+}
 const selfieShare = Number(args['selfie-share']);
 if (!(selfieShare >= 0 && selfieShare <= 1)) {
   process.stderr.write('--selfie-share must be a number from 0 to 1\n');
@@ -312,19 +320,38 @@ const lean = new LeanClients((id, at, code) => answerHandler(id, at, code));
 /** What the run asks of a teacher screen, whichever client speaks for it. */
 interface Screen {
   request<T>(event: string, payload: unknown): Promise<Ack<T>>;
-  on(event: 'roster:updates', listener: (batch: RosterUpdates) => void): void;
+  /** Each `roster:updates` push, read into the run's one reader (the listener reads it at once). */
+  onRoster(listener: (batch: RosterFrameReader) => void): void;
 }
+
+/**
+ * The screens' roster pushes, read by the scan with every ROSTER_CHECK_EVERY-th frame also
+ * parsed in full and compared (scripts/lib/roster-frames.ts); socket.io-client's parsed batches
+ * are copied into it.
+ */
+const ROSTER_CHECK_EVERY = 64;
+let rosterReader = new RosterFrameReader(ROSTER_CHECK_EVERY);
 
 async function connectScreen(url: string, token: string): Promise<Screen> {
   if (client === 'lean') {
     const s = await lean.connect(url, token);
     return {
       request: (event, payload) => s.request(event, payload),
-      on: (event, listener) => s.on(event, listener as (p: unknown) => void),
+      onRoster: (listener) =>
+        s.onRaw('roster:updates', (text) => {
+          if (rosterReader.read(text)) listener(rosterReader);
+        }),
     };
   }
   const s = await connectSocket(url, token);
-  return { request: (event, payload) => emitAck(s, event, payload), on: (event, listener) => void s.on(event, listener) };
+  return {
+    request: (event, payload) => emitAck(s, event, payload),
+    onRoster: (listener) =>
+      void s.on('roster:updates', (batch) => {
+        rosterReader.fill(batch);
+        listener(rosterReader);
+      }),
+  };
 }
 
 /**
@@ -440,6 +467,7 @@ async function run(
   const stopDir = async () => rmSync(dir, { recursive: true, force: true });
   cleanups.push(stopDir);
   const sqlitePath = urls ? args.sqlite! : path.join(dir, 'load.db');
+  rosterReader = new RosterFrameReader(ROSTER_CHECK_EVERY);
   progress(`[${label}] seeding ${opts.rooms} rooms x ${opts.students} students`);
   const seeded = await seed(sqlitePath, faces);
   const env: Record<string, string> = {
@@ -612,32 +640,46 @@ async function run(
 
   // Propagation: from the submit to the last screen of the room that shows it.
   // With senders a screen may show a check-in before its thread has reported the send.
-  const pending = new ScreenArrivals(senders !== null);
+  const pending = new ScreenArrivals<number>(senders !== null);
   const propagation: number[] = [];
-  function shown(key: string, screen: number, at: number): void {
-    const worst = pending.shown(key, screen, at);
-    if (worst !== null) complete(key, worst, at);
+  function shown(index: number, screen: number, at: number): void {
+    const worst = pending.shown(index, screen, at);
+    if (worst !== null) complete(index, worst, at);
   }
   /** Every screen of the room showed `key`, the last at `at`, `worst` after its submit. */
-  function complete(key: string, worst: number, at: number): void {
+  function complete(index: number, worst: number, at: number): void {
     timeline.roster(at, worst);
-    const traced = generatorTimes.get(key);
+    const traced = stagesDir ? generatorTimes.get(keyOf(index)) : undefined;
     if (traced) traced.screen = performance.timeOrigin + at;
     propagation.push(worst);
-    rosterLatency.shown(key, at);
+    rosterLatency.shown(index, at);
   }
   const timeline = new Timeline(performance.now());
-  const rosterLatency = new RosterLatency(performance.now());
+  const rosterLatency = new RosterLatency<number>(performance.now());
+  // A check-in is known by its plan index (below), found from the pushed session and student
+  // ids by two lookups: no key string per entry, and numbers for the pairing's maps.
+  const sessionSlot = new Map<string, number>();
+  sessions.forEach((ids, r) => ids.forEach((id, k) => sessionSlot.set(id, k * opts.rooms + r)));
+  const studentSlot = new Map<string, number>();
+  for (const roomStudents of seeded.students) roomStudents.forEach((s, i) => studentSlot.set(s.id, i));
   let screenNo = 0;
   for (const roomScreens of screens) {
-    for (const screen of roomScreens) {
+    roomScreens.forEach((screen, j) => {
       const thisScreen = screenNo++;
-      screen.on('roster:updates', (batch: RosterUpdates) => {
+      screen.onRoster((batch) => {
         const now = performance.now();
         rosterLatency.message(thisScreen, now);
-        for (const u of batch.updates) shown(`${batch.sessionId}/${u.entry.studentId}`, thisScreen, now);
+        const slot = sessionSlot.get(batch.sessionId);
+        if (slot === undefined) return;
+        // plan index = (k x students + i) x rooms + r, with slot = k x rooms + r
+        const r = slot % opts.rooms;
+        const base = (slot - r) * opts.students + r;
+        for (let u = 0; u < batch.count; u += 1) {
+          const i = studentSlot.get(batch.studentIds[u]!);
+          if (i !== undefined) shown(base + i * opts.rooms, j, now);
+        }
       });
-    }
+    });
   }
 
   const plan: { r: number; i: number; k: number }[] = [];
@@ -678,7 +720,7 @@ async function run(
     socket: Socket,
     sessionId: string,
     i: number,
-    pendingKey: string,
+    index: number,
     screenCount: number,
   ): Promise<void> {
     stats.expect(expectedOutcome(refs, i, selfie.impostorEvery));
@@ -694,10 +736,10 @@ async function run(
       attempts: selfie.attempts,
       stats,
       emitAck,
-      onAttempt: () => pending.expect(pendingKey, performance.now(), screenCount),
+      onAttempt: () => pending.expect(index, performance.now(), screenCount),
       onAck: (ms, ok) => {
         // A BUSY answer stored nothing: the pairing waits for the acknowledgement that stored it.
-        if (ok) rosterLatency.acked(pendingKey, performance.now());
+        if (ok) rosterLatency.acked(index, performance.now());
         ack.push(ms);
         timeline.latency(performance.now(), ms);
       },
@@ -706,7 +748,7 @@ async function run(
       if (result.acked) acked += 1;
       else countError(result.code);
       // A check-in refused BUSY stored nothing: no screen will ever show it.
-      if (!result.acked && result.code === 'BUSY') pending.drop(pendingKey);
+      if (!result.acked && result.code === 'BUSY') pending.drop(index);
     });
   }
 
@@ -720,27 +762,27 @@ async function run(
   const inflight = new InFlight();
   /** With senders or the lean client: each plan entry's send time (this thread's clock), NaN until sent. */
   const sentAt = new Float64Array(senders || client === 'lean' ? toOffer : 0).fill(Number.NaN);
-  const keyOf = (index: number): { key: string; r: number } => {
+  /** --stages: the check-in's key in the nodes' stage files. */
+  const keyOf = (index: number): string => {
     const { r, i, k } = plan[index]!;
-    return { key: `${sessions[r]![k]!}/${seeded.students[r]![i]!.id}`, r };
+    return `${sessions[r]![k]!}/${seeded.students[r]![i]!.id}`;
   };
   function onSent(index: number, at: number): void {
     const t0 = at - performance.timeOrigin;
-    const { key, r } = keyOf(index);
     launched += 1;
     inFlight += 1;
     sentAt[index] = t0;
     timeline.sent(t0);
     if (stagesDir)
-      generatorTimes.set(key, {
+      generatorTimes.set(keyOf(index), {
         offered: performance.timeOrigin + start + (index * 1000) / opts.rate,
         sent: at,
         acked: null,
         screen: null,
       });
-    // After the stage times exist: a showing held for this key completes it now.
-    const done = pending.expect(key, t0, screens[r]!.length);
-    if (done) complete(key, done.worst, done.at);
+    // After the stage times exist: a showing held for this check-in completes it now.
+    const done = pending.expect(index, t0, screens[plan[index]!.r]!.length);
+    if (done) complete(index, done.worst, done.at);
   }
   function onAnswered(index: number, at: number, code: string | null): void {
     if (code === 'NOT_CONNECTED') {
@@ -749,16 +791,15 @@ async function run(
       return;
     }
     const now = at - performance.timeOrigin;
-    const { key } = keyOf(index);
     inFlight -= 1;
     if (code === 'ACK_TIMEOUT' || code === 'DISCONNECTED') {
       timeline.answered(now, null, code);
       countError(code);
       return;
     }
-    const traced = generatorTimes.get(key);
+    const traced = stagesDir ? generatorTimes.get(keyOf(index)) : undefined;
     if (traced && code === null) traced.acked = at;
-    if (code === null) rosterLatency.acked(key, now);
+    if (code === null) rosterLatency.acked(index, now);
     ack.push(now - sentAt[index]!);
     timeline.answered(now, now - sentAt[index]!, code);
     if (code === null) acked += 1;
@@ -826,7 +867,8 @@ async function run(
     const due = opts.rate > 0 ? Math.floor(((performance.now() - start) / 1000) * opts.rate) - launched : toOffer - launched;
     const n = Math.min(due, opts.window - inFlight, toOffer - launched);
     for (let j = 0; j < n; j += 1) {
-      const { r, i, k } = plan[launched]!;
+      const index = launched;
+      const { r, i, k } = plan[index]!;
       launched += 1;
       const socket = studentSockets[r]![i];
       if (!socket) {
@@ -834,9 +876,8 @@ async function run(
         continue;
       }
       const sessionId = sessions[r]![k]!;
-      const pendingKey = `${sessionId}/${seeded.students[r]![i]!.id}`;
       const t0 = performance.now();
-      pending.expect(pendingKey, t0, screens[r]!.length);
+      pending.expect(index, t0, screens[r]!.length);
       const traced: GeneratorTimes | null = stagesDir
         ? {
             offered: performance.timeOrigin + start + ((launched - 1) * 1000) / Math.max(1, opts.rate),
@@ -845,13 +886,13 @@ async function run(
             screen: null,
           }
         : null;
-      if (traced) generatorTimes.set(pendingKey, traced);
+      if (traced) generatorTimes.set(keyOf(index), traced);
       inFlight += 1;
       timeline.sent(t0);
       if (opts.rate === 0) timeline.offered(t0);
       const p =
         faces && selfieStats && isSelfieRoom(r)
-          ? submitOneSelfie(faces, selfieStats, socket, sessionId, i, pendingKey, screens[r]!.length)
+          ? submitOneSelfie(faces, selfieStats, socket, sessionId, i, index, screens[r]!.length)
           : emitAck(socket, 'checkin:submit', {
               sessionId,
               location: { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15, timestamp: Date.now() },
@@ -859,7 +900,7 @@ async function run(
               (a) => {
                 const now = performance.now();
                 if (traced && a.ok) traced.acked = performance.timeOrigin + now;
-                if (a.ok) rosterLatency.acked(pendingKey, now);
+                if (a.ok) rosterLatency.acked(index, now);
                 ack.push(now - t0);
                 timeline.answered(now, now - t0, a.ok ? null : a.error.code);
                 if (a.ok) acked += 1;
@@ -899,6 +940,13 @@ async function run(
     `[${label}] submitted ${launched}, acked ${acked}${selfieProgress()}, errors ${[...errors.values()].reduce((a, b) => a + b, 0)}`,
   );
   endProgress();
+  if (client === 'lean') {
+    const rr = rosterReader;
+    process.stdout.write(
+      `roster frames: ${rr.frames} read, ${rr.checked} of them also parsed in full and compared, ${rr.parsedOnly} parsed in full only${rr.drift ? `; the scan differed from the full parse (${rr.drift}) and was turned off` : ''}\n`,
+    );
+    if (rr.drift) process.stderr.write(`warning: roster:updates frames no longer have the layout the scan expects: ${rr.drift}\n`);
+  }
 
   for (const s of sockets) s.disconnect();
   sockets.clear();

@@ -95,6 +95,7 @@ export class LeanSocket {
   private readonly requests = new Map<number, { resolve: (a: unknown) => void; reject: (e: Error) => void; at: number }>();
   private nextRequestId = REQUEST_IDS_FROM;
   private readonly listeners = new Map<string, (payload: unknown) => void>();
+  private readonly rawListeners = new Map<string, (frame: string) => void>();
   private pingTimer: NodeJS.Timeout | null = null;
   private pingTimeoutMs = 45_000;
   private first: Promise<void>;
@@ -122,6 +123,15 @@ export class LeanSocket {
   /** Pushes of `event` go to `listener` (its payload parsed); one listener per event. */
   on(event: string, listener: (payload: unknown) => void): void {
     this.listeners.set(event, listener);
+  }
+
+  /**
+   * Pushes of `event` go to `listener` as their whole text frame (`42["event",...]`), unparsed:
+   * for a caller that reads only part of it (scripts/lib/roster-frames.ts). Takes the place of an
+   * `on` listener of the same event.
+   */
+  onRaw(event: string, listener: (frame: string) => void): void {
+    this.rawListeners.set(event, listener);
   }
 
   /**
@@ -263,10 +273,16 @@ export class LeanSocket {
   }
 
   private onEvent(text: string): void {
-    if (this.listeners.size === 0) return;
+    if (this.listeners.size === 0 && this.rawListeners.size === 0) return;
     // `42["name",...]`: pushes carry no ack id, so the name starts at 4.
     const end = text.indexOf('"', 4);
-    const listener = this.listeners.get(text.slice(4, end));
+    const name = text.slice(4, end);
+    const raw = this.rawListeners.get(name);
+    if (raw) {
+      raw(text);
+      return;
+    }
+    const listener = this.listeners.get(name);
     if (!listener) return;
     const [, payload] = JSON.parse(text.slice(2)) as [string, unknown];
     listener(payload);

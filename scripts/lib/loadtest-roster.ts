@@ -19,15 +19,16 @@ export interface RosterMessageRate {
   maxPerSecond: number;
 }
 
-export class RosterLatency {
-  private readonly ackedAt = new Map<string, number>();
-  private readonly shownAt = new Map<string, number>();
+/** `K`: a check-in's key (the loadtest uses its plan index: a number hashes without a string). */
+export class RosterLatency<K = string> {
+  private readonly ackedAt = new Map<K, number>();
+  private readonly shownAt = new Map<K, number>();
   /**
    * Keys already paired. A key can be acknowledged again (a selfie's retry after BUSY, a submit
    * answered twice) or shown again (a later change of the same student): a leftover time would
    * pair with that later event and count the gap between two unrelated ones.
    */
-  private readonly paired = new Set<string>();
+  private readonly paired = new Set<K>();
   private readonly fromAck: number[] = [];
   /** Per screen: messages per whole second since `start`. */
   private readonly perScreen = new Map<number, Map<number, number>>();
@@ -36,12 +37,12 @@ export class RosterLatency {
   constructor(private readonly start: number) {}
 
   /** The check-in `key` was acknowledged (stored) at `at` (generator clock); only its first acknowledgement counts. */
-  acked(key: string, at: number): void {
+  acked(key: K, at: number): void {
     this.pair(key, at, this.ackedAt, this.shownAt, (shown) => shown - at);
   }
 
   /** The last screen of the room showed `key` at `at`; only its first showing counts. */
-  shown(key: string, at: number): void {
+  shown(key: K, at: number): void {
     this.pair(key, at, this.shownAt, this.ackedAt, (acked) => at - acked);
   }
 
@@ -55,7 +56,7 @@ export class RosterLatency {
   }
 
   /** Keeps the first time of `key` in `mine`, or pairs it with the other side's and closes the key. */
-  private pair(key: string, at: number, mine: Map<string, number>, theirs: Map<string, number>, gap: (other: number) => number): void {
+  private pair(key: K, at: number, mine: Map<K, number>, theirs: Map<K, number>, gap: (other: number) => number): void {
     if (this.paired.has(key) || mine.has(key)) return;
     const other = theirs.get(key);
     if (other === undefined) {
@@ -87,16 +88,20 @@ export class RosterLatency {
   }
 }
 
+/** Screens of one room ScreenArrivals can tell apart (a bit each in a 32-bit integer). */
+export const MAX_SCREENS = 31;
+
 /**
  * Each check-in's way to every teacher screen of its room: complete once each screen has shown
  * it. A screen may show a student twice (a selfie's change while verifying, then its decision):
  * counting messages, the second one stood for a screen that had shown nothing yet.
  */
-export class ScreenArrivals {
-  private readonly waiting = new Map<string, { t0: number; screens: number; seen: Set<number>; worst: number }>();
+export class ScreenArrivals<K = string> {
+  /** `seen`: a bit per screen of the room (screens are numbered 0 to 30 within their room). */
+  private readonly waiting = new Map<K, { t0: number; screens: number; seen: number; count: number; worst: number }>();
   /** With `holdEarly`: showings of keys not yet expected, and the keys expected so far. */
-  private readonly early = new Map<string, { screen: number; at: number }[]>();
-  private readonly expected = new Set<string>();
+  private readonly early = new Map<K, { screen: number; at: number }[]>();
+  private readonly expected = new Set<K>();
 
   /**
    * `holdEarly`: a screen may show a check-in before its submit is known here (a sender thread
@@ -109,8 +114,9 @@ export class ScreenArrivals {
    * starts over). With `holdEarly`, the showings held for it count now: when they complete it,
    * the time from the submit to the last screen and when that screen showed it.
    */
-  expect(key: string, t0: number, screens: number): { worst: number; at: number } | null {
-    this.waiting.set(key, { t0, screens, seen: new Set(), worst: 0 });
+  expect(key: K, t0: number, screens: number): { worst: number; at: number } | null {
+    if (screens > MAX_SCREENS) throw new RangeError(`at most ${MAX_SCREENS} screens per room`);
+    this.waiting.set(key, { t0, screens, seen: 0, count: 0, worst: 0 });
     if (!this.holdEarly) return null;
     this.expected.add(key);
     const held = this.early.get(key) ?? [];
@@ -124,12 +130,12 @@ export class ScreenArrivals {
   }
 
   /** Nothing was stored (BUSY): no screen will show it. */
-  drop(key: string): void {
+  drop(key: K): void {
     this.waiting.delete(key);
   }
 
-  /** Screen `screen` showed `key` at `at`: the time from the submit to the last screen once every screen has, else null. */
-  shown(key: string, screen: number, at: number): number | null {
+  /** Screen `screen` (its number within the room) showed `key` at `at`: the time from the submit to the last screen once every screen has, else null. */
+  shown(key: K, screen: number, at: number): number | null {
     const w = this.waiting.get(key);
     if (!w && this.holdEarly && !this.expected.has(key)) {
       const held = this.early.get(key);
@@ -137,10 +143,12 @@ export class ScreenArrivals {
       else this.early.set(key, [{ screen, at }]);
       return null;
     }
-    if (!w || w.seen.has(screen)) return null;
-    w.seen.add(screen);
+    const bit = 1 << screen;
+    if (!w || w.seen & bit) return null;
+    w.seen |= bit;
+    w.count += 1;
     w.worst = Math.max(w.worst, at - w.t0);
-    if (w.seen.size < w.screens) return null;
+    if (w.count < w.screens) return null;
     this.waiting.delete(key);
     return w.worst;
   }
