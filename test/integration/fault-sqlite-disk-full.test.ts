@@ -112,6 +112,9 @@ describe('SQLite on a volume that fills up (a node process, a real tmpfs)', func
     const down = await readyz();
     expect(down.status).to.equal(503);
     expect(down.body.store?.ok).to.equal(false);
+    // The node's log comes through its stdout pipe, read apart from the answers: wait for it
+    // (bounded), as for 'store works again' below, rather than read it at once.
+    await pollUntil(() => /store failing: the disk holding the database is full/.test(log) && log.includes('SQLITE_FULL'), 5_000);
     expect(log).to.match(/store failing: the disk holding the database is full/);
     expect(log).to.include('SQLITE_FULL');
 
