@@ -55,7 +55,9 @@ describe('service start refusals (src/index.ts as a child process)', function ()
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       child.once('error', reject);
-      child.once('exit', (code) => resolve({ code, stderr }));
+      // 'close', not 'exit': at 'exit' the child's stderr may still hold unread lines, and the
+      // line each case asserts on is the last the node writes before it exits.
+      child.once('close', (code) => resolve({ code, stderr }));
     });
   }
 
