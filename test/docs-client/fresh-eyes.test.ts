@@ -487,7 +487,8 @@ describe('docs client: a first day written from the docs alone', function () {
   });
 });
 
-async function waitUntil(test: () => boolean, ms = 5_000): Promise<void> {
+// Each wait is for a roster change or a resync that a loaded machine may take seconds to bring.
+async function waitUntil(test: () => boolean, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!test()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');

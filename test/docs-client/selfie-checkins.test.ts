@@ -189,7 +189,7 @@ describe('docs client: selfie check-ins on faces no other test uses (production 
     expect(status.body).to.include({ enrolled: true, photoCount: 1 });
 
     // protocol.md §6: every change and proposal is pushed to the student.
-    await waitFor(() => (faceChanges[2]!.length >= 2 ? true : undefined), 5_000);
+    await waitFor(() => (faceChanges[2]!.length >= 2 ? true : undefined), 20_000);
     expect(faceChanges[0]!.map((c) => [c.userId, c.change, c.byRole])).to.deep.equal([[idOf(0), 'enrolled', 'admin']]);
     expect(faceChanges[2]!.map((c) => [c.change, c.byRole])).to.deep.equal([
       ['enrolled', 'student'],

@@ -32,7 +32,9 @@ export function startServiceNode(vars: Record<string, string>, timeoutMs = 90_00
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  // 'close' (the process ended and its output was read to the end), not 'exit': a node refused
+  // at start writes why as its last line, which 'exit' may come before.
+  const exited = new Promise<number | null>((resolve) => proc.once('close', (code) => resolve(code)));
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   return new Promise((resolve, reject) => {

@@ -73,12 +73,16 @@ export function codeOf(ack: Ack<unknown>): string | null {
   return ack.ok ? null : ack.error.code;
 }
 
-/** Resolves with the next `event` that passes `match`. */
+/**
+ * Resolves with the next `event` that passes `match`. The bound is for an event that never
+ * comes: 20 s, as test/support/sockets.ts's EVENT_WAIT_MS, since a production node on a loaded
+ * machine took over 5 s for a close and 10 s left half of that as slack.
+ */
 export function nextEvent<E extends keyof ServerToClientEvents>(
   socket: DocsSocket,
   event: E,
   match: (...args: Parameters<ServerToClientEvents[E]>) => boolean = () => true,
-  timeoutMs = 10_000,
+  timeoutMs = 20_000,
 ): Promise<Parameters<ServerToClientEvents[E]>> {
   return new Promise((resolve, reject) => {
     const listener = ((...args: Parameters<ServerToClientEvents[E]>) => {
@@ -139,7 +143,7 @@ export class RosterFeed {
   }
 
   /** Resolves once `check` holds of the entries (checked after every change). */
-  until(check: (entries: Map<string, RosterEntry>) => boolean, timeoutMs = 10_000): Promise<void> {
+  until(check: (entries: Map<string, RosterEntry>) => boolean, timeoutMs = 20_000): Promise<void> {
     if (check(this.entries)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

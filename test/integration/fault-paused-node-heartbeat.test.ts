@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { BENCH_ROOM } from '../../scripts/lib/bench-node.js';
 import { expectScreensEqual, openWatched, readSession, useBalancedNodes } from '../support/balanced-nodes.js';
-import { newPhone, type Phone } from '../support/page-clients.js';
+import { CONNECT_TIMEOUT_MS, newPhone, RECONNECTION_DELAY_MAX_MS, type Phone } from '../support/page-clients.js';
 import { useRedis } from '../support/redis-server.js';
 import { command, ok, waitFor } from '../support/sockets.js';
 
@@ -69,8 +69,15 @@ describe('a node paused (SIGSTOP) past the heartbeat: its phones move to the oth
       const droppedAfterMs = Date.now() - pausedAt;
       expect(droppedAfterMs, 'dropped within the heartbeat').to.be.below(HEARTBEAT_MS + SLACK_MS);
       // Back through the balancer: B accepts TCP connections (its kernel does) but answers no
-      // handshake, so the page's next attempt, the balancer's next turn, reaches A.
-      await waitFor(() => onB.phone.socket.connected && watched.teacherPhone.socket.connected, 60_000, 100);
+      // handshake, so the page's next attempt, the balancer's next turn, reaches A. B's three
+      // sockets reconnect at once and the balancer takes turns among them: one may meet B twice
+      // (a connect timeout and a backoff each) before A. 60 s left ~10 s for that on a loaded
+      // machine (a run at load 12 took 104 s in all); the bound is three such meetings.
+      await waitFor(
+        () => onB.phone.socket.connected && watched.teacherPhone.socket.connected,
+        3 * (CONNECT_TIMEOUT_MS + RECONNECTION_DELAY_MAX_MS),
+        100,
+      );
       const joined = ok(await command(onB.phone.socket, 'session:join', { sessionId: sid }));
       expect(joined.checkin, 'B stored nothing while stopped').to.equal(null);
       expect(ok(await submit(onB.phone, 10_000)).status).to.equal('present');

@@ -37,7 +37,8 @@ function fillVolume(file: string): void {
 // that was not stored, reads go on, /readyz and the log say so, and freeing space is enough.
 // store-faults.test.ts plays the same with SQLite page limits on one in-process connection.
 describe('SQLite on a volume that fills up (a node process, a real tmpfs)', function () {
-  this.timeout(60_000);
+  // 8 s in CI; at load 30 to 45 the seed and the node's start alone took 22 s, and two runs met 60 s.
+  this.timeout(120_000);
   let mountDir = '';
   let bench: BenchClass | null = null;
   let node: BenchNode | null = null;
@@ -112,6 +113,9 @@ describe('SQLite on a volume that fills up (a node process, a real tmpfs)', func
     const down = await readyz();
     expect(down.status).to.equal(503);
     expect(down.body.store?.ok).to.equal(false);
+    // The node's log comes through its stdout pipe, read apart from the answers: wait for it
+    // (bounded), as for 'store works again' below, rather than read it at once.
+    await pollUntil(() => /store failing: the disk holding the database is full/.test(log) && log.includes('SQLITE_FULL'), 5_000);
     expect(log).to.match(/store failing: the disk holding the database is full/);
     expect(log).to.include('SQLITE_FULL');
 

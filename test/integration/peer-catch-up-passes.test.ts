@@ -70,7 +70,10 @@ describe('students catch-up across nodes: passes per outage and the retried requ
     await suite.redis.start();
     await waitFor(() => nodes.every((n) => n.cluster.fanoutLink.up), EVENT_MS);
     await Promise.all(closed);
-    // Long enough for a request some node did not answer to be sent again and heard.
+    // Node 0's own phone heard the close directly, not through its pass: wait for every node's
+    // pass (bounded) rather than count on the sleep below to have covered a late one.
+    await waitFor(() => counters.every((c) => c.passes > 0), EVENT_MS);
+    // Long enough for a request some node did not answer to be sent again and heard (an absence).
     await sleep(2 * PEER_ANSWER_MS + 2_000);
     expect(counters.map((c) => c.passes)).to.deep.equal([1, 1, 1]);
   });

@@ -16,6 +16,11 @@ export type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 /** How long a tap waits for its answer before it reads the record the server holds (the page's slow-link path). */
 export const ANSWER_WAIT_MS = 4_000;
 
+/** The pages' longest wait between two reconnection attempts (socket.io-client's reconnectionDelayMax). */
+export const RECONNECTION_DELAY_MAX_MS = 5_000;
+/** How long socket.io-client waits for a connection before it tries again (its `timeout`; the pages keep the default). */
+export const CONNECT_TIMEOUT_MS = 20_000;
+
 /**
  * How a page's socket reaches the node: WebSocket alone (through the failover balancer, which
  * keeps no stickiness), or long-polling alone (a network that refuses the upgrade), which needs
@@ -34,7 +39,7 @@ export function pageSocket(url: string, token: string, onSync: (s: AppSocket) =>
     // In Node, engine.io-client keeps cookies (the balancer's) only with withCredentials.
     withCredentials: transport === 'polling',
     forceNew: true,
-    reconnectionDelayMax: 5_000,
+    reconnectionDelayMax: RECONNECTION_DELAY_MAX_MS,
   });
   socket.on('connect', () => onSync(socket));
   return socket;

@@ -63,7 +63,7 @@ export class CommandRefused extends Error {
 }
 
 /** Waits for the first event `name` whose payload passes `test`. */
-export function nextEvent<T>(socket: Socket, name: string, test: (p: T) => boolean = () => true, ms = 10_000): Promise<T> {
+export function nextEvent<T>(socket: Socket, name: string, test: (p: T) => boolean = () => true, ms = 20_000): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off(name, on);
