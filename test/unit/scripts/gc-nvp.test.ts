@@ -58,7 +58,13 @@ describe("gc-nvp: a load test node's collections over its check-in phase", () =>
       '== cluster: 1 node(s)',
       'check-ins           2000 submitted, 2000 acked in 2.0 s = 1000 check-ins/s (offered 1000/s)',
     ].join('\n');
-    expect(summariseNvp(log)).to.include({ scavenges: 1, scavengePauseMs: 8, allocated: 50_000_000, promoted: 100_000, survived: 2_000_000 });
+    expect(summariseNvp(log)).to.include({
+      scavenges: 1,
+      scavengePauseMs: 8,
+      allocated: 50_000_000,
+      promoted: 100_000,
+      survived: 2_000_000,
+    });
   });
 
   it('answers null for output with no collection of the node in the phase', () => {

@@ -74,6 +74,21 @@ describe('SQLite record writer wire form', function () {
     expect(Object.keys(rebuilt[2]!.kind === 'insert' ? rebuilt[2]!.input : {})).to.have.members(Object.keys(fewest.input));
   });
 
+  it('lays batches out in a scratch array kept across them: each answer its own batch, the scratch left holding nothing', async function () {
+    const scratch: unknown[] = [];
+    const big = [everyField, update, fewest, everyField, fewest];
+    const first = encodeWrites(big, scratch);
+    const second = encodeWrites([fewest], scratch);
+    expect(second).to.deep.equal(encodeWrites([fewest]));
+    expect(decodeWrites(await posted(first))).to.deep.equal(big);
+    expect(decodeWrites(await posted(second))).to.deep.equal([fewest]);
+    // Every slot cleared (its room kept for the next batch), so no record stays reachable from it.
+    expect(scratch.length).to.equal(first.length);
+    expect(scratch.every((v) => v === undefined)).to.equal(true);
+    // Every slot of the answer set (undefined for a field left out), none a hole.
+    expect(Object.keys(second).length).to.equal(second.length);
+  });
+
   it('is an empty array for an empty batch', function () {
     expect(encodeWrites([])).to.deep.equal([]);
     expect(decodeWrites([])).to.deep.equal([]);
