@@ -112,6 +112,15 @@ describe('SQLite record writer wire form', function () {
       .with.property('key', 'records.session_student');
   });
 
+  it('builds an inserted record from every field of its input, an optional one left out staying out, its flags a copy', function () {
+    const every = everyField.kind === 'insert' ? everyField.input : fewest.input;
+    const full = insertedRecord('org-1', every, 'rec-1', 7, at);
+    expect(full).to.deep.equal({ id: 'rec-1', orgId: 'org-1', ...every, version: 1, rosterVersion: 7, createdAt: at, updatedAt: at });
+    expect(full.flags).to.not.equal(every.flags);
+    const bare = insertedRecord('org-1', fewest.kind === 'insert' ? fewest.input : every, 'rec-2', 8, at);
+    for (const field of ['correctionReason', 'absenceCategory', 'deviceId', 'userAgent']) expect(bare).to.not.have.property(field);
+  });
+
   it('refuses an answer with fewer outcomes than writes', function () {
     expect(() => fromWireResults(['rec-1', 1], [fewest, fewest], at)).to.throw(/fewer outcomes/);
   });
