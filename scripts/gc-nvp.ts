@@ -10,7 +10,7 @@
  *
  * The check-in phase is the lines between the load test's first `[cluster] Ns submitted` progress
  * line (stderr: keep it in the log) and its `== cluster:` summary, whose acknowledged check-ins
- * divide the bytes; the isolate with the most collections there is the node's main thread (a
+ * divide the bytes; the isolate that allocates the most there is the node's main thread (a
  * worker thread's lines, the record writer's, are left out). One node only: with several, their
  * lines interleave under other isolates.
  */

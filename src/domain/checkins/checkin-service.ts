@@ -170,13 +170,8 @@ export class CheckinService {
         throw new AppError('LOCATION_REQUIRED', undefined, { field: 'location' });
       }
 
-      const checked = evaluateCheckin(
-        session,
-        subject,
-        { location: input.location, code: input.code, joinToken: input.joinToken, ip: input.ip },
-        at,
-        this.deps.settings.locationMaxAgeS,
-      );
+      // The submission is the evidence (its location, code, join token and address): not copied.
+      const checked = evaluateCheckin(session, subject, input, at, this.deps.settings.locationMaxAgeS);
       // Selfie: the other checks first (a failure rejects without face work), then the selfie is
       // queued and the answer given at once; the verdict is pushed when the worker is done.
       let selfie:

@@ -12,7 +12,7 @@ import type { ReasonCode } from '../../shared/reasons.js';
 export interface CheckinEvidence {
   /** Null when the policy has no geofence and the student sent none. */
   location: CheckinLocation | null;
-  code: string | undefined;
+  code?: string | undefined;
   /** The signed token of the classroom QR link: stands for the code through a login. */
   joinToken?: string | undefined;
   ip: string | null;
@@ -83,10 +83,14 @@ export function evaluateCheckin(
   }
 
   const late = evaluateTime(session, now) === 'late';
-  const flags: ReasonCode[] = [...failures, ...doubts];
+  const rejected = failures.length > 0;
+  const doubtful = doubts.length > 0;
+  const reason = rejected ? failures[0]! : doubtful ? doubts[0]! : late ? 'LATE' : null;
+  // The failures' own array becomes the flags (its reason read above), not a copy of both.
+  const flags = doubtful ? failures.concat(doubts) : failures;
   if (late) flags.push('LATE');
 
-  if (failures.length > 0) return { status: 'rejected', reason: failures[0] ?? null, flags, distanceM };
-  if (doubts.length > 0) return { status: 'pending', reason: doubts[0] ?? null, flags, distanceM };
-  return { status: late ? 'late' : 'present', reason: late ? 'LATE' : null, flags, distanceM };
+  if (rejected) return { status: 'rejected', reason, flags, distanceM };
+  if (doubtful) return { status: 'pending', reason, flags, distanceM };
+  return { status: late ? 'late' : 'present', reason, flags, distanceM };
 }

@@ -52,10 +52,17 @@ export function haversineM(a: GeoPoint, b: GeoPoint): number {
  * - review (GEOFENCE_IMPRECISE) otherwise.
  * Input ranges are validated upstream; a non-finite or negative number here gives review.
  */
-export function evaluateGeofence(classroom: ClassroomLocation, fix: LocationFix, opts: { maxAccuracyM?: number } = {}): GeofenceResult {
-  const maxAccuracyM = opts.maxAccuracyM ?? DEFAULT_MAX_ACCURACY_M;
-  const numbers = [classroom.lat, classroom.lon, classroom.radiusM, fix.lat, fix.lon, fix.accuracyM];
-  if (!numbers.every(Number.isFinite) || fix.accuracyM < 0 || classroom.radiusM < 0) {
+export function evaluateGeofence(classroom: ClassroomLocation, fix: LocationFix, opts?: { maxAccuracyM?: number }): GeofenceResult {
+  const maxAccuracyM = opts?.maxAccuracyM ?? DEFAULT_MAX_ACCURACY_M;
+  // Each number tested in turn, not as an array of them: this runs once per check-in.
+  const finite =
+    Number.isFinite(classroom.lat) &&
+    Number.isFinite(classroom.lon) &&
+    Number.isFinite(classroom.radiusM) &&
+    Number.isFinite(fix.lat) &&
+    Number.isFinite(fix.lon) &&
+    Number.isFinite(fix.accuracyM);
+  if (!finite || fix.accuracyM < 0 || classroom.radiusM < 0) {
     return { outcome: 'review', reason: 'GEOFENCE_IMPRECISE', distanceM: Number.NaN };
   }
 

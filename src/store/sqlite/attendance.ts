@@ -328,8 +328,45 @@ function batchRosterVersions(db: SqliteDb): BatchRosterVersions {
  * and updated at `now`. Also what the record writer thread's answer is rebuilt into (./record-writer.ts).
  */
 export function insertedRecord(orgId: string, input: NewRecord, id: string, rosterVersion: number, now: Date): AttendanceRecord {
-  return { id, orgId, ...input, flags: [...input.flags], version: 1, rosterVersion, createdAt: now, updatedAt: now };
+  // Spelled out, not `{ id, orgId, ...input, ... }`: a spread after other properties goes through
+  // V8's generic copy, which grew the record's out-of-object property store step by step (each
+  // step a copy left as garbage), once per check-in (docs/multi-node.md "Round 32, allocation").
+  const record: AttendanceRecord = {
+    id,
+    orgId,
+    sessionId: input.sessionId,
+    subjectId: input.subjectId,
+    studentId: input.studentId,
+    status: input.status,
+    reason: input.reason,
+    flags: input.flags.slice(),
+    distanceM: input.distanceM,
+    location: input.location,
+    ip: input.ip,
+    attempts: input.attempts,
+    submittedAt: input.submittedAt,
+    decidedAt: input.decidedAt,
+    decidedBy: input.decidedBy,
+    note: input.note,
+    verification: input.verification,
+    version: 1,
+    rosterVersion,
+    createdAt: now,
+    updatedAt: now,
+  };
+  // The optional fields stay absent when the input has none (as the spread left them); one added
+  // to records and not copied here fails the build (OptionalUncopied below).
+  if ('correctionReason' in input) record.correctionReason = input.correctionReason;
+  if ('absenceCategory' in input) record.absenceCategory = input.absenceCategory;
+  if ('deviceId' in input) record.deviceId = input.deviceId;
+  if ('userAgent' in input) record.userAgent = input.userAgent;
+  return record;
 }
+
+type OptionalOf<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T];
+type OptionalUncopied = Exclude<OptionalOf<NewRecord>, 'correctionReason' | 'absenceCategory' | 'deviceId' | 'userAgent'>;
+const everyOptionalCopied: [OptionalUncopied] extends [never] ? true : OptionalUncopied = true;
+void everyOptionalCopied;
 
 interface PeerMarkRow {
   id: string;

@@ -118,6 +118,8 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [
   private readonly pending = new Map<number, Pending>();
   /** Every batch posted and not yet answered (also those rewritten inline after a death): stop() waits for them. */
   private readonly out = new Set<Promise<unknown>>();
+  /** encodeWrites' room to lay a batch out in, empty between batches. */
+  private readonly wireScratch: unknown[] = [];
   private nextId = 1;
   private mode: RecordWriterStatus['mode'] = 'worker';
   private batches = 0;
@@ -188,7 +190,13 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { writes, fence, at, resolve, reject });
       const wire = fence ? { fence: { ...fence, until: fence.until.getTime() } } : {};
-      this.worker.postMessage({ type: 'write', id, at: at.getTime(), writes: encodeWrites(writes), ...wire } satisfies ToRecordWriter);
+      this.worker.postMessage({
+        type: 'write',
+        id,
+        at: at.getTime(),
+        writes: encodeWrites(writes, this.wireScratch),
+        ...wire,
+      } satisfies ToRecordWriter);
     });
     const settled: Promise<unknown> = answer.then(
       () => this.out.delete(settled),

@@ -35,7 +35,7 @@ describe("gc-nvp: a load test node's collections over its check-in phase", () =>
     });
   });
 
-  it("takes the isolate that collects most as the main thread, and a terminal's progress lines ending in a carriage return", () => {
+  it("takes the main thread's isolate when a worker's prints first, and a terminal's progress lines ending in a carriage return", () => {
     const log = [
       '[cluster] 1s submitted 5000/10000, acked 4900, in flight 100, errors 0\r[cluster] 2s submitted 10000/10000, acked 10000\r',
       scavenge(WORKER, 1_010, 50, 7_000_000, 7_000_000, 7_000_000), // the record writer prints first
@@ -46,6 +46,25 @@ describe("gc-nvp: a load test node's collections over its check-in phase", () =>
     ].join('\n');
     const s = summariseNvp(log);
     expect(s).to.include({ acked: 10_000, scavenges: 2, scavengePauseMs: 10, promoted: 4_000_000, allocated: 100_000_000 });
+  });
+
+  it('takes the isolate that allocates most, not the worker thread that scavenges more often at a low rate', () => {
+    const log = [
+      '[cluster] 1s submitted 1000/2000, acked 1000, in flight 0, errors 0',
+      scavenge(WORKER, 1_010, 1, 4_000_000, 0, 300_000),
+      scavenge(MAIN, 1_500, 8, 50_000_000, 100_000, 2_000_000),
+      scavenge(WORKER, 1_600, 1, 4_000_000, 0, 300_000),
+      scavenge(WORKER, 2_200, 1, 4_000_000, 0, 300_000),
+      '== cluster: 1 node(s)',
+      'check-ins           2000 submitted, 2000 acked in 2.0 s = 1000 check-ins/s (offered 1000/s)',
+    ].join('\n');
+    expect(summariseNvp(log)).to.include({
+      scavenges: 1,
+      scavengePauseMs: 8,
+      allocated: 50_000_000,
+      promoted: 100_000,
+      survived: 2_000_000,
+    });
   });
 
   it('answers null for output with no collection of the node in the phase', () => {

@@ -74,6 +74,21 @@ describe('SQLite record writer wire form', function () {
     expect(Object.keys(rebuilt[2]!.kind === 'insert' ? rebuilt[2]!.input : {})).to.have.members(Object.keys(fewest.input));
   });
 
+  it('lays batches out in a scratch array kept across them: each answer its own batch, the scratch left holding nothing', async function () {
+    const scratch: unknown[] = [];
+    const big = [everyField, update, fewest, everyField, fewest];
+    const first = encodeWrites(big, scratch);
+    const second = encodeWrites([fewest], scratch);
+    expect(second).to.deep.equal(encodeWrites([fewest]));
+    expect(decodeWrites(await posted(first))).to.deep.equal(big);
+    expect(decodeWrites(await posted(second))).to.deep.equal([fewest]);
+    // Every slot cleared (its room kept for the next batch), so no record stays reachable from it.
+    expect(scratch.length).to.equal(first.length);
+    expect(scratch.every((v) => v === undefined)).to.equal(true);
+    // Every slot of the answer set (undefined for a field left out), none a hole.
+    expect(Object.keys(second).length).to.equal(second.length);
+  });
+
   it('is an empty array for an empty batch', function () {
     expect(encodeWrites([])).to.deep.equal([]);
     expect(decodeWrites([])).to.deep.equal([]);
@@ -95,6 +110,15 @@ describe('SQLite record writer wire form', function () {
     expect('error' in refused && refused.error)
       .to.be.instanceOf(StoreConflictError)
       .with.property('key', 'records.session_student');
+  });
+
+  it('builds an inserted record from every field of its input, an optional one left out staying out, its flags a copy', function () {
+    const every = everyField.kind === 'insert' ? everyField.input : fewest.input;
+    const full = insertedRecord('org-1', every, 'rec-1', 7, at);
+    expect(full).to.deep.equal({ id: 'rec-1', orgId: 'org-1', ...every, version: 1, rosterVersion: 7, createdAt: at, updatedAt: at });
+    expect(full.flags).to.not.equal(every.flags);
+    const bare = insertedRecord('org-1', fewest.kind === 'insert' ? fewest.input : every, 'rec-2', 8, at);
+    for (const field of ['correctionReason', 'absenceCategory', 'deviceId', 'userAgent']) expect(bare).to.not.have.property(field);
   });
 
   it('refuses an answer with fewer outcomes than writes', function () {
