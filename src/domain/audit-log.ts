@@ -22,11 +22,11 @@ export const auditEntry = (actor: Actor, at: Date, entry: ActorEntry): Omit<Audi
 });
 
 /** Appends several audit entries made by `actor` at once (one store call; a bulk invitation's). */
-export async function auditMany(store: Store, actor: Actor, at: Date, entries: readonly ActorEntry[]): Promise<void> {
+export async function auditMany(store: Pick<Store, 'audit'>, actor: Actor, at: Date, entries: readonly ActorEntry[]): Promise<void> {
   if (entries.length > 0) await store.audit.appendMany(entries.map((e) => auditEntry(actor, at, e)));
 }
 
 /** Appends one audit entry for a change made by `actor` (a user, or an operator tool) to an entity. */
-export async function audit(store: Store, actor: Actor, at: Date, entry: ActorEntry): Promise<void> {
+export async function audit(store: Pick<Store, 'audit'>, actor: Actor, at: Date, entry: ActorEntry): Promise<void> {
   await store.audit.append(auditEntry(actor, at, entry));
 }

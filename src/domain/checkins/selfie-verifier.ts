@@ -6,7 +6,7 @@ import type { AttendanceRecord, RecordPatch } from '../ports/records.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { User } from '../ports/users.js';
 import type { DomainDeps } from '../deps.js';
-import { retryWhileBusy } from '../face/busy-retry.js';
+import { retryWhileBusy, type BusyRetryOptions } from '../face/busy-retry.js';
 import type { FaceDecisionSettings, FaceEngine } from '../face/face-engine.js';
 import { decideSelfie, failedVerification, noConsentDecision, type BaseOutcome, type SelfieDecision } from '../face/selfie-decision.js';
 import { hasFaceConsent } from '../privacy/consent.js';
@@ -149,9 +149,9 @@ async function withoutConsent(deps: DomainDeps, record: AttendanceRecord, base: 
   return noConsentDecision(base, deps.now());
 }
 
-async function analyseWhenRoom(deps: DomainDeps, engine: FaceEngine, selfie: Uint8Array): Promise<AnalyseResult> {
-  // A copy each time: the pool hands the bytes over to its worker, leaving this view empty.
-  return retryWhileBusy(() => engine.analyse(selfie.slice(), 'selfie'), {
+/** How a verification's task waits for room on the pool: the selfie's analysis and the frames' alike. */
+function whenRoom(deps: DomainDeps): BusyRetryOptions {
+  return {
     budgetMs: BUSY_RETRY_BUDGET_MS,
     defaultWaitMs: BUSY_RETRY_MIN_MS,
     minWaitMs: BUSY_RETRY_MIN_MS,
@@ -162,7 +162,12 @@ async function analyseWhenRoom(deps: DomainDeps, engine: FaceEngine, selfie: Uin
     // The domain's clock and timer: tests move them, and shutdown drains the job.
     now: () => deps.now().getTime(),
     wait: (ms) => deps.jobs.sleep(ms),
-  });
+  };
+}
+
+async function analyseWhenRoom(deps: DomainDeps, engine: FaceEngine, selfie: Uint8Array): Promise<AnalyseResult> {
+  // A copy each time: the pool hands the bytes over to its worker, leaving this view empty.
+  return retryWhileBusy(() => engine.analyse(selfie.slice(), 'selfie'), whenRoom(deps));
 }
 
 /**
@@ -187,16 +192,7 @@ async function checkLiveness(
         engine,
         frames.map((f) => f.slice()),
       ),
-    {
-      budgetMs: BUSY_RETRY_BUDGET_MS,
-      defaultWaitMs: BUSY_RETRY_MIN_MS,
-      minWaitMs: BUSY_RETRY_MIN_MS,
-      maxWaitMs: BUSY_RETRY_MAX_MS,
-      jitter: true,
-      retryIf: (err) => err.details?.['cause'] === 'queue_full',
-      now: () => deps.now().getTime(),
-      wait: (ms) => deps.jobs.sleep(ms),
-    },
+    whenRoom(deps),
   );
   return evaluateLiveness(job.challenge, measured.frames, selfie, settings);
 }

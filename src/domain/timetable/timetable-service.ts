@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../shared/app-error.js';
 import type { AuditAction } from '../../shared/audit.js';
+import { audit } from '../audit-log.js';
 import type { PolicyPreset } from '../../shared/policy-presets.js';
 import type { StaffSessionView } from '../../shared/events.js';
 import { requireRole, type Actor } from '../actor.js';
@@ -619,19 +620,7 @@ export class TimetableService {
     from: unknown,
     to: unknown,
   ): Promise<void> {
-    await this.deps.store.audit.append({
-      orgId: actor.orgId,
-      entityType,
-      entityId,
-      sessionId: null,
-      actorId: actor.system ? null : actor.id,
-      action,
-      from,
-      to,
-      reason: actor.system ?? null,
-      ip: actor.ip ?? null,
-      at: this.deps.now(),
-    });
+    await audit(this.deps.store, actor, this.deps.now(), { entityType, entityId, action, from, to });
   }
 }
 

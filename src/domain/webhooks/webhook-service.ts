@@ -1,4 +1,5 @@
 import type { AuditAction } from '../../shared/audit.js';
+import { audit } from '../audit-log.js';
 import { AppError } from '../../shared/app-error.js';
 import type { PartialInput } from '../../shared/partial-input.js';
 import { requireRole, type Actor } from '../actor.js';
@@ -117,19 +118,7 @@ export class WebhookService {
   }
 
   private async audit(actor: Actor, action: AuditAction, from: unknown, to: unknown, at: Date): Promise<void> {
-    await this.deps.store.audit.append({
-      orgId: actor.orgId,
-      entityType: 'organisation',
-      entityId: actor.orgId,
-      sessionId: null,
-      actorId: actor.system ? null : actor.id,
-      action,
-      from,
-      to,
-      reason: actor.system ?? null,
-      ip: actor.ip ?? null,
-      at,
-    });
+    await audit(this.deps.store, actor, at, { entityType: 'organisation', entityId: actor.orgId, action, from, to });
   }
 }
 

@@ -18,7 +18,7 @@ const toRule = (d: AlertRuleDoc): AlertRule => ({
   createdAt: d.createdAt,
 });
 
-const toNotification = (d: NotificationDoc): Notification => ({
+export const toNotification = (d: NotificationDoc): Notification => ({
   id: d._id,
   orgId: d.orgId,
   userId: d.userId,

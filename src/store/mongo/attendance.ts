@@ -1,7 +1,8 @@
 import { newTimeOrderedId } from '../../shared/ids.js';
 import { newSessionEntity } from '../new-entities.js';
-import { LeaseLostError, StoreConflictError } from '../../domain/ports/common.js';
-import { lostLease, renewFence } from './jobs.js';
+import type { QueryFilter } from 'mongoose';
+import { LeaseLostError, StoreConflictError, type LeaseFence } from '../../domain/ports/common.js';
+import { fencedFindOneAndUpdate, lostLease, renewFence } from './jobs.js';
 import { type RecordRepository, PROXY_PEERS_PER_CRITERION } from '../../domain/ports/records.js';
 import { type NewSession, type SessionRepository } from '../../domain/ports/sessions.js';
 import { isDuplicateKeyError, mapConflicts } from './errors.js';
@@ -22,6 +23,23 @@ import { listRecordsOfStudent } from './student-history.js';
 const after = { returnDocument: 'after', runValidators: true } as const;
 
 export function sessionRepository(m: Models, clock: () => Date): SessionRepository {
+  // Put back only while updatedAt is still the write's own: a session changed since stays.
+  const fencedTransition = (
+    fence: LeaseFence | undefined,
+    orgId: string,
+    id: string,
+    filter: QueryFilter<SessionDoc>,
+    patch: q.TransitionPatch,
+  ) => {
+    const at = clock();
+    return fencedFindOneAndUpdate(m, fence, {
+      model: m.sessions,
+      filter,
+      key: q.byOrgId<SessionDoc>(orgId, id),
+      update: q.transitionUpdate(patch, at),
+      ours: { updatedAt: at },
+    });
+  };
   return {
     async create(orgId, input: NewSession, fence) {
       const s = newSessionEntity(orgId, input, clock());
@@ -92,20 +110,7 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
       // As create's fence: renewed before, read again after; a lease lost meanwhile puts the
       // fields back as they were, unless the session changed again since.
       await renewFence(m, fence);
-      const at = clock();
-      const update = q.transitionUpdate(patch, at);
-      const before = await m.sessions
-        .findOneAndUpdate(q.transitionFilter(orgId, id, from), update, { ...after, returnDocument: 'before' })
-        .lean<SessionDoc>();
-      if (!before) return null;
-      const lost = await lostLease(m, fence);
-      if (lost !== null) {
-        const set = update.$set as Partial<SessionDoc>;
-        const back = Object.fromEntries(Object.keys(set).map((k) => [k, before[k as keyof SessionDoc] ?? null]));
-        await m.sessions.updateOne({ _id: id, orgId, updatedAt: at }, { $set: back });
-        throw new LeaseLostError(lost);
-      }
-      const d = await m.sessions.findOne(q.byOrgId<SessionDoc>(orgId, id)).lean<SessionDoc>();
+      const d = await fencedTransition(fence, orgId, id, q.transitionFilter(orgId, id, from), patch);
       if (d && patch.startsAt) await finishSessionStart(m, orgId, id, d.startsAt);
       return d ? toSession(d) : null;
     },
@@ -117,23 +122,8 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
       // cancel the admin asked for; SQLite checks both in its one statement.
       const current = await m.sessions.findOne(q.byOrgId<SessionDoc>(orgId, id), { subjectId: 1 }).lean<SessionDoc>();
       if (!current || (await teacherCanRun(m, orgId, teacherId, current.subjectId))) return null;
-      const at = clock();
-      const update = q.transitionUpdate({ status: 'cancelled', ...patch }, at);
-      const before = await m.sessions
-        .findOneAndUpdate({ ...q.transitionFilter(orgId, id, ['scheduled']), teacherId, subjectId: current.subjectId }, update, {
-          ...after,
-          returnDocument: 'before',
-        })
-        .lean<SessionDoc>();
-      if (!before) return null;
-      const lost = fence ? await lostLease(m, fence) : null;
-      if (lost !== null) {
-        const set = update.$set as Partial<SessionDoc>;
-        const back = Object.fromEntries(Object.keys(set).map((k) => [k, before[k as keyof SessionDoc] ?? null]));
-        await m.sessions.updateOne({ _id: id, orgId, updatedAt: at }, { $set: back });
-        throw new LeaseLostError(lost);
-      }
-      const d = await m.sessions.findOne(q.byOrgId<SessionDoc>(orgId, id)).lean<SessionDoc>();
+      const filter = { ...q.transitionFilter(orgId, id, ['scheduled']), teacherId, subjectId: current.subjectId };
+      const d = await fencedTransition(fence, orgId, id, filter, { status: 'cancelled', ...patch });
       return d ? toSession(d) : null;
     },
     async listDue(now, limit) {

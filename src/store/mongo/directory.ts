@@ -1,7 +1,7 @@
-import { Types } from 'mongoose';
+import { Types, type QueryFilter } from 'mongoose';
 import { newOrganisationEntity, newSubjectEntity, newUserEntity } from '../new-entities.js';
 import { LeaseLostError, StoreConflictError } from '../../domain/ports/common.js';
-import { lostLease, renewFence } from './jobs.js';
+import { fencedFindOneAndUpdate, lostLease, renewFence } from './jobs.js';
 import { type OrganisationRepository } from '../../domain/ports/organisations.js';
 import {
   type EnrolEntry,
@@ -356,20 +356,9 @@ export function subjectRepository(m: Models, clock: () => Date): SubjectReposito
       // the patched fields back, only while they are still this write's (a change by the lease's
       // new holder, written since, stays).
       await renewFence(m, fence);
-      const set = q.definedOnly(patch);
-      const before = await mapConflicts(
-        () =>
-          m.subjects.findOneAndUpdate(filter, q.subjectUpdate(patch, clock()), { ...after, returnDocument: 'before' }).lean<SubjectDoc>(),
-        'code',
-      );
-      if (!before) return null;
-      const lost = await lostLease(m, fence);
-      if (lost !== null) {
-        const back = Object.fromEntries(Object.keys(set).map((k) => [k, before[k as keyof SubjectDoc] ?? null]));
-        await m.subjects.updateOne({ ...filter, ...set }, { $set: { ...back, updatedAt: before.updatedAt } });
-        throw new LeaseLostError(lost);
-      }
-      const d = await m.subjects.findOne(filter).lean<SubjectDoc>();
+      const update = q.subjectUpdate(patch, clock());
+      const ours = q.definedOnly(patch) as QueryFilter<SubjectDoc>;
+      const d = await fencedFindOneAndUpdate(m, fence, { model: m.subjects, filter, key: filter, update, ours, conflictKey: 'code' });
       return d ? toSubject(d) : null;
     },
     async setTeachersEach(orgId, swaps, fence, entries = []) {

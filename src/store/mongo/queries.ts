@@ -106,7 +106,7 @@ export function subjectListFilter(orgId: string, f: SubjectFilter, enrolledSubje
 
 export const SUBJECT_LIST_SORT: Sort = { code: 1, _id: 1 };
 
-export function subjectUpdate(patch: SubjectPatch, now: Date): UpdateQuery<SubjectDoc> {
+export function subjectUpdate(patch: SubjectPatch, now: Date): { $set: Partial<SubjectDoc> } {
   return { $set: { ...definedOnly(patch), updatedAt: now } };
 }
 
@@ -202,7 +202,7 @@ export function transitionFilter(orgId: string, id: string, from: readonly Sessi
   return { _id: id, orgId, status: { $in: [...from] } };
 }
 
-export function transitionUpdate(patch: TransitionPatch, now: Date): UpdateQuery<SessionDoc> {
+export function transitionUpdate(patch: TransitionPatch, now: Date): { $set: Partial<SessionDoc> } {
   const p = definedOnly(patch);
   const set: Partial<SessionDoc> = { updatedAt: now };
   if ('status' in p) set.status = p.status;

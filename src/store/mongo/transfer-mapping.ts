@@ -1,6 +1,7 @@
 import type { CollectionEntity } from '../../domain/ports/transfer.js';
 import { canonicalRanges, meetingNaturalKey } from '../../domain/ports/timetable.js';
 import { toBuffer } from './binary.js';
+import { toNotification } from './alerts.js';
 import type { CollectionDoc } from './models.js';
 
 // Documents of the collections that arrived after the first transfer set, to and from the
@@ -143,15 +144,7 @@ export const alertStates: Pair<'alertStates'> = {
 };
 
 export const notifications: Pair<'notifications'> = {
-  to: (d) => ({
-    id: d._id,
-    orgId: d.orgId,
-    userId: d.userId,
-    category: d.category,
-    alert: d.alert,
-    createdAt: d.createdAt,
-    readAt: orNull(d.readAt),
-  }),
+  to: toNotification,
   from: ({ id, ...rest }) => ({ _id: id, ...rest }),
 };
 

@@ -1,7 +1,7 @@
 import { newTimeOrderedId } from '../../shared/ids.js';
 import { newSessionEntity } from '../new-entities.js';
 import { ActorGoneError, LeaseLostError, StoreBusyError, StoreConflictError, type LeaseFence } from '../../domain/ports/common.js';
-import { renewFence } from './jobs.js';
+import { renewFence, writeUnderFence } from './jobs.js';
 import {
   type AttendanceRecord,
   type NewRecord,
@@ -189,12 +189,7 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
              WHERE org_id = @orgId AND id = @id AND status IN (SELECT value FROM json_each(@from)) RETURNING *`,
           )
           .get(params);
-      const r = fence
-        ? db.tx(() => {
-            renewFence(db, fence);
-            return update();
-          })
-        : update();
+      const r = writeUnderFence(db, fence, update);
       return r ? sessions.fromRow(r) : null;
     },
     async cancelUnstaffed(orgId, id, teacherId, patch, fence) {
@@ -211,12 +206,7 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
              RETURNING *`,
           )
           .get({ orgId, id, teacherId, closedAt: patch.closedAt.getTime(), closedBy: patch.closedBy, now: clock().getTime() });
-      const r = fence
-        ? db.tx(() => {
-            renewFence(db, fence);
-            return update();
-          })
-        : update();
+      const r = writeUnderFence(db, fence, update);
       return r ? sessions.fromRow(r) : null;
     },
     async listDue(now, limit) {

@@ -16,6 +16,16 @@ export function renewFence(db: SqliteDb, fence: LeaseFence): void {
   }
 }
 
+/** One write under a fence, when given: its leases renewed in the write's transaction; without one, the write alone. */
+export function writeUnderFence<T>(db: SqliteDb, fence: LeaseFence | undefined, write: () => T): T {
+  return fence
+    ? db.tx(() => {
+        renewFence(db, fence);
+        return write();
+      })
+    : write();
+}
+
 // Leases of scheduled system jobs (one row per job name).
 
 export function jobRepository(db: SqliteDb): JobRepository {

@@ -105,6 +105,34 @@ describe('fenced writes on MongoDB whose lease is taken during the write (MONGOD
       const stored = await store.sessions.get(org.id, session.id);
       expect(stored && { ...stored, updatedAt: null }).to.deep.equal({ ...session, updatedAt: null });
     });
+
+    it("an unstaffed session's cancel is put back, updatedAt too, LeaseLostError", async () => {
+      const { org, subject } = await subjectOf();
+      // 'tch' is no account of the organisation: it cannot run the session, which is cancelled.
+      const session = await store.sessions.create(org.id, newSession(subject.id, 'tch', { status: 'scheduled' }));
+      const racing = mongoStoreOn(conn!, takenDuringWrite(models, 'jobs', 'find', nodeBTakesTeacher), () => t(45));
+      const err = await rejected(
+        racing.sessions.cancelUnstaffed(org.id, session.id, 'tch', { closedAt: t(45), closedBy: 'admin1' }, fence),
+      );
+      expect(err).to.be.instanceOf(LeaseLostError);
+      expect(await store.sessions.get(org.id, session.id)).to.deep.equal(session);
+    });
+
+    it("a session written again by the lease's new holder before the put-back keeps that write, LeaseLostError", async () => {
+      const { org, subject } = await subjectOf();
+      const session = await store.sessions.create(org.id, newSession(subject.id, 'tch'));
+      // Distinct clocks: the put-back tells the writes apart by updatedAt alone.
+      const nodeB = mongoStoreOn(conn!, models, () => t(50));
+      const nodeBTakesAndWidens = async () => {
+        await nodeBTakesTeacher();
+        expect(await nodeB.sessions.transition(org.id, session.id, ['open'], { closesAt: t(400) })).to.include({ status: 'open' });
+      };
+      const racing = mongoStoreOn(conn!, takenDuringWrite(models, 'jobs', 'find', nodeBTakesAndWidens), () => t(45));
+      const err = await rejected(racing.sessions.transition(org.id, session.id, ['open'], { closesAt: t(300), lateAfter: t(200) }, fence));
+      expect(err).to.be.instanceOf(LeaseLostError);
+      const stored = await store.sessions.get(org.id, session.id);
+      expect(stored).to.deep.include({ closesAt: t(400), lateAfter: t(200), updatedAt: t(50) });
+    });
   });
 
   describe("a close's lease", function () {
