@@ -64,6 +64,7 @@ export const EnvSchema = z.object({
   REDIS_URL: z.string().optional(),
   REDIS_ADAPTER: z.enum(['sharded', 'classic']).default('sharded'),
   RATE_LIMIT_LOCAL_SHARE: z.coerce.number().min(0).max(0.5).default(0.1),
+  REDIS_COMMAND_TIMEOUT_MS: int(100, 30_000).default(1_000),
   NODE_ID: z.string().min(1).max(100).optional(),
 
   JWT_ALGORITHM: z.enum(['HS256', 'RS256']).default('HS256'),
@@ -210,6 +211,8 @@ export interface Config {
   redisAdapter: 'sharded' | 'classic';
   /** Share of each rate limit's budget a node admits per key and window without asking Redis (docs/multi-node.md). */
   rateLimitLocalShare: number;
+  /** How long a rate-limit or registry command waits for a hung Redis before it fails (docs/multi-node.md). */
+  redisCommandTimeoutMs: number;
   nodeId: string;
   jwt: {
     algorithm: 'HS256' | 'RS256';
@@ -529,6 +532,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL ?? null,
     redisAdapter: e.REDIS_ADAPTER,
     rateLimitLocalShare: e.RATE_LIMIT_LOCAL_SHARE,
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
     jwt: {
       algorithm: e.JWT_ALGORITHM,

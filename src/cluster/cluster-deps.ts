@@ -80,7 +80,7 @@ export function clockCheck(registry: NodeRegistry): ReadinessCheck {
 export async function createClusterDeps(config: Config, logger: Logger, host: { now?: () => number } = {}): Promise<ClusterDeps> {
   const url = config.redisUrl;
   if (!url) throw new Error('createClusterDeps needs config.redisUrl');
-  const opts = { nodeId: config.nodeId, logger };
+  const opts = { nodeId: config.nodeId, logger, commandTimeoutMs: config.redisCommandTimeoutMs };
   const clients: Redis[] = [];
   try {
     for (const role of ['pub', 'sub', 'data'] as const) clients.push(await connectRedis(url, role, opts));

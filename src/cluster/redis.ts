@@ -52,8 +52,19 @@ export type RedisRole = 'pub' | 'sub' | 'data';
  */
 const MAX_RETRIES: Record<RedisRole, number | null> = { pub: null, sub: null, data: 8 };
 
-export function redisOptions(role: RedisRole, nodeId: string): RedisOptions {
+/** The data client's bound on one command when no option says otherwise (REDIS_COMMAND_TIMEOUT_MS). */
+export const COMMAND_TIMEOUT_MS = 1_000;
+
+/**
+ * `commandTimeoutMs` bounds the data client's commands. A Redis that hangs (a stopped process, a
+ * stalled host) keeps its connections open, so nothing fails: without a bound, a rate-limit count
+ * waited for Redis, and the check-in behind it went unanswered until Redis came back. Timed out,
+ * the count falls back to the node's in-memory window like a refused one. The adapter's clients
+ * get none: their publishes are not awaited and would reject unhandled; they are simply late.
+ */
+export function redisOptions(role: RedisRole, nodeId: string, commandTimeoutMs = COMMAND_TIMEOUT_MS): RedisOptions {
   return {
+    ...(role === 'data' ? { commandTimeout: commandTimeoutMs } : {}),
     lazyConnect: true,
     connectionName: `attendance:${nodeId}:${role}`,
     connectTimeout: CONNECT_TIMEOUT_MS,
@@ -77,10 +88,10 @@ export function redisOptions(role: RedisRole, nodeId: string): RedisOptions {
 export async function connectRedis(
   url: string,
   role: RedisRole,
-  opts: { nodeId: string; logger: Logger; timeoutMs?: number },
+  opts: { nodeId: string; logger: Logger; timeoutMs?: number; commandTimeoutMs?: number },
 ): Promise<Redis> {
   const target = redactRedisUrl(url);
-  const client = new Redis(url, redisOptions(role, opts.nodeId));
+  const client = new Redis(url, redisOptions(role, opts.nodeId, opts.commandTimeoutMs));
   const log = opts.logger.child({ component: 'redis', role, target });
   let down = false;
   let started = false;

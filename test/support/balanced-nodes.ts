@@ -96,20 +96,22 @@ export function useBalancedNodes(
 
 /**
  * The projector, then the teacher's phone, connected through the balancer (taking turns, it puts
- * them on A and on B), a session opened with `policy` and watched by both.
+ * them on A and on B; a balancer hashing addresses puts each where its `from` address hashes), a
+ * session opened with `policy` and watched by both.
  */
 export async function openWatched<B extends Balancer>(
   nodes: BalancedNodes<B>,
   policy: PolicyInput,
   transport: PageTransport = 'websocket',
+  from: [string, string] | [] = [],
 ): Promise<WatchedSession> {
   const { bench, url } = nodes;
   const token = () => bench.tokens.signAccess(bench.teacher).token;
   let sessionId: string | null = null;
-  const projector = screen(url, token(), () => sessionId, transport);
+  const projector = screen(url, token(), () => sessionId, transport, from[0]);
   nodes.keep(projector.socket);
   await waitFor(() => projector.socket.connected);
-  const teacherPhone = screen(url, token(), () => sessionId, transport);
+  const teacherPhone = screen(url, token(), () => sessionId, transport, from[1]);
   nodes.keep(teacherPhone.socket);
   await waitFor(() => teacherPhone.socket.connected);
   const sid = ok(await command(projector.socket, 'session:open', { subjectId: bench.subject.id, policy })).id;

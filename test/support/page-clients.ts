@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { Agent } from 'node:http';
 import { io, type Socket } from 'socket.io-client';
 import { BENCH_ROOM as ROOM } from '../../scripts/lib/bench-node.js';
 import type { ClientToServerEvents, CheckinView, ServerToClientEvents } from '../../src/shared/events.js';
@@ -30,10 +31,22 @@ export type PageTransport = 'websocket' | 'polling';
 
 /**
  * A socket through the balancer as the pages make it (docs/protocol.md §2): socket.io-client's own
- * reconnection, and after every `connect`, the page's resync (`onSync`).
+ * reconnection, and after every `connect`, the page's resync (`onSync`). `from` is the loopback
+ * address it connects from (Linux routes all of 127.0.0.0/8 to loopback), so a balancer hashing
+ * client addresses tells the phones apart: engine.io-client hands `agent` to its long-polling
+ * requests and `localAddress` (with `agent`) to its WebSocket.
  */
-export function pageSocket(url: string, token: string, onSync: (s: AppSocket) => void, transport: PageTransport = 'websocket'): AppSocket {
+export function pageSocket(
+  url: string,
+  token: string,
+  onSync: (s: AppSocket) => void,
+  transport: PageTransport = 'websocket',
+  from?: string,
+): AppSocket {
+  const source = from === undefined ? {} : { agent: new Agent({ localAddress: from }), localAddress: from };
   const socket: AppSocket = io(url, {
+    // engine.io-client types `agent` as string | boolean; in Node it is passed to http.request.
+    ...(source as Record<string, unknown>),
     auth: { token },
     transports: [transport],
     // In Node, engine.io-client keeps cookies (the balancer's) only with withCredentials.
@@ -60,7 +73,13 @@ export interface Phone {
 }
 
 /** A phone through `url` whose every connect joins `sessionId()` (the page's resync), keeping what the join said. */
-export function newPhone(url: string, token: string, sessionId: () => string | null, transport: PageTransport = 'websocket'): Phone {
+export function newPhone(
+  url: string,
+  token: string,
+  sessionId: () => string | null,
+  transport: PageTransport = 'websocket',
+  from?: string,
+): Phone {
   const phone: Phone = {
     socket: null as unknown as AppSocket,
     held: null,
@@ -82,6 +101,7 @@ export function newPhone(url: string, token: string, sessionId: () => string | n
       );
     },
     transport,
+    from,
   );
   phone.socket.on('disconnect', () => (phone.disconnects += 1));
   return phone;
@@ -138,6 +158,7 @@ export function screen(
   token: string,
   sessionId: () => string | null,
   transport: PageTransport = 'websocket',
+  from?: string,
 ): { socket: AppSocket; feed: RosterFeed } {
   let socket: AppSocket | null = null;
   const feed = new RosterFeed({
@@ -152,6 +173,7 @@ export function screen(
       if (id) void feed.watch(id);
     },
     transport,
+    from,
   );
   onRosterUpdate(socket, (u) => feed.update(u));
   socket.on('roster:resync', (n) => feed.resyncNotice(n));

@@ -16,6 +16,12 @@ export interface TestRedis {
   start(): Promise<void>;
   /** kill() then start(). */
   restart(): Promise<void>;
+  /**
+   * Hangs the server (SIGSTOP) without closing a connection: commands are sent and wait for an
+   * answer instead of failing, as a Redis host that stalls does. `resume()` continues it (SIGCONT).
+   */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -33,7 +39,19 @@ export async function startRedisServer(): Promise<TestRedis> {
   const external = process.env['REDIS_URL'];
   if (external) {
     const unsupported = () => Promise.reject(new Error('cannot restart an external REDIS_URL server'));
-    return { url: external, owned: false, kill: unsupported, start: unsupported, restart: unsupported, stop: async () => {} };
+    const cannot = () => {
+      throw new Error('cannot pause an external REDIS_URL server');
+    };
+    return {
+      url: external,
+      owned: false,
+      kill: unsupported,
+      start: unsupported,
+      restart: unsupported,
+      pause: cannot,
+      resume: cannot,
+      stop: async () => {},
+    };
   }
   let port = 0;
   let child: ChildProcess | null = null;
@@ -58,6 +76,11 @@ export async function startRedisServer(): Promise<TestRedis> {
     await gone;
   };
 
+  const signal = (name: 'SIGSTOP' | 'SIGCONT') => {
+    if (!child || child.exitCode !== null) throw new Error(`redis-server is not running (${name})`);
+    child.kill(name);
+  };
+
   // Never leave a server behind, even when the test process dies before the suite's `after`.
   const onExit = () => child?.kill('SIGKILL');
   process.once('exit', onExit);
@@ -75,6 +98,8 @@ export async function startRedisServer(): Promise<TestRedis> {
       await kill();
       await start();
     },
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     async stop() {
       process.off('exit', onExit);
       await kill();
