@@ -15,7 +15,7 @@ const NBSP = '\u00a0';
 const notice = adminFr['unstaffed.notice'] as { one: string; other: string };
 
 describe('admin console in French: sessions left without a teacher, their count and pages (Chromium)', function () {
-  this.timeout(90_000);
+  this.timeout(240_000);
 
   let srv: TestServer;
   let org: Organisation;
@@ -56,7 +56,8 @@ describe('admin console in French: sessions left without a teacher, their count 
     // One at first: the line's singular form is read on the console's first paint.
     await addUnstaffed(1, 1);
     browser = await launchChromium();
-    ({ context, page } = await openAdminPage(browser, srv.baseUrl));
+    // Bounded waits, wide enough for a machine shared by a CI run and several test runs.
+    ({ context, page } = await openAdminPage(browser, srv.baseUrl, { waitMs: 30_000 }));
     await page.waitForFunction(() => document.documentElement.lang === 'fr');
   });
 
