@@ -6,8 +6,14 @@
  * files into the list of each index with the queries that search it: which indexes a write pays
  * for that no read uses (docs/multi-node.md, "Load").
  *
- *   QUERY_PLANS_OUT=/tmp/plans.json NODE_OPTIONS='--import tsx --import ./scripts/lib/query-plans.ts' \
- *     npx mocha test/contract/sqlite.test.ts
+ *   QUERY_PLANS_OUT=/tmp/plans.json npx mocha --node-option import=tsx --node-option import=./scripts/lib/query-plans.ts test/contract/sqlite.test.ts
+ *
+ * Preloaded through mocha's --node-option, it reaches the process that runs the tests (and its
+ * worker threads, which inherit its flags) and nothing else. Through NODE_OPTIONS it reached every
+ * node process on the way, npx, npm and mocha's launcher too, and the test process got tsx
+ * registered twice (NODE_OPTIONS and .mocharc's node-option): that process hung at start, its main
+ * thread waiting on the module hooks' thread, without a line printed
+ * (test/unit/scripts/query-plans-command.test.ts runs this line).
  */
 import { writeFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';

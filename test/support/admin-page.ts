@@ -24,6 +24,8 @@ export interface AdminPageOptions {
   /** Playwright context options over the console's (1366 × 900, CSP bypassed); no `timezoneId` here means UTC. */
   context?: BrowserContextOptions;
   watch?: (context: BrowserContext, page: Page) => void;
+  /** Playwright's bound on each wait of the context (default 10 s): a test on a heavily loaded machine gives more. */
+  waitMs?: number;
 }
 
 /** The demo admin, logged in on /admin.html in a fresh context (closed by the caller); CSP bypassed for axe-core. */
@@ -38,7 +40,7 @@ export async function openAdminPage(
     bypassCSP: true,
     ...(opts.context ?? { timezoneId: 'UTC' }),
   });
-  context.setDefaultTimeout(10_000);
+  context.setDefaultTimeout(opts.waitMs ?? 10_000);
   const page = await context.newPage();
   opts.watch?.(context, page);
   await page.goto('/admin.html#users');

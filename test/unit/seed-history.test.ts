@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { DEMO_HISTORY_WEEKS } from '../../src/domain/seed-history.js';
+import { LONGEST_SESSION_MS } from '../../src/domain/ports/sessions.js';
 import { seedDemo } from '../../src/domain/seed.js';
 import { ReportService } from '../../src/domain/reports/report-service.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -36,6 +37,9 @@ describe('seedDemo with history', () => {
     // Three CS101 and two CS102 sessions a week, this week's up to yesterday (Mon-Wed: 2 + 1).
     expect(sessions.total).to.equal(DEMO_HISTORY_WEEKS * 5 + 3);
     expect(sessions.items.every((s) => s.status === 'closed' && s.day < '2026-12-03')).to.equal(true);
+    // Written past validateWindow (transfer.import): held to the clash reads' bound all the same.
+    const longest = Math.max(...sessions.items.map((s) => s.closesAt.getTime() - s.startsAt.getTime()));
+    expect(longest).to.be.within(1, LONGEST_SESSION_MS);
     expect(await store.transfer.count('records')).to.equal(sessions.total * 30);
 
     // Each subject's per-student counts (from records) add up to its trend (from summaries).
