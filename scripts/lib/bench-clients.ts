@@ -111,6 +111,8 @@ class SocketIoBench implements BenchClients {
 class LeanBench implements BenchClients {
   private sockets: LeanSocket[] = [];
   private onAnswer: (id: number, at: number, code: string | null) => void = () => undefined;
+  /** The first ack id of the next phase: ids never repeat, so an earlier phase's late answer cannot pass for a later one's. */
+  private nextId = 0;
   private readonly clients = new LeanClients((id, at, code) => this.onAnswer(id, at, code), 10_000);
   private readonly frames: CheckinFrames;
   readonly reader = new RosterFrameReader();
@@ -142,17 +144,23 @@ class LeanBench implements BenchClients {
     const echoFrom = `["echo",{"lat":${lat},"lon":${lon},"accuracy":${accuracy},"timestamp":`;
     let next = 0;
     let answered = 0;
+    const base = this.nextId;
+    this.nextId += n;
     return new Promise<Phase>((resolve) => {
-      // The message's index is its ack id: the answer names it.
+      // The message's ack id is `base` plus its index: the answer names it.
       const send = (): void => {
         const j = next++;
+        const id = base + j;
         const { socket, sessionId } = message(j);
-        const frame = sessionId === null ? `42${j}${echoFrom}${Date.now()}}]` : this.frames.frame(j, sessionId, Date.now());
+        const frame = sessionId === null ? `42${id}${echoFrom}${Date.now()}}]` : this.frames.frame(id, sessionId, Date.now());
         p.sentAt[j] = performance.now();
         // Not connected: answered at once, off this stack (a run of them would nest).
-        if (!this.sockets[socket]!.send(j, frame)) queueMicrotask(() => this.onAnswer(j, performance.now(), 'NOT_CONNECTED'));
+        if (!this.sockets[socket]!.send(id, frame)) queueMicrotask(() => this.onAnswer(id, performance.now(), 'NOT_CONNECTED'));
       };
-      this.onAnswer = (j, at, code) => {
+      this.onAnswer = (id, at, code) => {
+        const j = id - base;
+        // An earlier phase's answer arriving after its own timeout: not this phase's.
+        if (j < 0 || j >= n) return;
         p.answeredAt[j] = at;
         if (code === null) p.ok[j] = 1;
         else p.errors += 1;

@@ -31,7 +31,12 @@ return math.max(1, tonumber(oldest[2]) + windowMs - now)
 export function redisSlidingLog(redis: Redis, opts: RateLimiterOptions): RateLimiter {
   const keyOf = (key: string) => `attendance:rl:${opts.keyPrefix}:${key}`;
   const unavailable = (cause?: unknown) =>
-    new SharedCountUnavailable(`Redis is not ready (${redis.status}): the shared ${opts.keyPrefix} count cannot be asked`, { cause });
+    new SharedCountUnavailable(
+      isCommandTimeout(cause)
+        ? `Redis did not answer within the command timeout: the shared ${opts.keyPrefix} count cannot be asked`
+        : `Redis is not ready (${redis.status}): the shared ${opts.keyPrefix} count cannot be asked`,
+      { cause },
+    );
   const ready = () => {
     if (redis.status !== 'ready') throw unavailable();
   };
@@ -39,9 +44,22 @@ export function redisSlidingLog(redis: Redis, opts: RateLimiterOptions): RateLim
     async consume(key: string): Promise<RateLimitResult> {
       ready();
       let waitMs: number;
+      const member = randomUUID();
       try {
-        waitMs = Number(await redis.eval(ADMIT, 1, keyOf(key), opts.windowS * 1000, opts.points, randomUUID()));
+        waitMs = Number(await redis.eval(ADMIT, 1, keyOf(key), opts.windowS * 1000, opts.points, member));
       } catch (err) {
+        if (isCommandTimeout(err)) {
+          // A hung Redis keeps its connection `ready`; the script was written and runs once Redis
+          // answers again, admitting an event that was refused here. A ZREM queued behind it on
+          // the same connection takes that admission back. It can only fail by the same timeout
+          // (it still runs once Redis answers) or by the connection dropping first (the stray
+          // admission then leaves the window after windowS): neither needs more than this.
+          redis.zrem(keyOf(key), member).then(
+            () => undefined,
+            () => undefined,
+          );
+          throw unavailable(err);
+        }
         // Redis went away during the call; any other error (a script error) is a bug, thrown as is.
         if (redis.status !== 'ready') throw unavailable(err);
         throw err;
@@ -57,4 +75,9 @@ export function redisSlidingLog(redis: Redis, opts: RateLimiterOptions): RateLim
       await redis.del(keyOf(key));
     },
   };
+}
+
+/** ioredis' rejection of a command its `commandTimeout` gave up on (the data client's, src/cluster/redis.ts). */
+function isCommandTimeout(err: unknown): boolean {
+  return err instanceof Error && err.message === 'Command timed out';
 }

@@ -7,7 +7,7 @@ import { CheckinFrames, LeanClients } from '../../scripts/lib/lean-socket.js';
 import { RosterFrameReader } from '../../scripts/lib/roster-frames.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { waitFor } from '../support/sockets.js';
+import { EVENT_WAIT_MS, waitFor } from '../support/sockets.js';
 
 const ROOM = { lat: 48.8566, lon: 2.3522, radiusM: 100 };
 const GEOFENCE = { geofence: true, rotatingCode: false, network: false };
@@ -76,7 +76,7 @@ describe('load generator roster frame reader, on a real node', function () {
       subject.id,
       students.map((s) => s.id),
     );
-    clients = new LeanClients((id, _at, code) => answers.set(id, code), 5_000);
+    clients = new LeanClients((id, _at, code) => answers.set(id, code), EVENT_WAIT_MS);
 
     const tokenOf = (u: User) => srv.app.tokenService.signAccess(u).token;
     const screen = await clients.connect(srv.baseUrl, tokenOf(teacher));
