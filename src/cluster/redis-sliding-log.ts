@@ -32,7 +32,7 @@ export function redisSlidingLog(redis: Redis, opts: RateLimiterOptions): RateLim
   const keyOf = (key: string) => `attendance:rl:${opts.keyPrefix}:${key}`;
   const unavailable = (cause?: unknown) =>
     new SharedCountUnavailable(
-      isCommandTimeout(cause)
+      redis.status === 'ready'
         ? `Redis did not answer within the command timeout: the shared ${opts.keyPrefix} count cannot be asked`
         : `Redis is not ready (${redis.status}): the shared ${opts.keyPrefix} count cannot be asked`,
       { cause },
@@ -48,20 +48,21 @@ export function redisSlidingLog(redis: Redis, opts: RateLimiterOptions): RateLim
       try {
         waitMs = Number(await redis.eval(ADMIT, 1, keyOf(key), opts.windowS * 1000, opts.points, member));
       } catch (err) {
-        if (isCommandTimeout(err)) {
-          // A hung Redis keeps its connection `ready`; the script was written and runs once Redis
-          // answers again, admitting an event that was refused here. A ZREM queued behind it on
-          // the same connection takes that admission back. It can only fail by the same timeout
-          // (it still runs once Redis answers) or by the connection dropping first (the stray
-          // admission then leaves the window after windowS): neither needs more than this.
+        const timedOut = isCommandTimeout(err);
+        if (timedOut) {
+          // Given up on, the script is still sent (a hung Redis keeps its connection `ready`; a
+          // reconnecting client resends it) and runs once Redis answers, admitting an event that
+          // was refused here. A ZREM queued behind it on the same connection takes that admission
+          // back. It can only fail by the same timeout (it still runs once Redis answers) or by
+          // the connection dropping first (the stray admission then leaves the window after
+          // windowS): neither needs more than this.
           redis.zrem(keyOf(key), member).then(
             () => undefined,
             () => undefined,
           );
-          throw unavailable(err);
         }
-        // Redis went away during the call; any other error (a script error) is a bug, thrown as is.
-        if (redis.status !== 'ready') throw unavailable(err);
+        // Redis went away or hangs; any other error (a script error) is a bug, thrown as is.
+        if (timedOut || redis.status !== 'ready') throw unavailable(err);
         throw err;
       }
       return waitMs === 0 ? { allowed: true, retryAfterMs: 0 } : { allowed: false, retryAfterMs: waitMs };
